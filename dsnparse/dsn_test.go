@@ -1,0 +1,245 @@
+package dsnparse
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// dsnCase is one valid DSN, what it must parse to, and the DSN pgx gets.
+type dsnCase struct {
+	name    string
+	dsn     string
+	form    Form
+	cfg     Config
+	rest    string
+	ignored []string
+}
+
+func keys(kv ...any) map[Setting]string {
+	m := map[Setting]string{}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i].(Setting)] = kv[i+1].(string)
+	}
+	return m
+}
+
+var testDSNs = []dsnCase{
+	// URL form.
+	{
+		name: "url/plural",
+		dsn:  "postgres://u:pw@h:5439/db?sslmode=require&KeepAlivesIdle=200&KeepAlivesInterval=20&KeepAlivesCount=5",
+		form: FormURL,
+		cfg:  Config{Idle: 200 * time.Second, Interval: 20 * time.Second, Count: 5, Keys: keys(Idle, "KeepAlivesIdle", Interval, "KeepAlivesInterval", Count, "KeepAlivesCount")},
+		rest: "postgres://u:pw@h:5439/db?sslmode=require",
+	},
+	{
+		name: "url/singular+libpq+user_timeout",
+		dsn:  "postgresql://h/db?KeepAliveIdle=7&application_name=etl&keepalives_interval=3&tcp_user_timeout=2500",
+		form: FormURL,
+		cfg:  Config{Idle: 7 * time.Second, Interval: 3 * time.Second, UserTimeout: 2500 * time.Millisecond, Keys: keys(Idle, "KeepAliveIdle", Interval, "keepalives_interval", UserTimeout, "tcp_user_timeout")},
+		rest: "postgresql://h/db?application_name=etl",
+	},
+	{
+		name: "url/redshift_connector names, any case",
+		dsn:  "postgres://h/db?TCP_KEEPALIVE_IDLE=9&tcp_keepalive_count=4&tcpKeepAlive=true",
+		form: FormURL,
+		cfg:  Config{Idle: 9 * time.Second, Count: 4, Keys: keys(Idle, "TCP_KEEPALIVE_IDLE", Count, "tcp_keepalive_count", KeepAlive, "tcpKeepAlive")},
+		rest: "postgres://h/db",
+	},
+	{
+		name: "url/keepalives=0",
+		dsn:  "postgres://h/db?keepalives=0&options=-c%20search_path%3Dx",
+		form: FormURL,
+		cfg:  Config{NoKeepAlive: true, Keys: keys(KeepAlive, "keepalives")},
+		rest: "postgres://h/db?options=-c%20search_path%3Dx",
+	},
+	{
+		name: "url/zeros mean OS",
+		dsn:  "postgres://h/db?KeepAlivesIdle=0&KeepAlivesInterval=0&KeepAlivesCount=0",
+		form: FormURL,
+		cfg:  Config{Keys: keys(Idle, "KeepAlivesIdle", Interval, "KeepAlivesInterval", Count, "KeepAlivesCount")},
+		rest: "postgres://h/db",
+	},
+	{
+		name: "url/no keys",
+		dsn:  "postgres://u:p%40ss@h1:5432,h2:5433/db?target_session_attrs=read-write#frag",
+		form: FormURL,
+		rest: "postgres://u:p%40ss@h1:5432,h2:5433/db?target_session_attrs=read-write#frag",
+	},
+	{
+		name: "url/same value twice",
+		dsn:  "postgres://h/db?KeepAlivesIdle=5&keepalives_idle=05",
+		form: FormURL,
+		cfg:  Config{Idle: 5 * time.Second, Keys: keys(Idle, "KeepAlivesIdle")},
+		rest: "postgres://h/db",
+	},
+	{
+		name: "url/escaped key",
+		dsn:  "postgres://h/db?Keep%41livesIdle=11",
+		form: FormURL,
+		cfg:  Config{Idle: 11 * time.Second, Keys: keys(Idle, "KeepAlivesIdle")},
+		rest: "postgres://h/db",
+	},
+	// key=value form.
+	{
+		name: "kv/libpq",
+		dsn:  "host=h port=5439 dbname=dev keepalives_idle=200 keepalives_interval=10 keepalives_count=3 user=u password='a b\\'c'",
+		form: FormKeyValue,
+		cfg:  Config{Idle: 200 * time.Second, Interval: 10 * time.Second, Count: 3, Keys: keys(Idle, "keepalives_idle", Interval, "keepalives_interval", Count, "keepalives_count")},
+		rest: "host=h port=5439 dbname=dev user=u password='a b\\'c'",
+	},
+	{
+		name: "kv/spaces around = and quoted owned value",
+		dsn:  "  host = h KeepAlivesIdle = '42'\tkeepalives = 1 application_name='x y'  ",
+		form: FormKeyValue,
+		cfg:  Config{Idle: 42 * time.Second, Keys: keys(Idle, "KeepAlivesIdle", KeepAlive, "keepalives")},
+		rest: "host = h application_name='x y'",
+	},
+	{
+		name: "kv/off and user timeout",
+		dsn:  "host=h tcp_keepalive=false tcp_user_timeout=0",
+		form: FormKeyValue,
+		cfg:  Config{NoKeepAlive: true, Keys: keys(KeepAlive, "tcp_keepalive", UserTimeout, "tcp_user_timeout")},
+		rest: "host=h",
+	},
+	{
+		name: "kv/empty",
+		dsn:  "",
+		form: FormKeyValue,
+	},
+	{
+		name: "kv/password with semicolon after a space",
+		dsn:  "host=h password=a;b",
+		form: FormKeyValue,
+		rest: "host=h password=a;b",
+	},
+	// ODBC form.
+	{
+		name:    "odbc/amazon",
+		dsn:     "Driver={Amazon Redshift (x64)};Server=h.example;Port=5439;Database=dev;UID=u;PWD={p;w}}d};SSLMode=require;KeepAlivesIdle=200;KeepAlivesCount=5",
+		form:    FormODBC,
+		cfg:     Config{Idle: 200 * time.Second, Count: 5, Keys: keys(Idle, "KeepAlivesIdle", Count, "KeepAlivesCount")},
+		rest:    "host='h.example' port='5439' dbname='dev' user='u' password='p;w}d' sslmode='require'",
+		ignored: []string{"Driver"},
+	},
+	{
+		name: "odbc/default port, case-insensitive keys, singular",
+		dsn:  "server=h;database=dev;uid=u;pwd=x'y\\z;keepaliveinterval=30;KEEPALIVE=1;Application_Name=job;",
+		form: FormODBC,
+		cfg:  Config{Interval: 30 * time.Second, Keys: keys(Interval, "keepaliveinterval", KeepAlive, "KEEPALIVE")},
+		rest: "host='h' dbname='dev' user='u' password='x\\'y\\\\z' application_name='job' port=5439",
+	},
+	{
+		name: "odbc/Host alias and same value twice",
+		dsn:  "Host=h;Server=h;Port=5432;IAM=0;Database=d",
+		form: FormODBC,
+		rest: "host='h' port='5432' dbname='d'",
+		ignored: []string{"IAM"},
+	},
+}
+
+func TestParse(t *testing.T) {
+	for _, tc := range testDSNs {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Parse(tc.dsn)
+			require.NoError(t, err)
+			assert.Equal(t, tc.form, got.Form)
+			want := tc.cfg
+			if want.Keys == nil {
+				want.Keys = got.Config.Keys // nil or empty alike
+				assert.Empty(t, got.Config.Keys)
+			}
+			assert.Equal(t, want, got.Config)
+			assert.Equal(t, tc.rest, got.Rest)
+			assert.Equal(t, tc.ignored, got.Ignored)
+		})
+	}
+}
+
+// badCase is a DSN that must be refused at parse time.
+type badCase struct {
+	name string
+	dsn  string
+	kind error
+	msg  string // the whole message, or a part of it when it ends in "..."
+}
+
+var badDSNs = []badCase{
+	{"url/not a number", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=abc", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got "abc"`},
+	{"url/negative", "postgres://u:Hunter2X@h/db?keepalives_interval=-5", ErrSyntax, `redshift-ka: keepalives_interval: want whole seconds 0..32767, got "-5"`},
+	{"url/fraction", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=1.5", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got "1.5"`},
+	{"url/over range", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=32768", ErrRange, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got "32768"`},
+	{"url/overflow", "postgres://u:Hunter2X@h/db?KeepAlivesCount=99999999999999999999999", ErrRange, `redshift-ka: KeepAlivesCount: want a whole number of probes 0..127, got "99999999999999999999999"`},
+	{"url/count over 127", "postgres://u:Hunter2X@h/db?tcp_keepalive_count=128", ErrRange, `redshift-ka: tcp_keepalive_count: want a whole number of probes 0..127, got "128"`},
+	{"url/user timeout overflow", "postgres://u:Hunter2X@h/db?tcp_user_timeout=2147483648", ErrRange, `redshift-ka: tcp_user_timeout: want whole milliseconds 0..2147483647, got "2147483648"`},
+	{"url/bad bool", "postgres://u:Hunter2X@h/db?keepalives=2", ErrSyntax, `redshift-ka: keepalives: want 1/0 or true/false, got "2"`},
+	{"url/empty value", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got ""`},
+	{"url/conflict", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=200&keepalives_idle=300", ErrConflict, `redshift-ka: keepalives_idle: conflicts with KeepAlivesIdle=200, both set KeepAlivesIdle`},
+	{"url/bad port", "postgres://u:Hunter2X@h:abc/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host`},
+	{"url/slash in password", "postgres://u:Hun/ter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host`},
+	{"url/bad escape", "postgres://u:Hun%zzter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid %-escape`},
+	{"kv/unterminated quote", "host=h password='Hunter2X keepalives=1", ErrMalformed, `redshift-ka: malformed key=value DSN: unterminated quoted value of key "password"`},
+	{"kv/missing =", "host=h Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: missing "=" after the word at offset 7`},
+	{"kv/missing key", "host=h =Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: missing key before "=" at offset 7`},
+	{"kv/bad idle", "host=h password=Hunter2X keepalives_idle=1e3", ErrSyntax, `redshift-ka: keepalives_idle: want whole seconds 0..32767, got "1e3"`},
+	{"odbc/bad count", "Server=h;PWD=Hunter2X;KeepAliveCount=-1", ErrSyntax, `redshift-ka: KeepAliveCount: want a whole number of probes 0..127, got "-1"`},
+	{"odbc/unterminated brace", "Server=h;PWD={Hunter2X;KeepAlive=1", ErrMalformed, `redshift-ka: malformed ODBC DSN: unterminated {…} value of key "PWD"`},
+	{"odbc/missing =", "Server=h;Hunter2X;Port=1", ErrMalformed, `redshift-ka: malformed ODBC DSN: missing "=" in the attribute at offset 9`},
+	{"odbc/text after brace", "Server=h;PWD={Hun}ter2X;Port=1", ErrMalformed, `redshift-ka: malformed ODBC DSN: text after the closing "}" of key "PWD"`},
+	{"odbc/two passwords", "Server=h;PWD=Hunter2X;Password=other", ErrConflict, `redshift-ka: Password: conflicts with PWD, both set password`},
+	{"odbc/conflicting spellings", "Server=h;PWD=Hunter2X;KeepAlivesIdle=1;KeepAliveIdle=2", ErrConflict, `redshift-ka: KeepAliveIdle: conflicts with KeepAlivesIdle=1, both set KeepAlivesIdle`},
+	{"odbc/data source", "DSN=redshift;PWD=Hunter2X", ErrUnsupported, `redshift-ka: DSN: odbc.ini data sources are not supported yet...`},
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range badDSNs {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Parse(tc.dsn)
+			require.Error(t, err)
+			assert.Nil(t, got)
+			var pe *ParseError
+			require.ErrorAs(t, err, &pe)
+			assert.ErrorIs(t, err, tc.kind)
+			if prefix, ok := strings.CutSuffix(tc.msg, "..."); ok {
+				assert.True(t, strings.HasPrefix(err.Error(), prefix), "message %q", err.Error())
+			} else {
+				assert.Equal(t, tc.msg, err.Error())
+			}
+			for _, pw := range []string{"Hunter2X", "Hun", "ter2X", "zz"} {
+				assert.NotContains(t, err.Error(), pw, "password leaked")
+			}
+		})
+	}
+}
+
+func TestSpecTable(t *testing.T) {
+	seen := map[string]bool{}
+	for i, k := range Keys() {
+		assert.Equal(t, Setting(i), k.Setting)
+		assert.Equal(t, k.Names[0], k.Setting.String())
+		for _, n := range k.Names {
+			assert.False(t, seen[strings.ToLower(n)], "key %s twice", n)
+			seen[strings.ToLower(n)] = true
+			s, ok := Owned(strings.ToUpper(n))
+			assert.True(t, ok)
+			assert.Equal(t, k.Setting, s)
+		}
+	}
+	_, ok := Owned("application_name")
+	assert.False(t, ok)
+	assert.Equal(t, "Setting(9)", Setting(9).String())
+}
+
+func TestFormString(t *testing.T) {
+	assert.Equal(t, "URL", FormURL.String())
+	assert.Equal(t, "key=value", FormKeyValue.String())
+	assert.Equal(t, "ODBC", FormODBC.String())
+	assert.Equal(t, "unknown", Form(7).String())
+	assert.ErrorIs(t, &ParseError{Err: reason(ErrRange, "x")}, ErrRange)
+	_ = errors.New
+}

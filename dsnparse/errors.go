@@ -1,0 +1,71 @@
+package dsnparse
+
+import (
+	"errors"
+	"strings"
+)
+
+// Sentinel errors, to be checked with [errors.Is] on a [*ParseError].
+var (
+	// ErrSyntax: a value is not of the form its key wants (not a number, a
+	// fraction, a negative number, an unknown boolean word).
+	ErrSyntax = errors.New("invalid syntax")
+	// ErrRange: a number is outside the range its key accepts.
+	ErrRange = errors.New("value out of range")
+	// ErrConflict: two keys set one setting to different values.
+	ErrConflict = errors.New("conflicting values")
+	// ErrMalformed: the DSN as a whole cannot be read in its form.
+	ErrMalformed = errors.New("malformed DSN")
+	// ErrUnsupported: the DSN asks for something this version cannot do.
+	ErrUnsupported = errors.New("unsupported")
+)
+
+// ParseError reports a DSN that cannot be used. Its message names the key,
+// the value, and what the key accepts, for example:
+//
+//	redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got "abc"
+//
+// It never contains a password: Value is set only for keys redshift-ka
+// owns, and messages about the DSN as a whole quote no part of it that could
+// hold a password.
+type ParseError struct {
+	// Key is the key as written in the DSN; empty when the error is about
+	// the DSN as a whole.
+	Key string
+	// Value is the offending value as written; empty when not applicable.
+	Value string
+	// Err describes the problem and wraps one of the sentinel errors.
+	Err error
+}
+
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	b.WriteString("redshift-ka: ")
+	if e.Key != "" {
+		b.WriteString(e.Key)
+		b.WriteString(": ")
+	}
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error, which wraps a sentinel.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// detail is an error whose message is written for people and which wraps
+// a sentinel without repeating its text.
+type detail struct {
+	msg  string
+	kind error
+}
+
+func (d *detail) Error() string { return d.msg }
+func (d *detail) Unwrap() error { return d.kind }
+
+func reason(kind error, msg string) error { return &detail{msg: msg, kind: kind} }
+
+func malformed(form Form, msg string) error {
+	return &ParseError{Err: reason(ErrMalformed, "malformed "+form.String()+" DSN: "+msg)}
+}

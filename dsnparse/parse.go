@@ -1,0 +1,156 @@
+package dsnparse
+
+import (
+	"strings"
+	"time"
+)
+
+// Form is the syntax a DSN was written in.
+type Form int
+
+// The DSN forms redshift-ka reads.
+const (
+	// FormURL: postgres://user:pw@host:5439/db?KeepAlivesIdle=200
+	FormURL Form = iota
+	// FormKeyValue: libpq's host=... port=5439 keepalives_idle=200
+	FormKeyValue
+	// FormODBC: Server=...;Port=5439;Database=dev;KeepAlivesIdle=200
+	FormODBC
+)
+
+// String returns "URL", "key=value" or "ODBC".
+func (f Form) String() string {
+	switch f {
+	case FormURL:
+		return "URL"
+	case FormKeyValue:
+		return "key=value"
+	case FormODBC:
+		return "ODBC"
+	}
+	return "unknown"
+}
+
+// Config holds the keep-alive settings of a DSN. Its zero value means
+// "everything from the operating system, keep-alive on": a zero duration or
+// count is never sent to the kernel.
+type Config struct {
+	// NoKeepAlive turns SO_KEEPALIVE off (keepalives=0 in the DSN).
+	NoKeepAlive bool
+	// Idle is how long a connection stays silent before the first probe
+	// (TCP_KEEPIDLE). Zero: the OS value.
+	Idle time.Duration
+	// Interval is the time between unanswered probes (TCP_KEEPINTVL).
+	// Zero: the OS value.
+	Interval time.Duration
+	// Count is how many unanswered probes end the connection
+	// (TCP_KEEPCNT). Zero: the OS value.
+	Count int
+	// UserTimeout is how long sent data may stay unacknowledged before the
+	// connection is ended (TCP_USER_TIMEOUT). Zero: left to the OS.
+	UserTimeout time.Duration
+	// Keys records, for each setting the DSN mentioned, the key as written.
+	// A setting absent from Keys was not in the DSN.
+	Keys map[Setting]string
+}
+
+// DSN is a parsed data source name.
+type DSN struct {
+	// Form is the syntax the DSN was written in.
+	Form Form
+	// Config is what the DSN says about keep-alive.
+	Config Config
+	// Rest is the DSN for pgx or lib/pq: every key redshift-ka owns
+	// removed, every other key as written. An ODBC DSN is converted to the
+	// key=value form.
+	Rest string
+	// Ignored lists the keys of an ODBC DSN that mean nothing to
+	// PostgreSQL (Driver, for example) and were dropped, as written.
+	Ignored []string
+}
+
+// Parse reads dsn in any of the three forms, takes out the keys redshift-ka
+// owns, and checks their values. Errors are of type [*ParseError] and never
+// contain a password.
+func Parse(dsn string) (*DSN, error) {
+	switch detectForm(dsn) {
+	case FormURL:
+		return parseURL(dsn)
+	case FormODBC:
+		return parseODBC(dsn)
+	default:
+		return parseKeyValue(dsn)
+	}
+}
+
+// detectForm tells the three forms apart. A URL starts with its scheme. An
+// ODBC string starts with a key only ODBC uses (Driver, Server, UID, PWD,
+// Database, DSN), or has a ';' in its first word, as "Host=h;Port=5439"
+// does. A key=value DSN separates pairs with white space; a ';' in its
+// first value must then be quoted.
+func detectForm(dsn string) Form {
+	s := strings.TrimSpace(dsn)
+	lower := strings.ToLower(s)
+	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+		return FormURL
+	}
+	if key, _, ok := strings.Cut(lower, "="); ok && odbcFirstKeys[strings.TrimSpace(key)] {
+		return FormODBC
+	}
+	first := s
+	if i := strings.IndexAny(s, " \t\r\n"); i >= 0 {
+		first = s[:i]
+	}
+	if strings.Contains(first, ";") && !strings.Contains(first, "'") {
+		return FormODBC
+	}
+	return FormKeyValue
+}
+
+// odbcFirstKeys are keys that mark a DSN as ODBC when they come first.
+var odbcFirstKeys = map[string]bool{
+	"driver": true, "dsn": true, "server": true, "uid": true, "pwd": true, "database": true,
+}
+
+// collector gathers owned keys as a parser meets them.
+type collector struct {
+	cfg  Config
+	raw  [numSettings]string // value as written, per setting, for conflicts
+	seen [numSettings]bool
+}
+
+// add records one owned key. Two keys for one setting must agree.
+func (c *collector) add(s Setting, key, value string) error {
+	spec := &specs[s]
+	n, err := spec.parse(key, value)
+	if err != nil {
+		return err
+	}
+	if c.seen[s] {
+		prev, _ := spec.parse(c.cfg.Keys[s], c.raw[s])
+		if prev != n {
+			return &ParseError{Key: key, Value: value, Err: reason(ErrConflict,
+				"conflicts with "+c.cfg.Keys[s]+"="+c.raw[s]+", both set "+s.String())}
+		}
+		return nil
+	}
+	c.seen[s] = true
+	c.raw[s] = value
+	if c.cfg.Keys == nil {
+		c.cfg.Keys = make(map[Setting]string)
+	}
+	c.cfg.Keys[s] = key
+	switch s {
+	case KeepAlive:
+		c.cfg.NoKeepAlive = n == 0
+	case Idle:
+		c.cfg.Idle = time.Duration(n) * spec.Unit
+	case Interval:
+		c.cfg.Interval = time.Duration(n) * spec.Unit
+	case Count:
+		c.cfg.Count = int(n)
+	case UserTimeout:
+		c.cfg.UserTimeout = time.Duration(n) * spec.Unit
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package dsnparse
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Setting names one keep-alive setting that a DSN can carry.
+type Setting int
+
+// The settings redshift-ka owns. Each is set by any of the keys listed for it
+// by [Keys].
+const (
+	KeepAlive   Setting = iota // SO_KEEPALIVE on or off
+	Idle                       // TCP_KEEPIDLE, whole seconds
+	Interval                   // TCP_KEEPINTVL, whole seconds
+	Count                      // TCP_KEEPCNT, probes
+	UserTimeout                // TCP_USER_TIMEOUT, milliseconds
+	numSettings
+)
+
+// String returns the canonical DSN key of s, such as "KeepAlivesIdle".
+func (s Setting) String() string {
+	if s < 0 || s >= numSettings {
+		return "Setting(" + strconv.Itoa(int(s)) + ")"
+	}
+	return specs[s].Names[0]
+}
+
+// KeySpec describes one setting: the keys that set it, its unit and range.
+// The table returned by [Keys] is the single source for parsing, error
+// messages and the README's key table.
+type KeySpec struct {
+	Setting Setting
+	// Names lists the accepted keys, canonical first. Keys match
+	// case-insensitively in every DSN form.
+	Names []string
+	// Want describes the accepted values, as error messages quote it.
+	Want string
+	// Max is the largest accepted value (the smallest is 0).
+	Max int64
+	// Unit converts a parsed number into a duration; zero for counts and
+	// for the on/off switch.
+	Unit time.Duration
+	// Default says, for people, what absence or 0 means.
+	Default string
+}
+
+var specs = [numSettings]KeySpec{
+	KeepAlive: {
+		Setting: KeepAlive,
+		Names:   []string{"KeepAlive", "keepalives", "tcpKeepAlive", "tcp_keepalive"},
+		Want:    "1/0 or true/false",
+		Max:     1,
+		Default: "on",
+	},
+	Idle: {
+		Setting: Idle,
+		Names:   []string{"KeepAlivesIdle", "KeepAliveIdle", "keepalives_idle", "tcp_keepalive_idle"},
+		Want:    "whole seconds 0..32767",
+		Max:     32767,
+		Unit:    time.Second,
+		Default: "OS value (Linux net.ipv4.tcp_keepalive_time)",
+	},
+	Interval: {
+		Setting: Interval,
+		Names:   []string{"KeepAlivesInterval", "KeepAliveInterval", "keepalives_interval", "tcp_keepalive_interval"},
+		Want:    "whole seconds 0..32767",
+		Max:     32767,
+		Unit:    time.Second,
+		Default: "OS value (Linux net.ipv4.tcp_keepalive_intvl)",
+	},
+	Count: {
+		Setting: Count,
+		Names:   []string{"KeepAlivesCount", "KeepAliveCount", "keepalives_count", "tcp_keepalive_count"},
+		Want:    "a whole number of probes 0..127",
+		Max:     127,
+		Default: "OS value (Linux net.ipv4.tcp_keepalive_probes)",
+	},
+	UserTimeout: {
+		Setting: UserTimeout,
+		Names:   []string{"tcp_user_timeout"},
+		Want:    "whole milliseconds 0..2147483647",
+		Max:     2147483647,
+		Unit:    time.Millisecond,
+		Default: "OS behaviour (retransmission limit net.ipv4.tcp_retries2)",
+	},
+}
+
+// ownedKeys maps every accepted key, lower-cased, to its setting.
+var ownedKeys = func() map[string]Setting {
+	m := make(map[string]Setting)
+	for _, s := range specs {
+		for _, n := range s.Names {
+			m[strings.ToLower(n)] = s.Setting
+		}
+	}
+	return m
+}()
+
+// Keys returns the table of every key redshift-ka owns, one entry per
+// setting, in [Setting] order. The caller may not modify it.
+func Keys() []KeySpec { return specs[:] }
+
+// Owned reports whether key (in any case) is a key redshift-ka owns and
+// removes before the DSN reaches pgx or lib/pq, and which setting it sets.
+func Owned(key string) (Setting, bool) {
+	s, ok := ownedKeys[strings.ToLower(key)]
+	return s, ok
+}
+
+// parse turns a raw value into a number within the spec's range.
+func (k *KeySpec) parse(key, raw string) (int64, error) {
+	v := strings.TrimSpace(raw)
+	if k.Setting == KeepAlive {
+		switch strings.ToLower(v) {
+		case "1", "true", "on", "yes":
+			return 1, nil
+		case "0", "false", "off", "no":
+			return 0, nil
+		}
+		return 0, k.badValue(key, raw, ErrSyntax)
+	}
+	if v == "" || strings.TrimLeft(v, "0123456789") != "" {
+		return 0, k.badValue(key, raw, ErrSyntax)
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n > k.Max {
+		return 0, k.badValue(key, raw, ErrRange)
+	}
+	return n, nil
+}
+
+func (k *KeySpec) badValue(key, raw string, kind error) error {
+	return &ParseError{Key: key, Value: raw, Err: reason(kind, "want "+k.Want+", got "+strconv.Quote(raw))}
+}
