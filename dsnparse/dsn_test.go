@@ -135,10 +135,10 @@ var testDSNs = []dsnCase{
 		rest: "host='h' dbname='dev' user='u' password='x\\'y\\\\z' application_name='job' port=5439",
 	},
 	{
-		name: "odbc/Host alias and same value twice",
-		dsn:  "Host=h;Server=h;Port=5432;IAM=0;Database=d",
-		form: FormODBC,
-		rest: "host='h' port='5432' dbname='d'",
+		name:    "odbc/Host alias and same value twice",
+		dsn:     "Host=h;Server=h;Port=5432;IAM=0;Database=d",
+		form:    FormODBC,
+		rest:    "host='h' port='5432' dbname='d'",
 		ignored: []string{"IAM"},
 	},
 }

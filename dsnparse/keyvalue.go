@@ -35,7 +35,9 @@ func parseKeyValue(dsn string) (*DSN, error) {
 	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: strings.Join(kept, " ")}, nil
 }
 
-func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v' }
+func isSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v'
+}
 
 // splitKeyValue follows libpq's conninfo_parse: pairs separated by white
 // space, white space allowed around '=', values bare or in single quotes,
@@ -103,7 +105,7 @@ func splitKeyValue(s string) ([]pair, error) {
 	}
 }
 
-// quoteValue writes v as a libpq value: in single quotes, with '\' and '''
+// quoteValue writes v as a libpq value: in single quotes, with '\' and ”'
 // escaped.
 func quoteValue(v string) string {
 	var b strings.Builder
