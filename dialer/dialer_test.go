@@ -1,0 +1,188 @@
+package dialer
+
+import (
+	"context"
+	"errors"
+	"net"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/sysfallback"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestKeepAliveConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  dsnparse.Config
+		want net.KeepAliveConfig
+	}{
+		{"zero value: all from the OS", dsnparse.Config{}, net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}},
+		{"all set", dsnparse.Config{Idle: 7 * time.Second, Interval: 3 * time.Second, Count: 4}, net.KeepAliveConfig{Enable: true, Idle: 7 * time.Second, Interval: 3 * time.Second, Count: 4}},
+		{"idle only", dsnparse.Config{Idle: 200 * time.Second}, net.KeepAliveConfig{Enable: true, Idle: 200 * time.Second, Interval: -1, Count: -1}},
+		{"count only", dsnparse.Config{Count: 5}, net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: 5}},
+		{"off", dsnparse.Config{NoKeepAlive: true, Idle: time.Second}, net.KeepAliveConfig{Enable: false, Idle: -1, Interval: -1, Count: -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, KeepAliveConfig(tc.cfg))
+		})
+	}
+}
+
+// listen starts a loopback listener that accepts and holds connections
+// until the test ends.
+func listen(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); <-done })
+	return ln.Addr().String()
+}
+
+func dial(t *testing.T, cfg dsnparse.Config) *Conn {
+	t.Helper()
+	d, err := New(cfg)
+	require.NoError(t, err)
+	c, err := d.DialContext(context.Background(), "tcp", listen(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c.(*Conn)
+}
+
+// TestDialSetsKernelOptions dials real sockets and reads the options back
+// from the kernel.
+func TestDialSetsKernelOptions(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads Linux socket options")
+	}
+	osv, err := sysfallback.Read()
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		cfg  dsnparse.Config
+		want Observed
+	}{
+		{"all set", dsnparse.Config{Idle: 7 * time.Second, Interval: 3 * time.Second, Count: 4, UserTimeout: 2500 * time.Millisecond},
+			Observed{KeepAlive: true, Idle: 7 * time.Second, Interval: 3 * time.Second, Count: 4, UserTimeout: 2500 * time.Millisecond}},
+		{"zero value takes the OS values", dsnparse.Config{},
+			Observed{KeepAlive: true, Idle: osv.Idle, Interval: osv.Interval, Count: osv.Count}},
+		{"mixed", dsnparse.Config{Interval: 11 * time.Second},
+			Observed{KeepAlive: true, Idle: osv.Idle, Interval: 11 * time.Second, Count: osv.Count}},
+		{"off", dsnparse.Config{NoKeepAlive: true},
+			Observed{KeepAlive: false, Idle: osv.Idle, Interval: osv.Interval, Count: osv.Count}},
+		{"maxima", dsnparse.Config{Idle: 32767 * time.Second, Interval: 32767 * time.Second, Count: 127},
+			Observed{KeepAlive: true, Idle: 32767 * time.Second, Interval: 32767 * time.Second, Count: 127}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, tc.cfg)
+			got, err := Observe(c)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.cfg, c.Config())
+		})
+	}
+}
+
+func TestGoDefaultsAreNotUsed(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads Linux socket options")
+	}
+	// A plain net.Dialer gives Go's 15 s / 15 s / 9; ours must not.
+	addr := listen(t)
+	plain, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer plain.Close()
+	o, err := Observe(plain.(*net.TCPConn))
+	require.NoError(t, err)
+	require.Equal(t, Observed{KeepAlive: true, Idle: 15 * time.Second, Interval: 15 * time.Second, Count: 9}, o,
+		"Go's defaults changed; the contrast below proves less")
+
+	osv, err := sysfallback.Read()
+	require.NoError(t, err)
+	ours := dial(t, dsnparse.Config{})
+	o, err = Observe(ours)
+	require.NoError(t, err)
+	assert.Equal(t, osv.Idle, o.Idle)
+	assert.Equal(t, osv.Count, o.Count)
+}
+
+func TestSocketOptionErrorsAreReturned(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("Linux refuses TCP_KEEPCNT over 127")
+	}
+	d, err := New(dsnparse.Config{Count: 500})
+	require.NoError(t, err)
+	c, err := d.DialContext(context.Background(), "tcp", listen(t))
+	assert.Nil(t, c)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, syscall.EINVAL)
+	assert.Contains(t, err.Error(), "redshift-ka: set keep-alive options on the connection to 127.0.0.1:")
+}
+
+func TestUnixSocketIsDialedAsIs(t *testing.T) {
+	path := t.TempDir() + "/s"
+	ln, err := net.Listen("unix", path)
+	require.NoError(t, err)
+	defer ln.Close()
+	d, err := New(dsnparse.Config{Idle: time.Second, UserTimeout: time.Second})
+	require.NoError(t, err)
+	c, err := d.DialContext(context.Background(), "unix", path)
+	require.NoError(t, err)
+	defer c.Close()
+	_, isOurs := c.(*Conn)
+	assert.False(t, isOurs)
+}
+
+func TestReport(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads Linux socket options")
+	}
+	cfg, err := dsnparse.Parse("host=h KeepAlivesIdle=9 keepalives_interval=0 tcp_user_timeout=1500")
+	require.NoError(t, err)
+	c := dial(t, cfg.Config)
+	r, err := c.Report()
+	require.NoError(t, err)
+	assert.Equal(t, 9*time.Second, r.Idle)
+	assert.Equal(t, r.OS.Interval, r.Interval)
+	assert.Equal(t, r.OS.Count, r.Count)
+	assert.Equal(t, 1500*time.Millisecond, r.UserTimeout)
+	assert.Equal(t, "DSN key KeepAlivesIdle", r.IdleFrom.String())
+	assert.Equal(t, "OS sysctl net.ipv4.tcp_keepalive_intvl (keepalives_interval=0)", r.IntervalFrom.String())
+	assert.Equal(t, "OS sysctl net.ipv4.tcp_keepalive_probes", r.CountFrom.String())
+	assert.Equal(t, "DSN key tcp_user_timeout", r.UserTimeoutFrom.String())
+	assert.Equal(t, "redshift-ka default", r.KeepAliveFrom.String())
+	assert.Contains(t, r.String(), "keep-alive on (redshift-ka default), idle 9s (DSN key KeepAlivesIdle)")
+	assert.Equal(t, 9*time.Second+time.Duration(r.Count)*r.Interval, r.DeadAfter())
+
+	off := dial(t, dsnparse.Config{NoKeepAlive: true, Keys: map[dsnparse.Setting]string{dsnparse.KeepAlive: "keepalives"}})
+	r, err = off.Report()
+	require.NoError(t, err)
+	assert.Equal(t, "keep-alive off (DSN key keepalives)", r.String())
+	assert.Zero(t, r.DeadAfter())
+}
+
+func TestDialErrorIsReturned(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	d, err := New(dsnparse.Config{})
+	require.NoError(t, err)
+	_, err = d.DialContext(context.Background(), "tcp", addr)
+	assert.True(t, errors.Is(err, syscall.ECONNREFUSED), "%v", err)
+}

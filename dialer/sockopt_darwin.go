@@ -1,0 +1,6 @@
+package dialer
+
+import "golang.org/x/sys/unix"
+
+// macOS calls the idle time TCP_KEEPALIVE.
+const tcpKeepIdle = unix.TCP_KEEPALIVE

@@ -1,0 +1,5 @@
+package dialer
+
+import "golang.org/x/sys/unix"
+
+const tcpKeepIdle = unix.TCP_KEEPIDLE

@@ -1,0 +1,38 @@
+package dialer
+
+import (
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+const userTimeoutSupported = true
+
+// osUserTimeout names what Linux does when TCP_USER_TIMEOUT is unset.
+const osUserTimeout = "retransmission limit (sysctl net.ipv4.tcp_retries2)"
+
+func setUserTimeout(rc syscall.RawConn, ms int) error {
+	var opErr error
+	if err := rc.Control(func(fd uintptr) {
+		opErr = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, ms)
+	}); err != nil {
+		return err
+	}
+	if opErr != nil {
+		return &OptionError{Op: "setsockopt", Option: "TCP_USER_TIMEOUT", Err: opErr}
+	}
+	return nil
+}
+
+func readSockopts(fd uintptr) (Observed, error) {
+	r := sockReader{fd: int(fd)}
+	o := Observed{
+		KeepAlive:   r.get(unix.SOL_SOCKET, unix.SO_KEEPALIVE, "SO_KEEPALIVE") != 0,
+		Idle:        time.Duration(r.get(unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, "TCP_KEEPIDLE")) * time.Second,
+		Interval:    time.Duration(r.get(unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, "TCP_KEEPINTVL")) * time.Second,
+		Count:       r.get(unix.IPPROTO_TCP, unix.TCP_KEEPCNT, "TCP_KEEPCNT"),
+		UserTimeout: time.Duration(r.get(unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT")) * time.Millisecond,
+	}
+	return o, r.err
+}
