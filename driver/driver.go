@@ -1,0 +1,142 @@
+package driver
+
+import (
+	"context"
+	"crypto/tls"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/redshift-ka/redshift-ka/dialer"
+	"github.com/redshift-ka/redshift-ka/dsnparse"
+)
+
+// Name is the name the driver registers with database/sql.
+const Name = "redshift-ka"
+
+func init() {
+	sql.Register(Name, &Driver{})
+}
+
+// ErrNotRedshiftKA is returned by [Settings] for a connection that was not
+// opened through redshift-ka (or not over TCP).
+var ErrNotRedshiftKA = errors.New("redshift-ka: connection was not dialed by redshift-ka over TCP")
+
+// Driver is the database/sql driver registered as "redshift-ka". It
+// implements [driver.Driver] and [driver.DriverContext].
+type Driver struct{}
+
+// Open opens a new connection. database/sql calls [Driver.OpenConnector]
+// instead; Open is there for callers that use the driver directly.
+func (d *Driver) Open(dsn string) (driver.Conn, error) {
+	c, err := NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return c.Connect(context.Background())
+}
+
+// OpenConnector parses dsn, so that [sql.Open] reports a bad DSN before
+// any connection is dialed.
+func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
+	return NewConnector(dsn)
+}
+
+// Option configures a [Connector].
+type Option func(*options)
+
+type options struct {
+	logger  *slog.Logger
+	pgxOpts []stdlib.OptionOpenDB
+}
+
+// WithLogger logs, at debug level, each connection dialed and the
+// keep-alive settings asked of it. Nothing logged contains a password.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger = l }
+}
+
+// WithPgxOptions passes options to pgx's database/sql connector, such as
+// [stdlib.OptionAfterConnect].
+func WithPgxOptions(opts ...stdlib.OptionOpenDB) Option {
+	return func(o *options) { o.pgxOpts = append(o.pgxOpts, opts...) }
+}
+
+// Connector opens connections for [sql.OpenDB]. It holds the parsed DSN,
+// so connections are made without parsing it again.
+type Connector struct {
+	dsn   *dsnparse.DSN
+	inner driver.Connector
+}
+
+// NewConnector parses dsn (URL, key=value or ODBC form) and returns a
+// connector whose every connection, cancel requests included, is dialed
+// with the DSN's keep-alive settings. A bad DSN gives a
+// [*dsnparse.ParseError] or pgx's own parse error; neither contains the
+// password.
+func NewConnector(dsn string, opts ...Option) (*Connector, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	parsed, err := dsnparse.Parse(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgx.ParseConfig(parsed.Rest)
+	if err != nil {
+		return nil, fmt.Errorf("redshift-ka: %w", err)
+	}
+	var dopts []dialer.Option
+	if o.logger != nil {
+		dopts = append(dopts, dialer.WithLogger(o.logger))
+	}
+	d, err := dialer.New(parsed.Config, dopts...)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DialFunc = d.DialContext
+	return &Connector{dsn: parsed, inner: stdlib.GetConnector(*cfg, o.pgxOpts...)}, nil
+}
+
+// Connect opens a connection. It is pgx's: [sql.Conn.Raw] hands back a
+// [*stdlib.Conn].
+func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
+	return c.inner.Connect(ctx)
+}
+
+// Driver returns the redshift-ka driver.
+func (c *Connector) Driver() driver.Driver { return &Driver{} }
+
+// DSN returns the parsed DSN: its form, its keep-alive settings, and the
+// ODBC keys it ignored.
+func (c *Connector) DSN() dsnparse.DSN { return *c.dsn }
+
+// Settings reports the keep-alive options in force on the socket of conn,
+// read from the kernel, and where each came from (a DSN key, or the OS).
+func Settings(conn *sql.Conn) (dialer.Report, error) {
+	var r dialer.Report
+	err := conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return ErrNotRedshiftKA
+		}
+		nc := sc.Conn().PgConn().Conn()
+		if t, ok := nc.(*tls.Conn); ok {
+			nc = t.NetConn()
+		}
+		kc, ok := nc.(*dialer.Conn)
+		if !ok {
+			return ErrNotRedshiftKA
+		}
+		var err error
+		r, err = kc.Report()
+		return err
+	})
+	return r, err
+}

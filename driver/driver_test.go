@@ -1,0 +1,76 @@
+package driver
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/redshift-ka/redshift-ka/dsnparse"
+)
+
+const password = "Hunter2X"
+
+func TestRegistered(t *testing.T) {
+	assert.True(t, slices.Contains(sql.Drivers(), Name))
+}
+
+// TestBadDSNFailsAtOpen: every kind of bad DSN is refused by sql.Open,
+// before any dial, and no message shows the password.
+func TestBadDSNFailsAtOpen(t *testing.T) {
+	for _, tc := range []struct {
+		name, dsn string
+		parseErr  bool // a *dsnparse.ParseError, not pgx's
+	}{
+		{"url/bad idle", "postgres://u:" + password + "@127.0.0.1:1/db?KeepAlivesIdle=abc", true},
+		{"url/bad port", "postgres://u:" + password + "@127.0.0.1:99999/db", false},
+		{"url/bad sslmode", "postgres://u:" + password + "@127.0.0.1:1/db?sslmode=maybe", false},
+		{"kv/bad count", "host=127.0.0.1 port=1 password=" + password + " keepalives_count=1000", true},
+		{"kv/bad connect_timeout", "host=127.0.0.1 port=1 password=" + password + " connect_timeout=x", false},
+		{"odbc/bad interval", "Server=127.0.0.1;Port=1;UID=u;PWD=" + password + ";KeepAlivesInterval=-3", true},
+		{"odbc/bad port", "Server=127.0.0.1;Port=abc;UID=u;PWD={" + password + "}", false},
+		{"odbc/bad sslmode", "Server=127.0.0.1;PWD=" + password + ";SSLMode=sometimes", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := sql.Open(Name, tc.dsn)
+			require.Error(t, err)
+			assert.Nil(t, db)
+			assert.NotContains(t, err.Error(), password)
+			assert.Contains(t, err.Error(), "redshift-ka: ")
+			var pe *dsnparse.ParseError
+			assert.Equal(t, tc.parseErr, errors.As(err, &pe), "%v", err)
+		})
+	}
+}
+
+func TestOpenReportsDialErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().(*net.TCPAddr)
+	ln.Close()
+	dsn := "host=127.0.0.1 port=" + strconv.Itoa(addr.Port) + " user=u password=" + password + " sslmode=disable KeepAlivesIdle=5"
+	_, err = (&Driver{}).Open(dsn)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), password)
+	assert.Contains(t, err.Error(), "connection refused")
+}
+
+func TestConnectorKeepsTheParsedDSN(t *testing.T) {
+	c, err := NewConnector("Driver={Amazon Redshift};Server=h;UID=u;PWD=p;KeepAlivesIdle=200")
+	require.NoError(t, err)
+	d := c.DSN()
+	assert.Equal(t, dsnparse.FormODBC, d.Form)
+	assert.Equal(t, []string{"Driver"}, d.Ignored)
+	assert.Equal(t, "KeepAlivesIdle", d.Config.Keys[dsnparse.Idle])
+	assert.IsType(t, &Driver{}, c.Driver())
+	db := sql.OpenDB(c)
+	defer db.Close()
+	_, err = db.Conn(context.Background())
+	assert.Error(t, err) // host "h" does not resolve here
+}
