@@ -1,0 +1,359 @@
+//go:build linux
+
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/redshift-ka/redshift-ka/dialer"
+	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/sysfallback"
+)
+
+// form builds a DSN of one form for a server, with extra keys.
+type form struct {
+	name string
+	dsn  func(pg *Postgres, kv [][2]string) string
+}
+
+var forms = []form{
+	{"url", func(pg *Postgres, kv [][2]string) string { return pg.URL(join(kv, "&")) }},
+	{"keyvalue", func(pg *Postgres, kv [][2]string) string { return pg.KeyValue(join(kv, " ")) }},
+	{"odbc", func(pg *Postgres, kv [][2]string) string { return pg.ODBC(join(kv, ";")) }},
+}
+
+func join(kv [][2]string, sep string) string {
+	parts := make([]string, len(kv))
+	for i, p := range kv {
+		parts[i] = p[0] + "=" + p[1]
+	}
+	return strings.Join(parts, sep)
+}
+
+// keyFamilies are the spellings of the keys, one family per client they
+// come from: index 1..4 of each spec's names are used in turn.
+var keyFamilies = []struct {
+	name string
+	pick int // index into KeySpec.Names
+}{
+	{"odbc plural", 0}, {"odbc singular", 1}, {"libpq", 2}, {"redshift_connector", 3},
+}
+
+// open opens a database and one connection, closed with the test.
+func open(t *testing.T, dsn string) (*sql.DB, *sql.Conn) {
+	t.Helper()
+	db, err := sql.Open(driver.Name, dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return db, conn
+}
+
+func settings(t *testing.T, conn *sql.Conn) dialer.Report {
+	t.Helper()
+	r, err := driver.Settings(conn)
+	require.NoError(t, err)
+	return r
+}
+
+// TestPerSocketValues: for every DSN form and every spelling of the keys,
+// the kernel holds on the socket exactly what the DSN asked for.
+func TestPerSocketValues(t *testing.T) {
+	pg := StartPostgresT(t, PostgresOptions{})
+	names := func(s dsnparse.Setting, pick int) string {
+		n := dsnparse.Keys()[s].Names
+		return n[min(pick, len(n)-1)]
+	}
+	for _, f := range forms {
+		for i, fam := range keyFamilies {
+			t.Run(f.name+"/"+fam.name, func(t *testing.T) {
+				idle, intvl, cnt := 100+i, 10+i, 3+i
+				kv := [][2]string{
+					{names(dsnparse.KeepAlive, fam.pick), "1"},
+					{names(dsnparse.Idle, fam.pick), itoa(idle)},
+					{names(dsnparse.Interval, fam.pick), itoa(intvl)},
+					{names(dsnparse.Count, fam.pick), itoa(cnt)},
+					{"tcp_user_timeout", itoa(5000 + i)},
+				}
+				_, conn := open(t, f.dsn(pg, kv))
+				var one int
+				require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT 1").Scan(&one))
+				r := settings(t, conn)
+				assert.Equal(t, dialer.Observed{
+					KeepAlive:   true,
+					Idle:        time.Duration(idle) * time.Second,
+					Interval:    time.Duration(intvl) * time.Second,
+					Count:       cnt,
+					UserTimeout: time.Duration(5000+i) * time.Millisecond,
+				}, r.Observed)
+				assert.Equal(t, "DSN key "+names(dsnparse.Idle, fam.pick), r.IdleFrom.String())
+				assert.Equal(t, "DSN key "+names(dsnparse.Count, fam.pick), r.CountFrom.String())
+			})
+		}
+	}
+}
+
+// TestKeepAliveOff: keepalives=0 leaves SO_KEEPALIVE off, in every form.
+func TestKeepAliveOff(t *testing.T) {
+	pg := StartPostgresT(t, PostgresOptions{})
+	for _, f := range forms {
+		t.Run(f.name, func(t *testing.T) {
+			_, conn := open(t, f.dsn(pg, [][2]string{{"keepalives", "0"}, {"KeepAlivesIdle", "30"}}))
+			r := settings(t, conn)
+			assert.False(t, r.KeepAlive)
+			assert.Equal(t, "keep-alive off (DSN key keepalives)", r.String())
+		})
+	}
+}
+
+// TestOSFallbackInNamespace: in a network namespace whose keep-alive
+// sysctls differ from Linux's defaults, absent and zero keys give the
+// namespace's values, never Go's 15 s/15 s/9.
+func TestOSFallbackInNamespace(t *testing.T) {
+	ns := NewNetnsT(t, "osfb")
+	for k, v := range map[string]string{
+		"net.ipv4.tcp_keepalive_time":   "1234",
+		"net.ipv4.tcp_keepalive_intvl":  "56",
+		"net.ipv4.tcp_keepalive_probes": "7",
+	} {
+		require.NoError(t, ns.Sysctl(k, v))
+	}
+	pg := StartPostgresT(t, PostgresOptions{Netns: ns.Name})
+	host, err := sysfallback.Read()
+	require.NoError(t, err)
+	require.NotEqual(t, 1234*time.Second, host.Idle, "the host must differ from the namespace for this test to mean anything")
+
+	want := dialer.Observed{KeepAlive: true, Idle: 1234 * time.Second, Interval: 56 * time.Second, Count: 7}
+	for _, f := range forms {
+		for _, tc := range []struct {
+			name string
+			kv   [][2]string
+			want dialer.Observed
+		}{
+			{"absent", nil, want},
+			{"zero", [][2]string{{"KeepAlivesIdle", "0"}, {"KeepAlivesInterval", "0"}, {"KeepAlivesCount", "0"}, {"tcp_user_timeout", "0"}}, want},
+			{"mixed", [][2]string{{"keepalives_interval", "9"}}, dialer.Observed{KeepAlive: true, Idle: 1234 * time.Second, Interval: 9 * time.Second, Count: 7}},
+		} {
+			t.Run(f.name+"/"+tc.name, func(t *testing.T) {
+				dsn := f.dsn(pg, tc.kv)
+				var r dialer.Report
+				require.NoError(t, ns.Do(func() error {
+					// Sockets made on this thread belong to the namespace,
+					// and so do the sysctls read for the report.
+					db, err := sql.Open(driver.Name, dsn)
+					if err != nil {
+						return err
+					}
+					defer db.Close()
+					conn, err := db.Conn(context.Background())
+					if err != nil {
+						return err
+					}
+					defer conn.Close()
+					r, err = driver.Settings(conn)
+					return err
+				}))
+				assert.Equal(t, tc.want, r.Observed)
+				assert.Equal(t, "sysctl net.ipv4.tcp_keepalive_time", r.IdleFrom.OS)
+				assert.Equal(t, sysfallback.Values{
+					Idle: 1234 * time.Second, Interval: 56 * time.Second, Count: 7,
+					IdleFrom:     "sysctl net.ipv4.tcp_keepalive_time",
+					IntervalFrom: "sysctl net.ipv4.tcp_keepalive_intvl",
+					CountFrom:    "sysctl net.ipv4.tcp_keepalive_probes",
+				}, r.OS)
+			})
+		}
+	}
+}
+
+// TestOtherKeysReachTheServer: keys redshift-ka does not own arrive at pgx
+// and the server; ours do not (the server would refuse them).
+func TestOtherKeysReachTheServer(t *testing.T) {
+	pg := StartPostgresT(t, PostgresOptions{})
+	for _, f := range forms {
+		t.Run(f.name, func(t *testing.T) {
+			appName := "Application_Name"
+			if f.name != "odbc" {
+				appName = "application_name"
+			}
+			_, conn := open(t, f.dsn(pg, [][2]string{
+				{appName, "etl-" + f.name}, {"KeepAlivesIdle", "77"}, {"statement_timeout", "4321"},
+				{"keepalives", "1"}, {"tcp_user_timeout", "9000"},
+			}))
+			ctx := context.Background()
+			var app, st string
+			require.NoError(t, conn.QueryRowContext(ctx, "SELECT current_setting('application_name'), current_setting('statement_timeout')").Scan(&app, &st))
+			assert.Equal(t, "etl-"+f.name, app)
+			assert.Equal(t, "4321ms", st)
+			assert.Equal(t, 77*time.Second, settings(t, conn).Idle)
+		})
+	}
+}
+
+// TestPgxStillUnderneath: Raw hands back pgx's *stdlib.Conn; pgx's own keys
+// and several hosts work.
+func TestPgxStillUnderneath(t *testing.T) {
+	pg := StartPostgresT(t, PostgresOptions{})
+	closed := closedPort(t)
+	dsn := strings.Replace(pg.URL("default_query_exec_mode=simple_protocol&KeepAlivesIdle=42"),
+		pg.Host+":"+itoa(pg.Port), "127.0.0.1:"+itoa(closed)+","+pg.Host+":"+itoa(pg.Port), 1)
+	_, conn := open(t, dsn)
+	require.NoError(t, conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return errors.New("Raw did not hand back *stdlib.Conn")
+		}
+		assert.True(t, strings.HasSuffix(sc.Conn().PgConn().Conn().RemoteAddr().String(), ":"+itoa(pg.Port)))
+		return nil
+	}))
+	var n int
+	require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT $1::int", 7).Scan(&n))
+	assert.Equal(t, 7, n)
+	assert.Equal(t, 42*time.Second, settings(t, conn).Idle)
+}
+
+// TestCancelRequestUsesTheDialer: pgx's cancel request dials through
+// redshift-ka, and cancels the statement on the server.
+func TestCancelRequestUsesTheDialer(t *testing.T) {
+	pg := StartPostgresT(t, PostgresOptions{})
+	logs := &recorder{}
+	c, err := driver.NewConnector(pg.KeyValue("KeepAlivesIdle=33"), driver.WithLogger(slog.New(logs)))
+	require.NoError(t, err)
+	db := sql.OpenDB(c)
+	defer db.Close()
+	conn, err := db.Conn(context.Background())
+	require.NoError(t, err)
+	defer conn.Close()
+	var pc *pgconn.PgConn
+	require.NoError(t, conn.Raw(func(dc any) error { pc = dc.(*stdlib.Conn).Conn().PgConn(); return nil }))
+	require.Len(t, logs.lines(), 1)
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := conn.ExecContext(context.Background(), "SELECT pg_sleep(30)")
+		done <- err
+	}()
+	// Wait until the statement runs, as the server sees it.
+	waitFor(t, func() bool {
+		var n int
+		_ = db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'").Scan(&n)
+		return n == 1
+	})
+	before := len(logs.lines())
+	require.NoError(t, pc.CancelRequest(context.Background()))
+	err = <-done
+	var pgErr *pgconn.PgError
+	require.ErrorAs(t, err, &pgErr)
+	assert.Equal(t, "57014", pgErr.Code) // query_canceled
+	lines := logs.lines()
+	require.Len(t, lines, before+1, "the cancel request was dialed by redshift-ka: %v", lines)
+	for _, l := range lines {
+		assert.Contains(t, l, "keepalive=on, idle 33s")
+		assert.NotContains(t, l, pg.Password)
+	}
+}
+
+// TestTLSRequire: sslmode=require against a self-signed server; the
+// settings are read through the TLS layer.
+func TestTLSRequire(t *testing.T) {
+	pg := StartPostgresT(t, PostgresOptions{TLS: true})
+	for _, f := range forms {
+		t.Run(f.name, func(t *testing.T) {
+			sslmode := "sslmode"
+			if f.name == "odbc" {
+				sslmode = "SSLMode"
+			}
+			_, conn := open(t, f.dsn(pg, [][2]string{{sslmode, "require"}, {"KeepAliveCount", "4"}}))
+			var ssl bool
+			require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&ssl))
+			assert.True(t, ssl)
+			assert.Equal(t, 4, settings(t, conn).Count)
+		})
+	}
+}
+
+// TestBadInputFailsAtOpen: a bad value fails at sql.Open, before any dial,
+// and the message has no password.
+func TestBadInputFailsAtOpen(t *testing.T) {
+	pg := StartPostgresT(t, PostgresOptions{})
+	for _, f := range forms {
+		t.Run(f.name, func(t *testing.T) {
+			logs := &recorder{}
+			_, err := driver.NewConnector(f.dsn(pg, [][2]string{{"KeepAlivesIdle", "1.5"}}), driver.WithLogger(slog.New(logs)))
+			require.EqualError(t, err, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got "1.5"`)
+			db, err := sql.Open(driver.Name, f.dsn(pg, [][2]string{{"keepalives_count", "200"}}))
+			assert.Nil(t, db)
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), pg.Password)
+			assert.Empty(t, logs.lines(), "nothing was dialed")
+		})
+	}
+}
+
+// recorder is a slog handler that keeps each record as one line.
+type recorder struct {
+	mu  sync.Mutex
+	out []string
+}
+
+func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *recorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *recorder) WithGroup(string) slog.Handler            { return r }
+func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
+	var b strings.Builder
+	b.WriteString(rec.Message)
+	rec.Attrs(func(a slog.Attr) bool {
+		b.WriteString(" " + a.Key + "=" + a.Value.String())
+		return true
+	})
+	r.mu.Lock()
+	r.out = append(r.out, b.String())
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *recorder) lines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.out...)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
+	return port
+}
+
+// waitFor polls cond every 20 ms for up to 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not met within 10 s")
+}
