@@ -177,7 +177,7 @@ var badDSNs = []badCase{
 	{"url/overflow", "postgres://u:Hunter2X@h/db?KeepAlivesCount=99999999999999999999999", ErrRange, `redshift-ka: KeepAlivesCount: want a whole number of probes 0..127, got "99999999999999999999999"`},
 	{"url/count over 127", "postgres://u:Hunter2X@h/db?tcp_keepalive_count=128", ErrRange, `redshift-ka: tcp_keepalive_count: want a whole number of probes 0..127, got "128"`},
 	{"url/user timeout overflow", "postgres://u:Hunter2X@h/db?tcp_user_timeout=2147483648", ErrRange, `redshift-ka: tcp_user_timeout: want whole milliseconds 0..2147483647, got "2147483648"`},
-	{"url/bad bool", "postgres://u:Hunter2X@h/db?keepalives=2", ErrSyntax, `redshift-ka: keepalives: want 1/0 or true/false, got "2"`},
+	{"url/bad bool", "postgres://u:Hunter2X@h/db?keepalives=2", ErrSyntax, `redshift-ka: keepalives: want 1/0, true/false, on/off or yes/no, got "2"`},
 	{"url/empty value", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got ""`},
 	{"url/conflict", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=200&keepalives_idle=300", ErrConflict, `redshift-ka: keepalives_idle: conflicts with KeepAlivesIdle=200, both set KeepAlivesIdle`},
 	{"url/bad port", "postgres://u:Hunter2X@h:abc/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host`},

@@ -43,7 +43,7 @@ type KeySpec struct {
 	// Unit converts a parsed number into a duration; zero for counts and
 	// for the on/off switch.
 	Unit time.Duration
-	// Default says, for people, what absence or 0 means.
+	// Default says, for people, what an absent key (and 0) means.
 	Default string
 }
 
@@ -51,9 +51,9 @@ var specs = [numSettings]KeySpec{
 	KeepAlive: {
 		Setting: KeepAlive,
 		Names:   []string{"KeepAlive", "keepalives", "tcpKeepAlive", "tcp_keepalive"},
-		Want:    "1/0 or true/false",
+		Want:    "1/0, true/false, on/off or yes/no",
 		Max:     1,
-		Default: "on",
+		Default: "on; 0 turns keep-alive off",
 	},
 	Idle: {
 		Setting: Idle,
@@ -61,7 +61,7 @@ var specs = [numSettings]KeySpec{
 		Want:    "whole seconds 0..32767",
 		Max:     32767,
 		Unit:    time.Second,
-		Default: "OS value (Linux net.ipv4.tcp_keepalive_time)",
+		Default: "the OS value (Linux: sysctl net.ipv4.tcp_keepalive_time)",
 	},
 	Interval: {
 		Setting: Interval,
@@ -69,14 +69,14 @@ var specs = [numSettings]KeySpec{
 		Want:    "whole seconds 0..32767",
 		Max:     32767,
 		Unit:    time.Second,
-		Default: "OS value (Linux net.ipv4.tcp_keepalive_intvl)",
+		Default: "the OS value (Linux: sysctl net.ipv4.tcp_keepalive_intvl)",
 	},
 	Count: {
 		Setting: Count,
 		Names:   []string{"KeepAlivesCount", "KeepAliveCount", "keepalives_count", "tcp_keepalive_count"},
 		Want:    "a whole number of probes 0..127",
 		Max:     127,
-		Default: "OS value (Linux net.ipv4.tcp_keepalive_probes)",
+		Default: "the OS value (Linux: sysctl net.ipv4.tcp_keepalive_probes)",
 	},
 	UserTimeout: {
 		Setting: UserTimeout,
@@ -84,7 +84,7 @@ var specs = [numSettings]KeySpec{
 		Want:    "whole milliseconds 0..2147483647",
 		Max:     2147483647,
 		Unit:    time.Millisecond,
-		Default: "OS behaviour (retransmission limit net.ipv4.tcp_retries2)",
+		Default: "unset: the OS retransmission limit (Linux: sysctl net.ipv4.tcp_retries2)",
 	},
 }
 
