@@ -15,7 +15,8 @@ import (
 // also knows the settings it was dialed with.
 type Conn struct {
 	*net.TCPConn
-	cfg dsnparse.Config
+	cfg  dsnparse.Config
+	lost lostState
 }
 
 // Config returns the settings the connection was dialed with.

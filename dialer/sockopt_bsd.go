@@ -3,6 +3,7 @@
 package dialer
 
 import (
+	"errors"
 	"syscall"
 	"time"
 
@@ -27,3 +28,7 @@ func readSockopts(fd uintptr) (Observed, error) {
 	}
 	return o, r.err
 }
+
+// readAbortInfo is not available here: only ETIMEDOUT itself tells a lost
+// connection.
+func readAbortInfo(uintptr) (abortInfo, error) { return abortInfo{}, errors.ErrUnsupported }

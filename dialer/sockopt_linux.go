@@ -36,3 +36,19 @@ func readSockopts(fd uintptr) (Observed, error) {
 	}
 	return o, r.err
 }
+
+// readAbortInfo reads TCP_INFO: icsk_probes_out counts the probes sent
+// without answer, icsk_retransmits the retransmissions of data, and the
+// unacknowledged and unsent counts tell whether data was waiting.
+func readAbortInfo(fd uintptr) (abortInfo, error) {
+	info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return abortInfo{}, err
+	}
+	return abortInfo{
+		closed:      info.State == unix.BPF_TCP_CLOSE,
+		probes:      int(info.Probes),
+		retransmits: int(info.Retransmits),
+		pending:     info.Unacked > 0 || info.Notsent_bytes > 0,
+	}, nil
+}

@@ -21,3 +21,7 @@ func setUserTimeout(syscall.RawConn, int) error { return nil }
 func readSockopts(uintptr) (Observed, error) {
 	return Observed{}, fmt.Errorf("reading keep-alive options back on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 }
+
+// readAbortInfo is not available here: only ETIMEDOUT itself tells a lost
+// connection.
+func readAbortInfo(uintptr) (abortInfo, error) { return abortInfo{}, errors.ErrUnsupported }

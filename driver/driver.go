@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/redshift-ka/redshift-ka/dialer"
@@ -101,6 +103,18 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 		return nil, err
 	}
 	cfg.DialFunc = d.DialContext
+	// Tell the socket which server session it carries, so that a lost
+	// connection's error can name it.
+	next := cfg.AfterConnect
+	cfg.AfterConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
+		if kc := dialerConn(pc.Conn()); kc != nil {
+			kc.SetServerPID(pc.PID())
+		}
+		if next != nil {
+			return next(ctx, pc)
+		}
+		return nil
+	}
 	return &Connector{dsn: parsed, inner: stdlib.GetConnector(*cfg, o.pgxOpts...)}, nil
 }
 
@@ -126,12 +140,8 @@ func Settings(conn *sql.Conn) (dialer.Report, error) {
 		if !ok {
 			return ErrNotRedshiftKA
 		}
-		nc := sc.Conn().PgConn().Conn()
-		if t, ok := nc.(*tls.Conn); ok {
-			nc = t.NetConn()
-		}
-		kc, ok := nc.(*dialer.Conn)
-		if !ok {
+		kc := dialerConn(sc.Conn().PgConn().Conn())
+		if kc == nil {
 			return ErrNotRedshiftKA
 		}
 		var err error
@@ -139,4 +149,14 @@ func Settings(conn *sql.Conn) (dialer.Report, error) {
 		return err
 	})
 	return r, err
+}
+
+// dialerConn finds the redshift-ka socket under a pgx connection, through
+// TLS if need be; nil if there is none (a Unix-domain socket).
+func dialerConn(nc net.Conn) *dialer.Conn {
+	if t, ok := nc.(*tls.Conn); ok {
+		nc = t.NetConn()
+	}
+	kc, _ := nc.(*dialer.Conn)
+	return kc
 }

@@ -1,0 +1,161 @@
+package dialer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"syscall"
+)
+
+// ErrConnectionLost is wrapped by every [*ConnLostError].
+var ErrConnectionLost = errors.New("redshift-ka: connection lost")
+
+// ConnLostError reports a connection the kernel ended because the server
+// stopped answering: its keep-alive probes went unanswered, or data it sent
+// stayed unacknowledged past tcp_user_timeout. The statement may still have
+// finished on the server; ServerPID says which session to look for.
+//
+// Once a connection is lost, every later Read and Write on it returns the
+// same error, so that whichever call pgx makes next reports it. It is a
+// [net.Error] whose Timeout is true, like the ETIMEDOUT it wraps: pgx keeps
+// the error of a timeout for the caller and closes the connection, where it
+// would report any other error of a first read as "conn closed", which
+// database/sql takes for a connection that is safe to retry. Check for it
+// with errors.Is(err, [ErrConnectionLost]) or errors.As.
+type ConnLostError struct {
+	// Addr is the server's address.
+	Addr string
+	// Cause says in words why the kernel gave up.
+	Cause string
+	// Settings are the options that were in force on the socket.
+	Settings Observed
+	// ServerPID is the server process id of the session, 0 if unknown.
+	ServerPID uint32
+	// Sys is the error the kernel returned, for its text.
+	Sys error
+}
+
+func (e *ConnLostError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "redshift-ka: connection to %s lost: %s", e.Addr, e.Cause)
+	s := e.Settings
+	if s.KeepAlive {
+		fmt.Fprintf(&b, " (keep-alive idle %s, interval %s, count %d", s.Idle, s.Interval, s.Count)
+	} else {
+		b.WriteString(" (keep-alive off")
+	}
+	if s.UserTimeout > 0 {
+		fmt.Fprintf(&b, ", tcp_user_timeout %s", s.UserTimeout)
+	}
+	b.WriteString(")")
+	if e.ServerPID != 0 {
+		fmt.Fprintf(&b, "; the statement may have finished on the server: look for server process id %d (pg_stat_activity, or STV_RECENTS and STL_QUERY on Redshift)", e.ServerPID)
+	}
+	return b.String()
+}
+
+// Unwrap returns [ErrConnectionLost] and the kernel's error.
+func (e *ConnLostError) Unwrap() []error { return []error{ErrConnectionLost, e.Sys} }
+
+// Timeout is true: the kernel timed the connection out.
+func (e *ConnLostError) Timeout() bool { return true }
+
+// Temporary is false: the connection is gone.
+func (e *ConnLostError) Temporary() bool { return false }
+
+// lostState is kept on the connection for the error above.
+type lostState struct {
+	pid atomic.Uint32
+	err atomic.Pointer[ConnLostError]
+}
+
+// SetServerPID records the server process id of the session on this
+// connection, so that a [ConnLostError] can name it. The driver calls it
+// once the session is up.
+func (c *Conn) SetServerPID(pid uint32) { c.lost.pid.Store(pid) }
+
+// Read reads from the connection; a connection the kernel ended for want
+// of answers comes back as a [*ConnLostError].
+func (c *Conn) Read(p []byte) (int, error) {
+	if e := c.lost.err.Load(); e != nil {
+		return 0, e
+	}
+	n, err := c.TCPConn.Read(p)
+	return n, c.check(err)
+}
+
+// Write writes to the connection; see [Conn.Read] for errors.
+func (c *Conn) Write(p []byte) (int, error) {
+	if e := c.lost.err.Load(); e != nil {
+		return 0, e
+	}
+	n, err := c.TCPConn.Write(p)
+	return n, c.check(err)
+}
+
+// check turns a connection the kernel timed out into a ConnLostError, kept
+// for later calls; other errors pass. The kernel reports ETIMEDOUT to one
+// call only: a Read and a Write racing on the connection see ETIMEDOUT and
+// EOF (or EPIPE), so an EOF or EPIPE on a socket the kernel aborted after
+// unanswered probes or retransmissions counts too.
+func (c *Conn) check(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e := c.lost.err.Load(); e != nil {
+		return e
+	}
+	var (
+		info    abortInfo
+		infoErr error = errors.ErrUnsupported
+	)
+	if rc, rerr := c.TCPConn.SyscallConn(); rerr == nil {
+		_ = rc.Control(func(fd uintptr) { info, infoErr = readAbortInfo(fd) })
+	}
+	timedOut := errors.Is(err, syscall.ETIMEDOUT) ||
+		(errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE)) && infoErr == nil && info.aborted()
+	if !timedOut {
+		return err
+	}
+	settings, _ := Observe(c.TCPConn) // the options stay readable after the abort
+	lost := &ConnLostError{
+		Addr:      c.RemoteAddr().String(),
+		Cause:     describeLost(info, settings),
+		Settings:  settings,
+		ServerPID: c.lost.pid.Load(),
+		Sys:       err,
+	}
+	if !c.lost.err.CompareAndSwap(nil, lost) {
+		return c.lost.err.Load() // a concurrent Read or Write got there first
+	}
+	return lost
+}
+
+// abortInfo is what the kernel counted on a socket before it gave up.
+type abortInfo struct {
+	closed      bool // in state CLOSE
+	probes      int  // probes sent without answer: keep-alive, or zero-window
+	retransmits int  // retransmissions of data without acknowledgement
+	pending     bool // sent data unacknowledged or unsent when it gave up
+}
+
+// aborted tells a socket the kernel ended for want of answers.
+func (a abortInfo) aborted() bool { return a.closed && (a.probes > 0 || a.retransmits > 0) }
+
+// describeLost words the cause from what the kernel counted.
+func describeLost(a abortInfo, s Observed) string {
+	// Keep-alive probes go out only when no data waits; with data waiting,
+	// the probes counted are zero-window probes and the data is the cause.
+	data := a.pending || a.retransmits > 0
+	switch {
+	case data && s.UserTimeout > 0:
+		return fmt.Sprintf("sent data stayed unacknowledged for tcp_user_timeout (%s), so the network path or the server is gone", s.UserTimeout)
+	case data:
+		return "sent data stayed unacknowledged through every retransmission, so the network path or the server is gone"
+	case a.probes > 0:
+		return fmt.Sprintf("%d keep-alive probes went unanswered, so the network path or the server is gone", a.probes)
+	}
+	return "the server stopped answering"
+}

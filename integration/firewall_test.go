@@ -1,0 +1,359 @@
+//go:build linux
+
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/redshift-ka/redshift-ka/dialer"
+	"github.com/redshift-ka/redshift-ka/driver"
+)
+
+// fwIdle is the firewall's idle timeout in these tests: a flow silent for
+// longer is forgotten.
+const fwIdle = 3 * time.Second
+
+// ka is a keep-alive setting under test, in whole seconds.
+type ka struct{ idle, interval, count int }
+
+func (k ka) params() string {
+	return fmt.Sprintf("KeepAlivesIdle=%d&KeepAlivesInterval=%d&KeepAlivesCount=%d", k.idle, k.interval, k.count)
+}
+
+func (k ka) d(n int) time.Duration { return time.Duration(n) * time.Second }
+
+// fastKA refreshes a flow every second, well under fwIdle, and notices a
+// dead path after 1 + 1 x 3 = 4 s. idle <= interval keeps the lower bound
+// of the dead-peer window meaningful (see TestDeadPeer).
+var fastKA = ka{idle: 1, interval: 1, count: 3}
+
+// setup is a firewall and a PostgreSQL server behind it.
+type setup struct {
+	fw *Firewall
+	pg *Postgres
+}
+
+func newSetup(t *testing.T) *setup {
+	t.Helper()
+	fw := NewFirewallT(t, fwIdle)
+	pg := StartPostgresT(t, PostgresOptions{Netns: fw.Server.Name, ListenAddr: ServerAddr})
+	return &setup{fw: fw, pg: pg}
+}
+
+// open opens a database with driverName and one connection, dialed from the
+// client namespace. Both close with the test.
+func (s *setup) open(t *testing.T, driverName, dsn string) (*sql.DB, *sql.Conn) {
+	t.Helper()
+	var (
+		db   *sql.DB
+		conn *sql.Conn
+	)
+	require.NoError(t, s.fw.Client.Do(func() error {
+		var err error
+		if db, err = sql.Open(driverName, dsn); err != nil {
+			return err
+		}
+		conn, err = db.Conn(context.Background())
+		return err
+	}))
+	t.Cleanup(func() { conn.Close(); db.Close() })
+	return db, conn
+}
+
+// inClient runs fn in the client namespace, for anything that may dial.
+func (s *setup) inClient(t *testing.T, fn func() error) {
+	t.Helper()
+	require.NoError(t, s.fw.Client.Do(fn))
+}
+
+// timing records a measured duration beside its bounds: in the test log,
+// and in the file named by REDSHIFTKA_TIMINGS (the test script prints it).
+func timing(t *testing.T, what string, got, lo, hi time.Duration) {
+	t.Helper()
+	line := fmt.Sprintf("%s: %.2fs (bounds %.2fs..%.2fs)", what, got.Seconds(), lo.Seconds(), hi.Seconds())
+	t.Log("measured " + line)
+	if path := os.Getenv("REDSHIFTKA_TIMINGS"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err == nil {
+			fmt.Fprintln(f, t.Name()+": "+line)
+			f.Close()
+		}
+	}
+	assert.GreaterOrEqual(t, got, lo, what)
+	assert.LessOrEqual(t, got, hi, what)
+}
+
+type result struct {
+	err     error
+	elapsed time.Duration
+}
+
+// runFor runs a statement on conn with a deadline and reports how it ended.
+func runFor(conn *sql.Conn, bound time.Duration, query string) <-chan result {
+	ch := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), bound)
+		defer cancel()
+		start := time.Now()
+		_, err := conn.ExecContext(ctx, query)
+		ch <- result{err, time.Since(start)}
+	}()
+	return ch
+}
+
+// TestSurvival: a statement silent for 2.5x the firewall's idle timeout
+// completes through redshift-ka with keep-alive under that timeout. The
+// control, plain pgx with Go's 15 s idle, must not complete: if it does,
+// the firewall did not drop the flow and the test proves nothing.
+func TestSurvival(t *testing.T) {
+	s := newSetup(t)
+	sleep := fwIdle * 5 / 2
+	bound := sleep + 2*fwIdle // long past the statement, short of Go's 15 s
+
+	_, ours := s.open(t, driver.Name, s.pg.URL(fastKA.params()))
+	_, plain := s.open(t, "pgx", s.pg.URL(""))
+	query := fmt.Sprintf("SELECT pg_sleep(%g)", sleep.Seconds())
+	oursCh, plainCh := runFor(ours, bound, query), runFor(plain, bound, query)
+
+	r := <-oursCh
+	require.NoError(t, r.err, "redshift-ka did not survive the firewall; conntrack:\n%s", s.fw.Flows())
+	timing(t, "redshift-ka statement of "+sleep.String(), r.elapsed, sleep, sleep+fwIdle)
+
+	c := <-plainCh
+	require.Error(t, c.err, "control: plain pgx completed, so the firewall kept the idle flow; the test is invalid")
+	assert.ErrorIs(t, c.err, context.DeadlineExceeded)
+	t.Logf("control: plain pgx still waiting after %s, stopped: %v", c.elapsed.Round(time.Millisecond), c.err)
+}
+
+// TestLongCopyLandsEveryRow: a server-side COPY that keeps the wire silent
+// longer than the firewall's timeout lands every row.
+func TestLongCopyLandsEveryRow(t *testing.T) {
+	s := newSetup(t)
+	_, conn := s.open(t, driver.Name, s.pg.URL(fastKA.params()))
+	ctx := context.Background()
+	_, err := conn.ExecContext(ctx, "CREATE TABLE landed (n int)")
+	require.NoError(t, err)
+	const rows = 50000
+	sleep := fwIdle * 5 / 2
+	res, err := conn.ExecContext(ctx, fmt.Sprintf("COPY landed FROM PROGRAM 'sleep %g; seq 1 %d'", sleep.Seconds(), rows))
+	require.NoError(t, err, "conntrack:\n%s", s.fw.Flows())
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	assert.EqualValues(t, rows, n)
+	var count, sum int64
+	require.NoError(t, conn.QueryRowContext(ctx, "SELECT count(*), sum(n) FROM landed").Scan(&count, &sum))
+	assert.EqualValues(t, rows, count)
+	assert.EqualValues(t, int64(rows)*(rows+1)/2, sum)
+}
+
+// TestDeadPeer: the path is cut in the middle of a long statement. The
+// statement fails once the probes go unanswered: the last answered probe
+// came at most idle before the cut, so the error comes between
+// interval x count and idle + interval x count after it; the bounds below,
+// from the issue, contain that window when idle <= interval.
+func TestDeadPeer(t *testing.T) {
+	s := newSetup(t)
+	k := fastKA
+	db, conn := s.open(t, driver.Name, s.pg.URL(k.params()))
+	var pid uint32
+	require.NoError(t, conn.Raw(func(dc any) error { pid = dc.(*stdlib.Conn).Conn().PgConn().PID(); return nil }))
+
+	ch := runFor(conn, time.Minute, "SELECT pg_sleep(60)")
+	time.Sleep(time.Duration(k.idle)*time.Second + 500*time.Millisecond) // a probe or two answered
+	require.NoError(t, s.fw.Cut())
+	cut := time.Now()
+	r := <-ch
+	elapsed := time.Since(cut)
+
+	lo := k.d(k.idle) + k.d(k.interval)*time.Duration(k.count-1)
+	hi := k.d(k.idle) + k.d(k.interval)*time.Duration(k.count) + 1500*time.Millisecond
+	timing(t, fmt.Sprintf("dead peer noticed (keep-alive %d/%d/%d)", k.idle, k.interval, k.count), elapsed, lo, hi)
+
+	require.Error(t, r.err)
+	var lost *dialer.ConnLostError
+	require.ErrorAs(t, r.err, &lost)
+	assert.ErrorIs(t, r.err, dialer.ErrConnectionLost)
+	msg := r.err.Error()
+	assert.Contains(t, msg, "3 keep-alive probes went unanswered")
+	assert.Contains(t, msg, "keep-alive idle 1s, interval 1s, count 3")
+	assert.Contains(t, msg, fmt.Sprintf("server process id %d", pid))
+	assert.NotContains(t, msg, s.pg.Password)
+	t.Logf("the error: %v", r.err)
+
+	// Raw still hands back pgx's connection, now closed.
+	require.NoError(t, conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		require.True(t, ok, "Raw gave %T", dc)
+		assert.True(t, sc.Conn().IsClosed())
+		return nil
+	}))
+	require.NoError(t, conn.Close())
+
+	// database/sql dropped the dead connection; with the path back, the
+	// same *sql.DB works on a new one.
+	require.NoError(t, s.fw.Restore())
+	var newPID int
+	s.inClient(t, func() error {
+		return db.QueryRow("SELECT pg_backend_pid()").Scan(&newPID)
+	})
+	assert.NotEqual(t, int(pid), newPID)
+	assert.Equal(t, 1, db.Stats().OpenConnections)
+}
+
+// lines is an endless COPY source that stops at EOF once stop is closed.
+type lines struct {
+	stop <-chan struct{}
+	n    int
+}
+
+func (l *lines) Read(p []byte) (int, error) {
+	select {
+	case <-l.stop:
+		return 0, io.EOF
+	default:
+	}
+	w := 0
+	for w+16 < len(p) {
+		w += copy(p[w:], fmt.Sprintf("%d\n", l.n))
+		l.n++
+	}
+	return w, nil
+}
+
+// TestUploadCut: a COPY FROM STDIN streams when the path is cut. Keep-alive
+// cannot help while sent data waits for acknowledgement; tcp_user_timeout
+// ends it within that timeout + 1.5 s. The control, keep-alive alone, is
+// still stuck at that bound.
+func TestUploadCut(t *testing.T) {
+	s := newSetup(t)
+	const userTimeout = 3 * time.Second
+	_, withUT := s.open(t, driver.Name, s.pg.URL(fastKA.params()+"&tcp_user_timeout=3000"))
+	_, kaOnly := s.open(t, driver.Name, s.pg.URL(fastKA.params()))
+	for _, c := range []*sql.Conn{withUT, kaOnly} {
+		_, err := c.ExecContext(context.Background(), "CREATE TABLE IF NOT EXISTS up (n bigint)")
+		require.NoError(t, err)
+	}
+	stop := make(chan struct{})
+	var stopOnce sync.Once
+	defer stopOnce.Do(func() { close(stop) })
+
+	bound := userTimeout + 1500*time.Millisecond
+	upload := func(conn *sql.Conn) (<-chan result, net.Conn) {
+		var pc *pgconn.PgConn
+		require.NoError(t, conn.Raw(func(dc any) error { pc = dc.(*stdlib.Conn).Conn().PgConn(); return nil }))
+		ch := make(chan result, 1)
+		go func() {
+			_, err := pc.CopyFrom(context.Background(), &lines{stop: stop}, "COPY up FROM STDIN")
+			ch <- result{err: err}
+		}()
+		return ch, pc.Conn()
+	}
+	utCh, _ := upload(withUT)
+	kaCh, kaSock := upload(kaOnly)
+	time.Sleep(time.Second) // streaming
+	require.NoError(t, s.fw.Cut())
+	cut := time.Now()
+
+	r := <-utCh
+	elapsed := time.Since(cut)
+	timing(t, "upload cut noticed with tcp_user_timeout=3000", elapsed, 0, bound)
+	var lost *dialer.ConnLostError
+	require.ErrorAs(t, r.err, &lost)
+	assert.Contains(t, r.err.Error(), "sent data stayed unacknowledged for tcp_user_timeout (3s)")
+
+	select {
+	case r := <-kaCh:
+		t.Fatalf("control: keep-alive alone ended the upload %s after the cut (%v); it should not have", time.Since(cut), r.err)
+	case <-time.After(bound - time.Since(cut) + time.Second):
+		t.Logf("control: keep-alive alone still uploading %s after the cut, as expected", time.Since(cut).Round(time.Millisecond))
+	}
+	// Let the control go: closing its socket ends the stuck write.
+	stopOnce.Do(func() { close(stop) })
+	require.NoError(t, kaSock.Close())
+	<-kaCh
+}
+
+// TestOSFallbackSurvives: in a client namespace whose keep-alive sysctls are
+// short, a DSN with no keep-alive keys survives the firewall through the
+// OS values; the same DSN with keepalives=0 does not.
+func TestOSFallbackSurvives(t *testing.T) {
+	s := newSetup(t)
+	for k, v := range map[string]string{
+		"net.ipv4.tcp_keepalive_time":   "1",
+		"net.ipv4.tcp_keepalive_intvl":  "1",
+		"net.ipv4.tcp_keepalive_probes": "3",
+	} {
+		require.NoError(t, s.fw.Client.Sysctl(k, v))
+	}
+	sleep := fwIdle * 5 / 2
+	bound := sleep + 2*fwIdle
+	_, fallback := s.open(t, driver.Name, s.pg.KeyValue(""))
+	_, off := s.open(t, driver.Name, s.pg.KeyValue("keepalives=0"))
+	r, err := driver.Settings(fallback)
+	require.NoError(t, err)
+	require.Equal(t, time.Second, r.Idle, "the OS value of the client namespace")
+
+	query := fmt.Sprintf("SELECT pg_sleep(%g)", sleep.Seconds())
+	fbCh, offCh := runFor(fallback, bound, query), runFor(off, bound, query)
+	res := <-fbCh
+	require.NoError(t, res.err, "OS fallback did not survive; conntrack:\n%s", s.fw.Flows())
+	timing(t, "statement with OS keep-alive 1/1/3", res.elapsed, sleep, sleep+fwIdle)
+	c := <-offCh
+	require.Error(t, c.err, "keepalives=0 completed: the firewall kept the idle flow; the test is invalid")
+	assert.ErrorIs(t, c.err, context.DeadlineExceeded)
+}
+
+// TestServerKilled: the server's backend dies mid-statement (a reset, not
+// silence): the statement fails at once, long before keep-alive could have
+// noticed, and the pool works again once the server is back.
+func TestServerKilled(t *testing.T) {
+	s := newSetup(t)
+	k := ka{idle: 10, interval: 10, count: 3}
+	db, conn := s.open(t, driver.Name, s.pg.URL(k.params()))
+	var pid int
+	require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT pg_backend_pid()").Scan(&pid))
+
+	ch := runFor(conn, time.Minute, "SELECT pg_sleep(60)")
+	time.Sleep(500 * time.Millisecond)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	killed := time.Now()
+	r := <-ch
+	elapsed := time.Since(killed)
+	timing(t, "reset noticed", elapsed, 0, k.d(k.idle)/2)
+	require.Error(t, r.err)
+	assert.False(t, errors.Is(r.err, dialer.ErrConnectionLost), "a reset is not a silent path: %v", r.err)
+	conn.Close()
+
+	// The postmaster restarts after a backend crash; the pool recovers.
+	deadline := time.Now().Add(30 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		s.inClient(t, func() error {
+			err = db.PingContext(context.Background())
+			return nil
+		})
+		if err == nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.NoError(t, err, "the pool did not recover; server log:\n%s", tail(s.pg.Log(), 2000))
+	var one int
+	s.inClient(t, func() error { return db.QueryRow("SELECT 1").Scan(&one) })
+	assert.Equal(t, 1, one)
+}
