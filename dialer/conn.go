@@ -37,11 +37,21 @@ type Observed struct {
 }
 
 // DeadAfter is the longest a silent dead path goes unnoticed with these
-// options: Idle, then Count probes Interval apart. Zero when keep-alive is
-// off: then it is never noticed.
+// options, counted from the last packet received: Idle, then Count probes
+// Interval apart. On Linux, when UserTimeout is set it replaces Count: the
+// kernel gives up at the first probe tick at least UserTimeout after the
+// last packet received, and at least one probe after Idle. Zero when
+// keep-alive is off: then a dead path is never noticed.
 func (o Observed) DeadAfter() time.Duration {
 	if !o.KeepAlive {
 		return 0
+	}
+	if o.UserTimeout > 0 && userTimeoutSupported && o.Interval > 0 {
+		probes := time.Duration(1)
+		if rest := o.UserTimeout - o.Idle - o.Interval; rest > 0 {
+			probes += (rest + o.Interval - 1) / o.Interval
+		}
+		return o.Idle + probes*o.Interval
 	}
 	return o.Idle + time.Duration(o.Count)*o.Interval
 }

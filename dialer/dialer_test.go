@@ -186,3 +186,27 @@ func TestDialErrorIsReturned(t *testing.T) {
 	_, err = d.DialContext(context.Background(), "tcp", addr)
 	assert.True(t, errors.Is(err, syscall.ECONNREFUSED), "%v", err)
 }
+
+func TestDeadAfter(t *testing.T) {
+	s := time.Second
+	for _, tc := range []struct {
+		name string
+		o    Observed
+		want time.Duration
+	}{
+		{"off", Observed{Idle: s, Interval: s, Count: 3}, 0},
+		{"idle + interval x count", Observed{KeepAlive: true, Idle: 200 * s, Interval: 20 * s, Count: 5}, 300 * s},
+		{"Linux defaults", Observed{KeepAlive: true, Idle: 7200 * s, Interval: 75 * s, Count: 9}, 7875 * s},
+		{"user timeout past the probes", Observed{KeepAlive: true, Idle: s, Interval: s, Count: 3, UserTimeout: 6 * s}, 6 * s},
+		{"user timeout between ticks", Observed{KeepAlive: true, Idle: s, Interval: 2 * s, Count: 3, UserTimeout: 5500 * time.Millisecond}, 7 * s},
+		{"user timeout under idle: one probe", Observed{KeepAlive: true, Idle: 10 * s, Interval: 2 * s, Count: 3, UserTimeout: s}, 12 * s},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := tc.want
+			if tc.o.UserTimeout > 0 && !userTimeoutSupported {
+				want = tc.o.Idle + time.Duration(tc.o.Count)*tc.o.Interval
+			}
+			assert.Equal(t, want, tc.o.DeadAfter())
+		})
+	}
+}

@@ -162,38 +162,60 @@ func TestLongCopyLandsEveryRow(t *testing.T) {
 }
 
 // TestDeadPeer: the path is cut in the middle of a long statement. The
-// statement fails once the probes go unanswered: the last answered probe
-// came at most idle before the cut, so the error comes between
-// interval x count and idle + interval x count after it; the bounds below,
-// from the issue, contain that window when idle <= interval.
+// statement fails once the probes go unanswered. The last answered probe
+// came at most idle before the cut, so the error comes within
+// (DeadAfter - idle, DeadAfter] of it; the bounds are
+// [DeadAfter - interval, DeadAfter + 1.5 s], which is the issue's
+// [idle + interval x (count-1), idle + interval x count + 1.5 s] without
+// tcp_user_timeout, and hold when idle <= interval. With tcp_user_timeout,
+// Linux gives up after that timeout instead of after count probes.
 func TestDeadPeer(t *testing.T) {
 	s := newSetup(t)
-	k := fastKA
-	db, conn := s.open(t, driver.Name, s.pg.URL(k.params()))
+	for _, tc := range []struct {
+		name   string
+		params string
+		want   dialer.Observed
+		probes int
+	}{
+		{"keep-alive 1/1/3", fastKA.params(), dialer.Observed{KeepAlive: true, Idle: time.Second, Interval: time.Second, Count: 3}, 3},
+		{"keep-alive 1/1/3 with tcp_user_timeout 6s", fastKA.params() + "&tcp_user_timeout=6000",
+			dialer.Observed{KeepAlive: true, Idle: time.Second, Interval: time.Second, Count: 3, UserTimeout: 6 * time.Second}, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			deadPeer(t, s, tc.params, tc.want, tc.probes)
+		})
+	}
+}
+
+func deadPeer(t *testing.T, s *setup, params string, want dialer.Observed, probes int) {
+	db, conn := s.open(t, driver.Name, s.pg.URL(params))
 	var pid uint32
 	require.NoError(t, conn.Raw(func(dc any) error { pid = dc.(*stdlib.Conn).Conn().PgConn().PID(); return nil }))
+	r, err := driver.Settings(conn)
+	require.NoError(t, err)
+	require.Equal(t, want, r.Observed)
 
 	ch := runFor(conn, time.Minute, "SELECT pg_sleep(60)")
-	time.Sleep(time.Duration(k.idle)*time.Second + 500*time.Millisecond) // a probe or two answered
+	time.Sleep(want.Idle + 1500*time.Millisecond) // a probe or two answered
 	require.NoError(t, s.fw.Cut())
 	cut := time.Now()
-	r := <-ch
+	res := <-ch
 	elapsed := time.Since(cut)
 
-	lo := k.d(k.idle) + k.d(k.interval)*time.Duration(k.count-1)
-	hi := k.d(k.idle) + k.d(k.interval)*time.Duration(k.count) + 1500*time.Millisecond
-	timing(t, fmt.Sprintf("dead peer noticed (keep-alive %d/%d/%d)", k.idle, k.interval, k.count), elapsed, lo, hi)
+	dead := want.DeadAfter()
+	timing(t, fmt.Sprintf("dead peer noticed (DeadAfter %s)", dead), elapsed, dead-want.Interval, dead+1500*time.Millisecond)
 
-	require.Error(t, r.err)
+	require.Error(t, res.err)
 	var lost *dialer.ConnLostError
-	require.ErrorAs(t, r.err, &lost)
-	assert.ErrorIs(t, r.err, dialer.ErrConnectionLost)
-	msg := r.err.Error()
-	assert.Contains(t, msg, "3 keep-alive probes went unanswered")
-	assert.Contains(t, msg, "keep-alive idle 1s, interval 1s, count 3")
+	require.ErrorAs(t, res.err, &lost)
+	assert.ErrorIs(t, res.err, dialer.ErrConnectionLost)
+	assert.ErrorIs(t, res.err, syscall.ETIMEDOUT)
+	msg := res.err.Error()
+	assert.Contains(t, msg, fmt.Sprintf("%d keep-alive probes went unanswered", probes))
+	assert.Contains(t, msg, fmt.Sprintf("keep-alive idle %s, interval %s, count %d", want.Idle, want.Interval, want.Count))
 	assert.Contains(t, msg, fmt.Sprintf("server process id %d", pid))
 	assert.NotContains(t, msg, s.pg.Password)
-	t.Logf("the error: %v", r.err)
+	t.Logf("the error: %v", res.err)
 
 	// Raw still hands back pgx's connection, now closed.
 	require.NoError(t, conn.Raw(func(dc any) error {
