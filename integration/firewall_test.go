@@ -104,7 +104,7 @@ type result struct {
 }
 
 // runFor runs a statement on conn with a deadline and reports how it ended.
-func runFor(conn *sql.Conn, bound time.Duration, query string) <-chan result {
+func runFor(conn execer, bound time.Duration, query string) <-chan result {
 	ch := make(chan result, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), bound)
@@ -171,23 +171,32 @@ func TestLongCopyLandsEveryRow(t *testing.T) {
 // Linux gives up after that timeout instead of after count probes.
 func TestDeadPeer(t *testing.T) {
 	s := newSetup(t)
+	fast := dialer.Observed{KeepAlive: true, Idle: time.Second, Interval: time.Second, Count: 3}
+	withUT := fast
+	withUT.UserTimeout = 6 * time.Second
 	for _, tc := range []struct {
 		name   string
 		params string
 		want   dialer.Observed
 		probes int
+		viaDB  bool // run the statement on the *sql.DB, where database/sql retries "bad connections"
 	}{
-		{"keep-alive 1/1/3", fastKA.params(), dialer.Observed{KeepAlive: true, Idle: time.Second, Interval: time.Second, Count: 3}, 3},
-		{"keep-alive 1/1/3 with tcp_user_timeout 6s", fastKA.params() + "&tcp_user_timeout=6000",
-			dialer.Observed{KeepAlive: true, Idle: time.Second, Interval: time.Second, Count: 3, UserTimeout: 6 * time.Second}, 5},
+		{"keep-alive 1/1/3", fastKA.params(), fast, 3, false},
+		{"keep-alive 1/1/3 with tcp_user_timeout 6s", fastKA.params() + "&tcp_user_timeout=6000", withUT, 5, false},
+		{"keep-alive 1/1/3 through *sql.DB: no retry", fastKA.params(), fast, 3, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			deadPeer(t, s, tc.params, tc.want, tc.probes)
+			deadPeer(t, s, tc.params, tc.want, tc.probes, tc.viaDB)
 		})
 	}
 }
 
-func deadPeer(t *testing.T, s *setup, params string, want dialer.Observed, probes int) {
+// execer is what *sql.DB and *sql.Conn share.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func deadPeer(t *testing.T, s *setup, params string, want dialer.Observed, probes int, viaDB bool) {
 	db, conn := s.open(t, driver.Name, s.pg.URL(params))
 	var pid uint32
 	require.NoError(t, conn.Raw(func(dc any) error { pid = dc.(*stdlib.Conn).Conn().PgConn().PID(); return nil }))
@@ -195,7 +204,13 @@ func deadPeer(t *testing.T, s *setup, params string, want dialer.Observed, probe
 	require.NoError(t, err)
 	require.Equal(t, want, r.Observed)
 
-	ch := runFor(conn, time.Minute, "SELECT pg_sleep(60)")
+	var on execer = conn
+	if viaDB {
+		require.NoError(t, conn.Close()) // back to the pool, where db.ExecContext finds it
+		db.SetMaxOpenConns(1)
+		on = db
+	}
+	ch := runFor(on, time.Minute, "SELECT pg_sleep(60)")
 	time.Sleep(want.Idle + 1500*time.Millisecond) // a probe or two answered
 	require.NoError(t, s.fw.Cut())
 	cut := time.Now()
@@ -217,14 +232,16 @@ func deadPeer(t *testing.T, s *setup, params string, want dialer.Observed, probe
 	assert.NotContains(t, msg, s.pg.Password)
 	t.Logf("the error: %v", res.err)
 
-	// Raw still hands back pgx's connection, now closed.
-	require.NoError(t, conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		require.True(t, ok, "Raw gave %T", dc)
-		assert.True(t, sc.Conn().IsClosed())
-		return nil
-	}))
-	require.NoError(t, conn.Close())
+	if !viaDB {
+		// Raw still hands back pgx's connection, now closed.
+		require.NoError(t, conn.Raw(func(dc any) error {
+			sc, ok := dc.(*stdlib.Conn)
+			require.True(t, ok, "Raw gave %T", dc)
+			assert.True(t, sc.Conn().IsClosed())
+			return nil
+		}))
+		require.NoError(t, conn.Close())
+	}
 
 	// database/sql dropped the dead connection; with the path back, the
 	// same *sql.DB works on a new one.
