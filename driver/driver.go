@@ -63,6 +63,13 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
 }
 
+func (o *options) dialerOptions() []dialer.Option {
+	if o.logger == nil {
+		return nil
+	}
+	return []dialer.Option{dialer.WithLogger(o.logger)}
+}
+
 // WithPgxOptions passes options to pgx's database/sql connector, such as
 // [stdlib.OptionAfterConnect].
 func WithPgxOptions(opts ...stdlib.OptionOpenDB) Option {
@@ -82,11 +89,8 @@ type Connector struct {
 // [*dsnparse.ParseError] or pgx's own parse error; neither contains the
 // password.
 func NewConnector(dsn string, opts ...Option) (*Connector, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	parsed, err := dsnparse.Parse(dsn)
+	o := newOptions(opts)
+	parsed, d, err := prepare(dsn, o)
 	if err != nil {
 		return nil, err
 	}
@@ -94,17 +98,36 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redshift-ka: %w", err)
 	}
-	var dopts []dialer.Option
-	if o.logger != nil {
-		dopts = append(dopts, dialer.WithLogger(o.logger))
+	install(&cfg.Config, d)
+	return &Connector{dsn: parsed, inner: stdlib.GetConnector(*cfg, o.pgxOpts...)}, nil
+}
+
+func newOptions(opts []Option) *options {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
-	d, err := dialer.New(parsed.Config, dopts...)
+	return &o
+}
+
+// prepare parses dsn and makes the dialer for its settings.
+func prepare(dsn string, o *options) (*dsnparse.DSN, *dialer.Dialer, error) {
+	parsed, err := dsnparse.Parse(dsn)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	d, err := dialer.New(parsed.Config, o.dialerOptions()...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return parsed, d, nil
+}
+
+// install puts the dialer in pgx's place, for connections and cancel
+// requests, and tells each socket which server session it carries, so that
+// a lost connection's error can name it.
+func install(cfg *pgconn.Config, d *dialer.Dialer) {
 	cfg.DialFunc = d.DialContext
-	// Tell the socket which server session it carries, so that a lost
-	// connection's error can name it.
 	next := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
 		if kc := dialerConn(pc.Conn()); kc != nil {
@@ -115,7 +138,6 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 		}
 		return nil
 	}
-	return &Connector{dsn: parsed, inner: stdlib.GetConnector(*cfg, o.pgxOpts...)}, nil
 }
 
 // Connect opens a connection. It is pgx's: [sql.Conn.Raw] hands back a
@@ -132,15 +154,19 @@ func (c *Connector) Driver() driver.Driver { return &Driver{} }
 func (c *Connector) DSN() dsnparse.DSN { return *c.dsn }
 
 // Settings reports the keep-alive options in force on the socket of conn,
-// read from the kernel, and where each came from (a DSN key, or the OS).
+// read from the kernel, and where each came from (a DSN key, or the OS). It
+// works for connections of both drivers, "redshift-ka" and
+// "redshift-ka-pq".
 func Settings(conn *sql.Conn) (dialer.Report, error) {
 	var r dialer.Report
 	err := conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return ErrNotRedshiftKA
+		var kc *dialer.Conn
+		switch c := dc.(type) {
+		case *stdlib.Conn:
+			kc = dialerConn(c.Conn().PgConn().Conn())
+		case *PQConn:
+			kc = c.sock
 		}
-		kc := dialerConn(sc.Conn().PgConn().Conn())
 		if kc == nil {
 			return ErrNotRedshiftKA
 		}

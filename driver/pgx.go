@@ -1,0 +1,60 @@
+package driver
+
+import (
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/redshift-ka/redshift-ka/dialer"
+)
+
+// ParseConfig turns dsn (URL, key=value or ODBC form) into a pgx
+// configuration for programs that use pgx directly: the keys redshift-ka
+// owns are taken out, and the dialer that sets them on every socket is in
+// pgx's place.
+//
+//	cfg, err := driver.ParseConfig(dsn)
+//	conn, err := pgx.ConnectConfig(ctx, cfg)
+func ParseConfig(dsn string, opts ...Option) (*pgx.ConnConfig, error) {
+	parsed, d, err := prepare(dsn, newOptions(opts))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgx.ParseConfig(parsed.Rest)
+	if err != nil {
+		return nil, fmt.Errorf("redshift-ka: %w", err)
+	}
+	install(&cfg.Config, d)
+	return cfg, nil
+}
+
+// ParsePoolConfig is [ParseConfig] for pgxpool: pool keys such as
+// pool_max_conns work as with pgxpool.ParseConfig, and every pooled
+// connection's socket carries the DSN's keep-alive settings.
+//
+//	cfg, err := driver.ParsePoolConfig(dsn)
+//	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+func ParsePoolConfig(dsn string, opts ...Option) (*pgxpool.Config, error) {
+	parsed, d, err := prepare(dsn, newOptions(opts))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(parsed.Rest)
+	if err != nil {
+		return nil, fmt.Errorf("redshift-ka: %w", err)
+	}
+	install(&cfg.ConnConfig.Config, d)
+	return cfg, nil
+}
+
+// PgxSettings is [Settings] for a pgx connection: conn.PgConn() of a
+// *pgx.Conn, or of a pooled connection's Conn().
+func PgxSettings(pc *pgconn.PgConn) (dialer.Report, error) {
+	kc := dialerConn(pc.Conn())
+	if kc == nil {
+		return dialer.Report{}, ErrNotRedshiftKA
+	}
+	return kc.Report()
+}
