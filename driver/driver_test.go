@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -19,6 +20,29 @@ const password = "Hunter2X"
 
 func TestRegistered(t *testing.T) {
 	assert.True(t, slices.Contains(sql.Drivers(), Name))
+	assert.True(t, slices.Contains(sql.Drivers(), NamePQ))
+}
+
+func TestParseConfigKeepsPgxKeys(t *testing.T) {
+	cfg, err := ParseConfig("postgres://u:p@h:5439/db?default_query_exec_mode=simple_protocol&application_name=etl&KeepAlivesIdle=9")
+	require.NoError(t, err)
+	assert.Equal(t, pgx.QueryExecModeSimpleProtocol, cfg.DefaultQueryExecMode)
+	assert.Equal(t, "etl", cfg.RuntimeParams["application_name"])
+	assert.NotContains(t, cfg.RuntimeParams, "KeepAlivesIdle")
+	assert.NotNil(t, cfg.DialFunc)
+	assert.NotNil(t, cfg.AfterConnect)
+
+	pcfg, err := ParsePoolConfig("host=h pool_max_conns=7 keepalives_count=3 user=u")
+	require.NoError(t, err)
+	assert.EqualValues(t, 7, pcfg.MaxConns)
+	assert.Empty(t, pcfg.ConnConfig.RuntimeParams)
+
+	_, err = ParsePoolConfig("host=h pool_max_conns=x password=" + password)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), password)
+	_, err = ParseConfig("host=h keepalives_count=x password=" + password)
+	var pe *dsnparse.ParseError
+	require.ErrorAs(t, err, &pe)
 }
 
 // TestBadDSNFailsAtOpen: every kind of bad DSN is refused by sql.Open,
@@ -37,15 +61,17 @@ func TestBadDSNFailsAtOpen(t *testing.T) {
 		{"odbc/bad port", "Server=127.0.0.1;Port=abc;UID=u;PWD={" + password + "}", false},
 		{"odbc/bad sslmode", "Server=127.0.0.1;PWD=" + password + ";SSLMode=sometimes", false},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			db, err := sql.Open(Name, tc.dsn)
-			require.Error(t, err)
-			assert.Nil(t, db)
-			assert.NotContains(t, err.Error(), password)
-			assert.Contains(t, err.Error(), "redshift-ka: ")
-			var pe *dsnparse.ParseError
-			assert.Equal(t, tc.parseErr, errors.As(err, &pe), "%v", err)
-		})
+		for _, name := range []string{Name, NamePQ} {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				db, err := sql.Open(name, tc.dsn)
+				require.Error(t, err)
+				assert.Nil(t, db)
+				assert.NotContains(t, err.Error(), password)
+				assert.Contains(t, err.Error(), "redshift-ka: ")
+				var pe *dsnparse.ParseError
+				assert.Equal(t, tc.parseErr, errors.As(err, &pe), "%v", err)
+			})
+		}
 	}
 }
 

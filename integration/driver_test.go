@@ -54,10 +54,32 @@ var keyFamilies = []struct {
 	{"odbc plural", 0}, {"odbc singular", 1}, {"libpq", 2}, {"redshift_connector", 3},
 }
 
+// backends are the two drivers: pgx and lib/pq underneath.
+var backends = []string{driver.Name, driver.NamePQ}
+
+// backendForm is one DSN form through one backend.
+type backendForm struct {
+	name    string // "redshift-ka/url"
+	backend string
+	form
+}
+
+// everyBackendForm lists every form through every backend: the tests that
+// claim per-socket behaviour run over all of them.
+func everyBackendForm() []backendForm {
+	var all []backendForm
+	for _, b := range backends {
+		for _, f := range forms {
+			all = append(all, backendForm{b + "/" + f.name, b, f})
+		}
+	}
+	return all
+}
+
 // open opens a database and one connection, closed with the test.
-func open(t *testing.T, dsn string) (*sql.DB, *sql.Conn) {
+func open(t *testing.T, backend, dsn string) (*sql.DB, *sql.Conn) {
 	t.Helper()
-	db, err := sql.Open(driver.Name, dsn)
+	db, err := sql.Open(backend, dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	conn, err := db.Conn(context.Background())
@@ -81,7 +103,7 @@ func TestPerSocketValues(t *testing.T) {
 		n := dsnparse.Keys()[s].Names
 		return n[min(pick, len(n)-1)]
 	}
-	for _, f := range forms {
+	for _, f := range everyBackendForm() {
 		for i, fam := range keyFamilies {
 			t.Run(f.name+"/"+fam.name, func(t *testing.T) {
 				idle, intvl, cnt := 100+i, 10+i, 3+i
@@ -92,7 +114,7 @@ func TestPerSocketValues(t *testing.T) {
 					{names(dsnparse.Count, fam.pick), itoa(cnt)},
 					{"tcp_user_timeout", itoa(5000 + i)},
 				}
-				_, conn := open(t, f.dsn(pg, kv))
+				_, conn := open(t, f.backend, f.dsn(pg, kv))
 				var one int
 				require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT 1").Scan(&one))
 				r := settings(t, conn)
@@ -113,9 +135,9 @@ func TestPerSocketValues(t *testing.T) {
 // TestKeepAliveOff: keepalives=0 leaves SO_KEEPALIVE off, in every form.
 func TestKeepAliveOff(t *testing.T) {
 	pg := StartPostgresT(t, PostgresOptions{})
-	for _, f := range forms {
+	for _, f := range everyBackendForm() {
 		t.Run(f.name, func(t *testing.T) {
-			_, conn := open(t, f.dsn(pg, [][2]string{{"keepalives", "0"}, {"KeepAlivesIdle", "30"}}))
+			_, conn := open(t, f.backend, f.dsn(pg, [][2]string{{"keepalives", "0"}, {"KeepAlivesIdle", "30"}}))
 			r := settings(t, conn)
 			assert.False(t, r.KeepAlive)
 			assert.Equal(t, "keep-alive off (DSN key keepalives)", r.String())
@@ -141,7 +163,7 @@ func TestOSFallbackInNamespace(t *testing.T) {
 	require.NotEqual(t, 1234*time.Second, host.Idle, "the host must differ from the namespace for this test to mean anything")
 
 	want := dialer.Observed{KeepAlive: true, Idle: 1234 * time.Second, Interval: 56 * time.Second, Count: 7}
-	for _, f := range forms {
+	for _, f := range everyBackendForm() {
 		for _, tc := range []struct {
 			name string
 			kv   [][2]string
@@ -157,7 +179,7 @@ func TestOSFallbackInNamespace(t *testing.T) {
 				require.NoError(t, ns.Do(func() error {
 					// Sockets made on this thread belong to the namespace,
 					// and so do the sysctls read for the report.
-					db, err := sql.Open(driver.Name, dsn)
+					db, err := sql.Open(f.backend, dsn)
 					if err != nil {
 						return err
 					}
@@ -187,20 +209,20 @@ func TestOSFallbackInNamespace(t *testing.T) {
 // and the server; ours do not (the server would refuse them).
 func TestOtherKeysReachTheServer(t *testing.T) {
 	pg := StartPostgresT(t, PostgresOptions{})
-	for _, f := range forms {
+	for _, f := range everyBackendForm() {
 		t.Run(f.name, func(t *testing.T) {
 			appName := "Application_Name"
-			if f.name != "odbc" {
+			if f.form.name != "odbc" {
 				appName = "application_name"
 			}
-			_, conn := open(t, f.dsn(pg, [][2]string{
-				{appName, "etl-" + f.name}, {"KeepAlivesIdle", "77"}, {"statement_timeout", "4321"},
+			_, conn := open(t, f.backend, f.dsn(pg, [][2]string{
+				{appName, "etl-" + f.form.name}, {"KeepAlivesIdle", "77"}, {"statement_timeout", "4321"},
 				{"keepalives", "1"}, {"tcp_user_timeout", "9000"},
 			}))
 			ctx := context.Background()
 			var app, st string
 			require.NoError(t, conn.QueryRowContext(ctx, "SELECT current_setting('application_name'), current_setting('statement_timeout')").Scan(&app, &st))
-			assert.Equal(t, "etl-"+f.name, app)
+			assert.Equal(t, "etl-"+f.form.name, app)
 			assert.Equal(t, "4321ms", st)
 			assert.Equal(t, 77*time.Second, settings(t, conn).Idle)
 		})
@@ -214,7 +236,7 @@ func TestPgxStillUnderneath(t *testing.T) {
 	closed := closedPort(t)
 	dsn := strings.Replace(pg.URL("default_query_exec_mode=simple_protocol&KeepAlivesIdle=42"),
 		pg.Host+":"+itoa(pg.Port), "127.0.0.1:"+itoa(closed)+","+pg.Host+":"+itoa(pg.Port), 1)
-	_, conn := open(t, dsn)
+	_, conn := open(t, driver.Name, dsn)
 	require.NoError(t, conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -274,13 +296,13 @@ func TestCancelRequestUsesTheDialer(t *testing.T) {
 // settings are read through the TLS layer.
 func TestTLSRequire(t *testing.T) {
 	pg := StartPostgresT(t, PostgresOptions{TLS: true})
-	for _, f := range forms {
+	for _, f := range everyBackendForm() {
 		t.Run(f.name, func(t *testing.T) {
 			sslmode := "sslmode"
-			if f.name == "odbc" {
+			if f.form.name == "odbc" {
 				sslmode = "SSLMode"
 			}
-			_, conn := open(t, f.dsn(pg, [][2]string{{sslmode, "require"}, {"KeepAliveCount", "4"}}))
+			_, conn := open(t, f.backend, f.dsn(pg, [][2]string{{sslmode, "require"}, {"KeepAliveCount", "4"}}))
 			var ssl bool
 			require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&ssl))
 			assert.True(t, ssl)
@@ -293,12 +315,17 @@ func TestTLSRequire(t *testing.T) {
 // and the message has no password.
 func TestBadInputFailsAtOpen(t *testing.T) {
 	pg := StartPostgresT(t, PostgresOptions{})
-	for _, f := range forms {
+	for _, f := range everyBackendForm() {
 		t.Run(f.name, func(t *testing.T) {
 			logs := &recorder{}
-			_, err := driver.NewConnector(f.dsn(pg, [][2]string{{"KeepAlivesIdle", "1.5"}}), driver.WithLogger(slog.New(logs)))
+			var err error
+			if f.backend == driver.NamePQ {
+				_, err = driver.NewPQConnector(f.dsn(pg, [][2]string{{"KeepAlivesIdle", "1.5"}}), driver.WithLogger(slog.New(logs)))
+			} else {
+				_, err = driver.NewConnector(f.dsn(pg, [][2]string{{"KeepAlivesIdle", "1.5"}}), driver.WithLogger(slog.New(logs)))
+			}
 			require.EqualError(t, err, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got "1.5"`)
-			db, err := sql.Open(driver.Name, f.dsn(pg, [][2]string{{"keepalives_count", "200"}}))
+			db, err := sql.Open(f.backend, f.dsn(pg, [][2]string{{"keepalives_count", "200"}}))
 			assert.Nil(t, db)
 			require.Error(t, err)
 			assert.NotContains(t, err.Error(), pg.Password)

@@ -1,0 +1,124 @@
+//go:build linux
+
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/lib/pq"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/redshift-ka/redshift-ka/driver"
+)
+
+// TestPQCancelUsesTheDialer: lib/pq cancels a statement whose context ends
+// with a cancel request; it is dialed through redshift-ka.
+func TestPQCancelUsesTheDialer(t *testing.T) {
+	pg := StartPostgresT(t, PostgresOptions{})
+	logs := &recorder{}
+	c, err := driver.NewPQConnector(pg.URL("KeepAlivesIdle=21"), driver.WithLogger(slog.New(logs)))
+	require.NoError(t, err)
+	db := sql.OpenDB(c)
+	defer db.Close()
+	conn, err := db.Conn(context.Background())
+	require.NoError(t, err)
+	defer conn.Close()
+	require.Len(t, logs.lines(), 1)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err = conn.ExecContext(ctx, "SELECT pg_sleep(30)")
+	require.Error(t, err)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		assert.Equal(t, pq.ErrorCode("57014"), pqErr.Code) // query_canceled
+	} else {
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	}
+	// The server no longer runs it: the cancel request arrived.
+	waitFor(t, func() bool {
+		var n int
+		_ = db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'").Scan(&n)
+		return n == 0
+	})
+	lines := logs.lines()
+	require.GreaterOrEqual(t, len(lines), 2, "the cancel request was dialed by redshift-ka: %v", lines)
+	for _, l := range lines {
+		assert.Contains(t, l, "keepalive=on, idle 21s")
+	}
+}
+
+// TestPgxPool: every pooled connection's socket carries the DSN's settings;
+// pgxpool's own keys still work.
+func TestPgxPool(t *testing.T) {
+	pg := StartPostgresT(t, PostgresOptions{})
+	for _, f := range forms {
+		t.Run(f.name, func(t *testing.T) {
+			extra := [][2]string{{"pool_max_conns", "4"}, {"KeepAlivesIdle", "55"}, {"keepalives_count", "4"}, {"application_name", "pooled"}}
+			cfg, err := driver.ParsePoolConfig(f.dsn(pg, extra))
+			require.NoError(t, err)
+			assert.EqualValues(t, 4, cfg.MaxConns)
+			ctx := context.Background()
+			pool, err := pgxpool.NewWithConfig(ctx, cfg)
+			require.NoError(t, err)
+			defer pool.Close()
+
+			// Hold four connections at once, so the pool dials four sockets.
+			conns := make([]*pgxpool.Conn, 4)
+			var wg sync.WaitGroup
+			errs := make([]error, 4)
+			for i := range conns {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					conns[i], errs[i] = pool.Acquire(ctx)
+				}()
+			}
+			wg.Wait()
+			pids := map[uint32]bool{}
+			for i, c := range conns {
+				require.NoError(t, errs[i])
+				r, err := driver.PgxSettings(c.Conn().PgConn())
+				require.NoError(t, err)
+				assert.Equal(t, 55*time.Second, r.Idle)
+				assert.Equal(t, 4, r.Count)
+				assert.Equal(t, r.OS.Interval, r.Interval)
+				var app string
+				require.NoError(t, c.QueryRow(ctx, "SELECT current_setting('application_name')").Scan(&app))
+				assert.Equal(t, "pooled", app)
+				pids[c.Conn().PgConn().PID()] = true
+			}
+			assert.Len(t, pids, 4, "four distinct server sessions")
+			for _, c := range conns {
+				c.Release()
+			}
+		})
+	}
+}
+
+// TestPgxConnect: a plain pgx connection from ParseConfig.
+func TestPgxConnect(t *testing.T) {
+	pg := StartPostgresT(t, PostgresOptions{})
+	cfg, err := driver.ParseConfig(pg.KeyValue("tcp_keepalive_interval=12 tcp_user_timeout=30000"))
+	require.NoError(t, err)
+	ctx := context.Background()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	r, err := driver.PgxSettings(conn.PgConn())
+	require.NoError(t, err)
+	assert.Equal(t, 12*time.Second, r.Interval)
+	assert.Equal(t, 30*time.Second, r.UserTimeout)
+	assert.Equal(t, "DSN key tcp_keepalive_interval", r.IntervalFrom.String())
+	var one int
+	require.NoError(t, conn.QueryRow(ctx, "SELECT 1").Scan(&one))
+}
