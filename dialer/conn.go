@@ -106,6 +106,9 @@ type Report struct {
 	KeepAliveFrom, IdleFrom, IntervalFrom, CountFrom, UserTimeoutFrom Source
 	// OS are the operating system's own values, read now.
 	OS sysfallback.Values
+	// Config is what the DSN asked for, with the ODBC keys it ignored and
+	// the odbc.ini data source it read.
+	Config dsnparse.Config
 }
 
 // String describes the report on one line.
@@ -134,7 +137,7 @@ func (c *Conn) Report() (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	r := Report{Observed: o, OS: osv}
+	r := Report{Observed: o, OS: osv, Config: c.cfg}
 	from := func(s dsnparse.Setting, set bool, osName string) Source {
 		src := Source{Key: c.cfg.Keys[s]}
 		if !set {

@@ -92,7 +92,7 @@ func TestConnectorKeepsTheParsedDSN(t *testing.T) {
 	require.NoError(t, err)
 	d := c.DSN()
 	assert.Equal(t, dsnparse.FormODBC, d.Form)
-	assert.Equal(t, []string{"Driver"}, d.Ignored)
+	assert.Equal(t, []string{"Driver"}, d.Config.Ignored)
 	assert.Equal(t, "KeepAlivesIdle", d.Config.Keys[dsnparse.Idle])
 	assert.IsType(t, &Driver{}, c.Driver())
 	db := sql.OpenDB(c)

@@ -12,7 +12,14 @@
 //
 // An ODBC string is converted to the key=value form, with Port 5439 when it
 // has none, as in Amazon's ODBC driver; keys that only an ODBC driver reads
-// (Driver, for example) are dropped and listed in [DSN.Ignored].
+// (Driver, for example) are dropped and listed in [Config.Ignored].
+//
+// # ODBC data sources
+//
+// DSN=name in an ODBC string reads the data source [name] from the first
+// odbc.ini that has it: $ODBCINI, then ~/.odbc.ini, then /etc/odbc.ini.
+// Keys in the connection string override the file's, setting by setting
+// (Host in the string overrides Server in the file).
 //
 // # Keys
 //
@@ -32,5 +39,5 @@
 //
 // Errors are [*ParseError] values that name the key, the value and the
 // accepted range, and wrap [ErrSyntax], [ErrRange], [ErrConflict],
-// [ErrMalformed] or [ErrUnsupported]. No error contains a password.
+// [ErrMalformed] or [ErrDataSource]. No error contains a password.
 package dsnparse

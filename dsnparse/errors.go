@@ -16,8 +16,8 @@ var (
 	ErrConflict = errors.New("conflicting values")
 	// ErrMalformed: the DSN as a whole cannot be read in its form.
 	ErrMalformed = errors.New("malformed DSN")
-	// ErrUnsupported: the DSN asks for something this version cannot do.
-	ErrUnsupported = errors.New("unsupported")
+	// ErrDataSource: an odbc.ini data source cannot be found or read.
+	ErrDataSource = errors.New("odbc.ini data source")
 )
 
 // ParseError reports a DSN that cannot be used. Its message names the key,
@@ -25,10 +25,18 @@ var (
 //
 //	redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got "abc"
 //
+// A key read from an odbc.ini data source is named with its file and
+// section:
+//
+//	redshift-ka: /etc/odbc.ini [redshift] KeepAlivesIdle: want whole seconds 0..32767, got "abc"
+//
 // It never contains a password: Value is set only for keys redshift-ka
 // owns, and messages about the DSN as a whole quote no part of it that could
 // hold a password.
 type ParseError struct {
+	// File and Section name the odbc.ini file and data source the key came
+	// from; empty for a key of the connection string itself.
+	File, Section string
 	// Key is the key as written in the DSN; empty when the error is about
 	// the DSN as a whole.
 	Key string
@@ -41,6 +49,9 @@ type ParseError struct {
 func (e *ParseError) Error() string {
 	var b strings.Builder
 	b.WriteString("redshift-ka: ")
+	if e.File != "" {
+		b.WriteString(e.File + " [" + e.Section + "] ")
+	}
 	if e.Key != "" {
 		b.WriteString(e.Key)
 		b.WriteString(": ")

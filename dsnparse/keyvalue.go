@@ -10,6 +10,16 @@ type pair struct {
 	key, value string
 	text       string // the pair as written
 	offset     int    // where text starts in the DSN
+	// file and section name the odbc.ini data source the pair came from.
+	file, section string
+}
+
+// located adds the pair's odbc.ini file and section to a ParseError.
+func (p pair) located(err error) error {
+	if pe, ok := err.(*ParseError); ok && p.file != "" {
+		pe.File, pe.Section = p.file, p.section
+	}
+	return err
 }
 
 // parseKeyValue strips owned keys from a libpq key=value DSN. The other

@@ -54,33 +54,42 @@ var odbcOnlyKeys = map[string]bool{
 	"stringtype": true, "singlerowmode": true, "database_metadata_current_db_only": true,
 }
 
-// parseODBC reads an ODBC connection string and converts it to a libpq
-// key=value DSN without the keys redshift-ka owns.
+// parseODBC reads an ODBC connection string, and the odbc.ini data source
+// it names, and converts them to a libpq key=value DSN without the keys
+// redshift-ka owns.
 func parseODBC(dsn string) (*DSN, error) {
 	attrs, err := splitODBC(dsn)
 	if err != nil {
 		return nil, err
 	}
+	var c collector
+	for i, a := range attrs {
+		if !strings.EqualFold(a.key, "dsn") {
+			continue
+		}
+		ds, err := lookupDataSource(a.key, a.value)
+		if err != nil {
+			return nil, err
+		}
+		c.cfg.DataSource = a.value + " in " + ds.file
+		attrs = append(attrs[:i:i], attrs[i+1:]...)
+		attrs = overlay(ds.attrs, attrs)
+		break
+	}
 	var (
-		c       collector
-		out     []string
-		ignored []string
-		libpq   = map[string]pair{} // libpq key -> the ODBC pair that set it
+		out   []string
+		libpq = map[string]pair{} // libpq key -> the ODBC pair that set it
 	)
 	for _, a := range attrs {
 		lower := strings.ToLower(a.key)
 		if s, owned := Owned(a.key); owned {
 			if err := c.add(s, a.key, a.value); err != nil {
-				return nil, err
+				return nil, a.located(err)
 			}
 			continue
 		}
-		if lower == "dsn" {
-			return nil, &ParseError{Key: a.key, Value: a.value,
-				Err: reason(ErrUnsupported, "odbc.ini data sources are not supported yet; write the keys into the connection string")}
-		}
 		if odbcOnlyKeys[lower] {
-			ignored = append(ignored, a.key)
+			c.cfg.Ignored = append(c.cfg.Ignored, a.key)
 			continue
 		}
 		name, mapped := odbcToLibpq[lower]
@@ -88,6 +97,8 @@ func parseODBC(dsn string) (*DSN, error) {
 		case mapped:
 		case libpqKeys[lower]:
 			name = lower
+		case lower == "dsn":
+			return nil, a.located(&ParseError{Key: a.key, Err: reason(ErrSyntax, "a second data source")})
 		case !isParamName(a.key):
 			// The text may be a piece of a password; say where, not what.
 			return nil, malformed(FormODBC, "invalid key in the attribute at offset "+strconv.Itoa(a.offset))
@@ -96,8 +107,8 @@ func parseODBC(dsn string) (*DSN, error) {
 		}
 		if prev, dup := libpq[name]; dup {
 			if prev.value != a.value {
-				return nil, &ParseError{Key: a.key, Err: reason(ErrConflict,
-					"conflicts with "+prev.key+", both set "+name)}
+				return nil, a.located(&ParseError{Key: a.key, Err: reason(ErrConflict,
+					"conflicts with "+prev.key+", both set "+name)})
 			}
 			continue
 		}
@@ -107,7 +118,36 @@ func parseODBC(dsn string) (*DSN, error) {
 	if _, ok := libpq["port"]; !ok {
 		out = append(out, "port="+DefaultODBCPort)
 	}
-	return &DSN{Form: FormODBC, Config: c.cfg, Rest: strings.Join(out, " "), Ignored: ignored}, nil
+	return &DSN{Form: FormODBC, Config: c.cfg, Rest: strings.Join(out, " ")}, nil
+}
+
+// setting names what an ODBC key sets, so that a key of the connection
+// string overrides the data source's key for the same setting whatever
+// either is called: Host overrides Server, KeepAliveIdle KeepAlivesIdle.
+func setting(key string) string {
+	if s, owned := Owned(key); owned {
+		return "owned:" + s.String()
+	}
+	lower := strings.ToLower(key)
+	if name, ok := odbcToLibpq[lower]; ok {
+		return name
+	}
+	return lower
+}
+
+// overlay returns base without the settings that top sets, then top.
+func overlay(base, top []pair) []pair {
+	set := make(map[string]bool, len(top))
+	for _, a := range top {
+		set[setting(a.key)] = true
+	}
+	var out []pair
+	for _, a := range base {
+		if !set[setting(a.key)] {
+			out = append(out, a)
+		}
+	}
+	return append(out, top...)
 }
 
 // splitODBC splits "Key=Value;Key={va;lue};" into pairs. Keys and bare

@@ -52,6 +52,13 @@ type Config struct {
 	// Keys records, for each setting the DSN mentioned, the key as written.
 	// A setting absent from Keys was not in the DSN.
 	Keys map[Setting]string
+	// Ignored lists the keys of an ODBC DSN (or of its odbc.ini data source)
+	// that mean nothing to PostgreSQL, such as Driver, as written: they were
+	// dropped, and are listed so that a misspelt key can be found.
+	Ignored []string
+	// DataSource names the odbc.ini data source the DSN read, as
+	// "name in /path/odbc.ini"; empty if none.
+	DataSource string
 }
 
 // DSN is a parsed data source name.
@@ -64,9 +71,6 @@ type DSN struct {
 	// removed, every other key as written. An ODBC DSN is converted to the
 	// key=value form.
 	Rest string
-	// Ignored lists the keys of an ODBC DSN that mean nothing to
-	// PostgreSQL (Driver, for example) and were dropped, as written.
-	Ignored []string
 }
 
 // Parse reads dsn in any of the three forms, takes out the keys redshift-ka

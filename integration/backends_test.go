@@ -6,7 +6,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/dsnparse"
 )
 
 // TestPQCancelUsesTheDialer: lib/pq cancels a statement whose context ends
@@ -121,4 +125,41 @@ func TestPgxConnect(t *testing.T) {
 	assert.Equal(t, "DSN key tcp_keepalive_interval", r.IntervalFrom.String())
 	var one int
 	require.NoError(t, conn.QueryRow(ctx, "SELECT 1").Scan(&one))
+}
+
+// TestODBCDataSource: DSN=name reads an odbc.ini data source, over both
+// backends; the settings report lists the ODBC keys ignored.
+func TestODBCDataSource(t *testing.T) {
+	pg := StartPostgresT(t, PostgresOptions{})
+	ini := filepath.Join(t.TempDir(), "odbc.ini")
+	require.NoError(t, os.WriteFile(ini, []byte(fmt.Sprintf(`[Local Warehouse]
+Driver = /opt/amazon/redshiftodbc/lib/64/libamazonredshiftodbc64.so
+Server = %s
+Port = %d
+Database = %s
+UID = %s
+PWD = %s
+SSLMode = disable
+KeepAlivesIdle = 200
+KeepAliveInterval = 20
+BoolsAsChar = 0
+`, pg.Host, pg.Port, pg.Database, pg.User, pg.Password)), 0o600))
+	t.Setenv("ODBCINI", ini)
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			_, conn := open(t, b, "DSN={Local Warehouse};KeepAlivesCount=4;Application_Name=from-ini")
+			r := settings(t, conn)
+			assert.Equal(t, 200*time.Second, r.Idle)
+			assert.Equal(t, 20*time.Second, r.Interval)
+			assert.Equal(t, 4, r.Count)
+			assert.Equal(t, []string{"Driver", "BoolsAsChar"}, r.Config.Ignored)
+			assert.Equal(t, "Local Warehouse in "+ini, r.Config.DataSource)
+			var app string
+			require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT current_setting('application_name')").Scan(&app))
+			assert.Equal(t, "from-ini", app)
+		})
+	}
+	_, err := sql.Open(driver.Name, "DSN=Nowhere;PWD="+pg.Password)
+	require.ErrorIs(t, err, dsnparse.ErrDataSource)
+	assert.NotContains(t, err.Error(), pg.Password)
 }

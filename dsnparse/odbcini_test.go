@@ -1,0 +1,138 @@
+package dsnparse
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// iniFiles points the three odbc.ini places at files of the test's own;
+// an empty content leaves that file absent.
+func iniFiles(t *testing.T, env, home, system string) (envPath, homePath, systemPath string) {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(path, content string) string {
+		if content != "" {
+			require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+		}
+		return path
+	}
+	envPath = write(filepath.Join(dir, "env.ini"), env)
+	t.Setenv("ODBCINI", envPath)
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "home"), 0o700))
+	homePath = write(filepath.Join(dir, "home", ".odbc.ini"), home)
+	oldHome, oldSys := userHomeDir, systemODBCIni
+	userHomeDir = func() (string, error) { return filepath.Join(dir, "home"), nil }
+	systemODBCIni = write(filepath.Join(dir, "odbc.ini"), system)
+	systemPath = systemODBCIni
+	t.Cleanup(func() { userHomeDir, systemODBCIni = oldHome, oldSys })
+	return envPath, homePath, systemPath
+}
+
+const amazonDataSource = `
+[ODBC Data Sources]
+Redshift = Amazon Redshift (x64)
+
+[Redshift]
+Driver = /opt/amazon/redshiftodbc/lib/64/libamazonredshiftodbc64.so
+Description = the warehouse
+Server = warehouse.example.com
+Port = 5439
+Database = dev
+UID = etl
+PWD = Hun;ter#2X
+SSLMode = require
+KeepAlivesIdle = 200
+KeepAliveCount = 5
+`
+
+func TestDataSource(t *testing.T) {
+	envPath, _, _ := iniFiles(t, amazonDataSource, "", "")
+	got, err := Parse("DSN=Redshift;UID=override;KeepAlivesIdle=30")
+	require.NoError(t, err)
+	assert.Equal(t, FormODBC, got.Form)
+	assert.Equal(t, "host='warehouse.example.com' port='5439' dbname='dev' password='Hun;ter#2X' sslmode='require' user='override'", got.Rest)
+	assert.Equal(t, 30*time.Second, got.Config.Idle, "the connection string overrides the file")
+	assert.Equal(t, 5, got.Config.Count)
+	assert.Equal(t, map[Setting]string{Idle: "KeepAlivesIdle", Count: "KeepAliveCount"}, got.Config.Keys)
+	assert.Equal(t, []string{"Driver", "Description"}, got.Config.Ignored)
+	assert.Equal(t, "Redshift in "+envPath, got.Config.DataSource)
+}
+
+func TestDataSourceOverrideAcrossAliases(t *testing.T) {
+	iniFiles(t, "[rs]\nServer = a\nKeepAliveIdle = 9\n", "", "")
+	got, err := Parse("DSN={rs};Host=b;KeepAlivesIdle=4")
+	require.NoError(t, err)
+	assert.Equal(t, "host='b' port=5439", got.Rest)
+	assert.Equal(t, 4*time.Second, got.Config.Idle)
+}
+
+func TestDataSourceSearchOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		env, home, system string
+		wantHost          string
+		wantFile          int // 0 env, 1 home, 2 system
+	}{
+		{"env first", "[rs]\nServer=env\n", "[rs]\nServer=home\n", "[rs]\nServer=sys\n", "env", 0},
+		{"home before system", "", "[rs]\nServer=home\n", "[rs]\nServer=sys\n", "home", 1},
+		{"section missing in env, found in system", "[other]\nServer=env\n", "", "[RS]\nServer=sys\n", "sys", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, h, s := iniFiles(t, tc.env, tc.home, tc.system)
+			got, err := Parse("DSN=rs")
+			require.NoError(t, err)
+			assert.Equal(t, "host='"+tc.wantHost+"' port=5439", got.Rest)
+			assert.Contains(t, got.Config.DataSource, []string{e, h, s}[tc.wantFile])
+		})
+	}
+}
+
+func TestDataSourceErrors(t *testing.T) {
+	t.Run("unknown", func(t *testing.T) {
+		e, h, s := iniFiles(t, "[other]\nPWD=Hunter2X\n", "", "")
+		_, err := Parse("DSN=rs;PWD=Hunter2X")
+		require.ErrorIs(t, err, ErrDataSource)
+		assert.EqualError(t, err, `redshift-ka: DSN: data source "rs" not found; searched `+e+", "+h+" (absent), "+s+" (absent)")
+	})
+	t.Run("unreadable", func(t *testing.T) {
+		iniFiles(t, "", "", "")
+		dir := t.TempDir()
+		t.Setenv("ODBCINI", dir) // a directory cannot be read as a file
+		_, err := Parse("DSN=rs")
+		require.ErrorIs(t, err, ErrDataSource)
+		assert.EqualError(t, err, "redshift-ka: DSN: cannot read "+dir+": is a directory")
+	})
+	t.Run("not INI", func(t *testing.T) {
+		e, _, _ := iniFiles(t, "[rs\nPWD=Hunter2X\n", "", "")
+		_, err := Parse("DSN=rs")
+		require.ErrorIs(t, err, ErrDataSource)
+		assert.EqualError(t, err, "redshift-ka: DSN: "+e+" is not a valid INI file")
+	})
+	t.Run("bad value names file, section and key", func(t *testing.T) {
+		e, _, _ := iniFiles(t, "[rs]\nPWD=Hunter2X\nKeepAlivesInterval = 1.5\n", "", "")
+		_, err := Parse("DSN=rs")
+		require.ErrorIs(t, err, ErrSyntax)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] KeepAlivesInterval: want whole seconds 0..32767, got "1.5"`)
+	})
+	t.Run("conflict inside the file", func(t *testing.T) {
+		e, _, _ := iniFiles(t, "[rs]\nServer=a\nHost=b\nPWD=Hunter2X\nPassword=other\n", "", "")
+		_, err := Parse("DSN=rs")
+		require.ErrorIs(t, err, ErrConflict)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] Host: conflicts with Server, both set host`)
+	})
+	t.Run("empty name", func(t *testing.T) {
+		iniFiles(t, "", "", "")
+		_, err := Parse("DSN=;Server=h")
+		require.ErrorIs(t, err, ErrDataSource)
+	})
+	t.Run("two data sources", func(t *testing.T) {
+		iniFiles(t, "[a]\nServer=h\n[b]\nServer=h\n", "", "")
+		_, err := Parse("DSN=a;DSN=b")
+		require.ErrorIs(t, err, ErrSyntax)
+	})
+}
