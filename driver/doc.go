@@ -28,6 +28,13 @@
 // own defaults (15 s, 15 s, 9) are never used. [Settings] reads back what the
 // kernel holds on a connection and where each value came from.
 //
+// # Other ways in
+//
+//   - "redshift-ka-pq" ([PQDriver], [NewPQConnector]): lib/pq underneath.
+//   - [ParseConfig] and [ParsePoolConfig]: pgx and pgxpool without
+//     database/sql; [PgxSettings] reads a pgx connection's socket.
+//   - DSN=name in an ODBC string reads an odbc.ini data source.
+//
 // # Compatibility
 //
 // Underneath is pgx's stdlib driver: [sql.Conn.Raw] hands back a
