@@ -5,16 +5,34 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
 // TestMain fails the run if a goroutine of the drivers or of database/sql
 // is left behind once every test has cleaned up.
+//
+// An interrupt (Ctrl-C, or SIGTERM from a CI timeout) deletes the network
+// namespaces first; the PostgreSQL servers die with the process.
 func TestMain(m *testing.M) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s, ok := <-sig
+		if !ok {
+			return
+		}
+		fmt.Fprintf(os.Stderr, "integration: %v: deleting network namespaces\n", s)
+		_ = CloseAll()
+		os.Exit(130)
+	}()
 	code := m.Run()
+	signal.Stop(sig)
+	close(sig)
 	if code == 0 {
 		if left := leftGoroutines(5 * time.Second); left != "" {
 			fmt.Fprintf(os.Stderr, "goroutines left behind after the tests:\n\n%s\n", left)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -38,11 +39,14 @@ type Netns struct {
 	closed bool
 }
 
-// NewNetns creates a network namespace named prefix + "-" + 6 random hex
-// digits and brings its loopback interface up. prefix is cut to 6
-// characters ("ns" when empty) to keep names short. It needs root.
-// Call [Netns.Close] to delete it.
+// NewNetns creates a network namespace named "rska-" + prefix + "-" + this
+// process's id + "-" + 6 random hex digits and brings its loopback
+// interface up. prefix is cut to 6 characters ("ns" when empty). It needs
+// root. Call [Netns.Close] to delete it; [CloseAll] deletes every one this
+// process still has (on an interrupt, say), and the first call in a process
+// deletes those left by runs that died.
 func NewNetns(prefix string) (*Netns, error) {
+	staleOnce.Do(removeStaleNetns)
 	if prefix == "" {
 		prefix = "ns"
 	}
@@ -55,7 +59,7 @@ func NewNetns(prefix string) (*Netns, error) {
 		if err != nil {
 			return nil, err
 		}
-		name := prefix + "-" + suffix
+		name := fmt.Sprintf("rska-%s-%d-%s", prefix, os.Getpid(), suffix)
 		if _, err := os.Stat(filepath.Join(netnsRunDir, name)); err == nil {
 			continue
 		}
@@ -67,6 +71,9 @@ func NewNetns(prefix string) (*Netns, error) {
 			return nil, err
 		}
 		n := &Netns{Name: name}
+		liveMu.Lock()
+		live[n] = true
+		liveMu.Unlock()
 		if _, err := runIP("-n", name, "link", "set", "lo", "up"); err != nil {
 			return nil, errors.Join(err, n.Close())
 		}
@@ -106,7 +113,50 @@ func (n *Netns) Close() error {
 		return err
 	}
 	n.closed = true
+	liveMu.Lock()
+	delete(live, n)
+	liveMu.Unlock()
 	return nil
+}
+
+var (
+	liveMu    sync.Mutex
+	live      = map[*Netns]bool{} // made by this process and not closed
+	staleOnce sync.Once
+	staleName = regexp.MustCompile(`^rska-[a-z0-9]+-([0-9]+)-[0-9a-f]{6}$`)
+)
+
+// CloseAll deletes every namespace this process made and has not closed.
+func CloseAll() error {
+	liveMu.Lock()
+	all := make([]*Netns, 0, len(live))
+	for n := range live {
+		all = append(all, n)
+	}
+	liveMu.Unlock()
+	var errs []error
+	for _, n := range all {
+		errs = append(errs, n.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// removeStaleNetns deletes the namespaces of earlier runs whose process is
+// gone (killed before it could clean up), so they cannot pile up.
+func removeStaleNetns() {
+	entries, err := os.ReadDir(netnsRunDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		m := staleName.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		if pid, err := strconv.Atoi(m[1]); err == nil && !processAlive(pid) {
+			_, _ = runIP("netns", "del", e.Name())
+		}
+	}
 }
 
 // Run runs a command inside the namespace with `ip netns exec NAME args...`

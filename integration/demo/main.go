@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -38,6 +40,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "demo: needs root, to make network namespaces and an nftables firewall; run: sudo bash scripts/demo")
 		os.Exit(2)
 	}
+	// Ctrl-C: delete the namespaces; the server dies with this process.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		_ = integration.CloseAll()
+		os.Exit(130)
+	}()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
