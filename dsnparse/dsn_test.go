@@ -186,6 +186,7 @@ var badDSNs = []badCase{
 	{"kv/unterminated quote", "host=h password='Hunter2X keepalives=1", ErrMalformed, `redshift-ka: malformed key=value DSN: unterminated quoted value of key "password"`},
 	{"kv/missing =", "host=h Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: missing "=" after the word at offset 7`},
 	{"kv/missing key", "host=h =Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: missing key before "=" at offset 7`},
+	{"kv/invalid key", "host=h Hun;ter2X=1", ErrMalformed, `redshift-ka: malformed key=value DSN: invalid key at offset 7`},
 	{"kv/bad idle", "host=h password=Hunter2X keepalives_idle=1e3", ErrSyntax, `redshift-ka: keepalives_idle: want whole seconds 0..32767, got "1e3"`},
 	{"odbc/bad count", "Server=h;PWD=Hunter2X;KeepAliveCount=-1", ErrSyntax, `redshift-ka: KeepAliveCount: want a whole number of probes 0..127, got "-1"`},
 	{"odbc/unterminated brace", "Server=h;PWD={Hunter2X;KeepAlive=1", ErrMalformed, `redshift-ka: malformed ODBC DSN: unterminated {…} value of key "PWD"`},

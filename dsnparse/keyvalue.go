@@ -77,6 +77,10 @@ func splitKeyValue(s string) ([]pair, error) {
 		if key == "" {
 			return nil, malformed(FormKeyValue, `missing key before "=" at offset `+strconv.Itoa(i))
 		}
+		if !isParamName(key) {
+			// The word may be a stray password; say where, not what.
+			return nil, malformed(FormKeyValue, "invalid key at offset "+strconv.Itoa(start))
+		}
 		i++
 		for i < len(s) && isSpace(s[i]) {
 			i++

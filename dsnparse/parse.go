@@ -102,7 +102,7 @@ func detectForm(dsn string) Form {
 		return FormODBC
 	}
 	first := s
-	if i := strings.IndexAny(s, " \t\r\n"); i >= 0 {
+	if i := strings.IndexFunc(s, func(r rune) bool { return r < 0x80 && isSpace(byte(r)) }); i >= 0 {
 		first = s[:i]
 	}
 	if strings.Contains(first, ";") && !strings.Contains(first, "'") {
