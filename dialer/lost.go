@@ -107,6 +107,10 @@ func (c *Conn) check(err error) error {
 	if e := c.lost.err.Load(); e != nil {
 		return e
 	}
+	timedOut := errors.Is(err, syscall.ETIMEDOUT)
+	if !timedOut && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EPIPE) {
+		return err
+	}
 	var (
 		info    abortInfo
 		infoErr error = errors.ErrUnsupported
@@ -114,9 +118,7 @@ func (c *Conn) check(err error) error {
 	if rc, rerr := c.TCPConn.SyscallConn(); rerr == nil {
 		_ = rc.Control(func(fd uintptr) { info, infoErr = readAbortInfo(fd) })
 	}
-	timedOut := errors.Is(err, syscall.ETIMEDOUT) ||
-		(errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE)) && infoErr == nil && info.aborted()
-	if !timedOut {
+	if !timedOut && (infoErr != nil || !info.aborted()) {
 		return err
 	}
 	settings, _ := Observe(c.TCPConn) // the options stay readable after the abort
