@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -28,19 +27,12 @@ import (
 // with a cancel request; it is dialed through redshift-ka.
 func TestPQCancelUsesTheDialer(t *testing.T) {
 	pg := StartPostgresT(t, PostgresOptions{})
-	logs := &recorder{}
-	c, err := driver.NewPQConnector(pg.URL("KeepAlivesIdle=21"), driver.WithLogger(slog.New(logs)))
-	require.NoError(t, err)
-	db := sql.OpenDB(c)
-	defer db.Close()
-	conn, err := db.Conn(context.Background())
-	require.NoError(t, err)
-	defer conn.Close()
+	db, conn, logs := openLogged(t, driver.NamePQ, pg.URL("KeepAlivesIdle=21"))
 	require.Len(t, logs.lines(), 1)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	_, err = conn.ExecContext(ctx, "SELECT pg_sleep(30)")
+	_, err := conn.ExecContext(ctx, "SELECT pg_sleep(30)")
 	require.Error(t, err)
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {

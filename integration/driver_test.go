@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	sqldriver "database/sql/driver"
 	"errors"
 	"log/slog"
 	"net"
@@ -255,14 +256,7 @@ func TestPgxStillUnderneath(t *testing.T) {
 // redshift-ka, and cancels the statement on the server.
 func TestCancelRequestUsesTheDialer(t *testing.T) {
 	pg := StartPostgresT(t, PostgresOptions{})
-	logs := &recorder{}
-	c, err := driver.NewConnector(pg.KeyValue("KeepAlivesIdle=33"), driver.WithLogger(slog.New(logs)))
-	require.NoError(t, err)
-	db := sql.OpenDB(c)
-	defer db.Close()
-	conn, err := db.Conn(context.Background())
-	require.NoError(t, err)
-	defer conn.Close()
+	db, conn, logs := openLogged(t, driver.Name, pg.KeyValue("KeepAlivesIdle=33"))
 	var pc *pgconn.PgConn
 	require.NoError(t, conn.Raw(func(dc any) error { pc = dc.(*stdlib.Conn).Conn().PgConn(); return nil }))
 	require.Len(t, logs.lines(), 1)
@@ -280,7 +274,7 @@ func TestCancelRequestUsesTheDialer(t *testing.T) {
 	})
 	before := len(logs.lines())
 	require.NoError(t, pc.CancelRequest(context.Background()))
-	err = <-done
+	err := <-done
 	var pgErr *pgconn.PgError
 	require.ErrorAs(t, err, &pgErr)
 	assert.Equal(t, "57014", pgErr.Code) // query_canceled
@@ -332,6 +326,29 @@ func TestBadInputFailsAtOpen(t *testing.T) {
 			assert.Empty(t, logs.lines(), "nothing was dialed")
 		})
 	}
+}
+
+// openLogged opens a database through backend with a logger of its dials,
+// and one connection; both close with the test.
+func openLogged(t *testing.T, backend, dsn string) (*sql.DB, *sql.Conn, *recorder) {
+	t.Helper()
+	logs := &recorder{}
+	var (
+		c   sqldriver.Connector
+		err error
+	)
+	if backend == driver.NamePQ {
+		c, err = driver.NewPQConnector(dsn, driver.WithLogger(slog.New(logs)))
+	} else {
+		c, err = driver.NewConnector(dsn, driver.WithLogger(slog.New(logs)))
+	}
+	require.NoError(t, err)
+	db := sql.OpenDB(c)
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return db, conn, logs
 }
 
 // recorder is a slog handler that keeps each record as one line.
