@@ -84,10 +84,15 @@ type Source struct {
 	// OS names the operating system's source (a sysctl, a registry value)
 	// when the value is the OS's: the DSN omitted it or set it to 0.
 	OS string
+	// Unused is true when the DSN set the value but keep-alive is off, so
+	// the dialer did not apply it.
+	Unused bool
 }
 
 func (s Source) String() string {
 	switch {
+	case s.OS != "" && s.Key != "" && s.Unused:
+		return "OS " + s.OS + " (" + s.Key + " unused: keep-alive off)"
 	case s.OS != "" && s.Key != "":
 		return "OS " + s.OS + " (" + s.Key + "=0)"
 	case s.OS != "":
@@ -137,18 +142,43 @@ func (c *Conn) Report() (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	r := Report{Observed: o, OS: osv, Config: c.cfg}
-	from := func(s dsnparse.Setting, set bool, osName string) Source {
-		src := Source{Key: c.cfg.Keys[s]}
-		if !set {
+	r := Resolve(c.cfg, osv)
+	r.Observed = o // the kernel's word, not our expectation
+	return r, nil
+}
+
+// Resolve says, without dialing, what a socket dialed with cfg holds where
+// the OS values are osv, and where each value comes from: the DSN's
+// non-zero values, the OS's for the rest. With keep-alive off the dialer
+// sets neither idle, interval nor count, so all three are the OS's.
+func Resolve(cfg dsnparse.Config, osv sysfallback.Values) Report {
+	on := !cfg.NoKeepAlive
+	r := Report{
+		Observed: Observed{KeepAlive: on, Idle: osv.Idle, Interval: osv.Interval, Count: osv.Count, UserTimeout: cfg.UserTimeout},
+		OS:       osv,
+		Config:   cfg,
+	}
+	from := func(s dsnparse.Setting, set, probe bool, osName string) Source {
+		src := Source{Key: cfg.Keys[s]}
+		if !set || probe && !on {
 			src.OS = osName
+			src.Unused = set
 		}
 		return src
 	}
-	r.KeepAliveFrom = Source{Key: c.cfg.Keys[dsnparse.KeepAlive]}
-	r.IdleFrom = from(dsnparse.Idle, c.cfg.Idle > 0, osv.IdleFrom)
-	r.IntervalFrom = from(dsnparse.Interval, c.cfg.Interval > 0, osv.IntervalFrom)
-	r.CountFrom = from(dsnparse.Count, c.cfg.Count > 0, osv.CountFrom)
-	r.UserTimeoutFrom = from(dsnparse.UserTimeout, c.cfg.UserTimeout > 0, osUserTimeout)
-	return r, nil
+	r.KeepAliveFrom = Source{Key: cfg.Keys[dsnparse.KeepAlive]}
+	r.IdleFrom = from(dsnparse.Idle, cfg.Idle > 0, true, osv.IdleFrom)
+	r.IntervalFrom = from(dsnparse.Interval, cfg.Interval > 0, true, osv.IntervalFrom)
+	r.CountFrom = from(dsnparse.Count, cfg.Count > 0, true, osv.CountFrom)
+	r.UserTimeoutFrom = from(dsnparse.UserTimeout, cfg.UserTimeout > 0, false, osUserTimeout)
+	if r.IdleFrom.OS == "" {
+		r.Idle = cfg.Idle
+	}
+	if r.IntervalFrom.OS == "" {
+		r.Interval = cfg.Interval
+	}
+	if r.CountFrom.OS == "" {
+		r.Count = cfg.Count
+	}
+	return r
 }

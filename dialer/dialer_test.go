@@ -94,6 +94,7 @@ func TestDialSetsKernelOptions(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 			assert.Equal(t, tc.cfg, c.Config())
+			assert.Equal(t, got, Resolve(tc.cfg, osv).Observed, "Resolve predicts what the kernel holds")
 		})
 	}
 }
@@ -210,4 +211,17 @@ func TestDeadAfter(t *testing.T) {
 			assert.Equal(t, want, tc.o.DeadAfter())
 		})
 	}
+}
+
+func TestResolveKeepAliveOff(t *testing.T) {
+	osv := sysfallback.Values{Idle: 7200 * time.Second, Interval: 75 * time.Second, Count: 9,
+		IdleFrom: "sysctl a", IntervalFrom: "sysctl b", CountFrom: "sysctl c"}
+	cfg, err := dsnparse.Parse("host=h keepalives=0 KeepAlivesIdle=5 tcp_user_timeout=300")
+	require.NoError(t, err)
+	r := Resolve(cfg.Config, osv)
+	assert.Equal(t, Observed{Idle: 7200 * time.Second, Interval: 75 * time.Second, Count: 9, UserTimeout: 300 * time.Millisecond}, r.Observed)
+	assert.Equal(t, "OS sysctl a (KeepAlivesIdle unused: keep-alive off)", r.IdleFrom.String())
+	assert.Equal(t, "OS sysctl b", r.IntervalFrom.String())
+	assert.Equal(t, "DSN key tcp_user_timeout", r.UserTimeoutFrom.String())
+	assert.Equal(t, "DSN key keepalives", r.KeepAliveFrom.String())
 }

@@ -96,7 +96,7 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 	}
 	cfg, err := pgx.ParseConfig(parsed.Rest)
 	if err != nil {
-		return nil, fmt.Errorf("redshift-ka: %w", err)
+		return nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
 	}
 	install(&cfg.Config, d)
 	return &Connector{dsn: parsed, inner: stdlib.GetConnector(*cfg, o.pgxOpts...)}, nil
@@ -185,4 +185,17 @@ func dialerConn(nc net.Conn) *dialer.Conn {
 	}
 	kc, _ := nc.(*dialer.Conn)
 	return kc
+}
+
+// backendError reports a DSN that pgx or lib/pq refused. Their messages
+// quote the DSN and mask its password only in part (pgx keeps what follows
+// an escaped quote), so the message given is the one they give for the DSN
+// with every secret masked: a password does not change whether a DSN
+// parses. The backend's error is not wrapped, since its text holds the
+// password.
+func backendError(rest string, err error, parse func(string) error) error {
+	if masked := parse(dsnparse.Redact(rest)); masked != nil {
+		return fmt.Errorf("redshift-ka: %s", masked)
+	}
+	return errors.New("redshift-ka: the driver underneath refused the DSN (its message would show the password)")
 }

@@ -1,8 +1,6 @@
 package driver
 
 import (
-	"fmt"
-
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -24,7 +22,7 @@ func ParseConfig(dsn string, opts ...Option) (*pgx.ConnConfig, error) {
 	}
 	cfg, err := pgx.ParseConfig(parsed.Rest)
 	if err != nil {
-		return nil, fmt.Errorf("redshift-ka: %w", err)
+		return nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
 	}
 	install(&cfg.Config, d)
 	return cfg, nil
@@ -43,7 +41,7 @@ func ParsePoolConfig(dsn string, opts ...Option) (*pgxpool.Config, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(parsed.Rest)
 	if err != nil {
-		return nil, fmt.Errorf("redshift-ka: %w", err)
+		return nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pgxpool.ParseConfig(dsn); return err })
 	}
 	install(&cfg.ConnConfig.Config, d)
 	return cfg, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -61,7 +60,7 @@ func NewPQConnector(dsn string, opts ...Option) (*PQConnector, error) {
 	}
 	cfg, err := pq.NewConfig(parsed.Rest)
 	if err != nil {
-		return nil, fmt.Errorf("redshift-ka: %w", err)
+		return nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pq.NewConfig(dsn); return err })
 	}
 	return &PQConnector{dsn: parsed, cfg: cfg, d: d}, nil
 }

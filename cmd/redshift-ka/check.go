@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/redshift-ka/redshift-ka/dialer"
+	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/sysfallback"
+)
+
+// checkResult is what check reports, as --json prints it; the text output
+// shows the same.
+type checkResult struct {
+	// DSN is the DSN with its secrets masked.
+	DSN  string `json:"dsn"`
+	Form string `json:"form"`
+	// DataSource is the odbc.ini data source the DSN named, if any.
+	DataSource string `json:"odbc_data_source,omitempty"`
+	// Connected is false with --offline.
+	Connected     bool   `json:"connected"`
+	Server        string `json:"server,omitempty"`
+	ServerPID     uint32 `json:"server_pid,omitempty"`
+	ServerVersion string `json:"server_version,omitempty"`
+	TLS           bool   `json:"tls"`
+	// ReadFrom says whether the values were read from a socket.
+	ReadFrom string `json:"read_from"`
+
+	KeepAlive       bool    `json:"keepalive"`
+	IdleSeconds     int64   `json:"idle_seconds"`
+	IntervalSeconds int64   `json:"interval_seconds"`
+	Count           int     `json:"count"`
+	UserTimeoutMS   int64   `json:"user_timeout_ms"`
+	Source          sources `json:"source"`
+
+	OS              osValues `json:"os"`
+	IgnoredODBCKeys []string `json:"ignored_odbc_keys"`
+	// DeadAfterSeconds is the longest a dead path goes unnoticed; null
+	// when keep-alive is off (never).
+	DeadAfterSeconds *float64 `json:"dead_after_seconds"`
+	// RefreshSeconds is how often an idle flow is refreshed; null when
+	// keep-alive is off.
+	RefreshSeconds *int64             `json:"refresh_seconds"`
+	Middleboxes    []middleboxVerdict `json:"middleboxes"`
+	Warnings       []string           `json:"warnings"`
+}
+
+// sources names where each value came from, under the keys of the values.
+type sources struct {
+	KeepAlive   string `json:"keepalive"`
+	Idle        string `json:"idle_seconds"`
+	Interval    string `json:"interval_seconds"`
+	Count       string `json:"count"`
+	UserTimeout string `json:"user_timeout_ms"`
+}
+
+// osValues are the operating system's own keep-alive values.
+type osValues struct {
+	IdleSeconds     int64 `json:"idle_seconds"`
+	IntervalSeconds int64 `json:"interval_seconds"`
+	Count           int   `json:"count"`
+	Source          struct {
+		Idle     string `json:"idle_seconds"`
+		Interval string `json:"interval_seconds"`
+		Count    string `json:"count"`
+	} `json:"source"`
+}
+
+type middleboxVerdict struct {
+	Name               string `json:"name"`
+	IdleTimeoutSeconds int64  `json:"idle_timeout_seconds"`
+	Note               string `json:"note"`
+	Survives           bool   `json:"survives"`
+}
+
+func (a *app) check(args []string) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	offline := fs.Bool("offline", false, "do not connect: resolve the DSN against this machine's OS values")
+	timeout := fs.Duration("connect-timeout", defaultConnectTimeout, "give up connecting after this long (0: no limit)")
+	pos, help, err := a.parseFlags(fs, checkUsage, args)
+	if help {
+		return exitOK
+	}
+	if err != nil {
+		a.errorf("check: %v; see redshift-ka help check", err)
+		return exitUsage
+	}
+	dsn, err := a.dsnFrom(pos)
+	if err != nil {
+		a.errorf("check: %v", err)
+		return exitUsage
+	}
+	a.scrub(dsn)
+	parsed, err := dsnparse.Parse(dsn)
+	if err != nil {
+		a.errorf("check: %s", dsnError(err))
+		return exitUsage
+	}
+	connector, err := driver.NewConnector(dsn)
+	if err != nil {
+		a.errorf("check: %s", dsnError(err))
+		return exitUsage
+	}
+	a.scrub(parsed.Rest) // an odbc.ini data source may have added a password
+	res := checkResult{DSN: dsnparse.Redact(dsn), Form: parsed.Form.String(),
+		DataSource: parsed.Config.DataSource, IgnoredODBCKeys: parsed.Config.Ignored}
+	if res.IgnoredODBCKeys == nil {
+		res.IgnoredODBCKeys = []string{}
+	}
+	var rep dialer.Report
+	if *offline {
+		osv, err := sysfallback.Read()
+		if err != nil {
+			a.errorf("check: %v", err)
+			return exitConnect
+		}
+		rep = dialer.Resolve(parsed.Config, osv)
+		res.ReadFrom = "resolved offline from the DSN and this machine's OS values, not read from a socket"
+	} else {
+		var code int
+		rep, code = a.checkConnected(connector, parsed, *timeout, &res)
+		if code != exitOK {
+			return code
+		}
+	}
+	fill(&res, rep)
+	if *asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			a.errorf("check: %v", err)
+			return exitConnect
+		}
+		return exitOK
+	}
+	writeCheck(a.stdout, res, rep)
+	return exitOK
+}
+
+// checkConnected connects and reads the settings from the socket.
+func (a *app) checkConnected(connector *driver.Connector, parsed *dsnparse.DSN, timeout time.Duration, res *checkResult) (dialer.Report, int) {
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	ctx, cancel := connectContext(a.ctx, timeout)
+	defer cancel()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return dialer.Report{}, a.connectFailed("check", err, true)
+	}
+	defer conn.Close()
+	res.Connected = true
+	if err := conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", dc)
+		}
+		pc := sc.Conn().PgConn()
+		res.Server = pc.Conn().RemoteAddr().String()
+		res.ServerPID = pc.PID()
+		res.ServerVersion = pc.ParameterStatus("server_version")
+		_, res.TLS = pc.Conn().(*tls.Conn)
+		return nil
+	}); err != nil {
+		a.errorf("check: %v", err)
+		return dialer.Report{}, exitConnect
+	}
+	rep, err := driver.Settings(conn)
+	switch {
+	case errors.Is(err, errors.ErrUnsupported):
+		osv, err := sysfallback.Read()
+		if err != nil {
+			a.errorf("check: %v", err)
+			return dialer.Report{}, exitConnect
+		}
+		rep = dialer.Resolve(parsed.Config, osv)
+		res.ReadFrom = "resolved from the DSN and the OS values: this OS cannot read socket options back"
+	case errors.Is(err, driver.ErrNotRedshiftKA):
+		a.errorf("check: the connection is not over TCP (a Unix-domain socket?): keep-alive does not apply to it")
+		return dialer.Report{}, exitConnect
+	case err != nil:
+		a.errorf("check: read the socket's options: %v", err)
+		return dialer.Report{}, exitConnect
+	default:
+		res.ReadFrom = "the connection's socket, with getsockopt"
+	}
+	return rep, exitOK
+}
+
+// connectFailed reports a failed connection and returns the exit status.
+func (a *app) connectFailed(cmd string, err error, offlineHint bool) int {
+	if a.ctx.Err() != nil {
+		a.errorf("%s: interrupted while connecting", cmd)
+		return exitInterrupted
+	}
+	hint := "check the host, port, user, password and sslmode, and that the server lets this machine in"
+	if errors.Is(err, context.DeadlineExceeded) {
+		hint = "no answer within --connect-timeout: check the host and port, and the firewalls and security groups on the way"
+	}
+	if offlineHint {
+		hint += "; --offline shows the settings without connecting"
+	}
+	a.errorf("%s: could not connect: %v\n%s", cmd, err, hint)
+	return exitConnect
+}
+
+// fill copies the settings into the result and judges them.
+func fill(res *checkResult, r dialer.Report) {
+	res.KeepAlive = r.KeepAlive
+	res.IdleSeconds = int64(r.Idle / time.Second)
+	res.IntervalSeconds = int64(r.Interval / time.Second)
+	res.Count = r.Count
+	res.UserTimeoutMS = int64(r.UserTimeout / time.Millisecond)
+	res.Source = sources{
+		KeepAlive:   r.KeepAliveFrom.String(),
+		Idle:        r.IdleFrom.String(),
+		Interval:    r.IntervalFrom.String(),
+		Count:       r.CountFrom.String(),
+		UserTimeout: r.UserTimeoutFrom.String(),
+	}
+	res.OS.IdleSeconds = int64(r.OS.Idle / time.Second)
+	res.OS.IntervalSeconds = int64(r.OS.Interval / time.Second)
+	res.OS.Count = r.OS.Count
+	res.OS.Source.Idle, res.OS.Source.Interval, res.OS.Source.Count = r.OS.IdleFrom, r.OS.IntervalFrom, r.OS.CountFrom
+	if r.KeepAlive {
+		dead := r.DeadAfter().Seconds()
+		refresh := res.IdleSeconds
+		res.DeadAfterSeconds, res.RefreshSeconds = &dead, &refresh
+	}
+	res.Middleboxes = []middleboxVerdict{}
+	for _, m := range middleboxes {
+		res.Middleboxes = append(res.Middleboxes, middleboxVerdict{
+			Name: m.Name, IdleTimeoutSeconds: int64(m.Timeout / time.Second), Note: m.Note, Survives: survives(r, m.Timeout),
+		})
+	}
+	res.Warnings = warnings(r)
+	if res.Warnings == nil {
+		res.Warnings = []string{}
+	}
+}
+
+// writeCheck prints the result as text.
+func writeCheck(w io.Writer, res checkResult, r dialer.Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "DSN\t%s (%s form)\n", res.DSN, res.Form)
+	if res.DataSource != "" {
+		fmt.Fprintf(tw, "Data source\t%s\n", res.DataSource)
+	}
+	if res.Connected {
+		server := fmt.Sprintf("%s, server process id %d", res.Server, res.ServerPID)
+		if res.ServerVersion != "" {
+			server += ", version " + res.ServerVersion
+		}
+		if res.TLS {
+			server += ", TLS"
+		}
+		fmt.Fprintf(tw, "Server\t%s\n", server)
+	} else {
+		fmt.Fprintf(tw, "Server\tnot connected (--offline)\n")
+	}
+	fmt.Fprintf(tw, "Values from\t%s\n", res.ReadFrom)
+	fmt.Fprintln(tw)
+
+	unused := ""
+	if !r.KeepAlive {
+		unused = " (unused: keep-alive is off)"
+	}
+	onOff := map[bool]string{true: "on", false: "off"}
+	ut := "unset"
+	if r.UserTimeout > 0 {
+		ut = fmt.Sprintf("%d ms", res.UserTimeoutMS)
+	}
+	fmt.Fprintf(tw, "Setting\tIn force\tFrom\n")
+	fmt.Fprintf(tw, "keep-alive\t%s\t%s\n", onOff[r.KeepAlive], res.Source.KeepAlive)
+	fmt.Fprintf(tw, "idle\t%s\t%s%s\n", secs(r.Idle), res.Source.Idle, unused)
+	fmt.Fprintf(tw, "interval\t%s\t%s%s\n", secs(r.Interval), res.Source.Interval, unused)
+	fmt.Fprintf(tw, "count\t%d\t%s%s\n", r.Count, res.Source.Count, unused)
+	fmt.Fprintf(tw, "user timeout\t%s\t%s\n", ut, res.Source.UserTimeout)
+	fmt.Fprintln(tw)
+	fmt.Fprintf(tw, "OS values\tidle %s\t%s\n", secs(r.OS.Idle), r.OS.IdleFrom)
+	fmt.Fprintf(tw, "\tinterval %s\t%s\n", secs(r.OS.Interval), r.OS.IntervalFrom)
+	fmt.Fprintf(tw, "\tcount %d\t%s\n", r.OS.Count, r.OS.CountFrom)
+	ignored := "none"
+	if len(res.IgnoredODBCKeys) > 0 {
+		ignored = strings.Join(res.IgnoredODBCKeys, ", ") + " (only an ODBC driver reads them; dropped)"
+	}
+	fmt.Fprintf(tw, "ODBC keys ignored\t%s\n", ignored)
+	tw.Flush()
+
+	fmt.Fprintf(w, "\n%s\n%s\n\n", deadAfterText(r), refreshText(r))
+
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Middlebox\tIdle timeout\tSurvives\n")
+	for _, m := range res.Middleboxes {
+		verdict := "yes"
+		if !m.Survives {
+			verdict = "NO"
+		}
+		fmt.Fprintf(tw, "%s\t%d s (%s)\t%s\n", m.Name, m.IdleTimeoutSeconds, m.Note, verdict)
+	}
+	tw.Flush()
+	if len(res.Warnings) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, warn := range res.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+}

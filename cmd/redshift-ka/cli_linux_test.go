@@ -1,0 +1,383 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/redshift-ka/redshift-ka/dialer"
+	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/integration"
+	"github.com/redshift-ka/redshift-ka/sysfallback"
+)
+
+// noSecret fails the test if the output shows the password.
+func noSecret(t *testing.T, pg *integration.Postgres, out string) {
+	t.Helper()
+	require.NotEmpty(t, pg.Password)
+	assert.NotContains(t, out, pg.Password, "the output shows the password")
+}
+
+// settingsOf reads the settings of a fresh connection with dsn, as
+// driver.Settings reads them from the socket.
+func settingsOf(t *testing.T, dsn string) dialer.Report {
+	t.Helper()
+	db, err := sql.Open(driver.Name, dsn)
+	require.NoError(t, err)
+	defer db.Close()
+	conn, err := db.Conn(context.Background())
+	require.NoError(t, err)
+	defer conn.Close()
+	r, err := driver.Settings(conn)
+	require.NoError(t, err)
+	return r
+}
+
+// TestCheckMatchesSocket: for DSNs of every form, check --json reports the
+// values the kernel holds on a socket dialed with the DSN, and where each
+// came from as driver.Settings says; --offline resolves the same without
+// connecting; the text output shows them; no output shows the password.
+func TestCheckMatchesSocket(t *testing.T) {
+	pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+	osv, err := sysfallback.Read()
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		dsn  string
+	}{
+		{"url, every key", pg.URL("KeepAlivesIdle=7&KeepAlivesInterval=3&KeepAlivesCount=4&tcp_user_timeout=2500")},
+		{"key=value, idle only, rest from the OS", pg.KeyValue("keepalives_idle=200")},
+		{"key=value, zero means the OS", pg.KeyValue("keepalives_idle=0 keepalives_count=5")},
+		{"odbc, no keys", pg.ODBC("")},
+		{"odbc, keep-alive off", pg.ODBC("KeepAlive=0;")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := settingsOf(t, tc.dsn)
+			for _, offline := range []bool{false, true} {
+				args := []string{"check", "--json", tc.dsn}
+				if offline {
+					args = append(args, "--offline")
+				}
+				r := runCLI(t.Context(), "", nil, args...)
+				require.Equal(t, exitOK, r.code, r.all())
+				noSecret(t, pg, r.all())
+				var got checkResult
+				require.NoError(t, json.Unmarshal([]byte(r.stdout), &got), r.stdout)
+
+				assert.Equal(t, !offline, got.Connected)
+				assert.Equal(t, want.KeepAlive, got.KeepAlive, "keepalive")
+				assert.Equal(t, int64(want.Idle/time.Second), got.IdleSeconds, "idle_seconds")
+				assert.Equal(t, int64(want.Interval/time.Second), got.IntervalSeconds, "interval_seconds")
+				assert.Equal(t, want.Count, got.Count, "count")
+				assert.Equal(t, int64(want.UserTimeout/time.Millisecond), got.UserTimeoutMS, "user_timeout_ms")
+				assert.Equal(t, sources{
+					KeepAlive:   want.KeepAliveFrom.String(),
+					Idle:        want.IdleFrom.String(),
+					Interval:    want.IntervalFrom.String(),
+					Count:       want.CountFrom.String(),
+					UserTimeout: want.UserTimeoutFrom.String(),
+				}, got.Source)
+				assert.Equal(t, int64(osv.Idle/time.Second), got.OS.IdleSeconds)
+				assert.Equal(t, osv.CountFrom, got.OS.Source.Count)
+				if want.KeepAlive {
+					require.NotNil(t, got.DeadAfterSeconds)
+					assert.Equal(t, want.DeadAfter().Seconds(), *got.DeadAfterSeconds)
+				} else {
+					assert.Nil(t, got.DeadAfterSeconds)
+					assert.Contains(t, got.Warnings[0], "keep-alive is off")
+				}
+				if !offline {
+					assert.NotZero(t, got.ServerPID)
+					assert.Equal(t, fmt.Sprintf("%s:%d", pg.Host, pg.Port), got.Server)
+				}
+				if strings.HasPrefix(tc.name, "odbc") {
+					assert.Equal(t, []string{"Driver"}, got.IgnoredODBCKeys)
+					assert.Equal(t, "ODBC", got.Form)
+				}
+			}
+
+			text := runCLI(t.Context(), "", nil, "check", tc.dsn)
+			require.Equal(t, exitOK, text.code, text.all())
+			noSecret(t, pg, text.all())
+			assert.Contains(t, text.stdout, "xxxxx")
+			assert.Contains(t, text.stdout, "the connection's socket, with getsockopt")
+			assert.Regexp(t, fmt.Sprintf(`(?m)^idle +%s +%s`, regexp.QuoteMeta(secs(want.Idle)), regexp.QuoteMeta(want.IdleFrom.String())), text.stdout)
+			assert.Regexp(t, fmt.Sprintf(`(?m)^count +%d +%s`, want.Count, regexp.QuoteMeta(want.CountFrom.String())), text.stdout)
+			t.Logf("check %s:\n%s", tc.name, text.stdout)
+		})
+	}
+}
+
+// TestCheckMiddleboxes: the verdicts follow idle < timeout.
+func TestCheckMiddleboxes(t *testing.T) {
+	for _, tc := range []struct {
+		params   string
+		survives []bool // AWS NAT, AWS NLB, Azure, GCP
+		warnings int
+	}{
+		{"KeepAlivesIdle=200", []bool{true, true, true, true}, 0},
+		{"KeepAlivesIdle=240", []bool{true, true, false, true}, 2},
+		{"KeepAlivesIdle=350", []bool{false, false, false, true}, 4},
+		{"KeepAlivesIdle=1200", []bool{false, false, false, false}, 5},
+		{"keepalives=0&KeepAlivesIdle=10", []bool{false, false, false, false}, 1},
+	} {
+		t.Run(tc.params, func(t *testing.T) {
+			r := runCLI(t.Context(), "", nil, "check", "--offline", "--json", "postgres://me:pw@db.example/dev?"+tc.params)
+			require.Equal(t, exitOK, r.code, r.all())
+			var got checkResult
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
+			var survives []bool
+			for _, m := range got.Middleboxes {
+				survives = append(survives, m.Survives)
+			}
+			assert.Equal(t, tc.survives, survives)
+			assert.Len(t, got.Warnings, tc.warnings, "%q", got.Warnings)
+			if tc.warnings > 1 {
+				assert.Equal(t, "to survive every middlebox listed, set KeepAlivesIdle=200 in the DSN", got.Warnings[len(got.Warnings)-1])
+			}
+		})
+	}
+}
+
+// TestCheckBadInput: bad flags and DSNs exit 2 and say why; a server that
+// is not there exits 4; neither shows the password.
+func TestCheckBadInput(t *testing.T) {
+	const pw = "Sup3rSecretPw"
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{"no command", nil, nil, exitUsage, "Usage:"},
+		{"unknown command", []string{"chek"}, nil, exitUsage, `unknown command "chek"`},
+		{"unknown flag", []string{"check", "--nope", "postgres://h/db"}, nil, exitUsage, "flag provided but not defined: -nope"},
+		{"no DSN", []string{"check"}, nil, exitUsage, "no DSN"},
+		{"two DSNs", []string{"check", "host=h", "port=1"}, nil, exitUsage, "want one DSN"},
+		{"bad key", []string{"check", "postgres://me:" + pw + "@h/db?KeepAlivesIdle=abc"}, nil, exitUsage, `KeepAlivesIdle: want whole seconds 0..32767, got "abc"`},
+		// pgx's own error would show the password's tail after the quote.
+		{"pgx refuses, quote in the password", []string{"check", "Server=h;Port=abc;UID=me;PWD={" + pw + "' tailOfIt};"}, nil, exitUsage, "password=xxxxx`: invalid port"},
+		{"not listening", []string{"check", "--connect-timeout", "5s", "postgres://me:" + pw + "@127.0.0.1:1/db?sslmode=disable"}, nil, exitConnect, "could not connect"},
+		{"DSN from the environment", []string{"check", "--offline"}, map[string]string{dsnEnv: "postgres://me:" + pw + "@h/db?KeepAlivesIdle=5"}, exitOK, "DSN key KeepAlivesIdle"},
+		{"help", []string{"help", "check"}, nil, exitOK, "--offline"},
+		{"-h", []string{"exec", "-h"}, nil, exitOK, "COPY ... FROM STDIN reads"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t.Context(), "", tc.env, tc.args...)
+			assert.Equal(t, tc.code, r.code, r.all())
+			assert.Contains(t, r.all(), tc.want)
+			for _, piece := range []string{pw, "tailOfIt"} {
+				assert.NotContains(t, r.all(), piece)
+			}
+		})
+	}
+}
+
+// TestExec: statements run one by one on one connection, with progress
+// lines showing the connection's health when the output is not a terminal,
+// and COPY FROM STDIN reads standard input.
+func TestExec(t *testing.T) {
+	pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+	dsn := pg.URL("KeepAlivesIdle=1&KeepAlivesInterval=1&KeepAlivesCount=3")
+	sqlFile := filepath.Join(t.TempDir(), "load.sql")
+	require.NoError(t, os.WriteFile(sqlFile, []byte(`-- load
+CREATE TABLE landed (n int);
+COPY landed FROM STDIN;
+INSERT INTO landed SELECT generate_series(4, 5);
+SELECT pg_sleep(2.6); -- silent long enough for keep-alive probes
+SELECT 'a;b' AS "x;y", $$;$$ FROM landed;
+`), 0o644))
+	start := time.Now()
+	r := runCLI(t.Context(), "1\n2\n3\n", nil, "exec", "-f", sqlFile, "--progress", "500ms", dsn)
+	t.Logf("exec took %s:\n%s%s", time.Since(start).Round(time.Millisecond), r.stdout, r.stderr)
+	require.Equal(t, exitOK, r.code, r.all())
+	noSecret(t, pg, r.all())
+	assert.Empty(t, r.stderr)
+	for _, want := range []string{
+		"server process id ",
+		"keep-alive idle 1 s, interval 1 s, count 3: a dead path is noticed within 4 s",
+		"running 5 statements from " + sqlFile,
+		"statement 1 of 5 (line 2) started: CREATE TABLE landed (n int)",
+		"statement 2 of 5 done in ",
+		": COPY 3 (COPY landed FROM STDIN)",
+		": INSERT 0 2 (",
+		"statement 4 of 5 (line 5) started: SELECT pg_sleep(2.6)",
+		"statement 4 of 5 running for ",
+		"unanswered keep-alive probes 0 of 3",
+		`: SELECT 5 (SELECT '…' AS "x;y", $$…$$ FROM landed)`,
+		"done: 5 statements in ",
+	} {
+		assert.Contains(t, r.stdout, want)
+	}
+	// While pg_sleep kept the server silent, keep-alive probes were
+	// answered: data arrived long ago, an acknowledgement recently.
+	m := regexp.MustCompile(`last data received ([0-9.]+) s ago, last acknowledgement ([0-9.]+) s ago`).FindAllStringSubmatch(r.stdout, -1)
+	require.NotEmpty(t, m)
+	last := m[len(m)-1]
+	data, _ := strconv.ParseFloat(last[1], 64)
+	ack, _ := strconv.ParseFloat(last[2], 64)
+	assert.Greater(t, data, 1.4, "the statement kept the wire silent")
+	assert.Less(t, ack, 1.3, "keep-alive probes every 1 s were answered")
+}
+
+// TestExecExitStatuses: SQL error 1, bad input 2, connection lost 3 (the
+// server ended the session), could not connect 4; each says what happened
+// and which statements ran, and none shows the password.
+func TestExecExitStatuses(t *testing.T) {
+	pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+	dsn := pg.URL("")
+	missing := filepath.Join(t.TempDir(), "missing.sql")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"sql error", []string{"-c", "SELECT 1; SELECT * FROM nope; SELECT 3"}, exitSQL,
+			[]string{`statement 2 of 3 (line 1) failed after`, `ERROR: relation "nope" does not exist (SQLSTATE 42P01) at character 15`, "statement 1 completed; statement 3 was not run"}},
+		{"neither -c nor -f", nil, exitUsage, []string{"either -c SQL or -f FILE"}},
+		{"both -c and -f", []string{"-c", "SELECT 1", "-f", missing}, exitUsage, []string{"either -c SQL or -f FILE"}},
+		{"missing file", []string{"-f", missing}, exitUsage, []string{"cannot read the statements", "no such file"}},
+		{"no statements", []string{"-c", " -- nothing\n;"}, exitUsage, []string{"-c: no SQL statements"}},
+		{"unclosed literal", []string{"-c", "SELECT 1;\nSELECT 'x"}, exitUsage, []string{"-c: line 2: string literal is not closed"}},
+		{"copy to stdout", []string{"-c", "COPY (SELECT 1) TO STDOUT"}, exitUsage, []string{"COPY ... TO STDOUT, which exec does not support"}},
+		{"two copy from stdin", []string{"-c", "COPY a FROM STDIN; COPY b FROM STDIN"}, exitUsage, []string{"only one can read standard input"}},
+		{"bad progress", []string{"-c", "SELECT 1", "--progress", "-1s"}, exitUsage, []string{"--progress -1s"}},
+		{"session ended by the server", []string{"-c", "SELECT 1; SELECT pg_terminate_backend(pg_backend_pid()); SELECT 3"}, exitLost,
+			[]string{"statement 2 of 3 (line 1): the connection was lost", "SQLSTATE 57P01", "look for server process id", "pg_stat_activity WHERE pid = ", "statement 1 completed; statement 3 was not run"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t.Context(), "", nil, append(append([]string{"exec"}, tc.args...), dsn)...)
+			assert.Equal(t, tc.code, r.code, r.all())
+			for _, w := range tc.want {
+				assert.Contains(t, r.all(), w)
+			}
+			noSecret(t, pg, r.all())
+		})
+	}
+	t.Run("could not connect", func(t *testing.T) {
+		r := runCLI(t.Context(), "", nil, "exec", "-c", "SELECT 1", "--connect-timeout", "5s",
+			fmt.Sprintf("postgres://postgres:%s@127.0.0.1:1/postgres?sslmode=disable", pg.Password))
+		assert.Equal(t, exitConnect, r.code, r.all())
+		assert.Contains(t, r.stderr, "could not connect")
+		noSecret(t, pg, r.all())
+	})
+	t.Run("lost: pid printed is the session's", func(t *testing.T) {
+		r := runCLI(t.Context(), "", nil, "exec", "-c", "SELECT pg_terminate_backend(pg_backend_pid())", dsn)
+		require.Equal(t, exitLost, r.code, r.all())
+		pid := regexp.MustCompile(`server process id (\d+)`).FindStringSubmatch(r.stdout)
+		require.Len(t, pid, 2, r.stdout)
+		assert.Contains(t, r.stderr, "look for server process id "+pid[1]+" there")
+	})
+}
+
+// TestExecInterrupt: an interrupt cancels the running statement on the
+// server (the server logs the cancel request), then exits 130 at once.
+func TestExecInterrupt(t *testing.T) {
+	pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	time.AfterFunc(time.Second, cancel)
+	start := time.Now()
+	r := runCLI(ctx, "", nil, "exec", "-c", "SELECT 1; SELECT pg_sleep(30); SELECT 3", pg.URL(""))
+	took := time.Since(start)
+	t.Logf("interrupted after 1 s, exited after %s:\n%s%s", took.Round(time.Millisecond), r.stdout, r.stderr)
+	assert.Equal(t, exitInterrupted, r.code)
+	assert.Less(t, took, 5*time.Second)
+	assert.Contains(t, r.stderr, "statement 2 was cancelled on the server; statement 1 completed; statement 3 was not run")
+	assert.Contains(t, pg.Log(), "canceling statement due to user request")
+	noSecret(t, pg, r.all())
+}
+
+// startPTY runs the command as a process on a pseudo-terminal, with the
+// DSN in the environment. The process is killed when the test ends.
+func startPTY(t *testing.T, dsn string, args ...string) (*exec.Cmd, *os.File, *readAll) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = append(os.Environ(), "TERM=xterm", dsnEnv+"="+dsn)
+	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 200})
+	require.NoError(t, err)
+	out := collect(ptmx)
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		ptmx.Close()
+		<-out.done
+	})
+	return cmd, ptmx, out
+}
+
+// wait waits up to bound for the process to exit and returns its status.
+func wait(t *testing.T, cmd *exec.Cmd, bound time.Duration) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(bound):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("still running after %s", bound)
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+// TestExecStatusLineOnTerminal: on a terminal, exec redraws one status line
+// in place (statement n of m, elapsed time, the kernel's view of the
+// connection), and clears it before printing a result.
+func TestExecStatusLineOnTerminal(t *testing.T) {
+	pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+	cmd, _, out := startPTY(t, pg.URL("KeepAlivesIdle=1&KeepAlivesInterval=1&KeepAlivesCount=3"),
+		"exec", "-c", "SELECT pg_sleep(2.5); SELECT 2")
+	code := wait(t, cmd, 20*time.Second)
+	<-out.done
+	s := out.String()
+	t.Logf("terminal output: %q", s)
+	require.Equal(t, exitOK, code)
+	noSecret(t, pg, s)
+	// Redrawn in place, once a second, with the elapsed time.
+	for _, tick := range []string{"0:00", "0:01", "0:02"} {
+		assert.Regexp(t, `\rstatement 1 of 2 · `+tick+` · rtt [0-9.]+ ms · data [0-9.]+ s ago · ack [0-9.]+ s ago · probes 0/3 · SELECT pg_sleep\(2\.5\)\x1b\[K`, s)
+	}
+	assert.Contains(t, s, "\r\x1b[Kstatement 1 of 2 done in 2.5s: SELECT 1 (SELECT pg_sleep(2.5))")
+	assert.Contains(t, s, "done: 2 statements in ")
+	assert.NotContains(t, s, "running for", "no progress lines on a terminal")
+}
+
+// TestExecCtrlCOnTerminal: Ctrl-C typed on the terminal cancels the
+// statement on the server and exits 130.
+func TestExecCtrlCOnTerminal(t *testing.T) {
+	pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+	cmd, ptmx, out := startPTY(t, pg.URL(""), "exec", "-c", "SELECT pg_sleep(30)")
+	require.True(t, out.waitFor(10*time.Second, "statement 1 of 1 · 0:01"), "no status line: %q", out.String())
+	_, err := ptmx.Write([]byte{3}) // Ctrl-C: the terminal sends SIGINT
+	require.NoError(t, err)
+	pressed := time.Now()
+	code := wait(t, cmd, 15*time.Second)
+	took := time.Since(pressed)
+	<-out.done
+	s := out.String()
+	t.Logf("exited %s after Ctrl-C: %q", took.Round(time.Millisecond), s)
+	assert.Equal(t, exitInterrupted, code)
+	assert.Less(t, took, 5*time.Second)
+	assert.Contains(t, s, "statement 1 was cancelled on the server")
+	assert.Contains(t, pg.Log(), "canceling statement due to user request")
+	noSecret(t, pg, s)
+	assert.NotEqual(t, syscall.SIGINT, cmd.ProcessState.Sys().(syscall.WaitStatus).Signal(), "exited by itself, not killed by the signal")
+}

@@ -1,0 +1,80 @@
+// Command redshift-ka checks the TCP keep-alive settings of a PostgreSQL or
+// Amazon Redshift DSN, and runs long statements (COPY, UNLOAD, CTAS) with
+// the connection's health in view.
+//
+// Install it with
+//
+//	go install github.com/redshift-ka/redshift-ka/cmd/redshift-ka@latest
+//
+// # Usage
+//
+//	redshift-ka check [--json] [--offline] [--connect-timeout 30s] [DSN]
+//	redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--connect-timeout 30s] [DSN]
+//
+// The DSN is a postgres:// URL, a libpq key=value string or an ODBC
+// connection string, with the keep-alive keys of the driver
+// (KeepAlivesIdle, KeepAlivesInterval, KeepAlivesCount, tcp_user_timeout,
+// keepalives; see [github.com/redshift-ka/redshift-ka/dsnparse]). Without a
+// DSN argument it is read from $REDSHIFTKA_DSN, which keeps the password out
+// of the process list. Flags may come before or after the DSN.
+//
+// No output shows a password: the DSN is printed through
+// [github.com/redshift-ka/redshift-ka/dsnparse.Redact], and every line
+// written is scrubbed of the DSN's secrets.
+//
+// # check
+//
+// check prints the DSN with its password masked, connects, and reads back
+// from the kernel the keep-alive settings in force on the socket:
+// SO_KEEPALIVE, idle, interval, count and tcp_user_timeout, each with where
+// it came from (the DSN key as written, or the OS and its sysctl or registry
+// name), the OS values, and the ODBC keys the driver ignored. It then says
+// what they mean: a dead path is noticed after at most idle + interval x
+// count seconds, and an idle flow is refreshed every idle seconds, so the
+// connection survives a middlebox whose idle timeout is longer than idle.
+// It compares idle with the idle timeouts of common middleboxes (AWS NAT
+// gateway and Network Load Balancer 350 s, Azure Load Balancer and NAT
+// gateway 240 s by default, GCP Cloud NAT 1200 s) and warns for each one
+// the connection does not survive, and when keep-alive is off.
+//
+// --json prints the same as one JSON object: keepalive, idle_seconds,
+// interval_seconds, count and user_timeout_ms, source (an object with the
+// same keys naming the origin of each), os, ignored_odbc_keys,
+// dead_after_seconds, middleboxes and warnings, with the masked dsn and the
+// server's address and process id. --offline does not connect: it resolves
+// the DSN against this machine's OS values, as the dialer would.
+//
+// # exec
+//
+// exec runs the statements of -c SQL or -f FILE one by one on one
+// connection and stops at the first that fails. It splits them at each ';'
+// outside string literals, quoted identifiers, dollar-quoted bodies,
+// comments, parentheses and BEGIN ATOMIC bodies, as psql does. Result rows
+// are counted and discarded. COPY ... FROM STDIN reads standard input; COPY
+// ... TO STDOUT and psql's meta-commands are refused.
+//
+// On a terminal it redraws one status line: the statement number, the time
+// it has run, and the connection's health as the kernel sees it (TCP_INFO,
+// Linux only): round-trip time, time since data and since an
+// acknowledgement last arrived, and unanswered keep-alive probes. While a
+// statement keeps the server silent, data arrives less and less recently;
+// acknowledgements of the keep-alive probes keep arriving every idle
+// interval, until the path dies and the probes go unanswered. When the
+// output is not a terminal, it prints a progress line every --progress.
+//
+// Ctrl-C sends the server a cancel request for the running statement, waits
+// up to 10 s for it to end, and exits 130; a second Ctrl-C exits at once.
+//
+// # Exit status
+//
+//	0    success
+//	1    SQL error: a statement failed; the statements after it were not run
+//	2    bad input: flags, DSN or SQL that cannot be used; nothing was run
+//	3    connection lost during a statement: it may have finished on the
+//	     server; the server process id and the queries that find it there
+//	     (pg_stat_activity; STV_RECENTS and STL_QUERY on Redshift) are printed
+//	4    could not connect (or check could not read the settings): nothing
+//	     was run
+//	130  interrupted (Ctrl-C or SIGTERM): the running statement was
+//	     cancelled on the server
+package main

@@ -1,0 +1,412 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/redshift-ka/redshift-ka/dialer"
+	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/sysfallback"
+)
+
+// cancelWait is how long exec waits, after Ctrl-C, for the cancel request
+// to reach the server and for the statement to end.
+const cancelWait = 10 * time.Second
+
+// queryCanceled is SQLSTATE 57014, the error of a cancelled statement.
+const queryCanceled = "57014"
+
+func (a *app) exec(args []string) int {
+	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+	sqlText := fs.String("c", "", "run the `SQL` statements given here")
+	file := fs.String("f", "", "run the SQL statements in `FILE`")
+	progress := fs.Duration("progress", 30*time.Second, "print a progress line this often when the output is not a terminal (0: never)")
+	timeout := fs.Duration("connect-timeout", defaultConnectTimeout, "give up connecting after this long (0: no limit)")
+	pos, help, err := a.parseFlags(fs, execUsage, args)
+	if help {
+		return exitOK
+	}
+	if err != nil {
+		a.errorf("exec: %v; see redshift-ka help exec", err)
+		return exitUsage
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["c"] == set["f"] {
+		a.errorf("exec: give the statements with either -c SQL or -f FILE")
+		return exitUsage
+	}
+	if *progress < 0 {
+		a.errorf("exec: --progress %s: want a positive duration such as 30s, or 0", *progress)
+		return exitUsage
+	}
+	dsn, err := a.dsnFrom(pos)
+	if err != nil {
+		a.errorf("exec: %v", err)
+		return exitUsage
+	}
+	a.scrub(dsn)
+
+	src, from := *sqlText, "-c"
+	if set["f"] {
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			a.errorf("exec: cannot read the statements: %v", err)
+			return exitUsage
+		}
+		src, from = string(b), *file
+	}
+	stmts, err := a.statements(src, from, false)
+	if err != nil {
+		return exitUsage
+	}
+
+	connector, err := driver.NewConnector(dsn)
+	if err != nil {
+		a.errorf("exec: %s", dsnError(err))
+		return exitUsage
+	}
+	a.scrub(connector.DSN().Rest) // an odbc.ini data source may have added a password
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	ctx, cancel := connectContext(a.ctx, *timeout)
+	conn, err := db.Conn(ctx)
+	cancel()
+	if err != nil {
+		return a.connectFailed("exec", err, false)
+	}
+	defer conn.Close()
+	rep, repErr := driver.Settings(conn)
+	if errors.Is(repErr, errors.ErrUnsupported) {
+		if osv, err := sysfallback.Read(); err == nil {
+			rep, repErr = dialer.Resolve(connector.DSN().Config, osv), nil
+		}
+	}
+
+	code := exitOK
+	err = conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", dc)
+		}
+		r := &runner{app: a, pc: sc.Conn().PgConn(), src: src, stmts: stmts, from: from, every: *progress}
+		if repErr == nil {
+			r.report = &rep
+		}
+		code = r.run()
+		return nil
+	})
+	if err != nil {
+		a.errorf("exec: %v", err)
+		return exitConnect
+	}
+	return code
+}
+
+// statements splits src and checks that exec can run what it holds.
+// Errors are printed.
+func (a *app) statements(src, from string, backslashQuotes bool) ([]statement, error) {
+	stmts, err := splitSQL(src, backslashQuotes)
+	if err != nil {
+		a.errorf("exec: %s: %v", from, err)
+		return nil, err
+	}
+	if len(stmts) == 0 {
+		err := errors.New("no SQL statements")
+		a.errorf("exec: %s: %v", from, err)
+		return nil, err
+	}
+	copyIn := 0
+	for i, st := range stmts {
+		if st.copyOut {
+			err := fmt.Errorf("statement %d (line %d) is COPY ... TO STDOUT, which exec does not support: "+
+				"COPY to a file on the server, UNLOAD on Redshift, or psql's \\copy", i+1, st.line)
+			a.errorf("exec: %s: %v", from, err)
+			return nil, err
+		}
+		if st.copyIn {
+			copyIn++
+		}
+	}
+	if copyIn > 1 {
+		err := fmt.Errorf("%d statements are COPY ... FROM STDIN; only one can read standard input", copyIn)
+		a.errorf("exec: %s: %v", from, err)
+		return nil, err
+	}
+	return stmts, nil
+}
+
+// runner runs the statements on one connection.
+type runner struct {
+	*app
+	pc     *pgconn.PgConn
+	src    string // the SQL, as given
+	stmts  []statement
+	from   string
+	every  time.Duration  // progress lines when not on a terminal
+	report *dialer.Report // nil when the settings could not be read
+	status status
+}
+
+// outcome is how a statement ended.
+type outcome struct {
+	tag  pgconn.CommandTag
+	rows int64
+	err  error
+}
+
+func (r *runner) run() int {
+	if r.pc.ParameterStatus("standard_conforming_strings") == "off" {
+		// The server reads \' in '...' as a quote: split again its way.
+		stmts, err := r.statements(r.src, r.from, true)
+		if err != nil {
+			return exitUsage
+		}
+		r.stmts = stmts
+	}
+	r.status = status{out: r.stdout, tty: r.tty, n: len(r.stmts)}
+	if r.report != nil {
+		r.status.count = r.report.Count
+	}
+	r.header()
+	start := time.Now()
+	for i := range r.stmts {
+		if r.ctx.Err() != nil {
+			r.errorf("exec: interrupted before statement %d; %s", i+1, r.tally(i, false))
+			return exitInterrupted
+		}
+		if code := r.runOne(i); code != exitOK {
+			return code
+		}
+	}
+	fmt.Fprintf(r.stdout, "done: %s in %s\n", plural(len(r.stmts), "statement"), round(time.Since(start)))
+	return exitOK
+}
+
+// header says where the statements run and with what keep-alive.
+func (r *runner) header() {
+	server := fmt.Sprintf("connected to %s, server process id %d", r.pc.Conn().RemoteAddr(), r.pc.PID())
+	if v := r.pc.ParameterStatus("server_version"); v != "" {
+		server += ", version " + v
+	}
+	fmt.Fprintln(r.stdout, server)
+	if r.report == nil {
+		fmt.Fprintln(r.stdout, "keep-alive settings: cannot be read back here")
+	} else {
+		fmt.Fprintln(r.stdout, oneLine(*r.report))
+		if w := shortWarning(*r.report); w != "" {
+			fmt.Fprintf(r.stderr, "redshift-ka: warning: %s\n", w)
+		}
+	}
+	fmt.Fprintf(r.stdout, "running %s from %s\n", plural(len(r.stmts), "statement"), r.from)
+}
+
+// runOne runs statement i, shows its progress, and handles Ctrl-C.
+func (r *runner) runOne(i int) int {
+	st := r.stmts[i]
+	stmtCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan outcome, 1)
+	started := time.Now()
+	go func() { done <- execute(stmtCtx, r.pc, st, r.stdin) }()
+
+	every := r.every
+	if r.tty != nil {
+		every = time.Second
+	}
+	var tick <-chan time.Time
+	if every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		tick = t.C
+	}
+	r.status.started(i, st, r.health())
+	interrupt := r.ctx.Done()
+	for {
+		select {
+		case o := <-done:
+			return r.finished(i, st, time.Since(started), o)
+		case <-tick:
+			r.status.running(i, st, time.Since(started), r.health())
+		case <-interrupt:
+			return r.interrupted(i, st, stop, done)
+		}
+	}
+}
+
+// health reads the connection's health; nil where it cannot be read.
+func (r *runner) health() *dialer.TCPHealth {
+	h, err := dialer.Health(r.pc.Conn())
+	if err != nil {
+		return nil
+	}
+	return &h
+}
+
+// finished reports how statement i ended and returns the exit status.
+func (r *runner) finished(i int, st statement, took time.Duration, o outcome) int {
+	if o.err == nil {
+		r.status.done(i, st, took, o)
+		return exitOK
+	}
+	r.status.clear()
+	where := fmt.Sprintf("statement %d of %d (line %d)", i+1, len(r.stmts), st.line)
+	if lost(o.err, r.pc) {
+		r.errorf("exec: %s: the connection was lost after %s: %v", where, round(took), o.err)
+		r.errorf("the statement may have finished on the server. Before running it again, look for server process id %d there:\n"+
+			"  PostgreSQL: SELECT state, query_start, query FROM pg_stat_activity WHERE pid = %d;\n"+
+			"              (no row: the session has ended; look for the process id in the server log)\n"+
+			"  Redshift:   SELECT * FROM stv_recents WHERE pid = %d;\n"+
+			"              SELECT query, starttime, endtime, aborted FROM stl_query WHERE pid = %d ORDER BY starttime DESC LIMIT 5;",
+			r.pc.PID(), r.pc.PID(), r.pc.PID(), r.pc.PID())
+		r.errorf("%s", r.tally(i, true))
+		return exitLost
+	}
+	r.errorf("exec: %s failed after %s: %s", where, round(took), sqlError(o.err))
+	r.errorf("%s", r.tally(i, true))
+	return exitSQL
+}
+
+// interrupted cancels statement i on the server after Ctrl-C, waits for
+// it to end, and returns exit status 130.
+func (r *runner) interrupted(i int, st statement, stop context.CancelFunc, done <-chan outcome) int {
+	pid := r.pc.PID()
+	r.errorf("exec: interrupted: asking the server to cancel statement %d (server process id %d); Ctrl-C again to quit at once", i+1, pid)
+	ctx, cancel := context.WithTimeout(context.Background(), cancelWait)
+	defer cancel()
+	var o outcome
+	if err := r.pc.CancelRequest(ctx); err != nil {
+		r.errorf("exec: the cancel request failed: %v", err)
+		stop() // close the connection: the server ends the statement when it notices
+		o = <-done
+	} else {
+		select {
+		case o = <-done:
+		case <-ctx.Done():
+			r.errorf("exec: no answer from the server within %s; closing the connection", cancelWait)
+			stop()
+			o = <-done
+		}
+	}
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(o.err, &pgErr) && pgErr.Code == queryCanceled:
+		r.errorf("exec: statement %d was cancelled on the server; %s", i+1, r.tally(i, true))
+	case o.err == nil:
+		r.errorf("exec: statement %d completed before the cancel reached the server; %s", i+1, r.tally(i+1, false))
+	default:
+		r.errorf("exec: statement %d ended: %v\nit may still be running on the server: look for server process id %d; %s",
+			i+1, o.err, pid, r.tally(i, true))
+	}
+	return exitInterrupted
+}
+
+// tally says which statements completed and which were not run, when
+// statement i is the one that did not complete; failed counts it as run.
+func (r *runner) tally(i int, failed bool) string {
+	n := len(r.stmts)
+	done := "no statement completed"
+	switch {
+	case i == 1:
+		done = "statement 1 completed"
+	case i > 1:
+		done = fmt.Sprintf("statements 1 to %d completed", i)
+	}
+	next := i
+	if failed {
+		next = i + 1
+	}
+	switch {
+	case next >= n:
+		return done
+	case next == n-1:
+		return fmt.Sprintf("%s; statement %d was not run", done, n)
+	}
+	return fmt.Sprintf("%s; statements %d to %d were not run", done, next+1, n)
+}
+
+// execute runs one statement. Result rows are counted and discarded.
+func execute(ctx context.Context, pc *pgconn.PgConn, st statement, stdin io.Reader) outcome {
+	if st.copyIn {
+		tag, err := pc.CopyFrom(ctx, stdin, st.text)
+		return outcome{tag: tag, rows: tag.RowsAffected(), err: err}
+	}
+	var o outcome
+	mrr := pc.Exec(ctx, st.text)
+	for mrr.NextResult() {
+		rr := mrr.ResultReader()
+		for rr.NextRow() {
+			o.rows++
+		}
+		tag, err := rr.Close()
+		if err != nil && o.err == nil {
+			o.err = err
+		}
+		if err == nil {
+			o.tag = tag
+		}
+	}
+	if err := mrr.Close(); err != nil && o.err == nil {
+		o.err = err
+	}
+	return o
+}
+
+// lost tells a lost connection from a statement that failed: the kernel
+// gave up on it, the server ended the session, or it is closed.
+func lost(err error, pc *pgconn.PgConn) bool {
+	if errors.Is(err, dialer.ErrConnectionLost) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Severity == "FATAL" || pgErr.Severity == "PANIC"
+	}
+	return pc.IsClosed()
+}
+
+// sqlError words a server error with its details.
+func sqlError(err error) string {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err.Error()
+	}
+	s := pgErr.Error()
+	if pgErr.Position > 0 {
+		s += fmt.Sprintf(" at character %d", pgErr.Position)
+	}
+	if pgErr.Detail != "" {
+		s += "\n  detail: " + pgErr.Detail
+	}
+	if pgErr.Hint != "" {
+		s += "\n  hint: " + pgErr.Hint
+	}
+	return s
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// round shortens a duration for people: 12ms, 7.3s, 12m3s.
+func round(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	if d < time.Minute {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
+}

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/redshift-ka/redshift-ka/dsnparse"
+)
+
+// Exit statuses; doc.go and the usage text list them.
+const (
+	exitOK          = 0   // every statement ran, or check found the settings
+	exitSQL         = 1   // a statement failed; the ones after it were not run
+	exitUsage       = 2   // bad flags, DSN or SQL: nothing was run
+	exitLost        = 3   // the connection was lost during a statement
+	exitConnect     = 4   // could not connect: nothing was run
+	exitInterrupted = 130 // Ctrl-C: the running statement was cancelled
+)
+
+// dsnEnv names the environment variable that holds the DSN when no
+// argument does; it keeps the password out of the process list.
+const dsnEnv = "REDSHIFTKA_DSN"
+
+const defaultConnectTimeout = 30 * time.Second
+
+const usageText = `redshift-ka checks the TCP keep-alive settings of a PostgreSQL or Amazon
+Redshift DSN and runs long statements with the connection's health in view.
+
+Usage:
+  redshift-ka check [--json] [--offline] [--connect-timeout 30s] [DSN]
+  redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--connect-timeout 30s] [DSN]
+  redshift-ka help [check | exec]
+
+The DSN is a postgres:// URL, a key=value string or an ODBC connection
+string, with keep-alive keys such as KeepAlivesIdle=200. Without a DSN
+argument it is read from $REDSHIFTKA_DSN, which keeps the password out of
+the process list (ps shows arguments to every user). No output shows the
+password.
+
+Exit status:
+  0    success
+  1    SQL error: a statement failed; the statements after it were not run
+  2    bad input: flags, DSN or SQL that cannot be used; nothing was run
+  3    connection lost during a statement: it may have finished on the
+       server; the server process id and what to look for there are printed
+  4    could not connect (or check could not read the settings): nothing was run
+  130  interrupted (Ctrl-C or SIGTERM): the running statement was cancelled on
+       the server
+`
+
+const checkUsage = `Usage: redshift-ka check [--json] [--offline] [--connect-timeout 30s] [DSN]
+
+Prints the DSN with its password masked, connects, and shows the keep-alive
+settings in force on the socket (read back from the kernel), where each came
+from (a DSN key, or the OS and its sysctl or registry name), the OS values,
+the ODBC keys ignored, how long a dead path goes unnoticed, and which common
+middleboxes (NAT gateways, load balancers) the connection survives.
+
+Flags:
+`
+
+const execUsage = `Usage: redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--connect-timeout 30s] [DSN]
+
+Runs the statements one by one on one connection, and stops at the first
+that fails. Statements are split at each ';' outside string literals, quoted
+identifiers, dollar-quoted bodies, comments and parentheses, as psql does.
+Result rows are counted and discarded. COPY ... FROM STDIN reads this
+command's standard input; COPY ... TO STDOUT is not supported.
+
+On a terminal a status line shows the statement, the time it has run, and
+the connection's health as the kernel sees it (Linux): round-trip time, time
+since data and acknowledgements last arrived, and unanswered keep-alive
+probes. Otherwise a progress line is printed every --progress.
+
+Ctrl-C asks the server to cancel the running statement, waits up to 10 s for
+it to confirm, and exits with status 130; a second Ctrl-C exits at once.
+
+Flags:
+`
+
+// app is one run of the command: its input, output and interrupt.
+type app struct {
+	ctx    context.Context // done on Ctrl-C
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	tty    *terminal // stdout, when it is a terminal
+}
+
+// run runs the command with args (without the program name) and returns
+// its exit status. ctx is done when the user interrupts (Ctrl-C).
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, tty: terminalOf(stdout, getenv)}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return exitUsage
+	}
+	switch args[0] {
+	case "check":
+		return a.check(args[1:])
+	case "exec":
+		return a.exec(args[1:])
+	case "help", "-h", "-help", "--help":
+		switch {
+		case len(args) > 1 && args[1] == "check":
+			a.check([]string{"-h"})
+		case len(args) > 1 && args[1] == "exec":
+			a.exec([]string{"-h"})
+		default:
+			fmt.Fprint(stdout, usageText)
+		}
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "redshift-ka: unknown command %q: want check or exec\n\n%s", args[0], usageText)
+	return exitUsage
+}
+
+// parseFlags parses args with fs, allowing flags after the DSN, and
+// returns the arguments that are not flags. help is true for -h.
+func (a *app) parseFlags(fs *flag.FlagSet, usage string, args []string) (pos []string, help bool, err error) {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var flags []string
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(arg) < 2 || arg[0] != '-' {
+			pos = append(pos, arg)
+			continue
+		}
+		flags = append(flags, arg)
+		name := strings.TrimLeft(arg, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil && !isBoolFlag(f) && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	if err := fs.Parse(flags); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(a.stdout, usage)
+			fs.SetOutput(a.stdout)
+			fs.PrintDefaults()
+			return nil, true, nil
+		}
+		return nil, false, err
+	}
+	return pos, false, nil
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// dsnFrom takes the DSN from the one argument, or from $REDSHIFTKA_DSN.
+func (a *app) dsnFrom(pos []string) (string, error) {
+	switch {
+	case len(pos) > 1:
+		return "", fmt.Errorf("want one DSN, got %d arguments; quote the DSN (it holds spaces or ';')", len(pos))
+	case len(pos) == 1:
+		return pos[0], nil
+	case a.getenv(dsnEnv) != "":
+		return a.getenv(dsnEnv), nil
+	}
+	return "", errors.New("no DSN: pass it as the last argument, or in $" + dsnEnv + " to keep the password out of the process list")
+}
+
+// scrub makes every later write to stdout and stderr mask the DSN's
+// secrets: a library's error message may quote part of a DSN.
+func (a *app) scrub(dsn string) {
+	var pairs []string
+	for _, s := range dsnparse.Secrets(dsn) {
+		// Shorter ones would match ordinary words; Redact masks them in
+		// the DSN itself.
+		if len(s) >= 4 {
+			pairs = append(pairs, s, "xxxxx")
+		}
+	}
+	if len(pairs) == 0 {
+		return
+	}
+	r := strings.NewReplacer(pairs...)
+	a.stdout = &scrubber{w: a.stdout, r: r}
+	a.stderr = &scrubber{w: a.stderr, r: r}
+}
+
+// scrubber masks secrets in what is written through it. Each write is
+// masked on its own; the command writes whole lines.
+type scrubber struct {
+	w io.Writer
+	r *strings.Replacer
+}
+
+func (s *scrubber) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(s.w, s.r.Replace(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// connectContext bounds connecting by timeout; 0 is no limit.
+func connectContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
+// errorf prints a message to stderr, after clearing a status line.
+func (a *app) errorf(format string, args ...any) {
+	a.tty.clear(a.stdout)
+	fmt.Fprintf(a.stderr, "redshift-ka: "+format+"\n", args...)
+}
+
+// dsnError words an error from parsing a DSN: the driver's message
+// (which masks every secret) without its "redshift-ka: " prefix.
+func dsnError(err error) string {
+	return strings.TrimPrefix(err.Error(), "redshift-ka: ")
+}
+
+// terminal is stdout when it is a terminal that can redraw a line.
+type terminal struct {
+	fd int
+}
+
+// terminalOf returns w as a terminal, or nil when it is not one (a file,
+// a pipe, TERM=dumb).
+func terminalOf(w io.Writer, getenv func(string) string) *terminal {
+	f, ok := w.(*os.File)
+	if !ok || getenv("TERM") == "dumb" || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return &terminal{fd: int(f.Fd())}
+}
+
+// width is the terminal's width in columns, 80 when unknown.
+func (t *terminal) width() int {
+	if w, _, err := term.GetSize(t.fd); err == nil && w > 0 {
+		return w
+	}
+	return 80
+}
+
+// clear erases the status line; on a nil terminal it does nothing.
+func (t *terminal) clear(w io.Writer) {
+	if t != nil {
+		io.WriteString(w, "\r\x1b[K")
+	}
+}

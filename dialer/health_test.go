@@ -1,0 +1,131 @@
+package dialer
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/redshift-ka/redshift-ka/dsnparse"
+)
+
+// greeter accepts connections, writes "hi" on each and then keeps them
+// open and silent until the test ends.
+func greeter(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("hi"))
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); <-done })
+	return ln.Addr().String()
+}
+
+// TestHealthKeepAliveAnswered: on a silent connection with keep-alive idle
+// 1 s, TCP_INFO shows the silence (data received long ago) and the answered
+// probes (an acknowledgement within the idle time, no probe pending).
+func TestHealthKeepAliveAnswered(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("TCP_INFO is Linux's")
+	}
+	d, err := New(dsnparse.Config{Idle: time.Second, Interval: time.Second, Count: 3})
+	require.NoError(t, err)
+	c, err := d.DialContext(t.Context(), "tcp", greeter(t))
+	require.NoError(t, err)
+	defer c.Close()
+	buf := make([]byte, 2)
+	_, err = io.ReadFull(c, buf)
+	require.NoError(t, err)
+
+	h, err := Health(c)
+	require.NoError(t, err)
+	assert.Equal(t, "ESTABLISHED", h.State)
+	assert.Less(t, h.SinceDataReceived, 500*time.Millisecond)
+	assert.Positive(t, h.RTT, "the handshake gave a round-trip sample")
+
+	const silent = 2500 * time.Millisecond
+	time.Sleep(silent)
+	h, err = Health(c)
+	require.NoError(t, err)
+	t.Logf("after %s of silence: %+v", silent, h)
+	assert.GreaterOrEqual(t, h.SinceDataReceived, silent)
+	assert.LessOrEqual(t, h.SinceAckReceived, time.Second+300*time.Millisecond, "keep-alive probes every 1 s are answered")
+	assert.Zero(t, h.Probes)
+	assert.Zero(t, h.Retransmits)
+	assert.Zero(t, h.Unacked)
+}
+
+// TestHealthConnKinds: Health reads a *Conn, a plain *net.TCPConn and a TLS
+// connection over either, and refuses what is not TCP.
+func TestHealthConnKinds(t *testing.T) {
+	addr := greeter(t)
+	plain, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer plain.Close()
+	ours := dial(t, dsnparse.Config{})
+
+	sock := filepath.Join(t.TempDir(), "s")
+	ul, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	defer ul.Close()
+	unixConn, err := net.Dial("unix", sock)
+	require.NoError(t, err)
+	defer unixConn.Close()
+
+	for _, tc := range []struct {
+		name string
+		conn net.Conn
+	}{
+		{"*dialer.Conn", ours},
+		{"*net.TCPConn", plain},
+		{"*tls.Conn over *dialer.Conn", tls.Client(ours, &tls.Config{InsecureSkipVerify: true})},
+		{"*tls.Conn over *net.TCPConn", tls.Client(plain, &tls.Config{InsecureSkipVerify: true})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := Health(tc.conn)
+			if runtime.GOOS != "linux" {
+				assert.ErrorIs(t, err, errors.ErrUnsupported)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "ESTABLISHED", h.State)
+		})
+	}
+	t.Run("unix socket", func(t *testing.T) {
+		_, err := Health(unixConn)
+		if runtime.GOOS != "linux" {
+			assert.ErrorIs(t, err, errors.ErrUnsupported)
+			return
+		}
+		assert.ErrorIs(t, err, ErrNotTCP)
+		assert.Contains(t, err.Error(), "*net.UnixConn")
+	})
+	t.Run("nil", func(t *testing.T) {
+		_, err := Health(nil)
+		assert.Error(t, err)
+	})
+	t.Run("closed", func(t *testing.T) {
+		c, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		c.Close()
+		_, err = Health(c)
+		assert.Error(t, err)
+	})
+}

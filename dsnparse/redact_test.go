@@ -1,0 +1,221 @@
+package dsnparse
+
+import (
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/assert"
+)
+
+// redactCase is a DSN, what Redact must make of it, and the secrets it
+// holds.
+type redactCase struct {
+	name    string
+	dsn     string
+	want    string
+	secrets []string // must not appear in the output
+}
+
+var redactDSNs = []redactCase{
+	// URL form.
+	{"url/userinfo", "postgres://me:s3cret@h:5439/dev?sslmode=require", "postgres://me:xxxxx@h:5439/dev?sslmode=require", []string{"s3cret"}},
+	{"url/escaped userinfo", "postgresql://me:p%40ss%2Fw@h/dev", "postgresql://me:xxxxx@h/dev", []string{"p%40ss%2Fw", "p@ss/w"}},
+	{"url/empty password", "postgres://me:@h/dev", "postgres://me:xxxxx@h/dev", nil},
+	{"url/no password", "postgres://me@h/dev?KeepAlivesIdle=200", "postgres://me@h/dev?KeepAlivesIdle=200", nil},
+	{"url/no userinfo", "postgres://h:5432,h2:5433/dev", "postgres://h:5432,h2:5433/dev", nil},
+	{"url/raw @ in password", "postgres://me:p@ss@h/dev", "postgres://me:xxxxx@h/dev", []string{"p@ss"}},
+	{"url/raw / ? # in password (does not parse)", "postgres://me:a/b?c#d@h/dev", "postgres://me:xxxxx@h/dev", []string{"a/b?c#d", "b?c#d"}},
+	{"url/raw # in password that Go reads as a fragment", "postgres://me:#x9@h/dev", "postgres://me:xxxxx@h/dev", []string{"#x9"}},
+	{"url/password parameter", "postgres://me@h/dev?sslmode=require&password=s3cret&KeepAlivesIdle=5", "postgres://me@h/dev?sslmode=require&password=xxxxx&KeepAlivesIdle=5", []string{"s3cret"}},
+	{"url/escaped password parameter key", "postgres://h/dev?pass%77ord=s3cret", "postgres://h/dev?pass%77ord=xxxxx", []string{"s3cret"}},
+	{"url/sslpassword parameter, a raw # taken as part of it", "postgres://h/dev?sslpassword=keypass#frag", "postgres://h/dev?sslpassword=xxxxx", []string{"keypass"}},
+	{"url/both", "postgres://me:one@h/dev?password=two", "postgres://me:xxxxx@h/dev?password=xxxxx", []string{"one", "two"}},
+	{"url/bad escape", "postgres://me:50%zz@h/dev", "postgres://me:xxxxx@h/dev", []string{"50%zz"}},
+	{"url/@ after the host masks up to it", "postgres://me:pw@h/dev?application_name=a@b", "postgres://me:xxxxx@b", []string{"pw"}},
+
+	// key=value form.
+	{"kv/bare", "host=h port=5439 password=s3cret dbname=dev", "host=h port=5439 password=xxxxx dbname=dev", []string{"s3cret"}},
+	{"kv/quoted", `host=h password='s3 cr\'et' dbname=dev`, "host=h password=xxxxx dbname=dev", []string{"s3 cr", `cr\'et`, "s3 cr'et"}},
+	{"kv/spaces around =", "host=h password = s3cret", "host=h password = xxxxx", []string{"s3cret"}},
+	{"kv/any case", "host=h PASSWORD=s3cret", "host=h PASSWORD=xxxxx", []string{"s3cret"}},
+	{"kv/unterminated quote", "host=h password='s3 cret dbname=dev", "host=h password=xxxxx", []string{"s3", "cret"}},
+	{"kv/unquoted space: stray word masked", "host=h password=s3 cret dbname=dev", "host=h password=xxxxx xxxxx dbname=dev", []string{"s3", "cret"}},
+	{"kv/escaped space", `host=h password=s3\ cret`, "host=h password=xxxxx", []string{`s3\ cret`, "s3 cret"}},
+	{"kv/sslpassword", "host=h sslkey=k sslpassword=keypass", "host=h sslkey=k sslpassword=xxxxx", []string{"keypass"}},
+	{"kv/no password", "host=h dbname=dev keepalives_idle=30", "host=h dbname=dev keepalives_idle=30", nil},
+	{"kv/empty", "", "", nil},
+	{"kv/not a DSN at all", "jdbc:redshift://me:s3cret@h:5439/dev", "xxxxx", []string{"s3cret"}},
+
+	// ODBC form.
+	{"odbc/bare", "Driver={Amazon Redshift (x64)};Server=h;UID=me;PWD=s3cret;Database=dev", "Driver={Amazon Redshift (x64)};Server=h;UID=me;PWD=xxxxx;Database=dev", []string{"s3cret"}},
+	{"odbc/braced with ; and }}", "Server=h;PWD={s3;c}}ret};Database=dev", "Server=h;PWD=xxxxx;Database=dev", []string{"s3;c}}ret", "s3;c}ret", "c}}ret"}},
+	{"odbc/Password any case", "server=h;password=s3cret", "server=h;password=xxxxx", []string{"s3cret"}},
+	{"odbc/unterminated brace", "Server=h;PWD={s3;cret;Database=dev", "Server=h;PWD=xxxxx", []string{"s3", "cret"}},
+	{"odbc/unbraced ; in password", "Server=h;PWD=s3;cret;Database=dev", "Server=h;PWD=xxxxx;xxxxx;Database=dev", []string{"s3", "cret"}},
+	{"odbc/text after brace", "Server=h;PWD={s3}cret;Database=dev", "Server=h;PWD=xxxxx;Database=dev", []string{"s3", "cret"}},
+	{"odbc/IAM credentials", "Server=h;IAM=1;AccessKeyID=AKIAEXAMPLE;SecretAccessKey=wJalr/K7;SessionToken=tok123", "Server=h;IAM=1;AccessKeyID=AKIAEXAMPLE;SecretAccessKey=xxxxx;SessionToken=xxxxx", []string{"wJalr/K7", "tok123"}},
+	{"odbc/spaces", "Server = h ; PWD = s3cret ; Port = 5439", "Server = h ; PWD = xxxxx; Port = 5439", []string{"s3cret"}},
+	{"odbc/bad key masked", "Server=h;PWD=s3;c ret=x;Port=1", "Server=h;PWD=xxxxx;xxxxx;Port=1", []string{"s3", "c ret"}},
+
+	// Taken for the wrong form: the loose pass still masks.
+	{"mixed/ODBC read as key=value", "Host=o'b;PWD=s3cret;Port=5439", "Host=o'b;PWD=xxxxx;Port=5439", []string{"s3cret"}},
+	{"mixed/key=value read as ODBC", "password=s3;cret host=h", "password=xxxxx;xxxxx", []string{"s3", "cret"}},
+
+	// Found by FuzzRedact.
+	{"fuzz/invalid UTF-8 before a key", "\xaf\xea\xaf0\x8b\x8bpAssword=s3cret", "\xaf\xea\xaf0\x8b\x8bpAssword=xxxxx", []string{"s3cret"}},
+}
+
+func TestRedact(t *testing.T) {
+	for _, tc := range redactDSNs {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Redact(tc.dsn)
+			assert.Equal(t, tc.want, got)
+			for _, s := range tc.secrets {
+				assert.NotContains(t, got, s)
+			}
+			assert.Equal(t, got, Redact(got), "redacting twice changes nothing")
+		})
+	}
+}
+
+// TestRedactParsedDSNs: the DSNs of the parser's table lose their password
+// and keep everything else.
+func TestRedactParsedDSNs(t *testing.T) {
+	for _, tc := range testDSNs {
+		t.Run(tc.name, func(t *testing.T) {
+			pw := pgxPassword(tc.dsn)
+			got := Redact(tc.dsn)
+			if pw != "" {
+				assert.NotContains(t, got, pw)
+				assert.Contains(t, got, mask)
+			}
+		})
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	for _, tc := range []struct {
+		dsn  string
+		want []string
+	}{
+		{"postgres://me:p%40ss@h/dev?password=two", []string{"p%40ss", "p@ss", "two"}},
+		{`host=h password='s3 cr\'et'`, []string{`'s3 cr\'et'`, "s3 cr'et"}},
+		{"Server=h;PWD={a;b}}c}", []string{"{a;b}}c}", "a;b}c"}},
+		{"host=h dbname=dev", nil},
+	} {
+		t.Run(tc.dsn, func(t *testing.T) {
+			assert.ElementsMatch(t, tc.want, Secrets(tc.dsn))
+			got := Secrets(tc.dsn)
+			for i := 1; i < len(got); i++ {
+				assert.GreaterOrEqual(t, len(got[i-1]), len(got[i]), "longest first")
+			}
+		})
+	}
+}
+
+// pgxPassword is the password pgx would use for dsn after Parse, or "".
+func pgxPassword(dsn string) string {
+	d, err := Parse(dsn)
+	if err != nil {
+		return ""
+	}
+	cfg, err := pgconn.ParseConfig(d.Rest)
+	if err != nil {
+		return ""
+	}
+	return cfg.Password
+}
+
+// secretDSNs builds DSNs of every form around a password, each written as
+// its form wants it (quoted, escaped or braced), and, where the password
+// needs none of that, as written raw.
+func secretDSNs(pw string) map[string]string {
+	out := map[string]string{
+		"url userinfo":     (&url.URL{Scheme: "postgres", User: url.UserPassword("me", pw), Host: "db.example:5439", Path: "/dev"}).String() + "?sslmode=require&KeepAlivesIdle=200",
+		"url raw userinfo": "postgres://me:" + pw + "@db.example:5439/dev?sslmode=require",
+		"url parameter":    "postgres://me@db.example/dev?sslmode=require&password=" + url.QueryEscape(pw) + "&KeepAlivesIdle=200",
+		"key=value":        "host=db.example port=5439 user=me password=" + quoteValue(pw) + " dbname=dev keepalives_idle=200",
+		"odbc braced":      "Driver={Amazon Redshift (x64)};Server=db.example;UID=me;PWD={" + strings.ReplaceAll(pw, "}", "}}") + "};Database=dev;KeepAlivesIdle=200",
+	}
+	if pw != "" && !strings.ContainsAny(pw, " \t\r\n\f\v'\\") {
+		out["key=value raw"] = "host=db.example password=" + pw + " dbname=dev"
+	}
+	if pw != "" && !strings.ContainsAny(pw, ";{") && strings.TrimSpace(pw) == pw {
+		out["odbc raw"] = "Server=db.example;UID=me;PWD=" + pw + ";Database=dev"
+	}
+	return out
+}
+
+// mayWiden reports whether pw can make the loose pass of Redact mask more
+// than the form's own reading: it holds an '=' or starts like a quoted or
+// braced value.
+func mayWiden(pw string) bool {
+	t := strings.TrimLeft(pw, " \t\r\n\f\v")
+	return strings.Contains(pw, "=") || strings.HasPrefix(t, "'") || strings.HasPrefix(t, "{")
+}
+
+// FuzzRedact checks, for generated DSNs of every form, that the password
+// never appears in Redact's output, and that the output does not depend on
+// the password at all (unless [mayWiden]: then it may mask more, never
+// less). For any input, Redact does not panic, and a password pgx would
+// read from a DSN that parses is masked.
+func FuzzRedact(f *testing.F) {
+	for _, pw := range []string{"s3cret", "p@ss/w?rd#1", "a;b}c{d", "it's a \\ test", "password=x", ":@", "#12"} {
+		f.Add(pw, "")
+	}
+	for _, tc := range testDSNs {
+		f.Add("", tc.dsn)
+	}
+	for _, tc := range badDSNs {
+		f.Add("", tc.dsn)
+	}
+	for _, tc := range redactDSNs {
+		f.Add("", tc.dsn)
+	}
+	for _, k := range []string{"PGPASSWORD", "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE"} {
+		os.Unsetenv(k)
+	}
+	f.Fuzz(func(t *testing.T, pw, dsn string) {
+		// Any input: no panic, and pgx's password is masked.
+		// A password that also stands elsewhere in the DSN, or that the
+		// mask itself spells, proves nothing.
+		out := Redact(dsn)
+		if p := pgxPassword(dsn); len(p) >= 4 && strings.Count(dsn, p) <= 1 &&
+			strings.Contains(strings.ReplaceAll(out, mask, "\x00"), p) {
+			t.Fatalf("Redact(%q) = %q shows pgx's password %q", dsn, out, p)
+		}
+
+		// Generated DSNs.
+		const other = "Zq"
+		for name, d := range secretDSNs(pw) {
+			got := Redact(d)
+			ref := Redact(secretDSNs(other)[name])
+			if !mayWiden(pw) && got != ref {
+				t.Fatalf("%s: the output depends on the password:\n%q gives %q\n%q gives %q", name, d, got, secretDSNs(other)[name], ref)
+			}
+			if len(pw) >= 3 && strings.Contains(got, pw) && !strings.Contains(ref, pw) {
+				t.Fatalf("%s: Redact(%q) = %q shows the password %q", name, d, got, pw)
+			}
+		}
+	})
+}
+
+// TestRedactLinear: pathological input takes time in proportion to its
+// length (the fuzzer once found quadratic cases).
+func TestRedactLinear(t *testing.T) {
+	for _, s := range []string{
+		strings.Repeat("password='", 10000),
+		strings.Repeat("pwd={", 10000),
+		"postgres://" + strings.Repeat("?password=a", 10000),
+		strings.Repeat("a;", 50000),
+		"postgres://u:" + strings.Repeat("@", 100000),
+	} {
+		start := time.Now()
+		Redact(s)
+		assert.Less(t, time.Since(start), time.Second, "%d bytes starting %q", len(s), s[:12])
+	}
+}
