@@ -3,8 +3,10 @@ package dialer
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -224,4 +226,16 @@ func TestResolveKeepAliveOff(t *testing.T) {
 	assert.Equal(t, "OS sysctl b", r.IntervalFrom.String())
 	assert.Equal(t, "DSN key tcp_user_timeout", r.UserTimeoutFrom.String())
 	assert.Equal(t, "DSN key keepalives", r.KeepAliveFrom.String())
+}
+
+// TestCopyGoesThroughConn: io.Copy from and to a Conn uses its Read and
+// Write (and so its lost-connection error), not the embedded socket's.
+func TestCopyGoesThroughConn(t *testing.T) {
+	c := dial(t, dsnparse.Config{})
+	lost := &ConnLostError{Addr: "x", Cause: "test"}
+	c.lost.err.Store(lost)
+	_, err := io.Copy(io.Discard, c)
+	assert.ErrorIs(t, err, ErrConnectionLost)
+	_, err = io.Copy(c, strings.NewReader("data"))
+	assert.ErrorIs(t, err, ErrConnectionLost)
 }

@@ -95,6 +95,19 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return n, c.check(err)
 }
 
+// WriteTo copies what is read from the connection to w through
+// [Conn.Read]; the promoted method of the embedded socket would go around
+// it (io.Copy prefers WriteTo).
+func (c *Conn) WriteTo(w io.Writer) (int64, error) {
+	return io.Copy(w, struct{ io.Reader }{c})
+}
+
+// ReadFrom copies r to the connection through [Conn.Write], for the same
+// reason.
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	return io.Copy(struct{ io.Writer }{c}, r)
+}
+
 // check turns a connection the kernel timed out into a ConnLostError, kept
 // for later calls; other errors pass. The kernel reports ETIMEDOUT to one
 // call only: a Read and a Write racing on the connection see ETIMEDOUT and
