@@ -1,7 +1,11 @@
 package dsnparse
 
 import (
+	"maps"
+	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // FuzzParse checks, for any input, that Parse does not panic and that what
@@ -32,5 +36,37 @@ func FuzzParse(f *testing.F) {
 		if again.Rest != d.Rest {
 			t.Fatalf("stripping twice changed %q to %q", d.Rest, again.Rest)
 		}
+		if d.Form != FormODBC {
+			samePgxView(t, dsn, d.Rest)
+		}
 	})
+}
+
+// samePgxView checks that pgx reads from rest what it reads from dsn, less
+// the keys redshift-ka owns: nothing else was lost or changed.
+func samePgxView(t *testing.T, dsn, rest string) {
+	if q := strings.IndexByte(dsn, '?'); q >= 0 && strings.Contains(dsn[q:], "@") && detectForm(dsn) == FormURL {
+		// pgx splits a URL's user info at the last '@' even inside the
+		// query ("postgres://?@&" has user "?" and host "&" for pgx),
+		// where net/url, and so redshift-ka, sees a query.
+		return
+	}
+	in, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return // pgx refuses the input itself
+	}
+	out, err := pgconn.ParseConfig(rest)
+	if err != nil {
+		t.Fatalf("pgx reads %q but not the stripped %q: %v", dsn, rest, err)
+	}
+	want := map[string]string{}
+	for k, v := range in.RuntimeParams {
+		if _, owned := Owned(k); !owned {
+			want[k] = v
+		}
+	}
+	if in.Host != out.Host || in.Port != out.Port || in.Database != out.Database ||
+		in.User != out.User || in.Password != out.Password || !maps.Equal(want, out.RuntimeParams) {
+		t.Fatalf("pgx reads %q differently once stripped to %q", dsn, rest)
+	}
 }

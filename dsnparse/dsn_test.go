@@ -108,6 +108,19 @@ var testDSNs = []dsnCase{
 		rest: "host=h",
 	},
 	{
+		name: "kv/database first, as pgx accepts",
+		dsn:  "database=dev host=db password=Hunter2X KeepAlivesIdle=200",
+		form: FormKeyValue,
+		cfg:  Config{Idle: 200 * time.Second, Keys: keys(Idle, "KeepAlivesIdle")},
+		rest: "database=dev host=db password=Hunter2X",
+	},
+	{
+		name: "odbc/Database first with a semicolon",
+		dsn:  "Database=dev;Server=db",
+		form: FormODBC,
+		rest: "dbname='dev' host='db' port=5439",
+	},
+	{
 		name: "kv/empty",
 		dsn:  "",
 		form: FormKeyValue,

@@ -89,16 +89,15 @@ func Parse(dsn string) (*DSN, error) {
 
 // detectForm tells the three forms apart. A URL starts with its scheme. An
 // ODBC string starts with a key only ODBC uses (Driver, Server, UID, PWD,
-// Database, DSN), or has a ';' in its first word, as "Host=h;Port=5439"
-// does. A key=value DSN separates pairs with white space; a ';' in its
+// DSN), or has a ';' in its first word, as "Database=dev;Host=h" does. A key=value DSN separates pairs with white space; a ';' in its
 // first value must then be quoted.
 func detectForm(dsn string) Form {
 	s := strings.TrimSpace(dsn)
-	lower := strings.ToLower(s)
-	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+	// pgx and lib/pq match the scheme in lower case only.
+	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
 		return FormURL
 	}
-	if key, _, ok := strings.Cut(lower, "="); ok && odbcFirstKeys[strings.TrimSpace(key)] {
+	if key, _, ok := strings.Cut(s, "="); ok && odbcFirstKeys[strings.ToLower(strings.TrimSpace(key))] {
 		return FormODBC
 	}
 	first := s
@@ -113,7 +112,7 @@ func detectForm(dsn string) Form {
 
 // odbcFirstKeys are keys that mark a DSN as ODBC when they come first.
 var odbcFirstKeys = map[string]bool{
-	"driver": true, "dsn": true, "server": true, "uid": true, "pwd": true, "database": true,
+	"driver": true, "dsn": true, "server": true, "uid": true, "pwd": true,
 }
 
 // collector gathers owned keys as a parser meets them.

@@ -45,7 +45,9 @@ func parseURL(dsn string) (*DSN, error) {
 		}
 	}
 	rest := base
-	if len(kept) > 0 {
+	if len(kept) > 0 || hasQuery && fragment != "" {
+		// pgx does not know fragments: without the '?' it would read one
+		// as part of the host.
 		rest += "?" + strings.Join(kept, "&")
 	}
 	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest + fragment}, nil
