@@ -232,10 +232,41 @@ func TestResolveKeepAliveOff(t *testing.T) {
 // Write (and so its lost-connection error), not the embedded socket's.
 func TestCopyGoesThroughConn(t *testing.T) {
 	c := dial(t, dsnparse.Config{})
-	lost := &ConnLostError{Addr: "x", Cause: "test"}
-	c.lost.err.Store(lost)
+	c.lost.err.Store(&ConnLostError{Addr: "x", Cause: "test"})
 	_, err := io.Copy(io.Discard, c)
 	assert.ErrorIs(t, err, ErrConnectionLost)
 	_, err = io.Copy(c, strings.NewReader("data"))
 	assert.ErrorIs(t, err, ErrConnectionLost)
+}
+
+// TestConnLostError: the first error is a timeout, later ones are not;
+// all of them are the same ConnLostError inside a *net.OpError.
+func TestConnLostError(t *testing.T) {
+	lost := &ConnLostError{Addr: "198.51.100.1:5432", Cause: "3 keep-alive probes went unanswered",
+		Settings: Observed{KeepAlive: true, Idle: time.Second, Interval: time.Second, Count: 3}, ServerPID: 42}
+	assert.Equal(t, "redshift-ka: connection to 198.51.100.1:5432 lost: 3 keep-alive probes went unanswered "+
+		"(keep-alive idle 1s, interval 1s, count 3); the statement may have finished on the server: look for "+
+		"server process id 42 (pg_stat_activity, or STV_RECENTS and STL_QUERY on Redshift)", lost.Error())
+	assert.ErrorIs(t, lost, ErrConnectionLost)
+	assert.ErrorIs(t, lost, syscall.ETIMEDOUT)
+	var ne net.Error
+	assert.False(t, errors.As(error(lost), &ne), "not a net.Error by itself")
+
+	first := error(&net.OpError{Op: "read", Net: "tcp", Err: lostTimeout{lost}})
+	require.True(t, errors.As(first, &ne))
+	assert.True(t, ne.Timeout(), "the first report is a timeout")
+	var got *ConnLostError
+	require.ErrorAs(t, first, &got)
+	assert.Same(t, lost, got)
+
+	c := dial(t, dsnparse.Config{})
+	assert.NoError(t, c.Lost())
+	c.lost.err.Store(lost)
+	_, err := c.Read(make([]byte, 1))
+	var op *net.OpError
+	require.ErrorAs(t, err, &op, "lib/pq marks a connection bad on *net.OpError")
+	assert.False(t, op.Timeout(), "later reports are not timeouts")
+	require.ErrorAs(t, err, &got)
+	assert.Same(t, lost, got)
+	assert.Same(t, lost, c.Lost())
 }

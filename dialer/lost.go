@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -15,15 +16,18 @@ var ErrConnectionLost = errors.New("redshift-ka: connection lost")
 // ConnLostError reports a connection the kernel ended because the server
 // stopped answering: its keep-alive probes went unanswered, or data it sent
 // stayed unacknowledged past tcp_user_timeout. The statement may still have
-// finished on the server; ServerPID says which session to look for.
+// finished on the server; ServerPID says which session to look for. Check
+// for it with errors.Is(err, [ErrConnectionLost]) or errors.As;
+// errors.Is(err, syscall.ETIMEDOUT) holds too.
 //
-// Once a connection is lost, every later Read and Write on it returns the
-// same error, so that whichever call pgx makes next reports it. It is a
-// [net.Error] whose Timeout is true, like the ETIMEDOUT it wraps: pgx keeps
-// the error of a timeout for the caller and closes the connection, where it
-// would report any other error of a first read as "conn closed", which
-// database/sql takes for a connection that is safe to retry. Check for it
-// with errors.Is(err, [ErrConnectionLost]) or errors.As.
+// Read and Write return it inside a [*net.OpError], so that lib/pq marks
+// the connection bad. The first time, it comes as a timeout (Timeout
+// true): pgx ignores the error of its first read after a statement
+// (MultiResultReader.NextResult) and, for any error but a timeout, closes
+// the connection there and then reports "conn closed", which database/sql
+// takes for a connection that is safe to retry. Every later Read and Write
+// returns it as not a timeout, so that pgx closes the connection and loops
+// that wait again on a timeout (WaitForNotification) end.
 type ConnLostError struct {
 	// Addr is the server's address.
 	Addr string
@@ -56,14 +60,19 @@ func (e *ConnLostError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns [ErrConnectionLost] and the kernel's error.
-func (e *ConnLostError) Unwrap() []error { return []error{ErrConnectionLost, e.Sys} }
+// Unwrap returns [ErrConnectionLost]. The kernel's error (Sys) is not
+// unwrapped: it calls itself a timeout, which would undo the above.
+func (e *ConnLostError) Unwrap() error { return ErrConnectionLost }
 
-// Timeout is true: the kernel timed the connection out.
-func (e *ConnLostError) Timeout() bool { return true }
+// Is reports the kernel's ETIMEDOUT, which a lost connection is.
+func (e *ConnLostError) Is(target error) bool { return target == syscall.ETIMEDOUT }
 
-// Temporary is false: the connection is gone.
-func (e *ConnLostError) Temporary() bool { return false }
+// lostTimeout is a ConnLostError the first time it is returned: a timeout.
+type lostTimeout struct{ *ConnLostError }
+
+func (e lostTimeout) Timeout() bool   { return true }
+func (e lostTimeout) Temporary() bool { return false }
+func (e lostTimeout) Unwrap() error   { return e.ConnLostError }
 
 // lostState is kept on the connection for the error above.
 type lostState struct {
@@ -80,19 +89,32 @@ func (c *Conn) SetServerPID(pid uint32) { c.lost.pid.Store(pid) }
 // of answers comes back as a [*ConnLostError].
 func (c *Conn) Read(p []byte) (int, error) {
 	if e := c.lost.err.Load(); e != nil {
-		return 0, e
+		return 0, c.opError("read", e)
 	}
 	n, err := c.TCPConn.Read(p)
-	return n, c.check(err)
+	return n, c.check("read", err)
 }
 
 // Write writes to the connection; see [Conn.Read] for errors.
 func (c *Conn) Write(p []byte) (int, error) {
 	if e := c.lost.err.Load(); e != nil {
-		return 0, e
+		return 0, c.opError("write", e)
 	}
 	n, err := c.TCPConn.Write(p)
-	return n, c.check(err)
+	return n, c.check("write", err)
+}
+
+// Lost returns the [*ConnLostError] of a connection the kernel ended, or
+// nil while it is not known to be lost.
+func (c *Conn) Lost() error {
+	if e := c.lost.err.Load(); e != nil {
+		return e
+	}
+	return nil
+}
+
+func (c *Conn) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }
 
 // WriteTo copies what is read from the connection to w through
@@ -113,12 +135,12 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 // call only: a Read and a Write racing on the connection see ETIMEDOUT and
 // EOF (or EPIPE), so an EOF or EPIPE on a socket the kernel aborted after
 // unanswered probes or retransmissions counts too.
-func (c *Conn) check(err error) error {
+func (c *Conn) check(op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if e := c.lost.err.Load(); e != nil {
-		return e
+		return c.opError(op, e)
 	}
 	timedOut := errors.Is(err, syscall.ETIMEDOUT)
 	if !timedOut && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EPIPE) {
@@ -143,9 +165,9 @@ func (c *Conn) check(err error) error {
 		Sys:       err,
 	}
 	if !c.lost.err.CompareAndSwap(nil, lost) {
-		return c.lost.err.Load() // a concurrent Read or Write got there first
+		return c.opError(op, c.lost.err.Load()) // a concurrent Read or Write got there first
 	}
-	return lost
+	return c.opError(op, lostTimeout{lost})
 }
 
 // abortInfo is what the kernel counted on a socket before it gave up.

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/lib/pq"
 
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
@@ -53,8 +54,10 @@ func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
 type Option func(*options)
 
 type options struct {
-	logger  *slog.Logger
-	pgxOpts []stdlib.OptionOpenDB
+	logger       *slog.Logger
+	pgxOpts      []stdlib.OptionOpenDB
+	notice       func(*pq.Error)
+	notification func(*pq.Notification)
 }
 
 // WithLogger logs, at debug level, each connection dialed and the
@@ -68,6 +71,19 @@ func (o *options) dialerOptions() []dialer.Option {
 		return nil
 	}
 	return []dialer.Option{dialer.WithLogger(o.logger)}
+}
+
+// WithPQNoticeHandler gives lib/pq's connections a handler of the server's
+// notices (RAISE NOTICE, say). lib/pq's own ConnectorWithNoticeHandler does
+// not work with a [PQConnector]: it expects its own connection type.
+func WithPQNoticeHandler(h func(*pq.Error)) Option {
+	return func(o *options) { o.notice = h }
+}
+
+// WithPQNotificationHandler gives lib/pq's connections a handler of
+// LISTEN/NOTIFY notifications, as pq.SetNotificationHandler would.
+func WithPQNotificationHandler(h func(*pq.Notification)) Option {
+	return func(o *options) { o.notification = h }
 }
 
 // WithPgxOptions passes options to pgx's database/sql connector, such as

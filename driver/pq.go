@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -45,16 +46,19 @@ func (d *PQDriver) OpenConnector(dsn string) (driver.Connector, error) {
 // PQConnector opens lib/pq connections whose sockets, cancel requests
 // included, are dialed with the DSN's keep-alive settings.
 type PQConnector struct {
-	dsn *dsnparse.DSN
-	cfg pq.Config
-	d   *dialer.Dialer
+	dsn  *dsnparse.DSN
+	cfg  pq.Config
+	d    *dialer.Dialer
+	opts *options
 }
 
 // NewPQConnector parses dsn (URL, key=value or ODBC form). A bad DSN gives
 // a [*dsnparse.ParseError] or lib/pq's own error; neither contains the
-// password. Of the options, [WithLogger] applies; pgx's do not.
+// password. Of the options, [WithLogger], [WithPQNoticeHandler] and
+// [WithPQNotificationHandler] apply; pgx's do not.
 func NewPQConnector(dsn string, opts ...Option) (*PQConnector, error) {
-	parsed, d, err := prepare(dsn, newOptions(opts))
+	o := newOptions(opts)
+	parsed, d, err := prepare(dsn, o)
 	if err != nil {
 		return nil, err
 	}
@@ -62,11 +66,12 @@ func NewPQConnector(dsn string, opts ...Option) (*PQConnector, error) {
 	if err != nil {
 		return nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pq.NewConfig(dsn); return err })
 	}
-	return &PQConnector{dsn: parsed, cfg: cfg, d: d}, nil
+	return &PQConnector{dsn: parsed, cfg: cfg, d: d, opts: o}, nil
 }
 
 // Connect opens a connection. It is lib/pq's, in a [*PQConn] that knows its
-// socket.
+// socket. It asks the server for its process id, one round trip, so that a
+// lost connection's error can name the session (lib/pq keeps it to itself).
 func (c *PQConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	pc, err := pq.NewConnectorConfig(c.cfg)
 	if err != nil {
@@ -78,7 +83,42 @@ func (c *PQConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PQConn{Conn: conn, sock: cd.freeze()}, nil
+	inner, ok := conn.(pqConn)
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("redshift-ka: lib/pq's connection (%T) lacks an interface database/sql needs", conn)
+	}
+	if c.opts.notice != nil {
+		pq.SetNoticeHandler(conn, c.opts.notice)
+	}
+	if c.opts.notification != nil {
+		pq.SetNotificationHandler(conn, c.opts.notification)
+	}
+	pqc := &PQConn{pqConn: inner, sock: cd.freeze()}
+	if pqc.sock != nil {
+		if pid, err := serverPID(ctx, inner); err == nil {
+			pqc.sock.SetServerPID(pid)
+		}
+	}
+	return pqc, nil
+}
+
+// serverPID asks the server for the process id of the session.
+func serverPID(ctx context.Context, c driver.QueryerContext) (uint32, error) {
+	rows, err := c.QueryContext(ctx, "SELECT pg_backend_pid()", nil)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	v := make([]driver.Value, 1)
+	if err := rows.Next(v); err != nil {
+		return 0, err
+	}
+	pid, ok := v[0].(int64)
+	if !ok {
+		return 0, fmt.Errorf("redshift-ka: pg_backend_pid() gave %T", v[0])
+	}
+	return uint32(pid), nil
 }
 
 // Driver returns the redshift-ka-pq driver.
@@ -129,85 +169,46 @@ func (c *capturingDialer) freeze() *dialer.Conn {
 	return c.sock
 }
 
+// pqConn is what database/sql uses of a connection; lib/pq's has it all.
+type pqConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
+	driver.NamedValueChecker
+}
+
 // PQConn is a lib/pq connection and the socket it runs on.
 // [sql.Conn.Raw] hands it back; [PQConn.Conn] is lib/pq's own.
 type PQConn struct {
-	driver.Conn
+	pqConn
 	sock *dialer.Conn // nil over a Unix-domain socket
 }
 
-// The interfaces database/sql looks for; lib/pq implements them all.
-var (
-	_ driver.ConnBeginTx        = (*PQConn)(nil)
-	_ driver.ConnPrepareContext = (*PQConn)(nil)
-	_ driver.ExecerContext      = (*PQConn)(nil)
-	_ driver.QueryerContext     = (*PQConn)(nil)
-	_ driver.Pinger             = (*PQConn)(nil)
-	_ driver.SessionResetter    = (*PQConn)(nil)
-	_ driver.Validator          = (*PQConn)(nil)
-	_ driver.NamedValueChecker  = (*PQConn)(nil)
-)
+// Conn returns lib/pq's connection, for lib/pq's functions that take one.
+func (c *PQConn) Conn() driver.Conn { return c.pqConn }
 
-// BeginTx starts a transaction.
-func (c *PQConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
-		return b.BeginTx(ctx, opts)
-	}
-	return nil, driver.ErrSkip
-}
-
-// PrepareContext prepares a statement.
-func (c *PQConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	if p, ok := c.Conn.(driver.ConnPrepareContext); ok {
-		return p.PrepareContext(ctx, query)
-	}
-	return c.Conn.Prepare(query)
-}
-
-// ExecContext runs a statement.
-func (c *PQConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if e, ok := c.Conn.(driver.ExecerContext); ok {
-		return e.ExecContext(ctx, query, args)
-	}
-	return nil, driver.ErrSkip
-}
-
-// QueryContext runs a query.
-func (c *PQConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if q, ok := c.Conn.(driver.QueryerContext); ok {
-		return q.QueryContext(ctx, query, args)
-	}
-	return nil, driver.ErrSkip
-}
-
-// Ping checks the connection.
-func (c *PQConn) Ping(ctx context.Context) error {
-	if p, ok := c.Conn.(driver.Pinger); ok {
-		return p.Ping(ctx)
-	}
-	return nil
+// IsValid reports whether database/sql may reuse the connection: not once
+// the kernel has ended it for want of answers.
+func (c *PQConn) IsValid() bool {
+	return c.lost() == nil && c.pqConn.IsValid()
 }
 
 // ResetSession is called before the connection is reused.
 func (c *PQConn) ResetSession(ctx context.Context) error {
-	if r, ok := c.Conn.(driver.SessionResetter); ok {
-		return r.ResetSession(ctx)
+	if c.lost() != nil {
+		return driver.ErrBadConn
 	}
-	return nil
+	return c.pqConn.ResetSession(ctx)
 }
 
-// IsValid reports whether the connection can be reused.
-func (c *PQConn) IsValid() bool {
-	if v, ok := c.Conn.(driver.Validator); ok {
-		return v.IsValid()
+func (c *PQConn) lost() error {
+	if c.sock == nil {
+		return nil
 	}
-	return true
-}
-
-// CheckNamedValue lets lib/pq convert arguments as it does on its own.
-func (c *PQConn) CheckNamedValue(nv *driver.NamedValue) error {
-	if n, ok := c.Conn.(driver.NamedValueChecker); ok {
-		return n.CheckNamedValue(nv)
-	}
-	return driver.ErrSkip
+	return c.sock.Lost()
 }

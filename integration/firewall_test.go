@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
@@ -175,18 +176,21 @@ func TestDeadPeer(t *testing.T) {
 	withUT := fast
 	withUT.UserTimeout = 6 * time.Second
 	for _, tc := range []struct {
-		name   string
-		params string
-		want   dialer.Observed
-		probes int
-		viaDB  bool // run the statement on the *sql.DB, where database/sql retries "bad connections"
+		name    string
+		backend string
+		params  string
+		want    dialer.Observed
+		probes  int
+		viaDB   bool // run the statement on the *sql.DB, where database/sql retries "bad connections"
 	}{
-		{"keep-alive 1/1/3", fastKA.params(), fast, 3, false},
-		{"keep-alive 1/1/3 with tcp_user_timeout 6s", fastKA.params() + "&tcp_user_timeout=6000", withUT, 5, false},
-		{"keep-alive 1/1/3 through *sql.DB: no retry", fastKA.params(), fast, 3, true},
+		{"keep-alive 1/1/3", driver.Name, fastKA.params(), fast, 3, false},
+		{"keep-alive 1/1/3 with tcp_user_timeout 6s", driver.Name, fastKA.params() + "&tcp_user_timeout=6000", withUT, 5, false},
+		{"keep-alive 1/1/3 through *sql.DB: no retry", driver.Name, fastKA.params(), fast, 3, true},
+		{"lib/pq, keep-alive 1/1/3", driver.NamePQ, fastKA.params(), fast, 3, false},
+		{"lib/pq, keep-alive 1/1/3 through *sql.DB", driver.NamePQ, fastKA.params(), fast, 3, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			deadPeer(t, s, tc.params, tc.want, tc.probes, tc.viaDB)
+			deadPeer(t, s, tc.backend, tc.params, tc.want, tc.probes, tc.viaDB)
 		})
 	}
 }
@@ -196,10 +200,10 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func deadPeer(t *testing.T, s *setup, params string, want dialer.Observed, probes int, viaDB bool) {
-	db, conn := s.open(t, driver.Name, s.pg.URL(params))
+func deadPeer(t *testing.T, s *setup, backend, params string, want dialer.Observed, probes int, viaDB bool) {
+	db, conn := s.open(t, backend, s.pg.URL(params))
 	var pid uint32
-	require.NoError(t, conn.Raw(func(dc any) error { pid = dc.(*stdlib.Conn).Conn().PgConn().PID(); return nil }))
+	require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT pg_backend_pid()").Scan(&pid))
 	r, err := driver.Settings(conn)
 	require.NoError(t, err)
 	require.Equal(t, want, r.Observed)
@@ -233,14 +237,23 @@ func deadPeer(t *testing.T, s *setup, params string, want dialer.Observed, probe
 	t.Logf("the error: %v", res.err)
 
 	if !viaDB {
-		// Raw still hands back pgx's connection, now closed.
+		// Raw still hands back the driver's connection, now unusable.
 		require.NoError(t, conn.Raw(func(dc any) error {
-			sc, ok := dc.(*stdlib.Conn)
-			require.True(t, ok, "Raw gave %T", dc)
-			assert.True(t, sc.Conn().IsClosed())
+			switch c := dc.(type) {
+			case *stdlib.Conn:
+				assert.True(t, c.Conn().IsClosed())
+			case *driver.PQConn:
+				assert.False(t, c.IsValid())
+			default:
+				t.Errorf("Raw gave %T", dc)
+			}
 			return nil
 		}))
 		require.NoError(t, conn.Close())
+		// A second statement on the same *sql.Conn fails at once with
+		// database/sql's "bad connection", not a hang or a stale session.
+		_, err := conn.ExecContext(context.Background(), "SELECT 1")
+		assert.ErrorIs(t, err, sql.ErrConnDone)
 	}
 
 	// database/sql dropped the dead connection; with the path back, the
@@ -310,7 +323,9 @@ func TestUploadCut(t *testing.T) {
 
 	r := <-utCh
 	elapsed := time.Since(cut)
-	timing(t, "upload cut noticed with tcp_user_timeout=3000", elapsed, 0, bound)
+	// The oldest unacknowledged data went out at the cut, give or take a
+	// round trip: the kernel gives up tcp_user_timeout after it.
+	timing(t, "upload cut noticed with tcp_user_timeout=3000", elapsed, userTimeout-500*time.Millisecond, bound)
 	var lost *dialer.ConnLostError
 	require.ErrorAs(t, r.err, &lost)
 	assert.Contains(t, r.err.Error(), "sent data stayed unacknowledged for tcp_user_timeout (3s)")
@@ -395,4 +410,50 @@ func TestServerKilled(t *testing.T) {
 	var one int
 	s.inClient(t, func() error { return db.QueryRow("SELECT 1").Scan(&one) })
 	assert.Equal(t, 1, one)
+}
+
+// TestListenLoopEnds: a LISTEN loop that waits again on a timeout, as pgx
+// programs do, ends once the path is dead: the lost connection is reported
+// as a timeout once, then as an error that closes it.
+func TestListenLoopEnds(t *testing.T) {
+	s := newSetup(t)
+	cfg, err := driver.ParseConfig(s.pg.URL(fastKA.params()))
+	require.NoError(t, err)
+	ctx := context.Background()
+	var conn *pgx.Conn
+	s.inClient(t, func() error {
+		conn, err = pgx.ConnectConfig(ctx, cfg)
+		return err
+	})
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "LISTEN jobs")
+	require.NoError(t, err)
+
+	type outcome struct {
+		err   error
+		waits int
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		for waits := 1; ; waits++ {
+			wctx, cancel := context.WithTimeout(ctx, time.Minute)
+			_, err := conn.WaitForNotification(wctx)
+			cancel()
+			if err != nil && pgconn.Timeout(err) && waits < 100 {
+				continue // what a LISTEN loop does on a timeout
+			}
+			done <- outcome{err, waits}
+			return
+		}
+	}()
+	time.Sleep(fastKA.d(fastKA.idle) + 1500*time.Millisecond)
+	require.NoError(t, s.fw.Cut())
+	cut := time.Now()
+	o := <-done
+	dead := fastKA.d(fastKA.idle) + fastKA.d(fastKA.interval)*time.Duration(fastKA.count)
+	timing(t, "LISTEN loop ended", time.Since(cut), dead-fastKA.d(fastKA.interval), dead+1500*time.Millisecond)
+	var lost *dialer.ConnLostError
+	require.ErrorAs(t, o.err, &lost)
+	assert.LessOrEqual(t, o.waits, 2, "the loop waited again on a dead connection")
+	assert.True(t, conn.IsClosed())
 }

@@ -1,0 +1,405 @@
+//go:build linux
+
+package integration
+
+// Benchmarks of what redshift-ka costs over the drivers it is compared
+// with, side by side in one run, for benchstat:
+//
+//	BenchmarkSelect1/driver=...    one held connection, SELECT 1
+//	BenchmarkRows1000/driver=...   one held connection, a 1 000-row result
+//	BenchmarkConnect/driver=...    open, ping and close a connection
+//	BenchmarkDial/driver=...       the dial alone: TCP connect and socket options
+//	BenchmarkParse/form=.../impl=...      DSN parsing
+//	BenchmarkConnector/form=.../impl=...  what sql.Open does with a DSN
+//
+// scripts/bench runs them several times and compares the columns with
+// `benchstat -col /driver` and `-col /impl`; BENCHMARKS.md holds the
+// figures. Each benchmark that needs PostgreSQL starts its own throwaway
+// server on loopback (no root needed) and stops it when done; without the
+// server binaries it skips and says why. `go test` without -bench runs
+// none of this.
+//
+// The columns of a benchmark run one after the other, in an order rotated
+// by env REDSHIFTKA_BENCH_ROUND (scripts/bench passes its round number), so
+// that no column always runs first, on a server just started.
+
+import (
+	"context"
+	"database/sql"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "github.com/lib/pq" // registers "postgres"
+
+	"github.com/redshift-ka/redshift-ka/dialer"
+	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/dsnparse"
+)
+
+// benchKA are the keep-alive keys the redshift-ka columns carry, the
+// project's example for a cluster behind an AWS NAT gateway.
+const benchKA = "KeepAlivesIdle=200&KeepAlivesInterval=20&KeepAlivesCount=5"
+
+// benchDriver is one column of the comparison.
+type benchDriver struct {
+	// name is the sub-benchmark's driver=... value.
+	name string
+	// open returns the database under test; the DSN is pg's URL.
+	open func(pg *Postgres) (*sql.DB, error)
+}
+
+// byName opens a database through a registered database/sql driver.
+func byName(driverName, params string) func(pg *Postgres) (*sql.DB, error) {
+	return func(pg *Postgres) (*sql.DB, error) { return sql.Open(driverName, pg.URL(params)) }
+}
+
+// benchDrivers are the columns, base first: pgx's stdlib as people open
+// it, redshift-ka, and lib/pq, each with its own DSN handling. A column
+// whose driver is not registered in this build is skipped.
+var benchDrivers = []benchDriver{
+	{"pgx", byName("pgx", "")},
+	{"redshift-ka", byName(driver.Name, benchKA)},
+	{"libpq", byName("postgres", "")},
+	{"redshift-ka-pq", byName("redshift-ka-pq", benchKA)},
+}
+
+// pgxParsedOnce is pgx's stdlib with the DSN parsed once, at open, as
+// redshift-ka does (sql.Open("pgx", dsn) parses it again on every
+// connection). Only BenchmarkConnect has it: it separates the cost of our
+// dialer from the cost of pgx's per-connection parse.
+var pgxParsedOnce = benchDriver{"pgx-parsed-once", func(pg *Postgres) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(pg.URL(""))
+	if err != nil {
+		return nil, err
+	}
+	return stdlib.OpenDB(*cfg), nil
+}}
+
+// benchPostgres starts a throwaway server on loopback for one benchmark
+// function, warms it up, and stops it when the function is done.
+func benchPostgres(b *testing.B) *Postgres {
+	b.Helper()
+	pg := StartPostgresT(b, PostgresOptions{})
+	// A server just started answers its first statements slower (cold
+	// shared buffers and page cache); whichever column ran first would pay.
+	db, err := sql.Open("pgx", pg.URL(""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	for range 200 {
+		if _, err := db.ExecContext(ctx, "SELECT 1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range 20 {
+		if _, err := db.ExecContext(ctx, rows1000); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return pg
+}
+
+// rotated returns s rotated left by the round number in env
+// REDSHIFTKA_BENCH_ROUND (0 when unset).
+func rotated[T any](s []T) []T {
+	n, _ := strconv.Atoi(os.Getenv("REDSHIFTKA_BENCH_ROUND"))
+	if len(s) == 0 || n <= 0 {
+		return s
+	}
+	k := n % len(s)
+	return append(slices.Clone(s[k:]), s[:k]...)
+}
+
+// runDrivers runs fn as a sub-benchmark driver=NAME for each driver, with
+// its database opened and closed around it.
+func runDrivers(b *testing.B, pg *Postgres, drivers []benchDriver, fn func(b *testing.B, db *sql.DB)) {
+	b.Helper()
+	registered := sql.Drivers()
+	for _, d := range rotated(drivers) {
+		b.Run("driver="+d.name, func(b *testing.B) {
+			if d.name == "redshift-ka-pq" && !slices.Contains(registered, d.name) {
+				b.Skip("no redshift-ka-pq driver in this build")
+			}
+			db, err := d.open(pg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { db.Close() })
+			fn(b, db)
+		})
+	}
+}
+
+// heldConn returns one connection of db, used once so that its setup (and
+// pgx's statement cache) is done before timing, and closed with b.
+func heldConn(b *testing.B, db *sql.DB, warm func(*sql.Conn) error) *sql.Conn {
+	b.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	if err := warm(conn); err != nil {
+		b.Fatal(err)
+	}
+	return conn
+}
+
+// BenchmarkSelect1: one statement on one held connection, through
+// database/sql. pgx and redshift-ka run the same pgx code on the same kind
+// of socket; the difference should be noise.
+func BenchmarkSelect1(b *testing.B) {
+	pg := benchPostgres(b)
+	runDrivers(b, pg, benchDrivers, func(b *testing.B, db *sql.DB) {
+		ctx := context.Background()
+		var n int
+		query := func(c *sql.Conn) error { return c.QueryRowContext(ctx, "SELECT 1").Scan(&n) }
+		conn := heldConn(b, db, query)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := query(conn); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// rows1000 is a 1 000-row result of an integer and a short text.
+const rows1000 = "SELECT g, 'row number ' || g FROM generate_series(1, 1000) AS g"
+
+// BenchmarkRows1000: a 1 000-row result read through database/sql on one
+// held connection.
+func BenchmarkRows1000(b *testing.B) {
+	pg := benchPostgres(b)
+	runDrivers(b, pg, benchDrivers, func(b *testing.B, db *sql.DB) {
+		ctx := context.Background()
+		read := func(c *sql.Conn) error {
+			rows, err := c.QueryContext(ctx, rows1000)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			var (
+				n    int64
+				text string
+				got  int
+			)
+			for rows.Next() {
+				if err := rows.Scan(&n, &text); err != nil {
+					return err
+				}
+				got++
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if got != 1000 {
+				b.Fatalf("got %d rows, want 1000", got)
+			}
+			return nil
+		}
+		conn := heldConn(b, db, read)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := read(conn); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkConnect: a new connection per operation (TCP, startup, SCRAM
+// authentication, a ping, close), through database/sql with no idle
+// connections kept, so every PingContext dials.
+func BenchmarkConnect(b *testing.B) {
+	pg := benchPostgres(b)
+	drivers := slices.Insert(slices.Clone(benchDrivers), 1, pgxParsedOnce)
+	runDrivers(b, pg, drivers, func(b *testing.B, db *sql.DB) {
+		ctx := context.Background()
+		db.SetMaxIdleConns(0) // each connection is closed when released
+		if err := db.PingContext(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := db.PingContext(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDial: the part of a new connection that is ours, alone: a TCP
+// connect on loopback with the keep-alive options set, then a close.
+// driver=pgx is Go's net.Dialer with its defaults, as pgx and lib/pq dial
+// (SO_KEEPALIVE and 15 s / 15 s / 9 set); driver=redshift-ka is our dialer
+// with the keys of the other benchmarks; driver=redshift-ka-os is our
+// dialer with no keys (SO_KEEPALIVE only, the rest left to the OS). The
+// client closes with SO_LINGER 0 (a reset), the same for all, so that
+// thousands of dials leave no TIME_WAIT behind to run out of ports.
+func BenchmarkDial(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	b.Cleanup(func() { ln.Close(); <-accepted })
+	addr := ln.Addr().String()
+
+	ours := func(cfg dsnparse.Config) func(context.Context, string, string) (net.Conn, error) {
+		d, err := dialer.New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return d.DialContext
+	}
+	var goDefault net.Dialer
+	for _, d := range rotated([]struct {
+		name string
+		dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	}{
+		{"pgx", goDefault.DialContext},
+		{"redshift-ka", ours(dsnparse.Config{Idle: 200 * time.Second, Interval: 20 * time.Second, Count: 5})},
+		{"redshift-ka-os", ours(dsnparse.Config{})},
+	}) {
+		b.Run("driver="+d.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				c, err := d.dial(ctx, "tcp", addr)
+				if err != nil {
+					b.Fatal(err)
+				}
+				tc, ok := c.(interface{ SetLinger(int) error })
+				if !ok {
+					b.Fatalf("%T has no SetLinger", c)
+				}
+				if err := tc.SetLinger(0); err != nil {
+					b.Fatal(err)
+				}
+				c.Close()
+			}
+		})
+	}
+}
+
+// benchDSNs are realistic DSNs for a Redshift cluster in each form, with
+// keep-alive keys; nothing is dialed.
+var benchDSNs = []struct{ form, dsn string }{
+	{"url", "postgres://etl:s3cret@examplecluster.abc123xyz789.us-east-1.redshift.amazonaws.com:5439/dev" +
+		"?sslmode=require&application_name=loader&KeepAlivesIdle=200&KeepAlivesInterval=20&KeepAlivesCount=5"},
+	{"keyvalue", "host=examplecluster.abc123xyz789.us-east-1.redshift.amazonaws.com port=5439 dbname=dev " +
+		"user=etl password=s3cret sslmode=require application_name=loader " +
+		"keepalives_idle=200 keepalives_interval=20 keepalives_count=5"},
+	{"odbc", "Driver={Amazon Redshift (x64)};Server=examplecluster.abc123xyz789.us-east-1.redshift.amazonaws.com;" +
+		"Port=5439;Database=dev;UID=etl;PWD=s3cret;SSLMode=require;" +
+		"KeepAlivesIdle=200;KeepAlivesInterval=20;KeepAlivesCount=5"},
+}
+
+// pgxDSN is what a pgx user would hand pgx for the same server: the DSN
+// without our keys. For the ODBC form, which pgx cannot read, it is the
+// key=value DSN redshift-ka converts it to.
+func pgxDSN(b *testing.B, dsn string) string {
+	b.Helper()
+	parsed, err := dsnparse.Parse(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return parsed.Rest
+}
+
+// impl is one column of the parse benchmarks: op runs once per iteration.
+type impl struct {
+	name string
+	op   func() error
+}
+
+// runImpls runs each impl as a sub-benchmark impl=NAME, in rotated order.
+func runImpls(b *testing.B, impls []impl) {
+	b.Helper()
+	for _, im := range rotated(impls) {
+		b.Run("impl="+im.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := im.op(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParse: redshift-ka's parse plus pgx's (what redshift-ka does at
+// sql.Open) against pgx's alone, per DSN form; impl=redshift-ka is our
+// parse on its own.
+func BenchmarkParse(b *testing.B) {
+	for _, f := range benchDSNs {
+		b.Run("form="+f.form, func(b *testing.B) {
+			rest := pgxDSN(b, f.dsn)
+			runImpls(b, []impl{
+				{"pgx", func() error {
+					_, err := pgx.ParseConfig(rest)
+					return err
+				}},
+				{"redshift-ka+pgx", func() error {
+					parsed, err := dsnparse.Parse(f.dsn)
+					if err != nil {
+						return err
+					}
+					_, err = pgx.ParseConfig(parsed.Rest)
+					return err
+				}},
+				{"redshift-ka", func() error {
+					_, err := dsnparse.Parse(f.dsn)
+					return err
+				}},
+			})
+		})
+	}
+}
+
+// BenchmarkConnector: what sql.Open does with the DSN.
+// impl=redshift-ka+pgx is redshift-ka's driver.NewConnector (our parse,
+// pgx's parse, the dialer, pgx's connector); impl=pgx is pgx parsing the
+// DSN into a connector. pgx's own sql.Open("pgx", dsn) parses nothing at
+// open and parses the DSN again on every new connection instead.
+func BenchmarkConnector(b *testing.B) {
+	for _, f := range benchDSNs {
+		b.Run("form="+f.form, func(b *testing.B) {
+			rest := pgxDSN(b, f.dsn)
+			runImpls(b, []impl{
+				{"pgx", func() error {
+					cfg, err := pgx.ParseConfig(rest)
+					if err != nil {
+						return err
+					}
+					_ = stdlib.GetConnector(*cfg)
+					return nil
+				}},
+				{"redshift-ka+pgx", func() error {
+					_, err := driver.NewConnector(f.dsn)
+					return err
+				}},
+			})
+		})
+	}
+}
