@@ -56,12 +56,17 @@ func lookupDataSource(key, name string) (*dataSource, error) {
 			return nil, fail("cannot read " + file + ": " + errors.Unwrap(err).Error())
 		}
 		searched = append(searched, file)
+		if key := rewrittenValue(data); key != "" {
+			return nil, fail(file + ": the value of " + strconv.Quote(key) + " starts with ` or \"\"\", which the INI reader would not take as written; quote it differently")
+		}
 		// Values are taken as written: a ';' or '#' in a password is not a
-		// comment.
+		// comment, a '\' at the end of a line does not join the next, and
+		// quotes stay.
 		f, err := ini.LoadSources(ini.LoadOptions{
 			IgnoreInlineComment:     true,
+			IgnoreContinuation:      true,
 			PreserveSurroundedQuote: true,
-			AllowShadows:            false,
+			KeyValueDelimiters:      "=",
 		}, data)
 		if err != nil {
 			// The parser's message quotes the bad line, which may hold a
@@ -72,6 +77,9 @@ func lookupDataSource(key, name string) (*dataSource, error) {
 			if !strings.EqualFold(sec.Name(), name) {
 				continue
 			}
+			if sec.Name() == ini.DefaultSection && !hasSection(data, ini.DefaultSection) {
+				continue // the keys before the first section, not a data source
+			}
 			ds := &dataSource{file: file}
 			for i, k := range sec.Keys() {
 				ds.attrs = append(ds.attrs, pair{key: k.Name(), value: k.Value(), offset: i, file: file, section: sec.Name()})
@@ -80,4 +88,33 @@ func lookupDataSource(key, name string) (*dataSource, error) {
 		}
 	}
 	return nil, fail("data source " + strconv.Quote(name) + " not found; searched " + strings.Join(searched, ", "))
+}
+
+// rewrittenValue returns the key of the first value that the INI reader
+// would not take as written: one in backquotes or triple double quotes,
+// which it unquotes and may continue over several lines.
+func rewrittenValue(data []byte) string {
+	for _, line := range strings.Split(string(data), "\n") {
+		key, value, ok := strings.Cut(line, "=")
+		if !ok || strings.HasPrefix(strings.TrimSpace(key), "[") {
+			continue
+		}
+		value = strings.TrimSpace(value)
+		if strings.HasPrefix(value, "`") || strings.HasPrefix(value, `"""`) {
+			return strings.TrimSpace(key)
+		}
+	}
+	return ""
+}
+
+// hasSection reports whether data has a [name] header.
+func hasSection(data []byte, name string) bool {
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") &&
+			strings.TrimSpace(line[1:len(line)-1]) == name {
+			return true
+		}
+	}
+	return false
 }

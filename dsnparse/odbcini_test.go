@@ -63,6 +63,24 @@ func TestDataSource(t *testing.T) {
 	assert.Equal(t, "Redshift in "+envPath, got.Config.DataSource)
 }
 
+// TestDataSourceValuesAsWritten: the INI reader changes nothing: no line
+// continuation, no inline comments, quotes kept.
+func TestDataSourceValuesAsWritten(t *testing.T) {
+	iniFiles(t, "[rs]\nServer = h:1\nPWD = abc\\\nKeepAlivesIdle = 200\nUID = \"quoted\" ;not a comment\n", "", "")
+	got, err := Parse("DSN=rs")
+	require.NoError(t, err)
+	assert.Equal(t, `host='h:1' password='abc\\' user='"quoted" ;not a comment' port=5439`, got.Rest)
+	assert.Equal(t, 200*time.Second, got.Config.Idle)
+}
+
+// TestDataSourceDefault: a [Default] data source, as unixODBC has.
+func TestDataSourceDefault(t *testing.T) {
+	iniFiles(t, "[Default]\nServer = h\n", "", "")
+	got, err := Parse("DSN=Default")
+	require.NoError(t, err)
+	assert.Equal(t, "host='h' port=5439", got.Rest)
+}
+
 func TestDataSourceOverrideAcrossAliases(t *testing.T) {
 	iniFiles(t, "[rs]\nServer = a\nKeepAliveIdle = 9\n", "", "")
 	got, err := Parse("DSN={rs};Host=b;KeepAlivesIdle=4")
@@ -124,6 +142,17 @@ func TestDataSourceErrors(t *testing.T) {
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrConflict)
 		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] Host: conflicts with Server, both set host`)
+	})
+	t.Run("backquoted value", func(t *testing.T) {
+		e, _, _ := iniFiles(t, "[rs]\nPWD = `Hunter2X`\n", "", "")
+		_, err := Parse("DSN=rs")
+		require.ErrorIs(t, err, ErrDataSource)
+		assert.EqualError(t, err, "redshift-ka: DSN: "+e+": the value of \"PWD\" starts with ` or \"\"\", which the INI reader would not take as written; quote it differently")
+	})
+	t.Run("keys before the first section are no data source", func(t *testing.T) {
+		iniFiles(t, "Server = stray\n[rs]\nServer=h\n", "", "")
+		_, err := Parse("DSN=default")
+		require.ErrorIs(t, err, ErrDataSource)
 	})
 	t.Run("empty name", func(t *testing.T) {
 		iniFiles(t, "", "", "")
