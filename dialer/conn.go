@@ -41,7 +41,8 @@ type Observed struct {
 // Interval apart. On Linux, when UserTimeout is set it replaces Count: the
 // kernel gives up at the first probe tick at least UserTimeout after the
 // last packet received, and at least one probe after Idle. Zero when
-// keep-alive is off: then a dead path is never noticed.
+// keep-alive is off: then a dead path is not noticed while the connection
+// is silent (tcp_user_timeout still ends one with data in flight).
 func (o Observed) DeadAfter() time.Duration {
 	if !o.KeepAlive {
 		return 0

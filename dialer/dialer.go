@@ -153,7 +153,7 @@ func keyOf(cfg dsnparse.Config, s dsnparse.Setting) string {
 type OptionError struct {
 	Op     string // "setsockopt" or "getsockopt"
 	Option string // such as "TCP_USER_TIMEOUT"
-	Err    error
+	Err    error  // the system's error, such as EINVAL
 }
 
 func (e *OptionError) Error() string { return e.Op + " " + e.Option + ": " + e.Err.Error() }

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
@@ -104,4 +106,31 @@ func TestConnectorKeepsTheParsedDSN(t *testing.T) {
 	defer db.Close()
 	_, err = db.Conn(context.Background())
 	assert.Error(t, err) // host "h" does not resolve here
+}
+
+// TestBadDSNDialsNothing: a DSN refused at sql.Open never reaches the
+// network: the listener it names sees no connection.
+func TestBadDSNDialsNothing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	for _, name := range []string{Name, NamePQ} {
+		for _, dsn := range []string{
+			"postgres://u:" + password + "@127.0.0.1:" + port + "/db?KeepAlivesIdle=x",
+			"host=127.0.0.1 port=" + port + " keepalives_count=500",
+			"Server=127.0.0.1;Port=" + port + ";KeepAliveInterval=-1",
+		} {
+			db, err := sql.Open(name, dsn)
+			require.Error(t, err)
+			assert.Nil(t, db)
+		}
+	}
+	require.NoError(t, ln.(*net.TCPListener).SetDeadline(time.Now().Add(200*time.Millisecond)))
+	c, err := ln.Accept()
+	if err == nil {
+		c.Close()
+		t.Fatal("a refused DSN was dialed")
+	}
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
 }

@@ -32,6 +32,7 @@ func (s Setting) String() string {
 // The table returned by [Keys] is the single source for parsing, error
 // messages and the README's key table.
 type KeySpec struct {
+	// Setting is what the keys set.
 	Setting Setting
 	// Names lists the accepted keys, canonical first. Keys match
 	// case-insensitively in every DSN form.

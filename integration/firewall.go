@@ -32,6 +32,8 @@ const (
 // A user-space proxy cannot stand in for this: its own kernel would answer
 // the keep-alive probes.
 type Firewall struct {
+	// Client, FW and Server are the three namespaces: the client at
+	// ClientAddr, the firewall between, the server at ServerAddr.
 	Client, FW, Server *Netns
 	// IdleTimeout is nf_conntrack_tcp_timeout_established in the firewall.
 	IdleTimeout time.Duration
