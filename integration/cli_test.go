@@ -108,22 +108,6 @@ func (p *cliProcess) waitOutput(s string, bound time.Duration) bool {
 	return false
 }
 
-// cliTiming logs a measured duration beside its bounds, and appends it to
-// the file named by REDSHIFTKA_TIMINGS, which the test script prints.
-func cliTiming(t *testing.T, what string, got, lo, hi time.Duration) {
-	t.Helper()
-	line := fmt.Sprintf("%s: %.2fs (bounds %.2fs..%.2fs)", what, got.Seconds(), lo.Seconds(), hi.Seconds())
-	t.Log("measured " + line)
-	if path := os.Getenv("REDSHIFTKA_TIMINGS"); path != "" {
-		if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
-			fmt.Fprintln(f, t.Name()+": "+line)
-			f.Close()
-		}
-	}
-	assert.GreaterOrEqual(t, got, lo, what)
-	assert.LessOrEqual(t, got, hi, what)
-}
-
 // healthLine is one progress line's view of the connection.
 type healthLine struct {
 	data, ack time.Duration
@@ -183,7 +167,7 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		out := ours.stdout.String() + ours.stderr.String()
 		t.Logf("redshift-ka exec, %s, exit %d after %.2fs:\n%s", ka, code, took.Seconds(), out)
 		require.Equal(t, 0, code, "conntrack:\n%s", fw.Flows())
-		cliTiming(t, "redshift-ka exec of a statement of "+sleep.String(), took, sleep, bound)
+		timing(t, "redshift-ka exec of a statement of "+sleep.String(), took, sleep, bound)
 		assert.Contains(t, out, "statement 1 of 1 done in ")
 		assert.NotContains(t, out, pg.Password)
 
@@ -232,7 +216,7 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		noticed := p.end.Sub(cut)
 		t.Logf("exec after the cut:\n%s", out)
 		assert.Equal(t, 3, code)
-		cliTiming(t, fmt.Sprintf("path cut: redshift-ka exec exited 3 (DeadAfter %s)", dead), noticed, dead-intvl, dead+1500*time.Millisecond)
+		timing(t, fmt.Sprintf("path cut: redshift-ka exec exited 3 (DeadAfter %s)", dead), noticed, dead-intvl, dead+1500*time.Millisecond)
 		for _, want := range []string{
 			"statement 2 of 3 (line 1): the connection was lost after",
 			fmt.Sprintf("%d keep-alive probes went unanswered", count),

@@ -104,16 +104,13 @@ func (a *app) check(args []string) int {
 		return exitUsage
 	}
 	a.scrub(dsn)
-	parsed, err := dsnparse.Parse(dsn)
-	if err != nil {
-		a.errorf("check: %s", dsnError(err))
-		return exitUsage
-	}
 	connector, err := driver.NewConnector(dsn)
 	if err != nil {
 		a.errorf("check: %s", dsnError(err))
 		return exitUsage
 	}
+	dsnInfo := connector.DSN()
+	parsed := &dsnInfo
 	a.scrub(parsed.Rest) // an odbc.ini data source may have added a password
 	res := checkResult{DSN: dsnparse.Redact(dsn), Form: parsed.Form.String(),
 		DataSource: parsed.Config.DataSource, IgnoredODBCKeys: parsed.Config.Ignored}

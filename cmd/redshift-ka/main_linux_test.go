@@ -10,13 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/redshift-ka/redshift-ka/integration"
 )
 
 // TestMain fails the run when run leaves a goroutine of pgx, database/sql
@@ -27,38 +28,12 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(binDir)
 	}
 	if code == 0 {
-		if left := leftGoroutines(5 * time.Second); left != "" {
+		if left := integration.LeftGoroutines(5 * time.Second); left != "" {
 			fmt.Fprintf(os.Stderr, "goroutines left behind after the tests:\n\n%s\n", left)
 			code = 1
 		}
 	}
 	os.Exit(code)
-}
-
-// leftGoroutines waits up to wait for goroutines running code of pgx,
-// database/sql or redshift-ka to end and returns the stacks of the rest.
-func leftGoroutines(wait time.Duration) string {
-	deadline := time.Now().Add(wait)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var left []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "leftGoroutines") {
-				continue
-			}
-			for _, mark := range []string{"github.com/jackc/", "database/sql.", "redshift-ka/redshift-ka/"} {
-				if strings.Contains(g, mark) {
-					left = append(left, g)
-					break
-				}
-			}
-		}
-		if len(left) == 0 || time.Now().After(deadline) {
-			return strings.Join(left, "\n\n")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 var (
