@@ -11,10 +11,11 @@ package integration
 //	BenchmarkDial/driver=...       the dial alone: TCP connect and socket options
 //	BenchmarkParse/form=.../impl=...      DSN parsing
 //	BenchmarkConnector/form=.../impl=...  what sql.Open does with a DSN
+//	BenchmarkPaired/op=...         the drivers taking turns op by op in one loop
 //
 // scripts/bench runs them several times and compares the columns with
-// `benchstat -col /driver` and `-col /impl`; BENCHMARKS.md holds the
-// figures. Each benchmark that needs PostgreSQL starts its own throwaway
+// `benchstat -col /driver` and `-col /impl`, and reports BenchmarkPaired's
+// differences; BENCHMARKS.md holds the figures. Each benchmark that needs PostgreSQL starts its own throwaway
 // server on loopback (no root needed) and stops it when done; without the
 // server binaries it skips and says why. `go test` without -bench runs
 // none of this.
@@ -26,6 +27,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net"
 	"os"
 	"slices"
@@ -60,8 +62,9 @@ func byName(driverName, params string) func(pg *Postgres) (*sql.DB, error) {
 }
 
 // benchDrivers are the columns, base first: pgx's stdlib as people open
-// it, redshift-ka, and lib/pq, each with its own DSN handling. A column
-// whose driver is not registered in this build is skipped.
+// it, redshift-ka, lib/pq, and redshift-ka over lib/pq, each with its own
+// DSN handling. A column whose driver is not registered in this build is
+// left out.
 var benchDrivers = []benchDriver{
 	{"pgx", byName("pgx", "")},
 	{"redshift-ka", byName(driver.Name, benchKA)},
@@ -71,8 +74,8 @@ var benchDrivers = []benchDriver{
 
 // pgxParsedOnce is pgx's stdlib with the DSN parsed once, at open, as
 // redshift-ka does (sql.Open("pgx", dsn) parses it again on every
-// connection). Only BenchmarkConnect has it: it separates the cost of our
-// dialer from the cost of pgx's per-connection parse.
+// connection). Only the connect benchmarks have it: it separates the cost
+// of our dialer from the cost of pgx's per-connection parse.
 var pgxParsedOnce = benchDriver{"pgx-parsed-once", func(pg *Postgres) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(pg.URL(""))
 	if err != nil {
@@ -118,16 +121,21 @@ func rotated[T any](s []T) []T {
 	return append(slices.Clone(s[k:]), s[:k]...)
 }
 
+// available leaves out the redshift-ka-pq column when no driver of that
+// name is registered.
+func available(drivers []benchDriver) []benchDriver {
+	registered := sql.Drivers()
+	return slices.DeleteFunc(slices.Clone(drivers), func(d benchDriver) bool {
+		return d.name == "redshift-ka-pq" && !slices.Contains(registered, d.name)
+	})
+}
+
 // runDrivers runs fn as a sub-benchmark driver=NAME for each driver, with
 // its database opened and closed around it.
 func runDrivers(b *testing.B, pg *Postgres, drivers []benchDriver, fn func(b *testing.B, db *sql.DB)) {
 	b.Helper()
-	registered := sql.Drivers()
-	for _, d := range rotated(drivers) {
+	for _, d := range rotated(available(drivers)) {
 		b.Run("driver="+d.name, func(b *testing.B) {
-			if d.name == "redshift-ka-pq" && !slices.Contains(registered, d.name) {
-				b.Skip("no redshift-ka-pq driver in this build")
-			}
 			db, err := d.open(pg)
 			if err != nil {
 				b.Fatal(err)
@@ -247,6 +255,24 @@ func BenchmarkConnect(b *testing.B) {
 // client closes with SO_LINGER 0 (a reset), the same for all, so that
 // thousands of dials leave no TIME_WAIT behind to run out of ports.
 func BenchmarkDial(b *testing.B) {
+	addr := benchListener(b)
+	for _, d := range rotated(benchDialers(b)) {
+		b.Run("driver="+d.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := dialClose(ctx, d.dial, addr); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// benchListener accepts and closes connections on loopback until b ends,
+// and returns its address.
+func benchListener(b *testing.B) string {
+	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -263,8 +289,19 @@ func BenchmarkDial(b *testing.B) {
 		}
 	}()
 	b.Cleanup(func() { ln.Close(); <-accepted })
-	addr := ln.Addr().String()
+	return ln.Addr().String()
+}
 
+// benchDialer is one column of the dial benchmarks.
+type benchDialer struct {
+	name string
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// benchDialers are Go's dialer with its defaults, as pgx and lib/pq dial,
+// and ours with and without keys.
+func benchDialers(b *testing.B) []benchDialer {
+	b.Helper()
 	ours := func(cfg dsnparse.Config) func(context.Context, string, string) (net.Conn, error) {
 		d, err := dialer.New(cfg)
 		if err != nil {
@@ -273,33 +310,25 @@ func BenchmarkDial(b *testing.B) {
 		return d.DialContext
 	}
 	var goDefault net.Dialer
-	for _, d := range rotated([]struct {
-		name string
-		dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	}{
+	return []benchDialer{
 		{"pgx", goDefault.DialContext},
 		{"redshift-ka", ours(dsnparse.Config{Idle: 200 * time.Second, Interval: 20 * time.Second, Count: 5})},
 		{"redshift-ka-os", ours(dsnparse.Config{})},
-	}) {
-		b.Run("driver="+d.name, func(b *testing.B) {
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				c, err := d.dial(ctx, "tcp", addr)
-				if err != nil {
-					b.Fatal(err)
-				}
-				tc, ok := c.(interface{ SetLinger(int) error })
-				if !ok {
-					b.Fatalf("%T has no SetLinger", c)
-				}
-				if err := tc.SetLinger(0); err != nil {
-					b.Fatal(err)
-				}
-				c.Close()
-			}
-		})
 	}
+}
+
+// dialClose dials addr and closes the connection with a reset.
+func dialClose(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), addr string) error {
+	c, err := dial(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	tc, ok := c.(interface{ SetLinger(int) error })
+	if !ok {
+		return fmt.Errorf("%T has no SetLinger", c)
+	}
+	return tc.SetLinger(0)
 }
 
 // benchDSNs are realistic DSNs for a Redshift cluster in each form, with
@@ -402,4 +431,110 @@ func BenchmarkConnector(b *testing.B) {
 			})
 		})
 	}
+}
+
+// pairedOp is one column of BenchmarkPaired.
+type pairedOp struct {
+	name string
+	op   func() error
+}
+
+// runPaired runs every op once per iteration, one after the other (who
+// goes first rotates), and reports each op's median time as NAME-ns/op and
+// its difference from the first op's as NAME-vs-FIRST-%. Neighbours in
+// time share whatever else the machine was doing, so the comparison holds
+// on a machine too noisy for separate benchmarks to resolve a few percent.
+func runPaired(b *testing.B, ops []pairedOp) {
+	b.Helper()
+	times := make([][]time.Duration, len(ops))
+	i := 0
+	for b.Loop() {
+		for k := range ops {
+			j := (i + k) % len(ops)
+			start := time.Now()
+			if err := ops[j].op(); err != nil {
+				b.Fatalf("%s: %v", ops[j].name, err)
+			}
+			times[j] = append(times[j], time.Since(start))
+		}
+		i++
+	}
+	median := func(d []time.Duration) float64 {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		return float64((s[(len(s)-1)/2] + s[len(s)/2]) / 2)
+	}
+	base := median(times[0])
+	b.ReportMetric(base, ops[0].name+"-ns/op")
+	for j := 1; j < len(ops); j++ {
+		m := median(times[j])
+		b.ReportMetric(m, ops[j].name+"-ns/op")
+		b.ReportMetric(100*(m/base-1), ops[j].name+"-vs-"+ops[0].name+"-%")
+	}
+}
+
+// BenchmarkPaired compares the drivers op by op in one loop (see
+// runPaired): op=select1 and op=rows1000 on held connections, op=connect
+// (open, ping, close), op=dial (our dialer against Go's, as in
+// BenchmarkDial). scripts/bench runs it with a fixed count for connect.
+func BenchmarkPaired(b *testing.B) {
+	pg := benchPostgres(b)
+	ctx := context.Background()
+	open := func(b *testing.B, d benchDriver) *sql.DB {
+		db, err := d.open(pg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		return db
+	}
+	drivers := available(benchDrivers)
+	held := func(b *testing.B, q func(*sql.Conn) error) []pairedOp {
+		var ops []pairedOp
+		for _, d := range drivers {
+			conn := heldConn(b, open(b, d), q)
+			ops = append(ops, pairedOp{d.name, func() error { return q(conn) }})
+		}
+		return ops
+	}
+	b.Run("op=select1", func(b *testing.B) {
+		var n int
+		runPaired(b, held(b, func(c *sql.Conn) error { return c.QueryRowContext(ctx, "SELECT 1").Scan(&n) }))
+	})
+	b.Run("op=rows1000", func(b *testing.B) {
+		runPaired(b, held(b, func(c *sql.Conn) error {
+			rows, err := c.QueryContext(ctx, rows1000)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			var (
+				n    int64
+				text string
+			)
+			for rows.Next() {
+				if err := rows.Scan(&n, &text); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		}))
+	})
+	b.Run("op=connect", func(b *testing.B) {
+		var ops []pairedOp
+		for _, d := range slices.Insert(slices.Clone(drivers), 2, pgxParsedOnce) {
+			db := open(b, d)
+			db.SetMaxIdleConns(0)
+			ops = append(ops, pairedOp{d.name, func() error { return db.PingContext(ctx) }})
+		}
+		runPaired(b, ops)
+	})
+	b.Run("op=dial", func(b *testing.B) {
+		addr := benchListener(b)
+		var ops []pairedOp
+		for _, d := range benchDialers(b) {
+			ops = append(ops, pairedOp{d.name, func() error { return dialClose(ctx, d.dial, addr) }})
+		}
+		runPaired(b, ops)
+	})
 }
