@@ -53,7 +53,7 @@ func isSpace(b byte) bool {
 // space, white space allowed around '=', values bare or in single quotes,
 // a backslash escaping the next character in either.
 func splitKeyValue(s string) ([]pair, error) {
-	var pairs []pair
+	pairs := make([]pair, 0, strings.Count(s, "="))
 	i := 0
 	for {
 		for i < len(s) && isSpace(s[i]) {
@@ -85,44 +85,69 @@ func splitKeyValue(s string) ([]pair, error) {
 		for i < len(s) && isSpace(s[i]) {
 			i++
 		}
-		var v strings.Builder
+		var value string
 		if i < len(s) && s[i] == '\'' {
 			i++
-			closed := false
+			from, escaped, closed := i, false, false
 			for i < len(s) {
 				if s[i] == '\\' && i+1 < len(s) {
-					v.WriteByte(s[i+1])
+					escaped = true
 					i += 2
 					continue
 				}
 				if s[i] == '\'' {
-					i++
 					closed = true
 					break
 				}
-				v.WriteByte(s[i])
 				i++
 			}
 			if !closed {
 				return nil, malformed(FormKeyValue, "unterminated quoted value of key "+strconv.Quote(key))
 			}
+			value = unescape(s[from:i], escaped)
+			i++ // the closing quote
 		} else {
+			from, escaped := i, false
 			for i < len(s) && !isSpace(s[i]) {
 				if s[i] == '\\' && i+1 < len(s) {
+					escaped = true
 					i++
 				}
-				v.WriteByte(s[i])
 				i++
 			}
+			value = unescape(s[from:i], escaped)
 		}
-		pairs = append(pairs, pair{key: key, value: v.String(), text: s[start:i]})
+		pairs = append(pairs, pair{key: key, value: value, text: s[start:i]})
 	}
 }
 
-// quoteValue writes v as a libpq value: in single quotes, with '\' and ”'
-// escaped.
+// unescape drops the backslash before each escaped character; most values
+// have none and come back as they are.
+func unescape(v string, escaped bool) string {
+	if !escaped {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) {
+			i++
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}
+
+// quoteValue writes v as a libpq value: in single quotes, with backslashes and
+// single quotes escaped.
 func quoteValue(v string) string {
 	var b strings.Builder
+	writeQuoted(&b, v)
+	return b.String()
+}
+
+// writeQuoted writes v to b as quoteValue does.
+func writeQuoted(b *strings.Builder, v string) {
 	b.WriteByte('\'')
 	for i := 0; i < len(v); i++ {
 		if v[i] == '\\' || v[i] == '\'' {
@@ -131,5 +156,4 @@ func quoteValue(v string) string {
 		b.WriteByte(v[i])
 	}
 	b.WriteByte('\'')
-	return b.String()
 }

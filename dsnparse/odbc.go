@@ -154,7 +154,7 @@ func overlay(base, top []pair) []pair {
 // values are trimmed; a braced value is taken as written, with "}}" standing
 // for '}'.
 func splitODBC(s string) ([]pair, error) {
-	var pairs []pair
+	pairs := make([]pair, 0, strings.Count(s, "="))
 	i := 0
 	for i < len(s) {
 		start := i

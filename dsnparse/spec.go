@@ -107,7 +107,20 @@ func Keys() []KeySpec { return specs[:] }
 // Owned reports whether key (in any case) is a key redshift-ka owns and
 // removes before the DSN reaches pgx or lib/pq, and which setting it sets.
 func Owned(key string) (Setting, bool) {
-	s, ok := ownedKeys[strings.ToLower(key)]
+	// Lower-case into a buffer on the stack: a map index with
+	// string(bytes) does not allocate, strings.ToLower would.
+	var buf [32]byte
+	if len(key) > len(buf) {
+		return 0, false // longer than any owned key
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	s, ok := ownedKeys[string(buf[:len(key)])]
 	return s, ok
 }
 
