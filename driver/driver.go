@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/lib/pq"
@@ -106,15 +105,10 @@ type Connector struct {
 // password.
 func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 	o := newOptions(opts)
-	parsed, d, err := prepare(dsn, o)
+	parsed, cfg, err := pgxConfig(dsn, o)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := pgx.ParseConfig(parsed.Rest)
-	if err != nil {
-		return nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
-	}
-	install(&cfg.Config, d)
 	return &Connector{dsn: parsed, inner: stdlib.GetConnector(*cfg, o.pgxOpts...)}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/redshift-ka/redshift-ka/dialer"
+	"github.com/redshift-ka/redshift-ka/dsnparse"
 )
 
 // ParseConfig turns dsn (URL, key=value or ODBC form) into a pgx
@@ -16,16 +17,22 @@ import (
 //	cfg, err := driver.ParseConfig(dsn)
 //	conn, err := pgx.ConnectConfig(ctx, cfg)
 func ParseConfig(dsn string, opts ...Option) (*pgx.ConnConfig, error) {
-	parsed, d, err := prepare(dsn, newOptions(opts))
+	_, cfg, err := pgxConfig(dsn, newOptions(opts))
+	return cfg, err
+}
+
+// pgxConfig parses dsn into pgx's configuration with the dialer in place.
+func pgxConfig(dsn string, o *options) (*dsnparse.DSN, *pgx.ConnConfig, error) {
+	parsed, d, err := prepare(dsn, o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg, err := pgx.ParseConfig(parsed.Rest)
 	if err != nil {
-		return nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
+		return nil, nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
 	}
 	install(&cfg.Config, d)
-	return cfg, nil
+	return parsed, cfg, nil
 }
 
 // ParsePoolConfig is [ParseConfig] for pgxpool: pool keys such as
