@@ -37,7 +37,10 @@ func TestKeepAliveConfig(t *testing.T) {
 
 // listen starts a loopback listener that accepts and holds connections
 // until the test ends.
-func listen(t *testing.T) string {
+func listen(t *testing.T) string { return listenGreeting(t, nil) }
+
+// listenGreeting is listen that writes greeting on each connection first.
+func listenGreeting(t *testing.T, greeting []byte) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -48,6 +51,9 @@ func listen(t *testing.T) string {
 			c, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			if greeting != nil {
+				c.Write(greeting)
 			}
 			t.Cleanup(func() { c.Close() })
 		}

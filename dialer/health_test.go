@@ -18,25 +18,7 @@ import (
 
 // greeter accepts connections, writes "hi" on each and then keeps them
 // open and silent until the test ends.
-func greeter(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte("hi"))
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); <-done })
-	return ln.Addr().String()
-}
+func greeter(t *testing.T) string { return listenGreeting(t, []byte("hi")) }
 
 // TestHealthKeepAliveAnswered: on a silent connection with keep-alive idle
 // 1 s, TCP_INFO shows the silence (data received long ago) and the answered

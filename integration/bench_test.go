@@ -184,37 +184,40 @@ func BenchmarkSelect1(b *testing.B) {
 // rows1000 is a 1 000-row result of an integer and a short text.
 const rows1000 = "SELECT g, 'row number ' || g FROM generate_series(1, 1000) AS g"
 
+// readRows1000 reads the 1 000-row result on c, every row scanned.
+func readRows1000(ctx context.Context, c *sql.Conn) error {
+	rows, err := c.QueryContext(ctx, rows1000)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var (
+		n    int64
+		text string
+		got  int
+	)
+	for rows.Next() {
+		if err := rows.Scan(&n, &text); err != nil {
+			return err
+		}
+		got++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if got != 1000 {
+		return fmt.Errorf("got %d rows, want 1000", got)
+	}
+	return nil
+}
+
 // BenchmarkRows1000: a 1 000-row result read through database/sql on one
 // held connection.
 func BenchmarkRows1000(b *testing.B) {
 	pg := benchPostgres(b)
 	runDrivers(b, pg, benchDrivers, func(b *testing.B, db *sql.DB) {
 		ctx := context.Background()
-		read := func(c *sql.Conn) error {
-			rows, err := c.QueryContext(ctx, rows1000)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			var (
-				n    int64
-				text string
-				got  int
-			)
-			for rows.Next() {
-				if err := rows.Scan(&n, &text); err != nil {
-					return err
-				}
-				got++
-			}
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			if got != 1000 {
-				b.Fatalf("got %d rows, want 1000", got)
-			}
-			return nil
-		}
+		read := func(c *sql.Conn) error { return readRows1000(ctx, c) }
 		conn := heldConn(b, db, read)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -502,23 +505,7 @@ func BenchmarkPaired(b *testing.B) {
 		runPaired(b, held(b, func(c *sql.Conn) error { return c.QueryRowContext(ctx, "SELECT 1").Scan(&n) }))
 	})
 	b.Run("op=rows1000", func(b *testing.B) {
-		runPaired(b, held(b, func(c *sql.Conn) error {
-			rows, err := c.QueryContext(ctx, rows1000)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			var (
-				n    int64
-				text string
-			)
-			for rows.Next() {
-				if err := rows.Scan(&n, &text); err != nil {
-					return err
-				}
-			}
-			return rows.Err()
-		}))
+		runPaired(b, held(b, func(c *sql.Conn) error { return readRows1000(ctx, c) }))
 	})
 	b.Run("op=connect", func(b *testing.B) {
 		var ops []pairedOp
