@@ -179,7 +179,7 @@ func TestReport(t *testing.T) {
 	// tcp_user_timeout (1.5 s) is under idle: Linux gives up at the first probe.
 	assert.Equal(t, 9*time.Second+r.Interval, r.DeadAfter())
 
-	off := dial(t, dsnparse.Config{NoKeepAlive: true, Keys: map[dsnparse.Setting]string{dsnparse.KeepAlive: "keepalives"}})
+	off := dial(t, dsnparse.Config{NoKeepAlive: true, Keys: dsnparse.KeyNames{dsnparse.KeepAlive: "keepalives"}})
 	r, err = off.Report()
 	require.NoError(t, err)
 	assert.Equal(t, "keep-alive off (DSN key keepalives)", r.String())

@@ -2,6 +2,7 @@ package dsnparse
 
 import (
 	"maps"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -10,7 +11,8 @@ import (
 
 // FuzzParse checks, for any input, that Parse does not panic and that what
 // it hands on is clean: no owned key survives, and parsing the result again
-// changes nothing.
+// changes nothing. It also checks that url.Parse accepts every URL that
+// plainURL lets through without asking it.
 func FuzzParse(f *testing.F) {
 	for _, tc := range testDSNs {
 		f.Add(tc.dsn)
@@ -18,7 +20,15 @@ func FuzzParse(f *testing.F) {
 	for _, tc := range badDSNs {
 		f.Add(tc.dsn)
 	}
+	for _, tc := range plainURLs {
+		f.Add(tc.dsn)
+	}
 	f.Fuzz(func(t *testing.T, dsn string) {
+		if plainURL(dsn) {
+			if _, err := url.Parse(dsn); err != nil {
+				t.Fatalf("plainURL(%q) is true, but url.Parse refuses it: %v", dsn, err)
+			}
+		}
 		d, err := Parse(dsn)
 		if err != nil {
 			if _, ok := err.(*ParseError); !ok {
@@ -30,7 +40,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Parse(%q) = %q, which does not parse: %v", dsn, d.Rest, err)
 		}
-		if len(again.Config.Keys) != 0 {
+		if again.Config.Keys != (KeyNames{}) {
 			t.Fatalf("owned keys survive in %q: %v", d.Rest, again.Config.Keys)
 		}
 		if again.Rest != d.Rest {

@@ -16,7 +16,7 @@ func ExampleParse() {
 	fmt.Println(d.Rest)
 	// Output:
 	// ODBC 3m20s 5 [Driver]
-	// host='warehouse.example.com' dbname='dev' user='etl' password='se;cret' port=5439
+	// host=warehouse.example.com dbname=dev user=etl password='se;cret' port=5439
 }
 
 func ExampleParse_error() {

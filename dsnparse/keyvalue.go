@@ -23,102 +23,136 @@ func (p pair) located(err error) error {
 }
 
 // parseKeyValue strips owned keys from a libpq key=value DSN. The other
-// pairs are kept as written, in their order.
+// pairs are kept as written, in their order, one space apart.
 func parseKeyValue(dsn string) (*DSN, error) {
-	pairs, err := splitKeyValue(dsn)
-	if err != nil {
-		return nil, err
-	}
 	var (
 		c    collector
-		kept []string
+		rest strings.Builder
 	)
-	for _, p := range pairs {
+	sc := kvScanner{s: dsn}
+	for sc.next() {
+		p := sc.pair
 		if s, owned := Owned(p.key); owned {
 			if err := c.add(s, p.key, p.value); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		kept = append(kept, p.text)
-	}
-	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: strings.Join(kept, " ")}, nil
-}
-
-func isSpace(b byte) bool {
-	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v'
-}
-
-// splitKeyValue follows libpq's conninfo_parse: pairs separated by white
-// space, white space allowed around '=', values bare or in single quotes,
-// a backslash escaping the next character in either.
-func splitKeyValue(s string) ([]pair, error) {
-	pairs := make([]pair, 0, strings.Count(s, "="))
-	i := 0
-	for {
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		if i == len(s) {
-			return pairs, nil
-		}
-		start := i
-		for i < len(s) && !isSpace(s[i]) && s[i] != '=' {
-			i++
-		}
-		key := s[start:i]
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		if i == len(s) || s[i] != '=' {
-			// The word may be a stray password; say where, not what.
-			return nil, malformed(FormKeyValue, `missing "=" after the word at offset `+strconv.Itoa(start))
-		}
-		if key == "" {
-			return nil, malformed(FormKeyValue, `missing key before "=" at offset `+strconv.Itoa(i))
-		}
-		if !isParamName(key) {
-			// The word may be a stray password; say where, not what.
-			return nil, malformed(FormKeyValue, "invalid key at offset "+strconv.Itoa(start))
-		}
-		i++
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		var value string
-		if i < len(s) && s[i] == '\'' {
-			i++
-			from, escaped, closed := i, false, false
-			for i < len(s) {
-				if s[i] == '\\' && i+1 < len(s) {
-					escaped = true
-					i += 2
-					continue
-				}
-				if s[i] == '\'' {
-					closed = true
-					break
-				}
-				i++
-			}
-			if !closed {
-				return nil, malformed(FormKeyValue, "unterminated quoted value of key "+strconv.Quote(key))
-			}
-			value = unescape(s[from:i], escaped)
-			i++ // the closing quote
+		if rest.Len() == 0 {
+			rest.Grow(len(dsn))
 		} else {
-			from, escaped := i, false
-			for i < len(s) && !isSpace(s[i]) {
-				if s[i] == '\\' && i+1 < len(s) {
-					escaped = true
-					i++
-				}
+			rest.WriteByte(' ')
+		}
+		rest.WriteString(p.text)
+	}
+	if sc.err != nil {
+		return nil, sc.err
+	}
+	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: rest.String()}, nil
+}
+
+// isSpace reports whether b is white space as libpq's isspace takes it:
+// ' ', or one of '\t', '\n', '\v', '\f', '\r' (9 to 13).
+func isSpace(b byte) bool {
+	return b == ' ' || b-'\t' <= '\r'-'\t'
+}
+
+// trimSpace is strings.TrimSpace, quicker for the common text with
+// nothing to trim: one that starts and ends with ASCII other than white
+// space.
+func trimSpace(s string) string {
+	if s != "" && s[0] < 0x80 && !isSpace(s[0]) && s[len(s)-1] < 0x80 && !isSpace(s[len(s)-1]) {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
+// kvScanner reads a libpq key=value DSN one pair at a time, as libpq's
+// conninfo_parse does: pairs separated by white space, white space allowed
+// around '=', values bare or in single quotes, a backslash escaping the
+// next character in either. It keeps no list of pairs, so that reading a
+// DSN allocates nothing but escaped values.
+type kvScanner struct {
+	s    string // the DSN
+	i    int    // where the next pair may start
+	pair pair   // the pair last read
+	err  error  // why scanning stopped early; nil at the end of s
+}
+
+// next reads the next pair into sc.pair. It returns false at the end of
+// the DSN or on an error, which sc.err then holds.
+func (sc *kvScanner) next() bool {
+	s, i := sc.s, sc.i
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return false
+	}
+	start := i
+	for i < len(s) && !isSpace(s[i]) && s[i] != '=' {
+		i++
+	}
+	key := s[start:i]
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	if i == len(s) || s[i] != '=' {
+		// The word may be a stray password; say where, not what.
+		return sc.fail(malformed(FormKeyValue, `missing "=" after the word at offset `+strconv.Itoa(start)))
+	}
+	if key == "" {
+		return sc.fail(malformed(FormKeyValue, `missing key before "=" at offset `+strconv.Itoa(i)))
+	}
+	if !isParamName(key) {
+		// The word may be a stray password; say where, not what.
+		return sc.fail(malformed(FormKeyValue, "invalid key at offset "+strconv.Itoa(start)))
+	}
+	i++
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	var value string
+	if i < len(s) && s[i] == '\'' {
+		i++
+		from, escaped, closed := i, false, false
+		for i < len(s) {
+			if s[i] == '\\' && i+1 < len(s) {
+				escaped = true
+				i += 2
+				continue
+			}
+			if s[i] == '\'' {
+				closed = true
+				break
+			}
+			i++
+		}
+		if !closed {
+			return sc.fail(malformed(FormKeyValue, "unterminated quoted value of key "+strconv.Quote(key)))
+		}
+		value = unescape(s[from:i], escaped)
+		i++ // the closing quote
+	} else {
+		from, escaped := i, false
+		for i < len(s) && !isSpace(s[i]) {
+			if s[i] == '\\' && i+1 < len(s) {
+				escaped = true
 				i++
 			}
-			value = unescape(s[from:i], escaped)
+			i++
 		}
-		pairs = append(pairs, pair{key: key, value: value, text: s[start:i]})
+		value = unescape(s[from:i], escaped)
 	}
+	sc.pair = pair{key: key, value: value, text: s[start:i], offset: start}
+	sc.i = i
+	return true
+}
+
+// fail stops the scan with err.
+func (sc *kvScanner) fail(err error) bool {
+	sc.err, sc.i = err, len(sc.s)
+	return false
 }
 
 // unescape drops the backslash before each escaped character; most values
@@ -138,22 +172,44 @@ func unescape(v string, escaped bool) string {
 	return b.String()
 }
 
-// quoteValue writes v as a libpq value: in single quotes, with backslashes and
-// single quotes escaped.
-func quoteValue(v string) string {
-	var b strings.Builder
-	writeQuoted(&b, v)
-	return b.String()
+// writeValue writes v to b as a libpq value: as it is if it is plain
+// (printable ASCII, no white space, quote or backslash), which libpq, pgx
+// and lib/pq all read alike, else as writeQuoted does. A ';' is quoted
+// too: in the first value, it would make the DSN look like an ODBC one.
+func writeValue(b *strings.Builder, v string) {
+	for i := 0; i < len(v); i++ {
+		if !plainByte[v[i]] {
+			writeQuoted(b, v)
+			return
+		}
+	}
+	if v == "" {
+		b.WriteString("''")
+		return
+	}
+	b.WriteString(v)
 }
 
-// writeQuoted writes v to b as quoteValue does.
+// plainByte marks the bytes a plain value may hold.
+var plainByte = func() (plain [256]bool) {
+	for c := '!'; c < 0x7f; c++ {
+		plain[c] = c != '\'' && c != '\\' && c != ';'
+	}
+	return plain
+}()
+
+// writeQuoted writes v to b as a libpq value: in single quotes, with
+// backslashes and single quotes escaped.
 func writeQuoted(b *strings.Builder, v string) {
 	b.WriteByte('\'')
+	from := 0
 	for i := 0; i < len(v); i++ {
 		if v[i] == '\\' || v[i] == '\'' {
+			b.WriteString(v[from:i])
 			b.WriteByte('\\')
+			from = i // the escaped byte goes out with the next chunk
 		}
-		b.WriteByte(v[i])
 	}
+	b.WriteString(v[from:])
 	b.WriteByte('\'')
 }

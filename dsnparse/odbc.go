@@ -1,6 +1,7 @@
 package dsnparse
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -8,6 +9,46 @@ import (
 // DefaultODBCPort is the port an ODBC DSN without Port gets, as in Amazon's
 // Redshift ODBC driver.
 const DefaultODBCPort = "5439"
+
+// odbcKey says what becomes of an ODBC key.
+type odbcKey struct {
+	// owned marks a key redshift-ka owns, which sets setting.
+	owned   bool
+	setting Setting
+	// libpq is the libpq key the ODBC key becomes; empty for an owned or
+	// an ignored key.
+	libpq string
+	// ignored marks a key that means nothing to PostgreSQL: it is dropped
+	// and listed in [Config.Ignored].
+	ignored bool
+}
+
+// odbcKeys lists every ODBC key redshift-ka knows, and odbcKeyList what
+// becomes of each, so that one lookup in odbcTable settles an attribute.
+// Other keys are passed on as written. They are built from the spec table
+// and the three lists below.
+var odbcKeys, odbcKeyList = func() (keys []string, list []odbcKey) {
+	add := func(key string, k odbcKey) {
+		keys = append(keys, key)
+		list = append(list, k)
+	}
+	for i, k := range ownedKeys {
+		add(k, odbcKey{owned: true, setting: ownedSettings[i]})
+	}
+	for k, v := range odbcToLibpq {
+		add(k, odbcKey{libpq: v})
+	}
+	for _, k := range libpqKeys {
+		add(k, odbcKey{libpq: k})
+	}
+	for _, k := range odbcOnlyKeys {
+		add(k, odbcKey{ignored: true})
+	}
+	return keys, list
+}()
+
+// odbcTable finds the keys of odbcKeys.
+var odbcTable = newKeyTable(odbcKeys)
 
 // odbcToLibpq maps ODBC key names (lower-cased) to the libpq keys pgx and
 // lib/pq read.
@@ -27,44 +68,54 @@ var odbcToLibpq = map[string]string{
 
 // libpqKeys are the other libpq keys an ODBC DSN may carry; their case is
 // normalised, since ODBC keys are case-insensitive and libpq's are not.
-var libpqKeys = map[string]bool{
-	"application_name": true, "connect_timeout": true, "options": true,
-	"sslrootcert": true, "sslcert": true, "sslkey": true, "sslpassword": true,
-	"sslnegotiation": true, "sslsni": true, "sslcertmode": true,
-	"target_session_attrs": true, "client_encoding": true, "hostaddr": true,
-	"passfile": true, "service": true, "servicefile": true,
-	"krbsrvname": true, "krbspn": true, "channel_binding": true,
-	"require_auth": true, "max_protocol_version": true, "min_protocol_version": true,
+var libpqKeys = []string{
+	"application_name", "connect_timeout", "options",
+	"sslrootcert", "sslcert", "sslkey", "sslpassword",
+	"sslnegotiation", "sslsni", "sslcertmode",
+	"target_session_attrs", "client_encoding", "hostaddr",
+	"passfile", "service", "servicefile",
+	"krbsrvname", "krbspn", "channel_binding",
+	"require_auth", "max_protocol_version", "min_protocol_version",
 }
 
 // odbcOnlyKeys mean something to an ODBC driver manager or to Amazon's
 // Redshift ODBC driver, and nothing to PostgreSQL. They are dropped and
-// listed in [DSN.Ignored].
-var odbcOnlyKeys = map[string]bool{
-	"driver": true, "description": true, "trace": true, "tracefile": true,
-	"iam": true, "authtype": true, "clusterid": true, "region": true,
-	"accesskeyid": true, "secretaccesskey": true, "sessiontoken": true,
-	"profile": true, "plugin_name": true, "idp_host": true, "idp_port": true,
-	"preferred_role": true, "dbuser": true, "dbgroups": true, "autocreate": true,
-	"boolsaschar": true, "textaslongvarchar": true, "uselonglongvarchar": true,
-	"usedeclarefetch": true, "fetch": true, "usemultiplestatements": true,
-	"enabletablecompletion": true, "min_tls": true, "proxyhost": true,
-	"proxyport": true, "proxyuid": true, "proxypwd": true, "usesystemtruststore": true,
-	"cafile": true, "loglevel": true, "logpath": true, "readonly": true,
-	"stringtype": true, "singlerowmode": true, "database_metadata_current_db_only": true,
+// listed in [Config.Ignored].
+var odbcOnlyKeys = []string{
+	"driver", "description", "trace", "tracefile",
+	"iam", "authtype", "clusterid", "region",
+	"accesskeyid", "secretaccesskey", "sessiontoken",
+	"profile", "plugin_name", "idp_host", "idp_port",
+	"preferred_role", "dbuser", "dbgroups", "autocreate",
+	"boolsaschar", "textaslongvarchar", "uselonglongvarchar",
+	"usedeclarefetch", "fetch", "usemultiplestatements",
+	"enabletablecompletion", "min_tls", "proxyhost",
+	"proxyport", "proxyuid", "proxypwd", "usesystemtruststore",
+	"cafile", "loglevel", "logpath", "readonly",
+	"stringtype", "singlerowmode", "database_metadata_current_db_only",
+}
+
+// lookupODBC returns what becomes of an ODBC key (in any case).
+func lookupODBC(key string) (odbcKey, bool) {
+	i, ok := odbcTable.find(key)
+	if !ok {
+		return odbcKey{}, false
+	}
+	return odbcKeyList[i], true
 }
 
 // parseODBC reads an ODBC connection string, and the odbc.ini data source
 // it names, and converts them to a libpq key=value DSN without the keys
 // redshift-ka owns.
 func parseODBC(dsn string) (*DSN, error) {
-	attrs, err := splitODBC(dsn)
+	var buf [16]pair // most connection strings fit: no allocation
+	attrs, err := splitODBC(buf[:0], dsn)
 	if err != nil {
 		return nil, err
 	}
 	var c collector
 	for i, a := range attrs {
-		if !strings.EqualFold(a.key, "dsn") {
+		if len(a.key) != len("dsn") || !strings.EqualFold(a.key, "dsn") {
 			continue
 		}
 		ds, err := lookupDataSource(a.key, a.value)
@@ -72,53 +123,66 @@ func parseODBC(dsn string) (*DSN, error) {
 			return nil, err
 		}
 		c.cfg.DataSource = a.value + " in " + ds.file
-		attrs = append(attrs[:i:i], attrs[i+1:]...)
-		attrs = overlay(ds.attrs, attrs)
+		attrs = overlay(ds.attrs, slices.Concat(attrs[:i], attrs[i+1:]))
 		break
 	}
+	// passed records the libpq keys written so far, and the index of the
+	// attribute that set each, to find two that set one key.
+	type passed struct {
+		name string
+		attr int
+	}
 	var (
-		out   []string
-		libpq = map[string]pair{} // libpq key -> the ODBC pair that set it
+		passedBuf [16]passed
+		done      = passedBuf[:0]
+		rest      strings.Builder
 	)
-	for _, a := range attrs {
-		lower := strings.ToLower(a.key)
-		if s, owned := Owned(a.key); owned {
-			if err := c.add(s, a.key, a.value); err != nil {
-				return nil, a.located(err)
+	rest.Grow(len(dsn) + 6*len(attrs) + len(" port=") + len(DefaultODBCPort))
+	hasPort := false
+	for i := range attrs {
+		a := &attrs[i]
+		name := a.key // an unknown key goes on as written
+		if k, known := lookupODBC(a.key); known {
+			if k.owned {
+				if err := c.add(k.setting, a.key, a.value); err != nil {
+					return nil, a.located(err)
+				}
+				continue
 			}
-			continue
-		}
-		if odbcOnlyKeys[lower] {
-			c.cfg.Ignored = append(c.cfg.Ignored, a.key)
-			continue
-		}
-		name, mapped := odbcToLibpq[lower]
-		switch {
-		case mapped:
-		case libpqKeys[lower]:
-			name = lower
-		case lower == "dsn":
+			if k.ignored {
+				c.cfg.Ignored = append(c.cfg.Ignored, a.key)
+				continue
+			}
+			name = k.libpq
+		} else if strings.EqualFold(a.key, "dsn") {
 			return nil, a.located(&ParseError{Key: a.key, Err: reason(ErrSyntax, "a second data source")})
-		case !isParamName(a.key):
+		} else if !isParamName(a.key) {
 			// The text may be a piece of a password; say where, not what.
 			return nil, malformed(FormODBC, "invalid key in the attribute at offset "+strconv.Itoa(a.offset))
-		default:
-			name = a.key
 		}
-		if prev, dup := libpq[name]; dup {
-			if prev.value != a.value {
+		if j := slices.IndexFunc(done, func(p passed) bool { return p.name == name }); j >= 0 {
+			if prev := attrs[done[j].attr]; prev.value != a.value {
 				return nil, a.located(&ParseError{Key: a.key, Err: reason(ErrConflict,
 					"conflicts with "+prev.key+", both set "+name)})
 			}
 			continue
 		}
-		libpq[name] = a
-		out = append(out, name+"="+quoteValue(a.value))
+		done = append(done, passed{name, i})
+		hasPort = hasPort || name == "port"
+		if rest.Len() > 0 {
+			rest.WriteByte(' ')
+		}
+		rest.WriteString(name)
+		rest.WriteByte('=')
+		writeValue(&rest, a.value)
 	}
-	if _, ok := libpq["port"]; !ok {
-		out = append(out, "port="+DefaultODBCPort)
+	if !hasPort {
+		if rest.Len() > 0 {
+			rest.WriteByte(' ')
+		}
+		rest.WriteString("port=" + DefaultODBCPort)
 	}
-	return &DSN{Form: FormODBC, Config: c.cfg, Rest: strings.Join(out, " ")}, nil
+	return &DSN{Form: FormODBC, Config: c.cfg, Rest: rest.String()}, nil
 }
 
 // setting names what an ODBC key sets, so that a key of the connection
@@ -128,11 +192,10 @@ func setting(key string) string {
 	if s, owned := Owned(key); owned {
 		return "owned:" + s.String()
 	}
-	lower := strings.ToLower(key)
-	if name, ok := odbcToLibpq[lower]; ok {
-		return name
+	if k, ok := lookupODBC(key); ok && k.libpq != "" {
+		return k.libpq
 	}
-	return lower
+	return strings.ToLower(key)
 }
 
 // overlay returns base without the settings that top sets, then top.
@@ -152,68 +215,73 @@ func overlay(base, top []pair) []pair {
 
 // splitODBC splits "Key=Value;Key={va;lue};" into pairs. Keys and bare
 // values are trimmed; a braced value is taken as written, with "}}" standing
-// for '}'.
-func splitODBC(s string) ([]pair, error) {
-	pairs := make([]pair, 0, strings.Count(s, "="))
+// for '}'. The pairs are appended to pairs.
+func splitODBC(pairs []pair, s string) ([]pair, error) {
 	i := 0
 	for i < len(s) {
 		start := i
-		eq := strings.IndexAny(s[i:], "=;")
-		if eq < 0 || s[i+eq] == ';' {
-			end := len(s)
-			if eq >= 0 {
-				end = i + eq
-			}
-			if strings.TrimSpace(s[i:end]) != "" {
+		// eq is the '=' or ';' that ends the key.
+		eq := strings.IndexByte(s[i:], '=')
+		if eq < 0 {
+			eq = len(s) - i
+		}
+		if semi := strings.IndexByte(s[i:i+eq], ';'); semi >= 0 {
+			eq = semi
+		}
+		eq += i
+		if eq == len(s) || s[eq] == ';' {
+			if strings.TrimSpace(s[i:eq]) != "" {
 				// The text may be a piece of a password; say where, not what.
 				return nil, malformed(FormODBC, `missing "=" in the attribute at offset `+strconv.Itoa(start))
 			}
-			i = end + 1
+			i = eq + 1
 			continue
 		}
-		key := strings.TrimSpace(s[i : i+eq])
+		key := trimSpace(s[i:eq])
 		if key == "" {
-			return nil, malformed(FormODBC, `missing key before "=" at offset `+strconv.Itoa(i+eq))
+			return nil, malformed(FormODBC, `missing key before "=" at offset `+strconv.Itoa(eq))
 		}
-		i += eq + 1
+		i = eq + 1
 		for i < len(s) && isSpace(s[i]) {
 			i++
 		}
 		var value string
 		if i < len(s) && s[i] == '{' {
-			var b strings.Builder
 			i++
-			closed := false
+			from, doubled, closed := i, false, false
 			for i < len(s) {
 				if s[i] == '}' {
 					if i+1 < len(s) && s[i+1] == '}' {
-						b.WriteByte('}')
+						doubled = true
 						i += 2
 						continue
 					}
-					i++
 					closed = true
 					break
 				}
-				b.WriteByte(s[i])
 				i++
 			}
 			if !closed {
 				return nil, malformed(FormODBC, "unterminated {…} value of key "+strconv.Quote(key))
 			}
+			value = s[from:i]
+			if doubled {
+				// Every '}' before the closing one is half of a "}}".
+				value = strings.ReplaceAll(value, "}}", "}")
+			}
+			i++ // the closing '}'
 			for i < len(s) && isSpace(s[i]) {
 				i++
 			}
 			if i < len(s) && s[i] != ';' {
 				return nil, malformed(FormODBC, `text after the closing "}" of key `+strconv.Quote(key))
 			}
-			value = b.String()
 		} else {
 			end := strings.IndexByte(s[i:], ';')
 			if end < 0 {
 				end = len(s) - i
 			}
-			value = strings.TrimSpace(s[i : i+end])
+			value = trimSpace(s[i : i+end])
 			i += end
 		}
 		pairs = append(pairs, pair{key: key, value: value, text: s[start:i], offset: start})

@@ -55,10 +55,10 @@ func TestDataSource(t *testing.T) {
 	got, err := Parse("DSN=Redshift;UID=override;KeepAlivesIdle=30")
 	require.NoError(t, err)
 	assert.Equal(t, FormODBC, got.Form)
-	assert.Equal(t, "host='warehouse.example.com' port='5439' dbname='dev' password='Hun;ter#2X' sslmode='require' user='override'", got.Rest)
+	assert.Equal(t, "host=warehouse.example.com port=5439 dbname=dev password='Hun;ter#2X' sslmode=require user=override", got.Rest)
 	assert.Equal(t, 30*time.Second, got.Config.Idle, "the connection string overrides the file")
 	assert.Equal(t, 5, got.Config.Count)
-	assert.Equal(t, map[Setting]string{Idle: "KeepAlivesIdle", Count: "KeepAliveCount"}, got.Config.Keys)
+	assert.Equal(t, KeyNames{Idle: "KeepAlivesIdle", Count: "KeepAliveCount"}, got.Config.Keys)
 	assert.Equal(t, []string{"Driver", "Description"}, got.Config.Ignored)
 	assert.Equal(t, "Redshift in "+envPath, got.Config.DataSource)
 }
@@ -69,7 +69,7 @@ func TestDataSourceValuesAsWritten(t *testing.T) {
 	iniFiles(t, "[rs]\nServer = h:1\nPWD = abc\\\nKeepAlivesIdle = 200\nUID = \"quoted\" ;not a comment\n", "", "")
 	got, err := Parse("DSN=rs")
 	require.NoError(t, err)
-	assert.Equal(t, `host='h:1' password='abc\\' user='"quoted" ;not a comment' port=5439`, got.Rest)
+	assert.Equal(t, `host=h:1 password='abc\\' user='"quoted" ;not a comment' port=5439`, got.Rest)
 	assert.Equal(t, 200*time.Second, got.Config.Idle)
 }
 
@@ -78,14 +78,14 @@ func TestDataSourceDefault(t *testing.T) {
 	iniFiles(t, "[Default]\nServer = h\n", "", "")
 	got, err := Parse("DSN=Default")
 	require.NoError(t, err)
-	assert.Equal(t, "host='h' port=5439", got.Rest)
+	assert.Equal(t, "host=h port=5439", got.Rest)
 }
 
 func TestDataSourceOverrideAcrossAliases(t *testing.T) {
 	iniFiles(t, "[rs]\nServer = a\nKeepAliveIdle = 9\n", "", "")
 	got, err := Parse("DSN={rs};Host=b;KeepAlivesIdle=4")
 	require.NoError(t, err)
-	assert.Equal(t, "host='b' port=5439", got.Rest)
+	assert.Equal(t, "host=b port=5439", got.Rest)
 	assert.Equal(t, 4*time.Second, got.Config.Idle)
 }
 
@@ -104,7 +104,7 @@ func TestDataSourceSearchOrder(t *testing.T) {
 			e, h, s := iniFiles(t, tc.env, tc.home, tc.system)
 			got, err := Parse("DSN=rs")
 			require.NoError(t, err)
-			assert.Equal(t, "host='"+tc.wantHost+"' port=5439", got.Rest)
+			assert.Equal(t, "host="+tc.wantHost+" port=5439", got.Rest)
 			assert.Contains(t, got.Config.DataSource, []string{e, h, s}[tc.wantFile])
 		})
 	}

@@ -49,9 +49,10 @@ type Config struct {
 	// UserTimeout is how long sent data may stay unacknowledged before the
 	// connection is ended (TCP_USER_TIMEOUT). Zero: left to the OS.
 	UserTimeout time.Duration
-	// Keys records, for each setting the DSN mentioned, the key as written.
-	// A setting absent from Keys was not in the DSN.
-	Keys map[Setting]string
+	// Keys records, for each setting the DSN mentioned, the key as written:
+	// Keys[Idle] is "KeepAlivesIdle" for a DSN with KeepAlivesIdle=200, and
+	// "" when the DSN does not set Idle.
+	Keys KeyNames
 	// Ignored lists the keys of an ODBC DSN (or of its odbc.ini data source)
 	// that mean nothing to PostgreSQL, such as Driver, as written: they were
 	// dropped, and are listed so that a misspelt key can be found.
@@ -92,17 +93,23 @@ func Parse(dsn string) (*DSN, error) {
 // DSN), or has a ';' in its first word, as "Database=dev;Host=h" does. A key=value DSN separates pairs with white space; a ';' in its
 // first value must then be quoted.
 func detectForm(dsn string) Form {
-	s := strings.TrimSpace(dsn)
+	s := trimSpace(dsn)
 	// pgx and lib/pq match the scheme in lower case only.
 	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
 		return FormURL
 	}
-	if key, _, ok := strings.Cut(s, "="); ok && odbcFirstKeys[strings.ToLower(strings.TrimSpace(key))] {
-		return FormODBC
+	if key, _, ok := strings.Cut(s, "="); ok {
+		if _, ok := odbcFirstKeys.find(trimSpace(key)); ok {
+			return FormODBC
+		}
 	}
 	first := s
-	if i := strings.IndexFunc(s, func(r rune) bool { return r < 0x80 && isSpace(byte(r)) }); i >= 0 {
-		first = s[:i]
+	for i := 0; i < len(s); i++ {
+		// A byte below 0x80 is never part of a multi-byte UTF-8 character.
+		if isSpace(s[i]) {
+			first = s[:i]
+			break
+		}
 	}
 	if strings.Contains(first, ";") && !strings.Contains(first, "'") {
 		return FormODBC
@@ -111,15 +118,12 @@ func detectForm(dsn string) Form {
 }
 
 // odbcFirstKeys are keys that mark a DSN as ODBC when they come first.
-var odbcFirstKeys = map[string]bool{
-	"driver": true, "dsn": true, "server": true, "uid": true, "pwd": true,
-}
+var odbcFirstKeys = newKeyTable([]string{"driver", "dsn", "server", "uid", "pwd"})
 
 // collector gathers owned keys as a parser meets them.
 type collector struct {
-	cfg  Config
-	raw  [numSettings]string // value as written, per setting, for conflicts
-	seen [numSettings]bool
+	cfg Config
+	raw [numSettings]string // value as written, per setting, for conflicts
 }
 
 // add records one owned key. Two keys for one setting must agree.
@@ -129,7 +133,7 @@ func (c *collector) add(s Setting, key, value string) error {
 	if err != nil {
 		return err
 	}
-	if c.seen[s] {
+	if c.cfg.Keys[s] != "" { // keys are never empty
 		prev, _ := spec.parse(c.cfg.Keys[s], c.raw[s])
 		if prev != n {
 			return &ParseError{Key: key, Value: value, Err: reason(ErrConflict,
@@ -137,11 +141,7 @@ func (c *collector) add(s Setting, key, value string) error {
 		}
 		return nil
 	}
-	c.seen[s] = true
 	c.raw[s] = value
-	if c.cfg.Keys == nil {
-		c.cfg.Keys = make(map[Setting]string)
-	}
 	c.cfg.Keys[s] = key
 	switch s {
 	case KeepAlive:

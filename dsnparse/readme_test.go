@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// keyTable renders the key table as the README shows it.
-func keyTable() string {
+// readmeKeyTable renders the key table as the README shows it.
+func readmeKeyTable() string {
 	var b strings.Builder
 	b.WriteString("| setting | keys (any case) | values | absent or 0 |\n|---|---|---|---|\n")
 	for _, k := range Keys() {
@@ -22,7 +22,7 @@ func TestREADMEKeyTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(readme), keyTable()) {
-		t.Fatalf("README.md's key table is not the spec table; put this in its place:\n%s", keyTable())
+	if !strings.Contains(string(readme), readmeKeyTable()) {
+		t.Fatalf("README.md's key table is not the spec table; put this in its place:\n%s", readmeKeyTable())
 	}
 }

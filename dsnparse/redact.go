@@ -21,10 +21,12 @@ var secretKeys = map[string]bool{
 }
 
 // secret is one secret found in a DSN: the bytes [start, end) as written,
-// and the value they stand for once unquoted or unescaped.
+// and the value they stand for once unquoted or unescaped (value), and as
+// another reader would unescape them (alt: a URL query value is "a b" for
+// lib/pq, "a+b" for pgx).
 type secret struct {
 	start, end int
-	value      string
+	value, alt string
 }
 
 // Redact returns dsn with every secret replaced by "xxxxx": the password of
@@ -64,7 +66,7 @@ func Secrets(dsn string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range secretSpans(dsn) {
-		for _, v := range []string{dsn[s.start:s.end], s.value} {
+		for _, v := range []string{dsn[s.start:s.end], s.value, s.alt} {
 			if v != "" && !seen[v] {
 				seen[v] = true
 				out = append(out, v)
@@ -135,7 +137,8 @@ func urlSecrets(dsn string) []secret {
 		}
 		start := q + next + 1
 		end := len(dsn)
-		if e := strings.IndexAny(dsn[start:], "&#"); e >= 0 {
+		// A '#' does not end it: pgx and libpq know no fragments.
+		if e := strings.IndexByte(dsn[start:], '&'); e >= 0 {
 			end = start + e
 		}
 		q = end
@@ -153,7 +156,11 @@ func urlSecrets(dsn string) []secret {
 		if err != nil {
 			v = value
 		}
-		spans = append(spans, secret{start: end - len(value), end: end, value: v})
+		alt, err := uriDecode(value)
+		if err != nil {
+			alt = value
+		}
+		spans = append(spans, secret{start: end - len(value), end: end, value: v, alt: alt})
 	}
 	return spans
 }

@@ -103,6 +103,8 @@ func TestSecrets(t *testing.T) {
 		want []string
 	}{
 		{"postgres://me:p%40ss@h/dev?password=two", []string{"p%40ss", "p@ss", "two"}},
+		// lib/pq reads a '+' in a query value as a space, pgx as a '+'.
+		{"postgres://h/dev?password=a%2Bb+c#d", []string{"a%2Bb+c#d", "a+b c#d", "a+b+c#d"}},
 		{`host=h password='s3 cr\'et'`, []string{`'s3 cr\'et'`, "s3 cr'et"}},
 		{"Server=h;PWD={a;b}}c}", []string{"{a;b}}c}", "a;b}c"}},
 		{"host=h dbname=dev", nil},

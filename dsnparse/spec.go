@@ -20,6 +20,11 @@ const (
 	numSettings
 )
 
+// KeyNames holds one DSN key per [Setting], indexed by the setting; an
+// empty string stands for a setting the DSN does not mention. It is an
+// array, not a map, so that parsing a DSN does not allocate one.
+type KeyNames [numSettings]string
+
 // String returns the canonical DSN key of s, such as "KeepAlivesIdle".
 func (s Setting) String() string {
 	if s < 0 || s >= numSettings {
@@ -89,16 +94,20 @@ var specs = [numSettings]KeySpec{
 	},
 }
 
-// ownedKeys maps every accepted key, lower-cased, to its setting.
-var ownedKeys = func() map[string]Setting {
-	m := make(map[string]Setting)
+// ownedKeys lists every accepted key, and ownedSettings the setting each
+// sets, in the order of specs and their Names.
+var ownedKeys, ownedSettings = func() (keys []string, settings []Setting) {
 	for _, s := range specs {
 		for _, n := range s.Names {
-			m[strings.ToLower(n)] = s.Setting
+			keys = append(keys, n)
+			settings = append(settings, s.Setting)
 		}
 	}
-	return m
+	return keys, settings
 }()
+
+// owned finds the keys of ownedKeys.
+var owned = newKeyTable(ownedKeys)
 
 // Keys returns the table of every key redshift-ka owns, one entry per
 // setting, in [Setting] order. The caller may not modify it.
@@ -107,26 +116,16 @@ func Keys() []KeySpec { return specs[:] }
 // Owned reports whether key (in any case) is a key redshift-ka owns and
 // removes before the DSN reaches pgx or lib/pq, and which setting it sets.
 func Owned(key string) (Setting, bool) {
-	// Lower-case into a buffer on the stack: a map index with
-	// string(bytes) does not allocate, strings.ToLower would.
-	var buf [32]byte
-	if len(key) > len(buf) {
-		return 0, false // longer than any owned key
+	i, ok := owned.find(key)
+	if !ok {
+		return 0, false
 	}
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	s, ok := ownedKeys[string(buf[:len(key)])]
-	return s, ok
+	return ownedSettings[i], true
 }
 
 // parse turns a raw value into a number within the spec's range.
 func (k *KeySpec) parse(key, raw string) (int64, error) {
-	v := strings.TrimSpace(raw)
+	v := trimSpace(raw)
 	if k.Setting == KeepAlive {
 		switch strings.ToLower(v) {
 		case "1", "true", "on", "yes":
@@ -136,14 +135,27 @@ func (k *KeySpec) parse(key, raw string) (int64, error) {
 		}
 		return 0, k.badValue(key, raw, ErrSyntax)
 	}
-	if v == "" || strings.TrimLeft(v, "0123456789") != "" {
+	if v == "" || !allDigits(v) {
 		return 0, k.badValue(key, raw, ErrSyntax)
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n > k.Max {
-		return 0, k.badValue(key, raw, ErrRange)
+	var n int64
+	for i := 0; i < len(v); i++ {
+		// Max is below 2^31: n*10 cannot overflow before the check.
+		if n = n*10 + int64(v[i]-'0'); n > k.Max {
+			return 0, k.badValue(key, raw, ErrRange)
+		}
 	}
 	return n, nil
+}
+
+// allDigits reports whether s holds nothing but the digits 0 to 9.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (k *KeySpec) badValue(key, raw string, kind error) error {

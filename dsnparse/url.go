@@ -7,50 +7,131 @@ import (
 )
 
 // parseURL strips owned keys from the query of a postgres:// URL. The other
-// query parameters are kept byte for byte, in their order.
+// query parameters are kept byte for byte, in their order, empty ones too.
+//
+// The query is all that follows the first '?', as pgx and libpq read it:
+// they know no fragments, and a '#' is part of a query parameter.
 func parseURL(dsn string) (*DSN, error) {
-	if _, err := url.Parse(dsn); err != nil {
-		return nil, malformed(FormURL, urlErrorText(err))
-	}
-	fragment := ""
-	if i := strings.IndexByte(dsn, '#'); i >= 0 {
-		dsn, fragment = dsn[:i], dsn[i:]
+	if !plainURL(dsn) {
+		// lib/pq reads URLs with url.Parse: refuse what it refuses.
+		if _, err := url.Parse(dsn); err != nil {
+			return nil, malformed(FormURL, urlErrorText(err))
+		}
 	}
 	base, query, hasQuery := strings.Cut(dsn, "?")
 	var (
 		c    collector
-		kept []string
+		rest strings.Builder
+		sep  byte = '?' // before the next part kept
 	)
-	if hasQuery {
-		for _, part := range strings.Split(query, "&") {
-			rawKey, rawValue, _ := strings.Cut(part, "=")
-			key, err := url.QueryUnescape(rawKey)
-			if err != nil {
-				return nil, malformed(FormURL, "invalid %-escape in a query key")
-			}
-			s, owned := Owned(key)
-			if !owned {
-				if part != "" {
-					kept = append(kept, part)
-				}
-				continue
-			}
-			value, err := url.QueryUnescape(rawValue)
-			if err != nil {
-				return nil, &ParseError{Key: key, Value: rawValue, Err: reason(ErrSyntax, "invalid %-escape in "+rawValue)}
-			}
-			if err := c.add(s, key, value); err != nil {
-				return nil, err
+	rest.Grow(len(dsn))
+	rest.WriteString(base)
+	for more := hasQuery; more; {
+		var part string
+		part, query, more = strings.Cut(query, "&")
+		rawKey, rawValue, _ := strings.Cut(part, "=")
+		key, err := uriDecode(rawKey)
+		if err != nil {
+			return nil, malformed(FormURL, "invalid %-escape in a query key")
+		}
+		s, owned := Owned(key)
+		if !owned {
+			rest.WriteByte(sep)
+			rest.WriteString(part)
+			sep = '&'
+			continue
+		}
+		value, err := uriDecode(rawValue)
+		if err != nil {
+			return nil, &ParseError{Key: key, Value: rawValue, Err: reason(ErrSyntax, "invalid %-escape in "+rawValue)}
+		}
+		if err := c.add(s, key, value); err != nil {
+			return nil, err
+		}
+	}
+	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest.String()}, nil
+}
+
+// plainURL reports whether url.Parse, which pgx and lib/pq use, surely
+// accepts dsn, a URL that starts with its scheme: a quick look that spares
+// most DSNs the cost of url.Parse. It wants no control bytes, no
+// %-escapes outside the query, userinfo of the bytes url.Parse allows
+// there, a host of letters, digits and "-._~,:" whose last ':' is followed
+// by digits only, and no IPv6 brackets. False means only "ask url.Parse".
+// FuzzParse checks that url.Parse accepts every DSN this accepts.
+func plainURL(dsn string) bool {
+	for i := 0; i < len(dsn); i++ {
+		if urlBytes[dsn[i]]&urlControl != 0 {
+			return false
+		}
+	}
+	dsn, fragment, _ := strings.Cut(dsn, "#")
+	dsn, _, _ = strings.Cut(dsn, "?") // the query is not checked
+	rest, ok := strings.CutPrefix(dsn, "postgres://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(dsn, "postgresql://"); !ok {
+			return false
+		}
+	}
+	authority, path := rest, ""
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		authority, path = rest[:i], rest[i:]
+	}
+	if strings.IndexByte(path, '%') >= 0 || strings.IndexByte(fragment, '%') >= 0 {
+		return false
+	}
+	host := authority
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		host = authority[i+1:]
+		for j := 0; j < i; j++ {
+			if urlBytes[authority[j]]&urlUserinfo == 0 {
+				return false
 			}
 		}
 	}
-	rest := base
-	if len(kept) > 0 || hasQuery && fragment != "" {
-		// pgx does not know fragments: without the '?' it would read one
-		// as part of the host.
-		rest += "?" + strings.Join(kept, "&")
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !allDigits(host[i+1:]) {
+		return false
 	}
-	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest + fragment}, nil
+	for i := 0; i < len(host); i++ {
+		if urlBytes[host[i]]&urlHost == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Byte classes for plainURL.
+const (
+	urlControl  = 1 << iota // refused anywhere by url.Parse
+	urlUserinfo             // allowed by url.Parse in userinfo, '%' left out
+	urlHost                 // plain in a host name or a host list
+)
+
+// urlBytes holds the classes of every byte value.
+var urlBytes = func() (c [256]uint8) {
+	for b := 0; b < ' '; b++ {
+		c[b] = urlControl
+	}
+	c[0x7f] = urlControl
+	for _, b := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~") {
+		c[b] = urlUserinfo | urlHost
+	}
+	for _, b := range []byte("!$&'()*+,;=:@") {
+		c[b] |= urlUserinfo
+	}
+	c[','] |= urlHost
+	c[':'] |= urlHost
+	return c
+}()
+
+// uriDecode reads a query key or value as pgx and libpq do: the spaces
+// around it dropped, %-escapes decoded, a '+' left as it is.
+func uriDecode(s string) (string, error) {
+	s = strings.Trim(s, " ")
+	if strings.IndexByte(s, '%') < 0 {
+		return s, nil
+	}
+	return url.PathUnescape(s)
 }
 
 // urlErrorText describes a url.Parse error without quoting the URL, which

@@ -409,6 +409,33 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParsePaired is BenchmarkParse's comparison with the two
+// columns taking turns op by op (see runPaired): pgx.ParseConfig alone,
+// and redshift-ka's parse plus pgx's. Most of pgx's time goes to stat(2)
+// calls (it looks for ~/.pgpass and the service files), whose cost drifts
+// with whatever else the machine does; alternating shares the drift.
+func BenchmarkParsePaired(b *testing.B) {
+	for _, f := range benchDSNs {
+		b.Run("form="+f.form, func(b *testing.B) {
+			rest := pgxDSN(b, f.dsn)
+			runPaired(b, []pairedOp{
+				{"pgx", func() error {
+					_, err := pgx.ParseConfig(rest)
+					return err
+				}},
+				{"redshift-ka+pgx", func() error {
+					parsed, err := dsnparse.Parse(f.dsn)
+					if err != nil {
+						return err
+					}
+					_, err = pgx.ParseConfig(parsed.Rest)
+					return err
+				}},
+			})
+		})
+	}
+}
+
 // BenchmarkConnector: what sql.Open does with the DSN.
 // impl=redshift-ka+pgx is redshift-ka's driver.NewConnector (our parse,
 // pgx's parse, the dialer, pgx's connector); impl=pgx is pgx parsing the

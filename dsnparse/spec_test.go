@@ -1,0 +1,63 @@
+package dsnparse
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestOwnedCase: every owned key of the spec table is found in any case,
+// and a near miss is not.
+func TestOwnedCase(t *testing.T) {
+	for _, spec := range Keys() {
+		for _, name := range spec.Names {
+			for _, key := range []string{name, strings.ToUpper(name), strings.ToLower(name)} {
+				if s, ok := Owned(key); !ok || s != spec.Setting {
+					t.Errorf("Owned(%q) = %v, %v; want %v", key, s, ok, spec.Setting)
+				}
+			}
+			// U+212A KELVIN SIGN folds to 'k' in Unicode, not in DSN keys.
+			kelvin := strings.Replace(strings.ToLower(name), "k", "\u212a", 1)
+			for _, key := range []string{name + "x", name[1:], kelvin, strings.ReplaceAll(name, "_", "-")} {
+				if _, ok := Owned(key); ok && key != name {
+					t.Errorf("Owned(%q) = true", key)
+				}
+			}
+		}
+	}
+}
+
+// plainURLs are URLs for plainURL, which spares url.Parse only those it
+// accepts; the others must still be refused or accepted by url.Parse.
+var plainURLs = []struct {
+	dsn   string
+	plain bool
+}{
+	{"postgres://etl:s3cret@cluster.abc.us-east-1.redshift.amazonaws.com:5439/dev?sslmode=require&KeepAlivesIdle=200", true},
+	{"postgresql://h/db", true},
+	{"postgres://u:p!$&'()*+,;=:@x@h1:5432,h2:5433/db?a=%zz#frag", true},
+	{"postgres://h:/db", true},
+	{"postgres://", true},
+	{" postgres://h/db", false},         // url.Parse refuses: no scheme
+	{"postgres://h:5x/db", false},       // refused: port
+	{"postgres://u%zz@h/db", false},     // refused: escape
+	{"postgres://u%41@h/db", false},     // accepted, but asks url.Parse
+	{"postgres://[::1]:5432/db", false}, // accepted, but asks url.Parse
+	{"postgres://h/d%2Fb", false},       // accepted, but asks url.Parse
+	{"postgres://h/db#%zz", false},      // refused: escape in the fragment
+	{"postgres://h/db\x7f", false},      // refused: control byte
+	{"postgres://u\"@h/db", false},      // refused: userinfo
+	{"postgres://h h/db", false},        // refused: host
+	{"Postgres://h/db", false},          // not the lower-case scheme
+}
+
+func TestPlainURL(t *testing.T) {
+	for _, tc := range plainURLs {
+		if got := plainURL(tc.dsn); got != tc.plain {
+			t.Errorf("plainURL(%q) = %v, want %v", tc.dsn, got, tc.plain)
+		}
+		if _, err := url.Parse(tc.dsn); tc.plain && err != nil {
+			t.Errorf("plainURL(%q) is true, but url.Parse refuses it: %v", tc.dsn, err)
+		}
+	}
+}
