@@ -15,12 +15,12 @@ import (
 // also knows the settings it was dialed with.
 type Conn struct {
 	*net.TCPConn
-	cfg  dsnparse.Config
+	cfg  *dsnparse.Config // the dialer's, shared by its connections
 	lost lostState
 }
 
 // Config returns the settings the connection was dialed with.
-func (c *Conn) Config() dsnparse.Config { return c.cfg }
+func (c *Conn) Config() dsnparse.Config { return *c.cfg }
 
 // Observed are keep-alive options as the kernel holds them on a socket.
 type Observed struct {
@@ -143,7 +143,7 @@ func (c *Conn) Report() (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	r := Resolve(c.cfg, osv)
+	r := Resolve(*c.cfg, osv)
 	r.Observed = o // the kernel's word, not our expectation
 	return r, nil
 }

@@ -115,7 +115,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 			slog.String("local", tc.LocalAddr().String()),
 			slog.String("keepalive", d.describe()))
 	}
-	return &Conn{TCPConn: tc, cfg: d.cfg}, nil
+	return &Conn{TCPConn: tc, cfg: &d.cfg}, nil
 }
 
 // describe says in a few words what the dialer asks of each socket.

@@ -115,7 +115,7 @@ func parseODBC(dsn string) (*DSN, error) {
 	}
 	var c collector
 	for i, a := range attrs {
-		if len(a.key) != len("dsn") || !strings.EqualFold(a.key, "dsn") {
+		if !equalFoldASCII("dsn", a.key) {
 			continue
 		}
 		ds, err := lookupDataSource(a.key, a.value)
@@ -154,7 +154,7 @@ func parseODBC(dsn string) (*DSN, error) {
 				continue
 			}
 			name = k.libpq
-		} else if strings.EqualFold(a.key, "dsn") {
+		} else if equalFoldASCII("dsn", a.key) {
 			return nil, a.located(&ParseError{Key: a.key, Err: reason(ErrSyntax, "a second data source")})
 		} else if !isParamName(a.key) {
 			// The text may be a piece of a password; say where, not what.
