@@ -20,7 +20,7 @@ type dsnCase struct {
 	ignored []string
 }
 
-// quoteValue returns v as a libpq value, as parseODBC writes it.
+// quoteValue returns v as a quoted libpq value (writeQuoted).
 func quoteValue(v string) string {
 	var b strings.Builder
 	writeQuoted(&b, v)

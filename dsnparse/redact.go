@@ -165,7 +165,7 @@ func urlSecrets(dsn string) []secret {
 	return spans
 }
 
-// keyValueSecrets reads a libpq key=value DSN as splitKeyValue does, but
+// keyValueSecrets reads a libpq key=value DSN as kvScanner does, but
 // never fails: the values of secret keys are secrets, and so is any word
 // that is not key=value.
 func keyValueSecrets(s string) []secret {

@@ -12,6 +12,7 @@ package integration
 //	BenchmarkParse/form=.../impl=...      DSN parsing
 //	BenchmarkConnector/form=.../impl=...  what sql.Open does with a DSN
 //	BenchmarkPaired/op=...         the drivers taking turns op by op in one loop
+//	BenchmarkParsePaired/form=...  the two DSN parses taking turns op by op
 //
 // scripts/bench runs them several times and compares the columns with
 // `benchstat -col /driver` and `-col /impl`, and reports BenchmarkPaired's
@@ -380,26 +381,35 @@ func runImpls(b *testing.B, impls []impl) {
 	}
 }
 
+// parseOps are the parse benchmarks' ops for one DSN: pgx's parse of the
+// DSN less our keys, and ours then pgx's of what we hand on.
+func parseOps(b *testing.B, dsn string) (pgxOnly, ours func() error) {
+	rest := pgxDSN(b, dsn)
+	pgxOnly = func() error {
+		_, err := pgx.ParseConfig(rest)
+		return err
+	}
+	ours = func() error {
+		parsed, err := dsnparse.Parse(dsn)
+		if err != nil {
+			return err
+		}
+		_, err = pgx.ParseConfig(parsed.Rest)
+		return err
+	}
+	return pgxOnly, ours
+}
+
 // BenchmarkParse: redshift-ka's parse plus pgx's (what redshift-ka does at
 // sql.Open) against pgx's alone, per DSN form; impl=redshift-ka is our
 // parse on its own.
 func BenchmarkParse(b *testing.B) {
 	for _, f := range benchDSNs {
 		b.Run("form="+f.form, func(b *testing.B) {
-			rest := pgxDSN(b, f.dsn)
+			pgxOnly, ours := parseOps(b, f.dsn)
 			runImpls(b, []impl{
-				{"pgx", func() error {
-					_, err := pgx.ParseConfig(rest)
-					return err
-				}},
-				{"redshift-ka+pgx", func() error {
-					parsed, err := dsnparse.Parse(f.dsn)
-					if err != nil {
-						return err
-					}
-					_, err = pgx.ParseConfig(parsed.Rest)
-					return err
-				}},
+				{"pgx", pgxOnly},
+				{"redshift-ka+pgx", ours},
 				{"redshift-ka", func() error {
 					_, err := dsnparse.Parse(f.dsn)
 					return err
@@ -411,27 +421,15 @@ func BenchmarkParse(b *testing.B) {
 
 // BenchmarkParsePaired is BenchmarkParse's comparison with the two
 // columns taking turns op by op (see runPaired): pgx.ParseConfig alone,
-// and redshift-ka's parse plus pgx's. Most of pgx's time goes to stat(2)
-// calls (it looks for ~/.pgpass and the service files), whose cost drifts
-// with whatever else the machine does; alternating shares the drift.
+// and redshift-ka's parse plus pgx's. About 40 % of pgx's time goes to
+// stat(2) calls (it looks for client certificates and a Unix-socket
+// directory), whose cost drifts with whatever else the machine does;
+// alternating shares the drift.
 func BenchmarkParsePaired(b *testing.B) {
 	for _, f := range benchDSNs {
 		b.Run("form="+f.form, func(b *testing.B) {
-			rest := pgxDSN(b, f.dsn)
-			runPaired(b, []pairedOp{
-				{"pgx", func() error {
-					_, err := pgx.ParseConfig(rest)
-					return err
-				}},
-				{"redshift-ka+pgx", func() error {
-					parsed, err := dsnparse.Parse(f.dsn)
-					if err != nil {
-						return err
-					}
-					_, err = pgx.ParseConfig(parsed.Rest)
-					return err
-				}},
-			})
+			pgxOnly, ours := parseOps(b, f.dsn)
+			runPaired(b, []pairedOp{{"pgx", pgxOnly}, {"redshift-ka+pgx", ours}})
 		})
 	}
 }
