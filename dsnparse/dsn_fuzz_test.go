@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/lib/pq"
 )
 
 // FuzzParse checks, for any input, that Parse does not panic and that what
@@ -46,21 +47,30 @@ func FuzzParse(f *testing.F) {
 		if again.Rest != d.Rest {
 			t.Fatalf("stripping twice changed %q to %q", d.Rest, again.Rest)
 		}
+		if d.Form == FormURL {
+			noOwnedKeyForPQ(t, d.Rest)
+		}
 		if d.Form != FormODBC {
 			samePgxView(t, dsn, d.Rest)
 		}
 	})
 }
 
+// noOwnedKeyForPQ checks that lib/pq, which reads a URL with url.Parse
+// and its own rules for keys, finds none of ours in rest.
+func noOwnedKeyForPQ(t *testing.T, rest string) {
+	kv, err := pq.ParseURL(rest)
+	if err != nil {
+		return
+	}
+	if d, err := Parse(kv); err == nil && d.Config.Keys != (KeyNames{}) {
+		t.Fatalf("lib/pq reads keys of ours (%v) in the stripped %q", d.Config.Keys, rest)
+	}
+}
+
 // samePgxView checks that pgx reads from rest what it reads from dsn, less
 // the keys redshift-ka owns: nothing else was lost or changed.
 func samePgxView(t *testing.T, dsn, rest string) {
-	if q := strings.IndexByte(dsn, '?'); q >= 0 && strings.Contains(dsn[q:], "@") && detectForm(dsn) == FormURL {
-		// pgx splits a URL's user info at the last '@' even inside the
-		// query ("postgres://?@&" has user "?" and host "&" for pgx),
-		// where net/url, and so redshift-ka, sees a query.
-		return
-	}
 	in, err := pgconn.ParseConfig(dsn)
 	if err != nil {
 		return // pgx refuses the input itself
@@ -71,7 +81,11 @@ func samePgxView(t *testing.T, dsn, rest string) {
 	}
 	want := map[string]string{}
 	for k, v := range in.RuntimeParams {
-		if _, owned := Owned(k); !owned {
+		// A key is also ours if lib/pq would read it as one of ours: it
+		// takes a '+' for a space, and trims keys.
+		_, owned := Owned(k)
+		_, forPQ := Owned(strings.TrimSpace(strings.ReplaceAll(k, "+", " ")))
+		if !owned && !forPQ {
 			want[k] = v
 		}
 	}

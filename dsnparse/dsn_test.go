@@ -2,6 +2,7 @@ package dsnparse
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,20 @@ var testDSNs = []dsnCase{
 		rest: "postgresql://h/db?application_name=etl",
 	},
 	{
+		name: "url/keys as lib/pq reads them",
+		dsn:  "postgres://h/db?+keepalives_idle=5&%20KeepAlivesCount=3&sslmode=disable",
+		form: FormURL,
+		cfg:  Config{Idle: 5 * time.Second, Count: 3, Keys: keys(Idle, "keepalives_idle", Count, "KeepAlivesCount")},
+		rest: "postgres://h/db?sslmode=disable",
+	},
+	{
+		name: "url/a '#' is part of the query, as pgx reads it",
+		dsn:  "postgres://h/db?application_name=a#b&KeepAlivesIdle=5&&x=",
+		form: FormURL,
+		cfg:  Config{Idle: 5 * time.Second, Keys: keys(Idle, "KeepAlivesIdle")},
+		rest: "postgres://h/db?application_name=a#b&&x=",
+	},
+	{
 		name: "url/redshift_connector names, any case",
 		dsn:  "postgres://h/db?TCP_KEEPALIVE_IDLE=9&tcp_keepalive_count=4&tcpKeepAlive=true",
 		form: FormURL,
@@ -93,6 +108,13 @@ var testDSNs = []dsnCase{
 		rest: "postgres://h/db",
 	},
 	// key=value form.
+	{
+		name: "kv/a ';' first in what is handed on is quoted",
+		dsn:  "keepalives=1 a=; b=2",
+		form: FormKeyValue,
+		cfg:  Config{Keys: keys(KeepAlive, "keepalives")},
+		rest: "a=';' b=2",
+	},
 	{
 		name: "kv/libpq",
 		dsn:  "host=h port=5439 dbname=dev keepalives_idle=200 keepalives_interval=10 keepalives_count=3 user=u password='a b\\'c'",
@@ -196,6 +218,11 @@ var badDSNs = []badCase{
 	{"url/bad bool", "postgres://u:Hunter2X@h/db?keepalives=2", ErrSyntax, `redshift-ka: keepalives: want 1/0, true/false, on/off or yes/no, got "2"`},
 	{"url/empty value", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got ""`},
 	{"url/conflict", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=200&keepalives_idle=300", ErrConflict, `redshift-ka: keepalives_idle: conflicts with KeepAlivesIdle=200, both set KeepAlivesIdle`},
+	{"url/? in user info", "postgres://Hunter2X?@h/db?KeepAlivesIdle=5", ErrMalformed, `redshift-ka: malformed URL DSN: a "?" before the "@" that ends the user info; write it as %3F`},
+	{"url/fragment in a value of ours", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=5#Hunter2X", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got a value of 10 bytes (withheld: it may hold more of the DSN)`},
+	{"kv/escaped space runs into the password", `keepalives_idle=5\ password=Hunter2X host=h`, ErrSyntax, `redshift-ka: keepalives_idle: want whole seconds 0..32767, got a value of 19 bytes (withheld: it may hold more of the DSN)`},
+	{"kv/ODBC key", "host=h password=Hunter2X server=x", ErrSyntax, `redshift-ka: server: a key only ODBC reads, in a key=value DSN; write libpq's key, or the whole DSN in the ODBC form`},
+	{"kv/non-ASCII white space", "host=h\u00a0keepalives_idle=5 password=Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: white space other than ASCII in the unquoted value of key "host" at offset 6; quote the value`},
 	{"url/bad port", "postgres://u:Hunter2X@h:abc/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host`},
 	{"url/slash in password", "postgres://u:Hun/ter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host`},
 	{"url/bad escape", "postgres://u:Hun%zzter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid %-escape`},
@@ -258,4 +285,23 @@ func TestFormString(t *testing.T) {
 	assert.Equal(t, "unknown", Form(7).String())
 	assert.ErrorIs(t, &ParseError{Err: reason(ErrRange, "x")}, ErrRange)
 	_ = errors.New
+}
+
+// TestODBCManyAttributes: past 16 attributes the ODBC parser finds two
+// that set one libpq key with a map, not a search of the list.
+func TestODBCManyAttributes(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Server=h;PWD=Hunter2X")
+	for i := range 20 {
+		b.WriteString(";k" + strconv.Itoa(i) + "=v")
+	}
+	d, err := Parse(b.String() + ";Host=h;KeepAlivesIdle=7")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(d.Rest, "host=h password=Hunter2X k0=v k1=v"), d.Rest)
+	assert.True(t, strings.HasSuffix(d.Rest, "k19=v port=5439"), d.Rest)
+	assert.Equal(t, 7*time.Second, d.Config.Idle)
+
+	_, err = Parse(b.String() + ";Password=other")
+	assert.ErrorIs(t, err, ErrConflict)
+	assert.EqualError(t, err, "redshift-ka: Password: conflicts with PWD, both set password")
 }

@@ -49,6 +49,12 @@ func (t *keyTable) find(key string) (int, bool) {
 	}
 }
 
+// has reports whether key, in any case, is in the table.
+func (t *keyTable) has(key string) bool {
+	_, ok := t.find(key)
+	return ok
+}
+
 // start is the slot where the search for key begins: a hash of its
 // length and of its first, middle and last bytes, lower-cased.
 func (t *keyTable) start(key string) int {

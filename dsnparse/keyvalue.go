@@ -3,6 +3,8 @@ package dsnparse
 import (
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // pair is one key=value of a DSN, with the text it takes as written.
@@ -38,12 +40,27 @@ func parseKeyValue(dsn string) (*DSN, error) {
 			}
 			continue
 		}
-		if rest.Len() == 0 {
-			rest.Grow(len(dsn))
-		} else {
-			rest.WriteByte(' ')
+		if n := len(p.key); (n == 3 || n == 6) && odbcFirstKeys.has(p.key) {
+			// Meaningless to libpq (the server would refuse it), and
+			// first in what is handed on it would make that look ODBC.
+			return nil, &ParseError{Key: p.key, Err: reason(ErrSyntax,
+				"a key only ODBC reads, in a key=value DSN; write libpq's key, or the whole DSN in the ODBC form")}
 		}
-		rest.WriteString(p.text)
+		if rest.Len() > 0 {
+			rest.WriteByte(' ')
+			rest.WriteString(p.text)
+			continue
+		}
+		rest.Grow(len(dsn) + 2)
+		if detectForm(p.text) == FormKeyValue {
+			rest.WriteString(p.text)
+		} else {
+			// A bare ';' first in what is handed on would make it look
+			// ODBC ("keepalives=1 a=;" leaves "a=;"): quote the value.
+			rest.WriteString(p.key)
+			rest.WriteByte('=')
+			writeQuoted(&rest, p.value)
+		}
 	}
 	if sc.err != nil {
 		return nil, sc.err
@@ -139,6 +156,12 @@ func (sc *kvScanner) next() bool {
 			if s[i] == '\\' && i+1 < len(s) {
 				escaped = true
 				i++
+			} else if s[i] >= utf8.RuneSelf {
+				if r, _ := utf8.DecodeRuneInString(s[i:]); unicode.IsSpace(r) {
+					// lib/pq would end the value there, pgx would not.
+					return sc.fail(malformed(FormKeyValue, "white space other than ASCII in the unquoted value of key "+
+						strconv.Quote(key)+" at offset "+strconv.Itoa(i)+"; quote the value"))
+				}
 			}
 			i++
 		}

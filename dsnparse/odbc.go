@@ -1,6 +1,7 @@
 package dsnparse
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,8 +36,8 @@ var odbcKeys, odbcKeyList = func() (keys []string, list []odbcKey) {
 	for i, k := range ownedKeys {
 		add(k, odbcKey{owned: true, setting: ownedSettings[i]})
 	}
-	for k, v := range odbcToLibpq {
-		add(k, odbcKey{libpq: v})
+	for _, k := range slices.Sorted(maps.Keys(odbcToLibpq)) {
+		add(k, odbcKey{libpq: odbcToLibpq[k]})
 	}
 	for _, k := range libpqKeys {
 		add(k, odbcKey{libpq: k})
@@ -135,8 +136,12 @@ func parseODBC(dsn string) (*DSN, error) {
 	var (
 		passedBuf [16]passed
 		done      = passedBuf[:0]
+		doneMap   map[string]int // done, for strings too long to search
 		rest      strings.Builder
 	)
+	if len(attrs) > len(passedBuf) {
+		doneMap = make(map[string]int, len(attrs))
+	}
 	rest.Grow(len(dsn) + 6*len(attrs) + len(" port=") + len(DefaultODBCPort))
 	hasPort := false
 	for i := range attrs {
@@ -160,14 +165,24 @@ func parseODBC(dsn string) (*DSN, error) {
 			// The text may be a piece of a password; say where, not what.
 			return nil, malformed(FormODBC, "invalid key in the attribute at offset "+strconv.Itoa(a.offset))
 		}
-		if j := slices.IndexFunc(done, func(p passed) bool { return p.name == name }); j >= 0 {
-			if prev := attrs[done[j].attr]; prev.value != a.value {
+		j, dup := -1, false
+		if doneMap != nil {
+			j, dup = doneMap[name]
+		} else if j = slices.IndexFunc(done, func(p passed) bool { return p.name == name }); j >= 0 {
+			j, dup = done[j].attr, true
+		}
+		if dup {
+			if prev := attrs[j]; prev.value != a.value {
 				return nil, a.located(&ParseError{Key: a.key, Err: reason(ErrConflict,
 					"conflicts with "+prev.key+", both set "+name)})
 			}
 			continue
 		}
-		done = append(done, passed{name, i})
+		if doneMap != nil {
+			doneMap[name] = i
+		} else {
+			done = append(done, passed{name, i})
+		}
 		hasPort = hasPort || name == "port"
 		if rest.Len() > 0 {
 			rest.WriteByte(' ')

@@ -159,5 +159,18 @@ func allDigits(s string) bool {
 }
 
 func (k *KeySpec) badValue(key, raw string, kind error) error {
-	return &ParseError{Key: key, Value: raw, Err: reason(kind, "want "+k.Want+", got "+strconv.Quote(raw))}
+	return valueError(key, raw, kind, "want "+k.Want+", got ")
+}
+
+// valueError reports a bad value of a key redshift-ka owns: msg, then the
+// value quoted, or a note that it is withheld. A value with white space or
+// one of `=;&@#?/:'"\{}` in it, or a long one, may have run on into the rest of
+// the DSN through a stray escape or quote, and taken a password with it:
+// such a value is neither quoted nor kept in ParseError.Value.
+func valueError(key, raw string, kind error, msg string) error {
+	if len(raw) > 32 || strings.ContainsAny(raw, " \t\n\v\f\r=;&@#?/:'\"\\{}") {
+		return &ParseError{Key: key, Err: reason(kind, msg+"a value of "+strconv.Itoa(len(raw))+
+			" bytes (withheld: it may hold more of the DSN)")}
+	}
+	return &ParseError{Key: key, Value: raw, Err: reason(kind, msg+strconv.Quote(raw))}
 }

@@ -10,13 +10,21 @@ import (
 // query parameters are kept byte for byte, in their order, empty ones too.
 //
 // The query is all that follows the first '?', as pgx and libpq read it:
-// they know no fragments, and a '#' is part of a query parameter.
+// they know no fragments, and a '#' is part of a query parameter (lib/pq,
+// which reads URLs with url.Parse, ends the query at a '#'). A key is ours
+// if it names one of ours as pgx reads keys or as lib/pq does.
 func parseURL(dsn string) (*DSN, error) {
 	if !plainURL(dsn) {
 		// lib/pq reads URLs with url.Parse: refuse what it refuses.
 		if _, err := url.Parse(dsn); err != nil {
 			return nil, malformed(FormURL, urlErrorText(err))
 		}
+	}
+	if queryInUserinfo(dsn) {
+		// pgx would take the '?' as part of the user info, lib/pq and we
+		// as the start of the query: the two would not even agree on the
+		// host.
+		return nil, malformed(FormURL, `a "?" before the "@" that ends the user info; write it as %3F`)
 	}
 	base, query, hasQuery := strings.Cut(dsn, "?")
 	var (
@@ -35,6 +43,16 @@ func parseURL(dsn string) (*DSN, error) {
 			return nil, malformed(FormURL, "invalid %-escape in a query key")
 		}
 		s, owned := Owned(key)
+		if !owned && (strings.IndexByte(rawKey, '+') >= 0 || strings.IndexByte(rawKey, '%') >= 0) {
+			// lib/pq reads a '+' as a space and trims keys once unescaped:
+			// "+KeepAlive" and "%20KeepAlive" are KeepAlive to it.
+			if k, err := url.QueryUnescape(rawKey); err == nil {
+				k = strings.TrimSpace(k)
+				if s, owned = Owned(k); owned {
+					key = k
+				}
+			}
+		}
 		if !owned {
 			rest.WriteByte(sep)
 			rest.WriteString(part)
@@ -43,13 +61,27 @@ func parseURL(dsn string) (*DSN, error) {
 		}
 		value, err := uriDecode(rawValue)
 		if err != nil {
-			return nil, &ParseError{Key: key, Value: rawValue, Err: reason(ErrSyntax, "invalid %-escape in "+rawValue)}
+			return nil, valueError(key, rawValue, ErrSyntax, "invalid %-escape in ")
 		}
 		if err := c.add(s, key, value); err != nil {
 			return nil, err
 		}
 	}
 	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest.String()}, nil
+}
+
+// queryInUserinfo reports whether a '?' comes before the '@' that, for
+// pgx and libpq, ends the user info: the first '@' before any '/'.
+func queryInUserinfo(dsn string) bool {
+	_, rest, _ := strings.Cut(dsn, "://")
+	at := strings.IndexByte(rest, '@')
+	if at < 0 {
+		return false
+	}
+	if slash := strings.IndexByte(rest[:at], '/'); slash >= 0 {
+		return false
+	}
+	return strings.IndexByte(rest[:at], '?') >= 0
 }
 
 // plainURL reports whether url.Parse, which pgx and lib/pq use, surely
