@@ -74,17 +74,11 @@ func parseURL(dsn string) (*DSN, error) {
 // pgx and libpq, ends the user info: the first '@' before any '/'.
 func queryInUserinfo(dsn string) bool {
 	_, rest, _ := strings.Cut(dsn, "://")
-	at := strings.IndexByte(rest, '@')
-	if at < 0 {
-		return false
-	}
-	if slash := strings.IndexByte(rest[:at], '/'); slash >= 0 {
-		return false
-	}
-	return strings.IndexByte(rest[:at], '?') >= 0
+	userinfo, _, found := strings.Cut(rest, "@")
+	return found && strings.IndexByte(userinfo, '/') < 0 && strings.IndexByte(userinfo, '?') >= 0
 }
 
-// plainURL reports whether url.Parse, which pgx and lib/pq use, surely
+// plainURL reports whether url.Parse, which lib/pq uses, surely
 // accepts dsn, a URL that starts with its scheme: a quick look that spares
 // most DSNs the cost of url.Parse. It wants no control bytes, no
 // %-escapes outside the query, userinfo of the bytes url.Parse allows
