@@ -8,10 +8,13 @@ type keyTable struct {
 	// slots is an open-addressing index: 1 + the index in keys of a key
 	// that hashes there, or 0 for a free slot. At most half are used.
 	slots []uint8
+	// lengths has bit n set if a key is n bytes long (all are under 64):
+	// most keys not in the table are told apart without hashing.
+	lengths uint64
 }
 
-// newKeyTable builds a keyTable of keys, which must be distinct and fewer
-// than 128.
+// newKeyTable builds a keyTable of keys, which must be distinct, fewer than
+// 128, and each shorter than 64 bytes.
 func newKeyTable(keys []string) *keyTable {
 	if len(keys) >= 128 {
 		panic("dsnparse: too many keys for a keyTable")
@@ -30,14 +33,21 @@ func newKeyTable(keys []string) *keyTable {
 			}
 			i = (i + 1) & (n - 1)
 		}
+		if len(k) >= 64 {
+			panic("dsnparse: keyTable key " + k + " is too long")
+		}
 		t.keys = append(t.keys, k)
 		t.slots[i] = uint8(len(t.keys))
+		t.lengths |= 1 << len(k)
 	}
 	return t
 }
 
 // find returns the index in the table's list of key, in any case.
 func (t *keyTable) find(key string) (int, bool) {
+	if len(key) >= 64 || t.lengths&(1<<len(key)) == 0 {
+		return 0, false
+	}
 	for i := t.start(key); ; i = (i + 1) & (len(t.slots) - 1) {
 		j := int(t.slots[i])
 		if j == 0 {

@@ -40,7 +40,7 @@ func parseKeyValue(dsn string) (*DSN, error) {
 			}
 			continue
 		}
-		if n := len(p.key); (n == 3 || n == 6) && odbcFirstKeys.has(p.key) {
+		if odbcFirstKeys.has(p.key) {
 			// Meaningless to libpq (the server would refuse it), and
 			// first in what is handed on it would make that look ODBC.
 			return nil, &ParseError{Key: p.key, Err: reason(ErrSyntax,
