@@ -9,7 +9,6 @@ require (
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
-	gopkg.in/ini.v1 v1.67.3
 )
 
 require (

@@ -1,7 +1,10 @@
 package dsnparse
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -219,6 +222,8 @@ var badDSNs = []badCase{
 	{"url/empty value", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got ""`},
 	{"url/conflict", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=200&keepalives_idle=300", ErrConflict, `redshift-ka: keepalives_idle: conflicts with KeepAlivesIdle=200, both set KeepAlivesIdle`},
 	{"url/? in user info", "postgres://Hunter2X?@h/db?KeepAlivesIdle=5", ErrMalformed, `redshift-ka: malformed URL DSN: a "?" before the "@" that ends the user info; write it as %3F`},
+	// url.Parse refuses this one too ("invalid port"): the hint comes first.
+	{"url/? in password before a port", "postgres://me:Hunter2X?x@h:5439/dev", ErrMalformed, `redshift-ka: malformed URL DSN: a "?" before the "@" that ends the user info; write it as %3F`},
 	{"url/fragment in a value of ours", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=5#Hunter2X", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got a value of 10 bytes (withheld: it may hold more of the DSN)`},
 	{"kv/escaped space runs into the password", `keepalives_idle=5\ password=Hunter2X host=h`, ErrSyntax, `redshift-ka: keepalives_idle: want whole seconds 0..32767, got a value of 19 bytes (withheld: it may hold more of the DSN)`},
 	{"kv/ODBC key", "host=h password=Hunter2X server=x", ErrSyntax, `redshift-ka: server: a key only ODBC reads, in a key=value DSN; write libpq's key, or the whole DSN in the ODBC form`},
@@ -304,4 +309,54 @@ func TestODBCManyAttributes(t *testing.T) {
 	_, err = Parse(b.String() + ";Password=other")
 	assert.ErrorIs(t, err, ErrConflict)
 	assert.EqualError(t, err, "redshift-ka: Password: conflicts with PWD, both set password")
+}
+
+// TestKeysIsACopy: changing what Keys returns changes nothing Parse does.
+func TestKeysIsACopy(t *testing.T) {
+	keys := Keys()
+	keys[Idle].Names[0] = "changed"
+	keys[Idle].Max = 1
+	keys[Count].Names = append(keys[Count].Names[:0], "x")
+	got, err := Parse("KeepAlivesIdle=200 KeepAlivesCount=5 host=h")
+	require.NoError(t, err)
+	assert.Equal(t, 200*time.Second, got.Config.Idle)
+	assert.Equal(t, 5, got.Config.Count)
+	assert.Equal(t, "KeepAlivesIdle", Keys()[Idle].Names[0])
+	assert.Equal(t, "KeepAlivesIdle", Idle.String())
+}
+
+// TestDSNPrintsRedacted: however a parsed DSN is printed, the password of
+// the part for the backend is masked.
+func TestDSNPrintsRedacted(t *testing.T) {
+	const pw = `p a's"s #;&?%={}w`
+	for _, dsn := range []string{
+		"postgres://u:" + url.PathEscape(pw) + "@h/db?KeepAlivesIdle=5",
+		"host=h user=u password='" + strings.ReplaceAll(strings.ReplaceAll(pw, `\`, `\\`), "'", `\'`) + "' keepalives_idle=5",
+		"Server=h;UID=u;PWD={" + strings.ReplaceAll(pw, "}", "}}") + "};KeepAlivesIdle=5",
+	} {
+		d, err := Parse(dsn)
+		require.NoError(t, err, dsn)
+		require.NotEqual(t, d.Rest, Redact(d.Rest), "the backend's DSN has a password to mask")
+		outputs := map[string]string{}
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+			outputs[verb] = fmt.Sprintf(verb, d)
+			outputs[verb+" of a pointer"] = fmt.Sprintf(verb, &d)
+		}
+		outputs["Sprint"] = fmt.Sprint(d)
+		b, err := json.Marshal(d)
+		require.NoError(t, err)
+		outputs["JSON"] = string(b)
+		b, err = json.Marshal(&d)
+		require.NoError(t, err)
+		outputs["JSON of a pointer"] = string(b)
+		for how, out := range outputs {
+			for _, piece := range []string{pw, "a's", `"s`, "#;&?", "%={}w", url.PathEscape(pw)} {
+				assert.NotContains(t, out, piece, "%s of %s", how, d.Form)
+			}
+		}
+		assert.Contains(t, outputs["%+v"], "Rest:", "fields are still shown")
+		assert.Contains(t, outputs["%+v"], "xxxxx")
+		assert.Contains(t, outputs["JSON"], `"Form":`)
+		assert.NotContains(t, d.Rest, "xxxxx", "the field itself is untouched")
+	}
 }

@@ -50,7 +50,10 @@ func (e *ParseError) Error() string {
 	var b strings.Builder
 	b.WriteString("redshift-ka: ")
 	if e.File != "" {
-		b.WriteString(e.File + " [" + e.Section + "] ")
+		b.WriteString(e.File + " ")
+		if e.Section != "" {
+			b.WriteString("[" + e.Section + "] ")
+		}
 	}
 	if e.Key != "" {
 		b.WriteString(e.Key)

@@ -12,8 +12,10 @@ type pair struct {
 	key, value string
 	text       string // the pair as written
 	offset     int    // where text starts in the DSN
-	// file and section name the odbc.ini data source the pair came from.
+	// file, section and line say where in odbc.ini a pair of a data
+	// source was written.
 	file, section string
+	line          int
 }
 
 // located adds the pair's odbc.ini file and section to a ParseError.

@@ -163,7 +163,11 @@ func parseODBC(dsn string) (*DSN, error) {
 			return nil, a.located(&ParseError{Key: a.key, Err: reason(ErrSyntax, "a second data source")})
 		} else if !isParamName(a.key) {
 			// The text may be a piece of a password; say where, not what.
-			return nil, malformed(FormODBC, "invalid key in the attribute at offset "+strconv.Itoa(a.offset))
+			if a.file != "" {
+				return nil, iniError(a.file, a.section, "line "+strconv.Itoa(a.line)+
+					" has an invalid key: want letters, digits, '_', '.' or '-'")
+			}
+			return nil, malformed(FormODBC, "invalid key in the attribute at byte offset "+strconv.Itoa(a.offset))
 		}
 		j, dup := -1, false
 		if doneMap != nil {

@@ -1,14 +1,15 @@
 package dsnparse
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"gopkg.in/ini.v1"
 )
 
 // Where data sources are looked up, after $ODBCINI; test seams.
@@ -16,6 +17,10 @@ var (
 	userHomeDir   = os.UserHomeDir
 	systemODBCIni = "/etc/odbc.ini"
 )
+
+// maxODBCIni is the largest odbc.ini file read. Real ones are a few
+// kilobytes; the limit keeps a path such as /dev/zero from using up memory.
+const maxODBCIni = 1 << 20
 
 // dataSource is one [section] of an odbc.ini file.
 type dataSource struct {
@@ -47,74 +52,134 @@ func lookupDataSource(key, name string) (*dataSource, error) {
 	}
 	var searched []string
 	for _, file := range odbcIniFiles() {
-		data, err := os.ReadFile(file)
+		data, err := readODBCIni(file)
 		if errors.Is(err, fs.ErrNotExist) {
 			searched = append(searched, file+" (absent)")
 			continue
 		}
 		if err != nil {
-			return nil, fail("cannot read " + file + ": " + errors.Unwrap(err).Error())
+			return nil, fail("cannot read " + file + ": " + err.Error())
 		}
 		searched = append(searched, file)
-		if key := rewrittenValue(data); key != "" {
-			return nil, fail(file + ": the value of " + strconv.Quote(key) + " starts with ` or \"\"\", which the INI reader would not take as written; quote it differently")
-		}
-		// Values are taken as written: a ';' or '#' in a password is not a
-		// comment, a '\' at the end of a line does not join the next, and
-		// quotes stay.
-		f, err := ini.LoadSources(ini.LoadOptions{
-			IgnoreInlineComment:     true,
-			IgnoreContinuation:      true,
-			PreserveSurroundedQuote: true,
-			KeyValueDelimiters:      "=",
-		}, data)
+		ds, err := findSection(file, data, name)
 		if err != nil {
-			// The parser's message quotes the bad line, which may hold a
-			// password; say which file only.
-			return nil, fail(file + " is not a valid INI file")
+			return nil, err
 		}
-		for _, sec := range f.Sections() {
-			if !strings.EqualFold(sec.Name(), name) {
-				continue
-			}
-			if sec.Name() == ini.DefaultSection && !hasSection(data, ini.DefaultSection) {
-				continue // the keys before the first section, not a data source
-			}
-			ds := &dataSource{file: file}
-			for i, k := range sec.Keys() {
-				ds.attrs = append(ds.attrs, pair{key: k.Name(), value: k.Value(), offset: i, file: file, section: sec.Name()})
-			}
+		if ds != nil {
 			return ds, nil
 		}
 	}
 	return nil, fail("data source " + strconv.Quote(name) + " not found; searched " + strings.Join(searched, ", "))
 }
 
-// rewrittenValue returns the key of the first value that the INI reader
-// would not take as written: one in backquotes or triple double quotes,
-// which it unquotes and may continue over several lines.
-func rewrittenValue(data []byte) string {
-	for _, line := range strings.Split(string(data), "\n") {
-		key, value, ok := strings.Cut(line, "=")
-		if !ok || strings.HasPrefix(strings.TrimSpace(key), "[") {
-			continue
-		}
-		value = strings.TrimSpace(value)
-		if strings.HasPrefix(value, "`") || strings.HasPrefix(value, `"""`) {
-			return strings.TrimSpace(key)
-		}
+// readODBCIni reads an odbc.ini file. It reads regular files only, since
+// opening a FIFO waits for a writer and a device may never end, and at
+// most maxODBCIni bytes. An error other than one for an absent file says
+// why in words that need no file name.
+func readODBCIni(file string) ([]byte, error) {
+	// Stat first: opening a FIFO for reading blocks until someone writes.
+	fi, err := os.Stat(file)
+	if err != nil {
+		return nil, pathError(err)
 	}
-	return ""
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fileType(fi.Mode()))
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, pathError(err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxODBCIni+1))
+	if err != nil {
+		return nil, pathError(err)
+	}
+	if len(data) > maxODBCIni {
+		return nil, errors.New("larger than 1 MiB, far above any real odbc.ini")
+	}
+	return data, nil
 }
 
-// hasSection reports whether data has a [name] header.
-func hasSection(data []byte, name string) bool {
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") &&
-			strings.TrimSpace(line[1:len(line)-1]) == name {
-			return true
-		}
+// pathError drops the path from an *fs.PathError, which the message
+// around it names already; fs.ErrNotExist still matches.
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	return false
+	return err
+}
+
+// fileType names the kind of a file that is not a regular one.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.String()
+}
+
+// findSection reads the section name (in any case) of an odbc.ini file,
+// in the way unixODBC reads one: a line is a [section] header, a comment
+// (';' or '#' first), blank, or "key = value" split at the first '='. Keys
+// and values are trimmed and otherwise taken as written: a ';' or '#' in a
+// value is not a comment, quotes stay, a '\' does not continue a line.
+// Lines before the first header belong to no data source. It returns nil
+// when the file has no such section, and an error when the section is
+// given twice or one of its lines is not "key = value". Errors quote no
+// line, which may hold a password.
+func findSection(file string, data []byte, name string) (*dataSource, error) {
+	var (
+		ds      *dataSource
+		section string // the header of the section being read, as written
+		inside  bool   // reading the section asked for
+	)
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	sc.Buffer(nil, maxODBCIni+1)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == ';' || line[0] == '#' {
+			continue
+		}
+		if line[0] == '[' {
+			if !strings.HasSuffix(line, "]") {
+				return nil, iniError(file, "", "line "+strconv.Itoa(n)+` is a section header without its "]"`)
+			}
+			section = strings.TrimSpace(line[1 : len(line)-1])
+			inside = strings.EqualFold(section, name)
+			if inside && ds != nil {
+				return nil, iniError(file, section, "the data source is given twice (again on line "+strconv.Itoa(n)+")")
+			}
+			if inside {
+				ds = &dataSource{file: file}
+			}
+			continue
+		}
+		if !inside {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, iniError(file, section, "line "+strconv.Itoa(n)+` is not "key = value"`)
+		}
+		ds.attrs = append(ds.attrs, pair{key: strings.TrimSpace(k), value: strings.TrimSpace(v),
+			line: n, file: file, section: section})
+	}
+	return ds, nil
+}
+
+// iniError reports an odbc.ini file that cannot be read as one.
+func iniError(file, section, msg string) error {
+	return &ParseError{File: file, Section: section, Err: reason(ErrDataSource, msg)}
 }

@@ -3,6 +3,7 @@ package dsnparse
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,12 +65,13 @@ func TestDataSource(t *testing.T) {
 }
 
 // TestDataSourceValuesAsWritten: the INI reader changes nothing: no line
-// continuation, no inline comments, quotes kept.
+// continuation, no inline comments, quotes and backquotes kept.
 func TestDataSourceValuesAsWritten(t *testing.T) {
-	iniFiles(t, "[rs]\nServer = h:1\nPWD = abc\\\nKeepAlivesIdle = 200\nUID = \"quoted\" ;not a comment\n", "", "")
+	iniFiles(t, "[rs]\nServer = h:1\nPWD = abc\\\nKeepAlivesIdle = 200\nUID = \"quoted\" ;not a comment\n"+
+		"sslkey = `back`\nsslcert = \"\"\"three\n", "", "")
 	got, err := Parse("DSN=rs")
 	require.NoError(t, err)
-	assert.Equal(t, `host=h:1 password='abc\\' user='"quoted" ;not a comment' port=5439`, got.Rest)
+	assert.Equal(t, `host=h:1 password='abc\\' user='"quoted" ;not a comment' sslkey=`+"`back`"+` sslcert="""three port=5439`, got.Rest)
 	assert.Equal(t, 200*time.Second, got.Config.Idle)
 }
 
@@ -117,19 +119,38 @@ func TestDataSourceErrors(t *testing.T) {
 		require.ErrorIs(t, err, ErrDataSource)
 		assert.EqualError(t, err, `redshift-ka: DSN: data source "rs" not found; searched `+e+", "+h+" (absent), "+s+" (absent)")
 	})
-	t.Run("unreadable", func(t *testing.T) {
+	t.Run("a directory", func(t *testing.T) {
 		iniFiles(t, "", "", "")
 		dir := t.TempDir()
-		t.Setenv("ODBCINI", dir) // a directory cannot be read as a file
+		t.Setenv("ODBCINI", dir)
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrDataSource)
-		assert.EqualError(t, err, "redshift-ka: DSN: cannot read "+dir+": is a directory")
+		assert.EqualError(t, err, "redshift-ka: DSN: cannot read "+dir+": not a regular file (a directory)")
 	})
-	t.Run("not INI", func(t *testing.T) {
+	t.Run("larger than 1 MiB", func(t *testing.T) {
+		e, _, _ := iniFiles(t, "[rs]\nServer=h\n;"+strings.Repeat("x", maxODBCIni), "", "")
+		_, err := Parse("DSN=rs")
+		require.ErrorIs(t, err, ErrDataSource)
+		assert.EqualError(t, err, "redshift-ka: DSN: cannot read "+e+": larger than 1 MiB, far above any real odbc.ini")
+	})
+	t.Run("exactly 1 MiB is read", func(t *testing.T) {
+		head := "[rs]\nServer=h\n;"
+		iniFiles(t, head+strings.Repeat("x", maxODBCIni-len(head)), "", "")
+		got, err := Parse("DSN=rs")
+		require.NoError(t, err)
+		assert.Equal(t, "host=h port=5439", got.Rest)
+	})
+	t.Run("unterminated section header", func(t *testing.T) {
 		e, _, _ := iniFiles(t, "[rs\nPWD=Hunter2X\n", "", "")
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrDataSource)
-		assert.EqualError(t, err, "redshift-ka: DSN: "+e+" is not a valid INI file")
+		assert.EqualError(t, err, "redshift-ka: "+e+` line 1 is a section header without its "]"`)
+	})
+	t.Run("line without =", func(t *testing.T) {
+		e, _, _ := iniFiles(t, "[rs]\nServer=h\nHunter2X\n", "", "")
+		_, err := Parse("DSN=rs")
+		require.ErrorIs(t, err, ErrDataSource)
+		assert.EqualError(t, err, "redshift-ka: "+e+` [rs] line 3 is not "key = value"`)
 	})
 	t.Run("bad value names file, section and key", func(t *testing.T) {
 		e, _, _ := iniFiles(t, "[rs]\nPWD=Hunter2X\nKeepAlivesInterval = 1.5\n", "", "")
@@ -137,17 +158,52 @@ func TestDataSourceErrors(t *testing.T) {
 		require.ErrorIs(t, err, ErrSyntax)
 		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] KeepAlivesInterval: want whole seconds 0..32767, got "1.5"`)
 	})
+	t.Run("bad key names file, section and line", func(t *testing.T) {
+		e, _, _ := iniFiles(t, "[other]\nServer=x\n[rs]\nServer=h\nHun ter2X = y\n", "", "")
+		_, err := Parse("DSN=rs")
+		require.ErrorIs(t, err, ErrDataSource)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] line 5 has an invalid key: want letters, digits, '_', '.' or '-'`)
+	})
 	t.Run("conflict inside the file", func(t *testing.T) {
 		e, _, _ := iniFiles(t, "[rs]\nServer=a\nHost=b\nPWD=Hunter2X\nPassword=other\n", "", "")
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrConflict)
 		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] Host: conflicts with Server, both set host`)
 	})
-	t.Run("backquoted value", func(t *testing.T) {
-		e, _, _ := iniFiles(t, "[rs]\nPWD = `Hunter2X`\n", "", "")
+	t.Run("a key given twice with other values", func(t *testing.T) {
+		e, _, _ := iniFiles(t, "[rs]\nServer=a\nserver=b\n", "", "")
+		_, err := Parse("DSN=rs")
+		require.ErrorIs(t, err, ErrConflict)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] server: conflicts with Server, both set host`)
+	})
+	t.Run("an owned key given twice with other values", func(t *testing.T) {
+		e, _, _ := iniFiles(t, "[rs]\nKeepAlivesIdle=5\nKeepAlivesIdle=6\n", "", "")
+		_, err := Parse("DSN=rs")
+		require.ErrorIs(t, err, ErrConflict)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] KeepAlivesIdle: conflicts with KeepAlivesIdle=5, both set KeepAlivesIdle`)
+	})
+	t.Run("an unknown key given twice with other values", func(t *testing.T) {
+		e, _, _ := iniFiles(t, "[rs]\nServer=h\napplication_name=a\nApplication_Name=b\n", "", "")
+		_, err := Parse("DSN=rs")
+		require.ErrorIs(t, err, ErrConflict)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] Application_Name: conflicts with application_name, both set application_name`)
+	})
+	t.Run("a key given twice with one value", func(t *testing.T) {
+		iniFiles(t, "[rs]\nServer=a\nServer = a\n", "", "")
+		got, err := Parse("DSN=rs")
+		require.NoError(t, err)
+		assert.Equal(t, "host=a port=5439", got.Rest)
+	})
+	t.Run("a section given twice", func(t *testing.T) {
+		e, _, _ := iniFiles(t, "[rs]\nServer=a\n[other]\n[RS]\nPort=1\n", "", "")
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrDataSource)
-		assert.EqualError(t, err, "redshift-ka: DSN: "+e+": the value of \"PWD\" starts with ` or \"\"\", which the INI reader would not take as written; quote it differently")
+		assert.EqualError(t, err, `redshift-ka: `+e+` [RS] the data source is given twice (again on line 4)`)
+	})
+	t.Run("another section given twice does not matter", func(t *testing.T) {
+		iniFiles(t, "[other]\n[rs]\nServer=a\n[other]\n", "", "")
+		_, err := Parse("DSN=rs")
+		require.NoError(t, err)
 	})
 	t.Run("keys before the first section are no data source", func(t *testing.T) {
 		iniFiles(t, "Server = stray\n[rs]\nServer=h\n", "", "")

@@ -1,6 +1,8 @@
 package dsnparse
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -156,4 +158,23 @@ func (c *collector) add(s Setting, key, value string) error {
 		c.cfg.UserTimeout = time.Duration(n) * spec.Unit
 	}
 	return nil
+}
+
+// Format prints d, for every verb, with the secrets of Rest masked as
+// [Redact] masks them: printing a parsed DSN never shows a password.
+func (d DSN) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, fmt.FormatString(f, verb), redactedDSN(d.redacted()))
+}
+
+// MarshalJSON encodes d with the secrets of Rest masked.
+func (d DSN) MarshalJSON() ([]byte, error) {
+	return json.Marshal(redactedDSN(d.redacted()))
+}
+
+// redactedDSN is a DSN without its methods, to print one field by field.
+type redactedDSN DSN
+
+func (d DSN) redacted() DSN {
+	d.Rest = Redact(d.Rest)
+	return d
 }

@@ -1,6 +1,7 @@
 package dsnparse
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,8 +111,15 @@ var ownedKeys, ownedSettings = func() (keys []string, settings []Setting) {
 var owned = newKeyTable(ownedKeys)
 
 // Keys returns the table of every key redshift-ka owns, one entry per
-// setting, in [Setting] order. The caller may not modify it.
-func Keys() []KeySpec { return specs[:] }
+// setting, in [Setting] order. It is a copy: changing it changes nothing
+// that Parse accepts.
+func Keys() []KeySpec {
+	out := specs // an array: copied
+	for i := range out {
+		out[i].Names = slices.Clone(out[i].Names)
+	}
+	return out[:]
+}
 
 // Owned reports whether key (in any case) is a key redshift-ka owns and
 // removes before the DSN reaches pgx or lib/pq, and which setting it sets.

@@ -14,17 +14,17 @@ import (
 // which reads URLs with url.Parse, ends the query at a '#'). A key is ours
 // if it names one of ours as pgx reads keys or as lib/pq does.
 func parseURL(dsn string) (*DSN, error) {
+	if queryInUserinfo(dsn) {
+		// pgx would take the '?' as part of the user info, lib/pq and we
+		// as the start of the query: the two would not even agree on the
+		// host. Checked first: url.Parse's complaint would not say why.
+		return nil, malformed(FormURL, `a "?" before the "@" that ends the user info; write it as %3F`)
+	}
 	if !plainURL(dsn) {
 		// lib/pq reads URLs with url.Parse: refuse what it refuses.
 		if _, err := url.Parse(dsn); err != nil {
 			return nil, malformed(FormURL, urlErrorText(err))
 		}
-	}
-	if queryInUserinfo(dsn) {
-		// pgx would take the '?' as part of the user info, lib/pq and we
-		// as the start of the query: the two would not even agree on the
-		// host.
-		return nil, malformed(FormURL, `a "?" before the "@" that ends the user info; write it as %3F`)
 	}
 	base, query, hasQuery := strings.Cut(dsn, "?")
 	var (
