@@ -159,6 +159,12 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 // Driver returns the redshift-ka driver.
 func (c *Connector) Driver() driver.Driver { return &Driver{} }
 
+// Format prints the connector, for every verb, as the DSN it hands to pgx
+// with every secret masked: printing a connector never shows a password.
+func (c *Connector) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "redshift-ka connector (%s)", dsnparse.Redact(c.dsn.Rest))
+}
+
 // DSN returns the parsed DSN: its form, its keep-alive settings, and the
 // ODBC keys it ignored.
 func (c *Connector) DSN() dsnparse.DSN { return *c.dsn }

@@ -52,6 +52,13 @@ type PQConnector struct {
 	opts *options
 }
 
+// Format prints the connector, for every verb, as the DSN it hands to
+// lib/pq with every secret masked: printing a connector never shows a
+// password.
+func (c *PQConnector) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "redshift-ka-pq connector (%s)", dsnparse.Redact(c.dsn.Rest))
+}
+
 // NewPQConnector parses dsn (URL, key=value or ODBC form). A bad DSN gives
 // a [*dsnparse.ParseError] or lib/pq's own error; neither contains the
 // password. Of the options, [WithLogger], [WithPQNoticeHandler] and
