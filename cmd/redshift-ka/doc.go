@@ -19,8 +19,10 @@
 // of the process list. Flags may come before or after the DSN.
 //
 // No output shows a password: the DSN is printed through
-// [github.com/redshift-ka/redshift-ka/dsnparse.Redact], and every line
-// written is scrubbed of the DSN's secrets.
+// [github.com/redshift-ka/redshift-ka/dsnparse.Redact], every line written
+// is scrubbed of the secrets of every argument that holds a DSN, and no
+// error about a flag or a command quotes a value that could be one (a DSN
+// given as --connect-timeout's value, say).
 //
 // # check
 //
@@ -62,8 +64,10 @@
 // interval, until the path dies and the probes go unanswered. When the
 // output is not a terminal, it prints a progress line every --progress.
 //
-// Ctrl-C sends the server a cancel request for the running statement, waits
-// up to 10 s for it to end, and exits 130; a second Ctrl-C exits at once.
+// Ctrl-C (or SIGTERM) sends the server a cancel request for the running
+// statement, waits up to 10 s for it to end, and exits 130; a second one
+// exits at once. Before a statement runs (reading -f FILE, connecting), an
+// interrupt exits 130 at once.
 //
 // # Exit status
 //

@@ -58,7 +58,11 @@ func (a *app) exec(args []string) int {
 
 	src, from := *sqlText, "-c"
 	if set["f"] {
-		b, err := os.ReadFile(*file)
+		b, err := a.readSQL(*file)
+		if a.ctx.Err() != nil {
+			a.errorf("exec: interrupted while reading %s", *file)
+			return exitInterrupted
+		}
 		if err != nil {
 			a.errorf("exec: cannot read the statements: %v", err)
 			return exitUsage
@@ -110,6 +114,39 @@ func (a *app) exec(args []string) int {
 		return exitConnect
 	}
 	return code
+}
+
+// maxSQLFile is the most exec reads from -f FILE.
+const maxSQLFile = 64 << 20
+
+// readSQL reads the statements of -f FILE, which may be a pipe that is
+// slow to write (-f <(command)) or never is: an interrupt ends the wait,
+// leaving the read to end with the process.
+func (a *app) readSQL(name string) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		f, err := os.Open(name)
+		if err != nil {
+			done <- result{nil, err}
+			return
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, maxSQLFile+1))
+		if err == nil && len(b) > maxSQLFile {
+			err = fmt.Errorf("%s: larger than %d MiB", name, maxSQLFile>>20)
+		}
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-a.ctx.Done():
+		return nil, a.ctx.Err()
+	}
 }
 
 // statements splits src and checks that exec can run what it holds.

@@ -2,15 +2,32 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first Ctrl-C, a second one ends the process at once,
-	// without waiting for the server to confirm the cancel.
-	go func() { <-ctx.Done(); stop() }()
-	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv) }()
+	select {
+	case code := <-done:
+		os.Exit(code)
+	case <-ctx.Done():
+	}
+	// After the first Ctrl-C or SIGTERM, a second one ends the process at
+	// once, without waiting for the server to confirm the cancel.
+	stop()
+	// run ends promptly on an interrupt at every stage; should anything
+	// hold it up (a read from a device, say), the process ends anyway.
+	select {
+	case code := <-done:
+		os.Exit(code)
+	case <-time.After(cancelWait + 2*time.Second):
+		fmt.Fprintln(os.Stderr, "redshift-ka: interrupted")
+		os.Exit(exitInterrupted)
+	}
 }

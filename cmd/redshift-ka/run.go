@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -100,6 +101,18 @@ type app struct {
 // its exit status. ctx is done when the user interrupts (Ctrl-C).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, tty: terminalOf(stdout, getenv)}
+	// Any argument but exec's SQL may be a DSN, or hold one after a flag's
+	// '=': every line written is scrubbed of their secrets, whatever goes
+	// wrong.
+	for i := 0; i < len(args); i++ {
+		switch {
+		case args[i] == "-c" || args[i] == "--c":
+			i++ // the SQL
+		case !strings.HasPrefix(args[i], "-c=") && !strings.HasPrefix(args[i], "--c="):
+			a.scrubArg(args[i])
+		}
+	}
+	a.scrub(getenv(dsnEnv))
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText)
 		return exitUsage
@@ -120,16 +133,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "redshift-ka: unknown command %q: want check or exec\n\n%s", args[0], usageText)
+	fmt.Fprintf(a.stderr, "redshift-ka: unknown command %s: want check or exec\n\n%s", shown(args[0], args[0]), usageText)
 	return exitUsage
 }
 
 // parseFlags parses args with fs, allowing flags after the DSN, and
 // returns the arguments that are not flags. help is true for -h.
+//
+// Its errors never quote a flag's value, nor a name that is not plainly a
+// flag's: a DSN that lands where a value is expected ("--connect-timeout
+// postgres://...") holds a password.
 func (a *app) parseFlags(fs *flag.FlagSet, usage string, args []string) (pos []string, help bool, err error) {
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	var flags []string
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		if arg == "--" {
@@ -140,26 +154,53 @@ func (a *app) parseFlags(fs *flag.FlagSet, usage string, args []string) (pos []s
 			pos = append(pos, arg)
 			continue
 		}
-		flags = append(flags, arg)
-		name := strings.TrimLeft(arg, "-")
-		if strings.Contains(name, "=") {
-			continue
-		}
-		if f := fs.Lookup(name); f != nil && !isBoolFlag(f) && i+1 < len(args) {
-			i++
-			flags = append(flags, args[i])
-		}
-	}
-	if err := fs.Parse(flags); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(arg[1:], "-"), "=")
+		if name == "h" || name == "help" {
 			fmt.Fprint(a.stdout, usage)
 			fs.SetOutput(a.stdout)
 			fs.PrintDefaults()
 			return nil, true, nil
 		}
-		return nil, false, err
+		f := fs.Lookup(name)
+		if f == nil {
+			return nil, false, fmt.Errorf("unknown flag %s", shown(name, "-"+name))
+		}
+		switch {
+		case hasValue:
+		case isBoolFlag(f):
+			value = "true"
+		case i+1 < len(args):
+			i++
+			value = args[i]
+		default:
+			return nil, false, fmt.Errorf("flag -%s needs a value: %s", name, want(f))
+		}
+		if err := fs.Set(name, value); err != nil {
+			return nil, false, fmt.Errorf("invalid value for -%s: want %s", name, want(f))
+		}
 	}
 	return pos, false, nil
+}
+
+// want says what a flag's value may be.
+func want(f *flag.Flag) string {
+	switch f.Value.(flag.Getter).Get().(type) {
+	case bool:
+		return "true or false"
+	case time.Duration:
+		return "a duration such as 30s, 5m or 0"
+	}
+	return "text"
+}
+
+// shown returns what to show of a word the user typed that the command
+// does not know: the word itself when it is plainly a name, else a
+// placeholder, since it may be a DSN that holds a password.
+func shown(word, quoted string) string {
+	if len(word) <= 32 && strings.Trim(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == "" {
+		return strconv.Quote(quoted)
+	}
+	return "(not shown: it may hold a DSN)"
 }
 
 func isBoolFlag(f *flag.Flag) bool {
@@ -178,6 +219,18 @@ func (a *app) dsnFrom(pos []string) (string, error) {
 		return a.getenv(dsnEnv), nil
 	}
 	return "", errors.New("no DSN: pass it as the last argument, or in $" + dsnEnv + " to keep the password out of the process list")
+}
+
+// scrubArg scrubs the secrets of a command-line argument that may be a
+// DSN, or hold one after "-flag=". Other words are not DSNs: read as one,
+// "check" or a word of SQL would be masked as a stray piece of password.
+func (a *app) scrubArg(arg string) {
+	if strings.HasPrefix(arg, "-") {
+		_, arg, _ = strings.Cut(arg, "=")
+	}
+	if strings.Contains(arg, "=") || strings.Contains(arg, "://") {
+		a.scrub(arg)
+	}
 }
 
 // scrub makes every later write to stdout and stderr mask the DSN's
