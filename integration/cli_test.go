@@ -169,7 +169,7 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		require.Equal(t, 0, code, "conntrack:\n%s", fw.Flows())
 		timing(t, "redshift-ka exec of a statement of "+sleep.String(), took, sleep, bound)
 		assert.Contains(t, out, "statement 1 of 1 done in ")
-		assert.NotContains(t, out, pg.Password)
+		NoLeak(t, pg, "exec's output", out)
 
 		hs := healthLines(ours.stdout.String())
 		require.GreaterOrEqual(t, len(hs), 5, "a progress line a second")
@@ -227,7 +227,7 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		} {
 			assert.Contains(t, out, want)
 		}
-		assert.NotContains(t, out, pg.Password)
+		NoLeak(t, pg, "exec's output", out)
 		most := 0
 		for _, h := range healthLines(p.stdout.String()) {
 			most = max(most, h.probes)
