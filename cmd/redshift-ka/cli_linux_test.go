@@ -192,6 +192,60 @@ func TestCheckBadInput(t *testing.T) {
 	}
 }
 
+// TestBadInputHostilePassword: with a password that holds a space, both
+// quotes and #;&?%={}, written as each DSN form wants it, bad input,
+// a server that is not there and an offline check show no piece of it,
+// from the argument and from REDSHIFTKA_DSN, for check and exec.
+func TestBadInputHostilePassword(t *testing.T) {
+	p := &integration.Postgres{Host: "127.0.0.1", Port: 1, User: "me", Database: "db",
+		Password: `5ee1c0de 'b0a7f00d" #;&?%={}deadbeef`}
+	for _, f := range []struct {
+		name string
+		dsn  func(params ...string) string
+	}{
+		{"url", func(ps ...string) string { return p.URL(strings.Join(ps, "&")) }},
+		{"keyvalue", func(ps ...string) string { return p.KeyValue(strings.Join(ps, " ")) }},
+		{"odbc", func(ps ...string) string { return p.ODBC(strings.Join(ps, ";")) }},
+	} {
+		sslmode := "sslmode"
+		if f.name == "odbc" {
+			sslmode = "SSLMode"
+		}
+		for _, tc := range []struct {
+			name string
+			dsn  string
+			args []string
+			code int
+			want string
+		}{
+			{"bad key", f.dsn("KeepAlivesIdle=abc"), nil, exitUsage, `KeepAlivesIdle: want whole seconds 0..32767, got "abc"`},
+			{"the backend refuses", f.dsn(sslmode + "=maybe"), nil, exitUsage, "sslmode"},
+			{"not listening", f.dsn("KeepAlivesIdle=5"), []string{"--connect-timeout", "5s"}, exitConnect, "could not connect"},
+		} {
+			for _, cmd := range [][]string{{"check"}, {"check", "--json"}, {"exec", "-c", "SELECT 1"}} {
+				t.Run(f.name+"/"+tc.name+"/"+strings.Join(cmd, " "), func(t *testing.T) {
+					args := append(append(append([]string{}, cmd...), tc.args...), tc.dsn)
+					r := runCLI(t.Context(), "", nil, args...)
+					assert.Equal(t, tc.code, r.code, r.all())
+					assert.Contains(t, r.all(), tc.want)
+					integration.NoLeak(t, p, "the command's output", r.all())
+					r = runCLI(t.Context(), "", map[string]string{dsnEnv: tc.dsn}, append(append([]string{}, cmd...), tc.args...)...)
+					assert.Equal(t, tc.code, r.code, r.all())
+					integration.NoLeak(t, p, "the command's output", r.all())
+				})
+			}
+		}
+		t.Run(f.name+"/offline", func(t *testing.T) {
+			for _, json := range [][]string{nil, {"--json"}} {
+				r := runCLI(t.Context(), "", map[string]string{dsnEnv: f.dsn("KeepAlivesIdle=5")}, append([]string{"check", "--offline"}, json...)...)
+				require.Equal(t, exitOK, r.code, r.all())
+				assert.Contains(t, r.all(), "xxxxx")
+				integration.NoLeak(t, p, "the command's output", r.all())
+			}
+		})
+	}
+}
+
 // TestExec: statements run one by one on one connection, with progress
 // lines showing the connection's health when the output is not a terminal,
 // and COPY FROM STDIN reads standard input.
