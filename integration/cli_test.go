@@ -187,6 +187,7 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		assert.Equal(t, -1, code, "control: keepalives=0 finished (exit %d), so the firewall kept the idle flow; the test is invalid:\n%s%s",
 			code, control.stdout.String(), control.stderr.String())
 		t.Logf("control (keepalives=0) still waiting at %s, killed; it printed:\n%s%s", bound, control.stdout.String(), control.stderr.String())
+		NoLeak(t, pg, "the control's output", control.stdout.String()+control.stderr.String())
 	})
 
 	t.Run("path cut", func(t *testing.T) {
