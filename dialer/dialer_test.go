@@ -107,42 +107,6 @@ func TestDialSetsKernelOptions(t *testing.T) {
 	}
 }
 
-func TestGoDefaultsAreNotUsed(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("reads Linux socket options")
-	}
-	// A plain net.Dialer gives Go's 15 s / 15 s / 9; ours must not.
-	addr := listen(t)
-	plain, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	defer plain.Close()
-	o, err := Observe(plain.(*net.TCPConn))
-	require.NoError(t, err)
-	require.Equal(t, Observed{KeepAlive: true, Idle: 15 * time.Second, Interval: 15 * time.Second, Count: 9}, o,
-		"Go's defaults changed; the contrast below proves less")
-
-	osv, err := sysfallback.Read()
-	require.NoError(t, err)
-	ours := dial(t, dsnparse.Config{})
-	o, err = Observe(ours)
-	require.NoError(t, err)
-	assert.Equal(t, osv.Idle, o.Idle)
-	assert.Equal(t, osv.Count, o.Count)
-}
-
-func TestSocketOptionErrorsAreReturned(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("Linux refuses TCP_KEEPCNT over 127")
-	}
-	d, err := New(dsnparse.Config{Count: 500})
-	require.NoError(t, err)
-	c, err := d.DialContext(context.Background(), "tcp", listen(t))
-	assert.Nil(t, c)
-	require.Error(t, err)
-	assert.ErrorIs(t, err, syscall.EINVAL)
-	assert.Contains(t, err.Error(), "redshift-ka: set keep-alive options on the connection to 127.0.0.1:")
-}
-
 func TestUnixSocketIsDialedAsIs(t *testing.T) {
 	path := t.TempDir() + "/s"
 	ln, err := net.Listen("unix", path)

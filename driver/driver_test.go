@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,11 +41,14 @@ func TestParseConfigKeepsPgxKeys(t *testing.T) {
 	assert.Empty(t, pcfg.ConnConfig.RuntimeParams)
 
 	_, err = ParsePoolConfig("host=h pool_max_conns=x password=" + password)
-	require.Error(t, err)
+	require.ErrorContains(t, err, "cannot parse pool_max_conns", "pgxpool's error for its own key")
 	assert.NotContains(t, err.Error(), password)
 	_, err = ParseConfig("host=h keepalives_count=x password=" + password)
 	var pe *dsnparse.ParseError
 	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "keepalives_count", pe.Key)
+	assert.Equal(t, "x", pe.Value)
+	assert.EqualError(t, err, `redshift-ka: keepalives_count: want a whole number of probes 0..127, got "x"`)
 }
 
 // TestBadDSNFailsAtOpen: every kind of bad DSN is refused by sql.Open,
@@ -52,19 +56,21 @@ func TestParseConfigKeepsPgxKeys(t *testing.T) {
 func TestBadDSNFailsAtOpen(t *testing.T) {
 	for _, tc := range []struct {
 		name, dsn string
-		parseErr  bool // a *dsnparse.ParseError, not pgx's
+		is        error  // the sentinel of a *dsnparse.ParseError; nil: the backend's error
+		key       string // the key the error names: ParseError.Key, or in the backend's message
+		want      string // in the message
 	}{
-		{"url/bad idle", "postgres://u:" + password + "@127.0.0.1:1/db?KeepAlivesIdle=abc", true},
-		{"url/bad port", "postgres://u:" + password + "@127.0.0.1:99999/db", false},
-		{"url/bad sslmode", "postgres://u:" + password + "@127.0.0.1:1/db?sslmode=maybe", false},
-		{"kv/bad count", "host=127.0.0.1 port=1 password=" + password + " keepalives_count=1000", true},
-		{"kv/bad connect_timeout", "host=127.0.0.1 port=1 password=" + password + " connect_timeout=x", false},
-		{"odbc/bad interval", "Server=127.0.0.1;Port=1;UID=u;PWD=" + password + ";KeepAlivesInterval=-3", true},
-		{"odbc/bad port", "Server=127.0.0.1;Port=abc;UID=u;PWD={" + password + "}", false},
-		{"odbc/bad sslmode", "Server=127.0.0.1;PWD=" + password + ";SSLMode=sometimes", false},
-		{"odbc/escaped quote in password", "Server=h;Port=abc;PWD={" + password[:3] + "'" + password[3:] + " x}", false},
-		{"kv/escaped quote in password", `host=h port=abc password='Hun\'ter2X'`, false},
-		{"url/bad port, password after ?", "postgres://u@h:abc/db?password=" + password, true},
+		{"url/bad idle", "postgres://u:" + password + "@127.0.0.1:1/db?KeepAlivesIdle=abc", dsnparse.ErrSyntax, "KeepAlivesIdle", `got "abc"`},
+		{"url/bad port", "postgres://u:" + password + "@127.0.0.1:99999/db", nil, "port", "99999"},
+		{"url/bad sslmode", "postgres://u:" + password + "@127.0.0.1:1/db?sslmode=maybe", nil, "sslmode", "sslmode"},
+		{"kv/bad count", "host=127.0.0.1 port=1 password=" + password + " keepalives_count=1000", dsnparse.ErrRange, "keepalives_count", `0..127, got "1000"`},
+		{"kv/bad connect_timeout", "host=127.0.0.1 port=1 password=" + password + " connect_timeout=x", nil, "connect_timeout", `"x"`},
+		{"odbc/bad interval", "Server=127.0.0.1;Port=1;UID=u;PWD=" + password + ";KeepAlivesInterval=-3", dsnparse.ErrSyntax, "KeepAlivesInterval", `got "-3"`},
+		{"odbc/bad port", "Server=127.0.0.1;Port=abc;UID=u;PWD={" + password + "}", nil, "port", "abc"},
+		{"odbc/bad sslmode", "Server=127.0.0.1;PWD=" + password + ";SSLMode=sometimes", nil, "sslmode", "sometimes"},
+		{"odbc/escaped quote in password", "Server=h;Port=abc;PWD={" + password[:3] + "'" + password[3:] + " x}", nil, "port", "abc"},
+		{"kv/escaped quote in password", `host=h port=abc password='Hun\'ter2X'`, nil, "port", "abc"},
+		{"url/bad port, password after ?", "postgres://u@h:abc/db?password=" + password, dsnparse.ErrMalformed, "", "invalid port (withheld)"},
 	} {
 		for _, name := range []string{Name, NamePQ} {
 			t.Run(name+"/"+tc.name, func(t *testing.T) {
@@ -75,8 +81,19 @@ func TestBadDSNFailsAtOpen(t *testing.T) {
 					assert.NotContains(t, err.Error(), part)
 				}
 				assert.Contains(t, err.Error(), "redshift-ka: ")
+				assert.Contains(t, err.Error(), tc.want)
 				var pe *dsnparse.ParseError
-				assert.Equal(t, tc.parseErr, errors.As(err, &pe), "%v", err)
+				if tc.is != nil {
+					require.ErrorAs(t, err, &pe)
+					assert.ErrorIs(t, err, tc.is)
+					assert.Equal(t, tc.key, pe.Key)
+					if tc.key != "" {
+						assert.Contains(t, err.Error(), "redshift-ka: "+tc.key+": ")
+					}
+				} else {
+					assert.False(t, errors.As(err, &pe), "the backend's error, not ours: %v", err)
+					assert.Contains(t, err.Error(), tc.key, "the backend's message names the key")
+				}
 			})
 		}
 	}
@@ -89,13 +106,16 @@ func TestOpenReportsDialErrors(t *testing.T) {
 	ln.Close()
 	dsn := "host=127.0.0.1 port=" + strconv.Itoa(addr.Port) + " user=u password=" + password + " sslmode=disable KeepAlivesIdle=5"
 	_, err = (&Driver{}).Open(dsn)
-	require.Error(t, err)
+	require.ErrorIs(t, err, syscall.ECONNREFUSED)
 	assert.NotContains(t, err.Error(), password)
-	assert.Contains(t, err.Error(), "connection refused")
 }
 
 func TestConnectorKeepsTheParsedDSN(t *testing.T) {
-	c, err := NewConnector("Driver={Amazon Redshift};Server=h;UID=u;PWD=p;KeepAlivesIdle=200")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	c, err := NewConnector("Driver={Amazon Redshift};Server=127.0.0.1;Port=" + port + ";UID=u;PWD=p;KeepAlivesIdle=200")
 	require.NoError(t, err)
 	d := c.DSN()
 	assert.Equal(t, dsnparse.FormODBC, d.Form)
@@ -105,7 +125,9 @@ func TestConnectorKeepsTheParsedDSN(t *testing.T) {
 	db := sql.OpenDB(c)
 	defer db.Close()
 	_, err = db.Conn(context.Background())
-	assert.Error(t, err) // host "h" does not resolve here
+	// The connector dialed the parsed DSN's server (nothing listens there).
+	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+	assert.ErrorContains(t, err, "127.0.0.1:"+port)
 }
 
 // TestBadDSNDialsNothing: a DSN refused at sql.Open never reaches the
@@ -116,13 +138,15 @@ func TestBadDSNDialsNothing(t *testing.T) {
 	defer ln.Close()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	for _, name := range []string{Name, NamePQ} {
-		for _, dsn := range []string{
-			"postgres://u:" + password + "@127.0.0.1:" + port + "/db?KeepAlivesIdle=x",
-			"host=127.0.0.1 port=" + port + " keepalives_count=500",
-			"Server=127.0.0.1;Port=" + port + ";KeepAliveInterval=-1",
+		for _, tc := range []struct{ dsn, key string }{
+			{"postgres://u:" + password + "@127.0.0.1:" + port + "/db?KeepAlivesIdle=x", "KeepAlivesIdle"},
+			{"host=127.0.0.1 port=" + port + " keepalives_count=500", "keepalives_count"},
+			{"Server=127.0.0.1;Port=" + port + ";KeepAliveInterval=-1", "KeepAliveInterval"},
 		} {
-			db, err := sql.Open(name, dsn)
-			require.Error(t, err)
+			db, err := sql.Open(name, tc.dsn)
+			var pe *dsnparse.ParseError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, tc.key, pe.Key)
 			assert.Nil(t, db)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // redactCase is a DSN, what Redact must make of it, and the secrets it
@@ -83,18 +84,60 @@ func TestRedact(t *testing.T) {
 }
 
 // TestRedactParsedDSNs: the DSNs of the parser's table lose their password
-// and keep everything else.
+// and keep everything else: the redacted DSN parses to the same form and
+// settings, and pgx reads from it the same server, user, database and
+// parameters, with the mask as the password. A DSN without a secret comes
+// back unchanged.
 func TestRedactParsedDSNs(t *testing.T) {
+	for _, k := range []string{"PGPASSWORD", "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE"} {
+		t.Setenv(k, "")
+	}
+	withPassword := 0
 	for _, tc := range testDSNs {
 		t.Run(tc.name, func(t *testing.T) {
-			pw := pgxPassword(tc.dsn)
 			got := Redact(tc.dsn)
-			if pw != "" {
-				assert.NotContains(t, got, pw)
-				assert.Contains(t, got, mask)
+			assert.Equal(t, got, Redact(got), "redacting twice changes nothing")
+			want, err := Parse(tc.dsn)
+			require.NoError(t, err)
+			red, err := Parse(got)
+			require.NoError(t, err, "the redacted DSN %q still parses", got)
+			assert.Equal(t, want.Form, red.Form)
+			assert.Equal(t, want.Config, red.Config, "the keep-alive settings are kept")
+
+			if len(Secrets(tc.dsn)) == 0 {
+				assert.Equal(t, tc.dsn, got, "nothing to mask")
+			}
+			wantPgx, err := pgconn.ParseConfig(want.Rest)
+			redPgx, redErr := pgconn.ParseConfig(red.Rest)
+			if err != nil {
+				// pgx refuses it (a '#' it takes into a value): it
+				// refuses the redacted DSN too, and in the same words.
+				require.Error(t, redErr)
+				assert.Equal(t, Redact(err.Error()), Redact(redErr.Error()))
+				return
+			}
+			require.NoError(t, redErr)
+			assert.Equal(t, wantPgx.Host, redPgx.Host)
+			assert.Equal(t, wantPgx.Port, redPgx.Port)
+			assert.Equal(t, wantPgx.User, redPgx.User)
+			assert.Equal(t, wantPgx.Database, redPgx.Database)
+			assert.Equal(t, wantPgx.RuntimeParams, redPgx.RuntimeParams)
+			assert.Equal(t, len(wantPgx.Fallbacks), len(redPgx.Fallbacks))
+			if wantPgx.Password == "" {
+				assert.Empty(t, redPgx.Password)
+				return
+			}
+			withPassword++
+			assert.Equal(t, mask, redPgx.Password, "pgx reads the mask as the password")
+			assert.NotContains(t, got, wantPgx.Password)
+			for _, s := range Secrets(tc.dsn) {
+				if len(s) >= 3 { // shorter ones stand in other words
+					assert.NotContains(t, got, s)
+				}
 			}
 		})
 	}
+	assert.GreaterOrEqual(t, withPassword, 4, "the table must hold DSNs with a password in each form")
 }
 
 func TestSecrets(t *testing.T) {

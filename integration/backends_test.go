@@ -151,7 +151,7 @@ BoolsAsChar = 0
 			assert.Equal(t, "from-ini", app)
 		})
 	}
-	_, err := sql.Open(driver.Name, "DSN=Nowhere;PWD="+pg.Password)
+	_, err := sql.Open(driver.Name, "DSN=Nowhere;PWD="+odbcQuote(pg.Password))
 	require.ErrorIs(t, err, dsnparse.ErrDataSource)
-	assert.NotContains(t, err.Error(), pg.Password)
+	NoLeak(t, pg, "the error", err.Error())
 }

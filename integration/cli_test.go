@@ -169,7 +169,7 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		require.Equal(t, 0, code, "conntrack:\n%s", fw.Flows())
 		timing(t, "redshift-ka exec of a statement of "+sleep.String(), took, sleep, bound)
 		assert.Contains(t, out, "statement 1 of 1 done in ")
-		assert.NotContains(t, out, pg.Password)
+		NoLeak(t, pg, "exec's output", out)
 
 		hs := healthLines(ours.stdout.String())
 		require.GreaterOrEqual(t, len(hs), 5, "a progress line a second")
@@ -187,6 +187,7 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		assert.Equal(t, -1, code, "control: keepalives=0 finished (exit %d), so the firewall kept the idle flow; the test is invalid:\n%s%s",
 			code, control.stdout.String(), control.stderr.String())
 		t.Logf("control (keepalives=0) still waiting at %s, killed; it printed:\n%s%s", bound, control.stdout.String(), control.stderr.String())
+		NoLeak(t, pg, "the control's output", control.stdout.String()+control.stderr.String())
 	})
 
 	t.Run("path cut", func(t *testing.T) {
@@ -227,7 +228,7 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		} {
 			assert.Contains(t, out, want)
 		}
-		assert.NotContains(t, out, pg.Password)
+		NoLeak(t, pg, "exec's output", out)
 		most := 0
 		for _, h := range healthLines(p.stdout.String()) {
 			most = max(most, h.probes)

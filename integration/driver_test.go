@@ -282,7 +282,7 @@ func TestCancelRequestUsesTheDialer(t *testing.T) {
 	require.Len(t, lines, before+1, "the cancel request was dialed by redshift-ka: %v", lines)
 	for _, l := range lines {
 		assert.Contains(t, l, "keepalive=on, idle 33s")
-		assert.NotContains(t, l, pg.Password)
+		NoLeak(t, pg, "a log line", l)
 	}
 }
 
@@ -316,8 +316,11 @@ func TestBadInputFailsAtOpen(t *testing.T) {
 			assert.Nil(t, db)
 			db, err = sql.Open(f.backend, f.dsn(pg, [][2]string{{"keepalives_count", "200"}}))
 			assert.Nil(t, db)
-			require.Error(t, err)
-			assert.NotContains(t, err.Error(), pg.Password)
+			var pe *dsnparse.ParseError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, "keepalives_count", pe.Key)
+			assert.ErrorIs(t, err, dsnparse.ErrRange)
+			NoLeak(t, pg, "the error", err.Error())
 		})
 	}
 }

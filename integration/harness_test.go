@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -60,7 +62,10 @@ func TestStartPostgres(t *testing.T) {
 	require.NotZero(t, pg.Port)
 	require.Equal(t, "postgres", pg.User)
 	require.Equal(t, "postgres", pg.Database)
-	require.Len(t, pg.Password, 32)
+	for _, c := range []string{" ", "'", `"`, "#", ";", "&", "?", "%", "=", "{", "}"} {
+		require.Contains(t, pg.Password, c, "the password must be hostile to every DSN form")
+	}
+	require.Len(t, pg.Password, 3*8+len(` '" `)+len(hostileSpecials))
 	require.DirExists(t, pg.Dir)
 	require.FileExists(t, filepath.Join(pg.base, pidFileName))
 
@@ -71,6 +76,10 @@ func TestStartPostgres(t *testing.T) {
 	require.Equal(t, "1", psql(t, pg, connNoPassword(pg, "disable"), "SELECT 1"))
 	// Password authentication is really on: a wrong password is refused.
 	out, err := runPsql(t, "wrong", connNoPassword(pg, "disable"), "SELECT 1")
+	require.Error(t, err)
+	require.Contains(t, out, "password authentication failed")
+	// So is the password with a piece missing: the server checks it all.
+	out, err = runPsql(t, strings.Replace(pg.Password, hostileSpecials, "", 1), connNoPassword(pg, "disable"), "SELECT 1")
 	require.Error(t, err)
 	require.Contains(t, out, "password authentication failed")
 
@@ -234,6 +243,40 @@ func TestConnStrings(t *testing.T) {
 			require.Equal(t, tt.want, tt.got)
 		})
 	}
+}
+
+// TestLeaks: Leaks finds the password in each form a DSN writes it and
+// each distinctive piece of it, and nothing in text without it.
+func TestLeaks(t *testing.T) {
+	pw, err := hostilePassword()
+	require.NoError(t, err)
+	p := &Postgres{Host: "127.0.0.1", Port: 6543, User: "postgres", Password: pw, Database: "postgres"}
+	fields := strings.Fields(pw)
+	require.Len(t, fields, 3)
+	for _, tc := range []struct{ name, s string }{
+		{"raw", "error: " + pw + "!"},
+		{"url", p.URL("")},
+		{"key=value", p.KeyValue("")},
+		{"odbc", p.ODBC("")},
+		{"query escaped", "password=" + url.QueryEscape(pw)},
+		{"first word", "near " + fields[0]},
+		{"second word, cut at the quote", strings.Trim(fields[1], `'"`)},
+		{"the specials", "at " + hostileSpecials},
+		{"the last hex piece", "x" + strings.TrimPrefix(fields[2], hostileSpecials)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.NotEmpty(t, p.Leaks(tc.s))
+		})
+	}
+	for _, s := range []string{
+		"",
+		strings.ReplaceAll(p.URL(""), url.UserPassword("", pw).String()[1:], "xxxxx"),
+		"host=127.0.0.1 port=6543 password=xxxxx",
+	} {
+		assert.Empty(t, p.Leaks(s), s)
+	}
+	assert.NotEmpty(t, (&Postgres{}).Leaks("anything"), "no password: a check against nothing must fail")
+	assert.NotContains(t, p.redact(p.URL("")+" "+p.KeyValue("")+" "+p.ODBC("")), fields[0])
 }
 
 func TestPGBinDirEnv(t *testing.T) {
