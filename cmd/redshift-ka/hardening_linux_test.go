@@ -98,22 +98,24 @@ func TestODBCIniNotARegularFile(t *testing.T) {
 func TestSignalBeforeConnection(t *testing.T) {
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer silent.Close()
-	var accepted []net.Conn
+	served := make(chan struct{})
 	go func() {
+		defer close(served)
+		var accepted []net.Conn // held open, never answered
+		defer func() {
+			for _, c := range accepted {
+				c.Close()
+			}
+		}()
 		for {
 			c, err := silent.Accept()
 			if err != nil {
 				return
 			}
-			accepted = append(accepted, c) // held open, never answered
+			accepted = append(accepted, c)
 		}
 	}()
-	defer func() {
-		for _, c := range accepted {
-			c.Close()
-		}
-	}()
+	defer func() { silent.Close(); <-served }()
 	silentDSN := "postgres://etl:" + url.PathEscape(hostilePassword) + "@" + silent.Addr().String() + "/dev?sslmode=disable"
 	fifo := filepath.Join(t.TempDir(), "statements.sql")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
