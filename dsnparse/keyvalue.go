@@ -10,13 +10,15 @@ import (
 // parseKeyValue strips owned keys from a libpq key=value DSN. The other
 // pairs are kept as written, in their order, one space apart.
 func parseKeyValue(dsn string) (*DSN, error) {
+	pairs, err := splitKeyValue(dsn, false)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		c    collector
-		rest strings.Builder
+		rest []string
 	)
-	sc := kvScanner{s: dsn}
-	for sc.next() {
-		p := sc.pair
+	for _, p := range pairs {
 		if s, ok := owned(p.key); ok {
 			if err := c.add(s, p.key, p.value); err != nil {
 				return nil, err
@@ -30,104 +32,70 @@ func parseKeyValue(dsn string) (*DSN, error) {
 				"a key only ODBC reads, in a key=value DSN; write libpq's key, or the whole DSN in the ODBC form")}
 		}
 		text := dsn[p.start:p.end]
-		switch {
-		case rest.Len() > 0:
-			rest.WriteString(" " + text)
-		case detectForm(text) == FormKeyValue:
-			rest.WriteString(text)
-		default:
+		if len(rest) == 0 && detectForm(text) != FormKeyValue {
 			// A bare ';' first in what is handed on would make it look
 			// ODBC ("keepalives=1 a=;" leaves "a=;"): quote the value.
-			rest.WriteString(p.key + "=" + quote(p.value))
+			text = p.key + "=" + quote(p.value)
 		}
+		rest = append(rest, text)
 	}
-	if sc.err != nil {
-		return nil, sc.err
-	}
-	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: rest.String()}, nil
+	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: strings.Join(rest, " ")}, nil
 }
 
-// kvScanner reads a libpq key=value DSN one pair at a time, as libpq's
-// conninfo_parse does: pairs separated by white space, white space allowed
-// around '=', values bare or in single quotes, a backslash escaping the
-// next character in either. Errors say where, not what: a stray word may
-// be a piece of a password.
-//
-// A lenient scanner, for [Redact], never fails: it marks what breaks the
-// grammar in the pair it returns, and reads on.
-type kvScanner struct {
-	s       string // the DSN
-	lenient bool
-	i       int   // where the next pair may start
-	pair    pair  // the pair last read
-	err     error // why a strict scan stopped early; nil at the end of s
-}
-
-// next reads the next pair into sc.pair. It returns false at the end of
-// the DSN or on an error, which sc.err then holds.
-func (sc *kvScanner) next() bool {
-	s := sc.s
-	i := skipSpace(s, sc.i)
-	if i == len(s) {
-		return false
-	}
-	p := pair{start: i}
-	for i < len(s) && !isSpace(s[i]) && s[i] != '=' {
-		i++
-	}
-	p.key = s[p.start:i]
-	i = skipSpace(s, i)
-	switch {
-	case i == len(s) || s[i] != '=':
-		if sc.fail(&p.badKey, `missing "=" after the word at offset `+strconv.Itoa(p.start)) {
-			return false
+// splitKeyValue reads a libpq key=value DSN as libpq's conninfo_parse
+// does: pairs separated by white space, white space allowed around '=',
+// values bare or in single quotes, a backslash escaping the next character
+// in either. Errors say where, not what: a stray word may be a piece of a
+// password. Read leniently, for [Redact], it never fails (see [pair]).
+func splitKeyValue(s string, lenient bool) ([]pair, error) {
+	var pairs []pair
+	for i := skipSpace(s, 0); i < len(s); i = skipSpace(s, i) {
+		p := pair{start: i}
+		for i < len(s) && !isSpace(s[i]) && s[i] != '=' {
+			i++
 		}
-		p.value, p.valStart, p.end = p.key, p.start, p.start+len(p.key)
-		sc.pair, sc.i = p, i
-		return true
-	case p.key == "":
-		if sc.fail(&p.badKey, `missing key before "=" at offset `+strconv.Itoa(i)) {
-			return false
-		}
-	case !isParamName(p.key):
-		if sc.fail(&p.badKey, "invalid key at offset "+strconv.Itoa(p.start)) {
-			return false
-		}
-	}
-	i = skipSpace(s, i+1)
-	p.valStart = i
-	if i < len(s) && s[i] == '\'' {
-		var closed bool
-		p.value, i, closed = readQuoted(s, i)
-		if !closed && sc.fail(&p.badValue, "unterminated quoted value of key "+strconv.Quote(p.key)) {
-			return false
-		}
-	} else {
-		for ; i < len(s) && !isSpace(s[i]); i++ {
-			if s[i] == '\\' && i+1 < len(s) {
-				i++
-			} else if r, _ := utf8.DecodeRuneInString(s[i:]); r >= utf8.RuneSelf && unicode.IsSpace(r) &&
-				// lib/pq would end the value there, pgx would not.
-				sc.fail(&p.badValue, "white space other than ASCII in the unquoted value of key "+
-					strconv.Quote(p.key)+" at offset "+strconv.Itoa(i)+"; quote the value") {
-				return false
+		p.key = s[p.start:i]
+		var err error
+		switch i = skipSpace(s, i); {
+		case i == len(s) || s[i] != '=':
+			if err := broken(lenient, &p.badKey, FormKeyValue, `missing "=" after the word at offset `+strconv.Itoa(p.start)); err != nil {
+				return nil, err
 			}
+			p.value, p.valStart, p.end = p.key, p.start, p.start+len(p.key)
+			pairs = append(pairs, p)
+			continue
+		case p.key == "":
+			err = broken(lenient, &p.badKey, FormKeyValue, `missing key before "=" at offset `+strconv.Itoa(i))
+		case !isParamName(p.key):
+			err = broken(lenient, &p.badKey, FormKeyValue, "invalid key at offset "+strconv.Itoa(p.start))
 		}
-		p.value = unescape(s[p.valStart:i])
+		if err != nil {
+			return nil, err
+		}
+		i = skipSpace(s, i+1)
+		p.valStart = i
+		if i < len(s) && s[i] == '\'' {
+			var closed bool
+			if p.value, i, closed = readQuoted(s, i); !closed {
+				err = broken(lenient, &p.badValue, FormKeyValue, "unterminated quoted value of key "+strconv.Quote(p.key))
+			}
+		} else {
+			for ; i < len(s) && !isSpace(s[i]); i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				} else if r, _ := utf8.DecodeRuneInString(s[i:]); r >= utf8.RuneSelf && unicode.IsSpace(r) && err == nil {
+					// lib/pq would end the value there, pgx would not.
+					err = broken(lenient, &p.badValue, FormKeyValue, "white space other than ASCII in the unquoted value of key "+
+						strconv.Quote(p.key)+" at offset "+strconv.Itoa(i)+"; quote the value")
+				}
+			}
+			p.value = unescape(s[p.valStart:i])
+		}
+		if err != nil {
+			return nil, err
+		}
+		p.end = i
+		pairs = append(pairs, p)
 	}
-	p.end = i
-	sc.pair, sc.i = p, i
-	return true
-}
-
-// fail handles a break of the grammar: it stops a strict scan with a
-// malformed-DSN error and returns true, or marks the pair with flag and
-// returns false in a lenient one.
-func (sc *kvScanner) fail(flag *bool, msg string) bool {
-	if sc.lenient {
-		*flag = true
-		return false
-	}
-	sc.err, sc.i = malformed(FormKeyValue, msg), len(sc.s)
-	return true
+	return pairs, nil
 }

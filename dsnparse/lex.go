@@ -9,17 +9,27 @@ type pair struct {
 	key, value string
 	// The pair is dsn[start:end] as written, its value dsn[valStart:end].
 	start, valStart, end int
-	// A lenient tokenizer, reading for [Redact], marks what breaks its
+	// A tokenizer reading leniently, for [Redact], marks what breaks its
 	// form's grammar instead of failing: badKey a pair that is no
 	// key=value (a stray word, a key that cannot be one), which may be a
 	// piece of a password; badValue a value that does not end as its form
-	// wants (an unterminated quote or brace, text after a closing brace),
-	// which may have run on into a password.
+	// wants (an unterminated quote or brace, text after a closing brace,
+	// white space other than ASCII), which may have run on into one.
 	badKey, badValue bool
 	// file, section and line say where in odbc.ini a pair of a data
 	// source was written.
 	file, section string
 	line          int
+}
+
+// broken handles a break of form's grammar: read strictly, it is an error
+// that says so; read leniently, flag is set and reading goes on.
+func broken(lenient bool, flag *bool, form Form, msg string) error {
+	if lenient {
+		*flag = true
+		return nil
+	}
+	return malformed(form, msg)
 }
 
 // located adds the pair's odbc.ini file and section to a ParseError.
@@ -66,22 +76,13 @@ func asciiLower(s string) string {
 	return string(b)
 }
 
-// isKeyByte reports whether b can be part of a key: a letter, a digit,
-// '_', '.' or '-'.
-func isKeyByte(b byte) bool {
-	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '_' || b == '.' || b == '-'
-}
+// keyBytes are the bytes a key can be made of, one that can be passed on
+// as a libpq key or a server run-time parameter.
+const keyBytes = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
-// isParamName reports whether key can be passed on as a libpq key or a
-// server run-time parameter.
-func isParamName(key string) bool {
-	for i := 0; i < len(key); i++ {
-		if !isKeyByte(key[i]) {
-			return false
-		}
-	}
-	return key != ""
-}
+func isKeyByte(b byte) bool { return strings.IndexByte(keyBytes, b) >= 0 }
+
+func isParamName(key string) bool { return key != "" && strings.Trim(key, keyBytes) == "" }
 
 // readQuoted reads the libpq value in single quotes that starts at s[i],
 // a backslash escaping the next byte. It returns the value unescaped and

@@ -147,33 +147,34 @@ func splitODBC(s string, lenient bool) ([]pair, error) {
 		if eq < 0 || s[i+eq] == ';' {
 			end := indexFrom(s, i, ';')
 			if text := strings.TrimSpace(s[i:end]); text != "" {
-				if !lenient {
-					return nil, malformed(FormODBC, `missing "=" in the attribute at offset `+strconv.Itoa(i))
+				p = pair{key: text, value: text, start: i, valStart: i, end: end}
+				if err := broken(lenient, &p.badKey, FormODBC, `missing "=" in the attribute at offset `+strconv.Itoa(i)); err != nil {
+					return nil, err
 				}
-				pairs = append(pairs, pair{key: text, value: text, start: i, valStart: i, end: end, badKey: true})
+				pairs = append(pairs, p)
 			}
 			i = end
 			continue
 		}
-		p.key = strings.TrimSpace(s[i : i+eq])
-		if p.key == "" && !lenient {
+		if p.key = strings.TrimSpace(s[i : i+eq]); p.key == "" && !lenient {
 			return nil, malformed(FormODBC, `missing key before "=" at offset `+strconv.Itoa(i+eq))
 		}
-		p.badKey = lenient && !isParamName(p.key)
+		p.badKey = lenient && !isParamName(p.key) // "" too
 		i = skipSpace(s, i+eq+1)
 		p.valStart = i
 		if i < len(s) && s[i] == '{' {
 			var closed bool
 			p.value, i, closed = readBraced(s, i)
-			j := skipSpace(s, i)
-			p.badValue = !closed || j < len(s) && s[j] != ';'
-			switch {
-			case !closed && !lenient:
-				return nil, malformed(FormODBC, "unterminated {…} value of key "+strconv.Quote(p.key))
-			case p.badValue && !lenient:
-				return nil, malformed(FormODBC, `text after the closing "}" of key `+strconv.Quote(p.key))
+			var err error
+			if j := skipSpace(s, i); !closed {
+				err = broken(lenient, &p.badValue, FormODBC, "unterminated {…} value of key "+strconv.Quote(p.key))
+			} else if j < len(s) && s[j] != ';' {
+				err = broken(lenient, &p.badValue, FormODBC, `text after the closing "}" of key `+strconv.Quote(p.key))
 			}
-			i = indexFrom(s, j, ';')
+			if err != nil {
+				return nil, err
+			}
+			i = indexFrom(s, i, ';')
 		} else {
 			i = indexFrom(s, i, ';')
 			p.value = strings.TrimSpace(s[p.valStart:i])

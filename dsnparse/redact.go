@@ -107,9 +107,7 @@ func secretSpans(dsn string) []secret {
 	case FormODBC:
 		pairs, _ = splitODBC(dsn, true)
 	default:
-		for sc := (kvScanner{s: dsn, lenient: true}); sc.next(); {
-			pairs = append(pairs, sc.pair)
-		}
+		pairs, _ = splitKeyValue(dsn, true)
 	}
 	for _, p := range pairs {
 		switch {
