@@ -10,10 +10,7 @@ import (
 // parseKeyValue strips owned keys from a libpq key=value DSN. The other
 // pairs are kept as written, in their order, one space apart.
 func parseKeyValue(dsn string) (*DSN, error) {
-	pairs, err := splitKeyValue(dsn, false)
-	if err != nil {
-		return nil, err
-	}
+	pairs, splitErr := splitKeyValue(dsn, false)
 	var (
 		c    collector
 		rest []string
@@ -39,6 +36,9 @@ func parseKeyValue(dsn string) (*DSN, error) {
 		}
 		rest = append(rest, text)
 	}
+	if splitErr != nil {
+		return nil, splitErr
+	}
 	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: strings.Join(rest, " ")}, nil
 }
 
@@ -46,7 +46,9 @@ func parseKeyValue(dsn string) (*DSN, error) {
 // does: pairs separated by white space, white space allowed around '=',
 // values bare or in single quotes, a backslash escaping the next character
 // in either. Errors say where, not what: a stray word may be a piece of a
-// password. Read leniently, for [Redact], it never fails (see [pair]).
+// password. On an error it returns the pairs before it too, so that errors
+// come in the order of the DSN. Read leniently, for [Redact], it never
+// fails (see [pair]).
 func splitKeyValue(s string, lenient bool) ([]pair, error) {
 	var pairs []pair
 	for i := skipSpace(s, 0); i < len(s); i = skipSpace(s, i) {
@@ -59,7 +61,7 @@ func splitKeyValue(s string, lenient bool) ([]pair, error) {
 		switch i = skipSpace(s, i); {
 		case i == len(s) || s[i] != '=':
 			if err := broken(lenient, &p.badKey, FormKeyValue, `missing "=" after the word at offset `+strconv.Itoa(p.start)); err != nil {
-				return nil, err
+				return pairs, err
 			}
 			p.value, p.valStart, p.end = p.key, p.start, p.start+len(p.key)
 			pairs = append(pairs, p)
@@ -70,7 +72,7 @@ func splitKeyValue(s string, lenient bool) ([]pair, error) {
 			err = broken(lenient, &p.badKey, FormKeyValue, "invalid key at offset "+strconv.Itoa(p.start))
 		}
 		if err != nil {
-			return nil, err
+			return pairs, err
 		}
 		i = skipSpace(s, i+1)
 		p.valStart = i
@@ -92,7 +94,7 @@ func splitKeyValue(s string, lenient bool) ([]pair, error) {
 			p.value = unescape(s[p.valStart:i])
 		}
 		if err != nil {
-			return nil, err
+			return pairs, err
 		}
 		p.end = i
 		pairs = append(pairs, p)
