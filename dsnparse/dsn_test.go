@@ -288,8 +288,8 @@ func TestFormString(t *testing.T) {
 	_ = errors.New
 }
 
-// TestODBCManyAttributes: past 16 attributes the ODBC parser finds two
-// that set one libpq key with a map, not a search of the list.
+// TestODBCManyAttributes: among many attributes, the ODBC parser keeps
+// their order and finds two that set one libpq key.
 func TestODBCManyAttributes(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("Server=h;PWD=Hunter2X")
