@@ -24,12 +24,8 @@ type dsnCase struct {
 	ignored []string
 }
 
-// quoteValue returns v as a quoted libpq value (writeQuoted).
-func quoteValue(v string) string {
-	var b strings.Builder
-	writeQuoted(&b, v)
-	return b.String()
-}
+// quoteValue returns v as a quoted libpq value.
+func quoteValue(v string) string { return quote(v) }
 
 func keys(kv ...any) KeyNames {
 	var k KeyNames
@@ -273,12 +269,12 @@ func TestSpecTable(t *testing.T) {
 		for _, n := range k.Names {
 			assert.False(t, seen[strings.ToLower(n)], "key %s twice", n)
 			seen[strings.ToLower(n)] = true
-			s, ok := Owned(strings.ToUpper(n))
+			s, ok := owned(strings.ToUpper(n))
 			assert.True(t, ok)
 			assert.Equal(t, k.Setting, s)
 		}
 	}
-	_, ok := Owned("application_name")
+	_, ok := owned("application_name")
 	assert.False(t, ok)
 	assert.Equal(t, "Setting(9)", Setting(9).String())
 }
@@ -292,8 +288,8 @@ func TestFormString(t *testing.T) {
 	_ = errors.New
 }
 
-// TestODBCManyAttributes: past 16 attributes the ODBC parser finds two
-// that set one libpq key with a map, not a search of the list.
+// TestODBCManyAttributes: among many attributes, the ODBC parser keeps
+// their order and finds two that set one libpq key.
 func TestODBCManyAttributes(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("Server=h;PWD=Hunter2X")

@@ -1,9 +1,6 @@
 package dsnparse
 
-import (
-	"errors"
-	"strings"
-)
+import "errors"
 
 // Sentinel errors, to be checked with [errors.Is] on a [*ParseError].
 var (
@@ -47,22 +44,20 @@ type ParseError struct {
 }
 
 func (e *ParseError) Error() string {
-	var b strings.Builder
-	b.WriteString("redshift-ka: ")
+	msg := "redshift-ka: "
 	if e.File != "" {
-		b.WriteString(e.File + " ")
+		msg += e.File + " "
 		if e.Section != "" {
-			b.WriteString("[" + e.Section + "] ")
+			msg += "[" + e.Section + "] "
 		}
 	}
 	if e.Key != "" {
-		b.WriteString(e.Key)
-		b.WriteString(": ")
+		msg += e.Key + ": "
 	}
 	if e.Err != nil {
-		b.WriteString(e.Err.Error())
+		msg += e.Err.Error()
 	}
-	return b.String()
+	return msg
 }
 
 // Unwrap returns the underlying error, which wraps a sentinel.

@@ -1,122 +1,56 @@
 package dsnparse
 
 import (
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
 )
 
-// DefaultODBCPort is the port an ODBC DSN without Port gets, as in Amazon's
-// Redshift ODBC driver.
-const DefaultODBCPort = "5439"
+// defaultODBCPort is the port an ODBC DSN without Port gets, as in
+// Amazon's Redshift ODBC driver.
+const defaultODBCPort = "5439"
 
-// odbcKey says what becomes of an ODBC key.
-type odbcKey struct {
-	// owned marks a key redshift-ka owns, which sets setting.
-	owned   bool
-	setting Setting
-	// libpq is the libpq key the ODBC key becomes; empty for an owned or
-	// an ignored key.
-	libpq string
-	// ignored marks a key that means nothing to PostgreSQL: it is dropped
-	// and listed in [Config.Ignored].
-	ignored bool
-}
-
-// odbcKeys lists every ODBC key redshift-ka knows, and odbcKeyList what
-// becomes of each, so that one lookup in odbcTable settles an attribute.
-// Other keys are passed on as written. They are built from the spec table
-// and the three lists below.
-var odbcKeys, odbcKeyList = func() (keys []string, list []odbcKey) {
-	add := func(key string, k odbcKey) {
-		keys = append(keys, key)
-		list = append(list, k)
+// odbcKeys maps the ODBC keys redshift-ka knows, lower-cased, to the libpq
+// key each becomes, or to "" for a key that means something to an ODBC
+// driver manager or to Amazon's Redshift ODBC driver and nothing to
+// PostgreSQL: it is dropped and listed in [Config.Ignored]. The libpq keys
+// an ODBC DSN may carry map to themselves, so that their case is
+// normalised: ODBC keys are case-insensitive, libpq's are not. Keys of the
+// spec table are looked up first; unknown keys are passed on as written.
+var odbcKeys = func() map[string]string {
+	keys := map[string]string{
+		"server": "host", "host": "host", "port": "port", "database": "dbname", "dbname": "dbname",
+		"uid": "user", "user": "user", "username": "user", "pwd": "password", "password": "password",
+		"sslmode": "sslmode",
 	}
-	for i, k := range ownedKeys {
-		add(k, odbcKey{owned: true, setting: ownedSettings[i]})
+	for _, k := range strings.Fields(`application_name connect_timeout options
+		sslrootcert sslcert sslkey sslpassword sslnegotiation sslsni sslcertmode
+		target_session_attrs client_encoding hostaddr passfile service servicefile
+		krbsrvname krbspn channel_binding require_auth max_protocol_version min_protocol_version`) {
+		keys[k] = k
 	}
-	for _, k := range slices.Sorted(maps.Keys(odbcToLibpq)) {
-		add(k, odbcKey{libpq: odbcToLibpq[k]})
+	for _, k := range strings.Fields(`driver description trace tracefile
+		iam authtype clusterid region accesskeyid secretaccesskey sessiontoken
+		profile plugin_name idp_host idp_port preferred_role dbuser dbgroups autocreate
+		boolsaschar textaslongvarchar uselonglongvarchar usedeclarefetch fetch usemultiplestatements
+		enabletablecompletion min_tls proxyhost proxyport proxyuid proxypwd usesystemtruststore
+		cafile loglevel logpath readonly stringtype singlerowmode database_metadata_current_db_only`) {
+		keys[k] = ""
 	}
-	for _, k := range libpqKeys {
-		add(k, odbcKey{libpq: k})
-	}
-	for _, k := range odbcOnlyKeys {
-		add(k, odbcKey{ignored: true})
-	}
-	return keys, list
+	return keys
 }()
-
-// odbcTable finds the keys of odbcKeys.
-var odbcTable = newKeyTable(odbcKeys)
-
-// odbcToLibpq maps ODBC key names (lower-cased) to the libpq keys pgx and
-// lib/pq read.
-var odbcToLibpq = map[string]string{
-	"server":   "host",
-	"host":     "host",
-	"port":     "port",
-	"database": "dbname",
-	"dbname":   "dbname",
-	"uid":      "user",
-	"user":     "user",
-	"username": "user",
-	"pwd":      "password",
-	"password": "password",
-	"sslmode":  "sslmode",
-}
-
-// libpqKeys are the other libpq keys an ODBC DSN may carry; their case is
-// normalised, since ODBC keys are case-insensitive and libpq's are not.
-var libpqKeys = []string{
-	"application_name", "connect_timeout", "options",
-	"sslrootcert", "sslcert", "sslkey", "sslpassword",
-	"sslnegotiation", "sslsni", "sslcertmode",
-	"target_session_attrs", "client_encoding", "hostaddr",
-	"passfile", "service", "servicefile",
-	"krbsrvname", "krbspn", "channel_binding",
-	"require_auth", "max_protocol_version", "min_protocol_version",
-}
-
-// odbcOnlyKeys mean something to an ODBC driver manager or to Amazon's
-// Redshift ODBC driver, and nothing to PostgreSQL. They are dropped and
-// listed in [Config.Ignored].
-var odbcOnlyKeys = []string{
-	"driver", "description", "trace", "tracefile",
-	"iam", "authtype", "clusterid", "region",
-	"accesskeyid", "secretaccesskey", "sessiontoken",
-	"profile", "plugin_name", "idp_host", "idp_port",
-	"preferred_role", "dbuser", "dbgroups", "autocreate",
-	"boolsaschar", "textaslongvarchar", "uselonglongvarchar",
-	"usedeclarefetch", "fetch", "usemultiplestatements",
-	"enabletablecompletion", "min_tls", "proxyhost",
-	"proxyport", "proxyuid", "proxypwd", "usesystemtruststore",
-	"cafile", "loglevel", "logpath", "readonly",
-	"stringtype", "singlerowmode", "database_metadata_current_db_only",
-}
-
-// lookupODBC returns what becomes of an ODBC key (in any case).
-func lookupODBC(key string) (odbcKey, bool) {
-	i, ok := odbcTable.find(key)
-	if !ok {
-		return odbcKey{}, false
-	}
-	return odbcKeyList[i], true
-}
 
 // parseODBC reads an ODBC connection string, and the odbc.ini data source
 // it names, and converts them to a libpq key=value DSN without the keys
 // redshift-ka owns.
 func parseODBC(dsn string) (*DSN, error) {
-	var buf [16]pair // most connection strings fit: no allocation
-	attrs, err := splitODBC(buf[:0], dsn)
+	attrs, err := splitODBC(dsn, false)
 	if err != nil {
 		return nil, err
 	}
 	var c collector
 	for i, a := range attrs {
-		if !equalFoldASCII("dsn", a.key) {
+		if asciiLower(a.key) != "dsn" {
 			continue
 		}
 		ds, err := lookupDataSource(a.key, a.value)
@@ -127,39 +61,23 @@ func parseODBC(dsn string) (*DSN, error) {
 		attrs = overlay(ds.attrs, slices.Concat(attrs[:i], attrs[i+1:]))
 		break
 	}
-	// passed records the libpq keys written so far, and the index of the
-	// attribute that set each, to find two that set one key.
-	type passed struct {
-		name string
-		attr int
-	}
-	var (
-		passedBuf [16]passed
-		done      = passedBuf[:0]
-		doneMap   map[string]int // done, for strings too long to search
-		rest      strings.Builder
-	)
-	if len(attrs) > len(passedBuf) {
-		doneMap = make(map[string]int, len(attrs))
-	}
-	rest.Grow(len(dsn) + 6*len(attrs) + len(" port=") + len(DefaultODBCPort))
-	hasPort := false
-	for i := range attrs {
-		a := &attrs[i]
+	var rest []string
+	set := map[string]int{} // the libpq keys written, and the attribute that set each
+	for i, a := range attrs {
 		name := a.key // an unknown key goes on as written
-		if k, known := lookupODBC(a.key); known {
-			if k.owned {
-				if err := c.add(k.setting, a.key, a.value); err != nil {
-					return nil, a.located(err)
-				}
-				continue
+		if s, ok := owned(a.key); ok {
+			if err := c.add(s, a.key, a.value); err != nil {
+				return nil, a.located(err)
 			}
-			if k.ignored {
+			continue
+		}
+		if libpq, known := odbcKeys[asciiLower(a.key)]; known {
+			if libpq == "" {
 				c.cfg.Ignored = append(c.cfg.Ignored, a.key)
 				continue
 			}
-			name = k.libpq
-		} else if equalFoldASCII("dsn", a.key) {
+			name = libpq
+		} else if asciiLower(a.key) == "dsn" {
 			return nil, a.located(&ParseError{Key: a.key, Err: reason(ErrSyntax, "a second data source")})
 		} else if !isParamName(a.key) {
 			// The text may be a piece of a password; say where, not what.
@@ -167,54 +85,35 @@ func parseODBC(dsn string) (*DSN, error) {
 				return nil, iniError(a.file, a.section, "line "+strconv.Itoa(a.line)+
 					" has an invalid key: want letters, digits, '_', '.' or '-'")
 			}
-			return nil, malformed(FormODBC, "invalid key in the attribute at byte offset "+strconv.Itoa(a.offset))
+			return nil, malformed(FormODBC, "invalid key in the attribute at byte offset "+strconv.Itoa(a.start))
 		}
-		j, dup := -1, false
-		if doneMap != nil {
-			j, dup = doneMap[name]
-		} else if j = slices.IndexFunc(done, func(p passed) bool { return p.name == name }); j >= 0 {
-			j, dup = done[j].attr, true
-		}
-		if dup {
-			if prev := attrs[j]; prev.value != a.value {
+		if j, dup := set[name]; dup {
+			if attrs[j].value != a.value {
 				return nil, a.located(&ParseError{Key: a.key, Err: reason(ErrConflict,
-					"conflicts with "+prev.key+", both set "+name)})
+					"conflicts with "+attrs[j].key+", both set "+name)})
 			}
 			continue
 		}
-		if doneMap != nil {
-			doneMap[name] = i
-		} else {
-			done = append(done, passed{name, i})
-		}
-		hasPort = hasPort || name == "port"
-		if rest.Len() > 0 {
-			rest.WriteByte(' ')
-		}
-		rest.WriteString(name)
-		rest.WriteByte('=')
-		writeValue(&rest, a.value)
+		set[name] = i
+		rest = append(rest, name+"="+libpqValue(a.value))
 	}
-	if !hasPort {
-		if rest.Len() > 0 {
-			rest.WriteByte(' ')
-		}
-		rest.WriteString("port=" + DefaultODBCPort)
+	if _, ok := set["port"]; !ok {
+		rest = append(rest, "port="+defaultODBCPort)
 	}
-	return &DSN{Form: FormODBC, Config: c.cfg, Rest: rest.String()}, nil
+	return &DSN{Form: FormODBC, Config: c.cfg, Rest: strings.Join(rest, " ")}, nil
 }
 
 // setting names what an ODBC key sets, so that a key of the connection
 // string overrides the data source's key for the same setting whatever
 // either is called: Host overrides Server, KeepAliveIdle KeepAlivesIdle.
 func setting(key string) string {
-	if s, owned := Owned(key); owned {
+	if s, ok := owned(key); ok {
 		return "owned:" + s.String()
 	}
-	if k, ok := lookupODBC(key); ok && k.libpq != "" {
-		return k.libpq
+	if libpq := odbcKeys[asciiLower(key)]; libpq != "" {
+		return libpq
 	}
-	return strings.ToLower(key)
+	return asciiLower(key)
 }
 
 // overlay returns base without the settings that top sets, then top.
@@ -233,90 +132,55 @@ func overlay(base, top []pair) []pair {
 }
 
 // splitODBC splits "Key=Value;Key={va;lue};" into pairs. Keys and bare
-// values are trimmed; a braced value is taken as written, with "}}" standing
-// for '}'. The pairs are appended to pairs.
-func splitODBC(pairs []pair, s string) ([]pair, error) {
-	i := 0
-	for i < len(s) {
-		start := i
-		// eq is the '=' or ';' that ends the key.
-		eq := strings.IndexByte(s[i:], '=')
-		if eq < 0 {
-			eq = len(s) - i
-		}
-		if semi := strings.IndexByte(s[i:i+eq], ';'); semi >= 0 {
-			eq = semi
-		}
-		eq += i
-		if eq == len(s) || s[eq] == ';' {
-			if strings.TrimSpace(s[i:eq]) != "" {
-				// The text may be a piece of a password; say where, not what.
-				return nil, malformed(FormODBC, `missing "=" in the attribute at offset `+strconv.Itoa(start))
+// values are trimmed; a braced value is taken as written, with "}}"
+// standing for '}'. Errors say where, not what: an attribute without '='
+// may be a piece of a password.
+//
+// Read leniently, for [Redact], it never fails: it marks what breaks the
+// grammar in the pairs, and a key that cannot be one too (parseODBC checks
+// keys once the data source's are added).
+func splitODBC(s string, lenient bool) ([]pair, error) {
+	var pairs []pair
+	for i := 0; i < len(s); i++ { // i++ skips the ';'
+		p := pair{start: i}
+		eq := strings.IndexAny(s[i:], "=;")
+		if eq < 0 || s[i+eq] == ';' {
+			end := indexFrom(s, i, ';')
+			if text := strings.TrimSpace(s[i:end]); text != "" {
+				p = pair{key: text, value: text, start: i, valStart: i, end: end}
+				if err := broken(lenient, &p.badKey, FormODBC, `missing "=" in the attribute at offset `+strconv.Itoa(i)); err != nil {
+					return nil, err
+				}
+				pairs = append(pairs, p)
 			}
-			i = eq + 1
+			i = end
 			continue
 		}
-		key := trimSpace(s[i:eq])
-		if key == "" {
-			return nil, malformed(FormODBC, `missing key before "=" at offset `+strconv.Itoa(eq))
+		if p.key = strings.TrimSpace(s[i : i+eq]); p.key == "" && !lenient {
+			return nil, malformed(FormODBC, `missing key before "=" at offset `+strconv.Itoa(i+eq))
 		}
-		i = eq + 1
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		var value string
+		p.badKey = lenient && !isParamName(p.key) // "" too
+		i = skipSpace(s, i+eq+1)
+		p.valStart = i
 		if i < len(s) && s[i] == '{' {
-			i++
-			from, doubled, closed := i, false, false
-			for i < len(s) {
-				if s[i] == '}' {
-					if i+1 < len(s) && s[i+1] == '}' {
-						doubled = true
-						i += 2
-						continue
-					}
-					closed = true
-					break
-				}
-				i++
+			var closed bool
+			p.value, i, closed = readBraced(s, i)
+			var err error
+			if j := skipSpace(s, i); !closed {
+				err = broken(lenient, &p.badValue, FormODBC, "unterminated {…} value of key "+strconv.Quote(p.key))
+			} else if j < len(s) && s[j] != ';' {
+				err = broken(lenient, &p.badValue, FormODBC, `text after the closing "}" of key `+strconv.Quote(p.key))
 			}
-			if !closed {
-				return nil, malformed(FormODBC, "unterminated {…} value of key "+strconv.Quote(key))
+			if err != nil {
+				return nil, err
 			}
-			value = s[from:i]
-			if doubled {
-				// Every '}' before the closing one is half of a "}}".
-				value = strings.ReplaceAll(value, "}}", "}")
-			}
-			i++ // the closing '}'
-			for i < len(s) && isSpace(s[i]) {
-				i++
-			}
-			if i < len(s) && s[i] != ';' {
-				return nil, malformed(FormODBC, `text after the closing "}" of key `+strconv.Quote(key))
-			}
+			i = indexFrom(s, i, ';')
 		} else {
-			end := strings.IndexByte(s[i:], ';')
-			if end < 0 {
-				end = len(s) - i
-			}
-			value = trimSpace(s[i : i+end])
-			i += end
+			i = indexFrom(s, i, ';')
+			p.value = strings.TrimSpace(s[p.valStart:i])
 		}
-		pairs = append(pairs, pair{key: key, value: value, text: s[start:i], offset: start})
-		i++ // the ';'
+		p.end = i
+		pairs = append(pairs, p)
 	}
 	return pairs, nil
-}
-
-// isParamName reports whether key can be passed on as a libpq key or a
-// server run-time parameter: letters, digits, '_', '.' and '-'.
-func isParamName(key string) bool {
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return key != ""
 }

@@ -92,26 +92,21 @@ func Parse(dsn string) (*DSN, error) {
 
 // detectForm tells the three forms apart. A URL starts with its scheme. An
 // ODBC string starts with a key only ODBC uses (Driver, Server, UID, PWD,
-// DSN), or has a ';' in its first word, as "Database=dev;Host=h" does. A key=value DSN separates pairs with white space; a ';' in its
-// first value must then be quoted.
+// DSN), or has a ';' in its first word, as "Database=dev;Host=h" does. A
+// key=value DSN separates pairs with white space; a ';' in its first value
+// must then be quoted.
 func detectForm(dsn string) Form {
-	s := trimSpace(dsn)
+	s := strings.TrimSpace(dsn)
 	// pgx and lib/pq match the scheme in lower case only.
 	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
 		return FormURL
 	}
-	if key, _, ok := strings.Cut(s, "="); ok {
-		if _, ok := odbcFirstKeys.find(trimSpace(key)); ok {
-			return FormODBC
-		}
+	if key, _, ok := strings.Cut(s, "="); ok && odbcFirstKeys[asciiLower(strings.TrimSpace(key))] {
+		return FormODBC
 	}
 	first := s
-	for i := 0; i < len(s); i++ {
-		// A byte below 0x80 is never part of a multi-byte UTF-8 character.
-		if isSpace(s[i]) {
-			first = s[:i]
-			break
-		}
+	if i := strings.IndexAny(s, " \t\n\v\f\r"); i >= 0 {
+		first = s[:i]
 	}
 	if strings.Contains(first, ";") && !strings.Contains(first, "'") {
 		return FormODBC
@@ -120,7 +115,7 @@ func detectForm(dsn string) Form {
 }
 
 // odbcFirstKeys are keys that mark a DSN as ODBC when they come first.
-var odbcFirstKeys = newKeyTable([]string{"driver", "dsn", "server", "uid", "pwd"})
+var odbcFirstKeys = map[string]bool{"driver": true, "dsn": true, "server": true, "uid": true, "pwd": true}
 
 // collector gathers owned keys as a parser meets them.
 type collector struct {

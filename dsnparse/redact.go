@@ -38,20 +38,24 @@ type secret struct {
 // It reads what does not parse too, erring towards masking more: in a URL
 // everything from the first ':' after "//" to the last '@' is masked (a
 // password holding a raw '/', '?', '#' or '@' cannot be told apart
-// otherwise, so an '@' after the host hides the host too), a stray word
-// with no '=' in a key=value DSN or an attribute with no '=' or a bad key
-// in an ODBC string is masked as a possible piece of a password, and an
-// unterminated quoted or braced secret is masked to the end.
+// otherwise, so an '@' after the host hides the host too); a stray word
+// or a key that cannot be one in a key=value DSN, an attribute with no '='
+// or a bad key in an ODBC string, and an unterminated quoted or braced
+// value are masked as possible pieces of a password.
 func Redact(dsn string) string {
 	spans := secretSpans(dsn)
 	if len(spans) == 0 {
 		return dsn
 	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
 	var b strings.Builder
-	last := 0
-	for _, s := range merge(spans) {
-		b.WriteString(dsn[last:s.start])
-		b.WriteString(mask)
+	last := 0 // where the text not yet written starts
+	for i, s := range spans {
+		if i > 0 && s.start <= last { // overlaps or touches the span before
+			last = max(last, s.end)
+			continue
+		}
+		b.WriteString(dsn[last:s.start] + mask)
 		last = s.end
 	}
 	b.WriteString(dsn[last:])
@@ -77,228 +81,65 @@ func Secrets(dsn string) []string {
 	return out
 }
 
-// secretSpans finds the secrets of dsn in its form, and, as a safety net
-// for a DSN taken for the wrong form, every "secretkey=value" anywhere.
+// secretSpans finds the secrets of dsn with the lenient tokenizer of its
+// form, and, as a safety net for a DSN taken for the wrong form, every
+// "secretkey=value" anywhere.
 func secretSpans(dsn string) []secret {
-	var spans []secret
+	var (
+		spans []secret
+		pairs []pair
+	)
 	switch detectForm(dsn) {
 	case FormURL:
-		spans = urlSecrets(dsn)
+		if start, at := lenientUserinfo(dsn); at > start {
+			if colon := strings.IndexByte(dsn[start:at], ':'); colon >= 0 {
+				raw := dsn[start+colon+1 : at]
+				spans = append(spans, secret{start: start + colon + 1, end: at, value: unescaped(url.PathUnescape, raw)})
+			}
+		}
+		_, params, _ := splitURL(dsn, true)
+		for _, p := range params {
+			if isSecretKey(unescaped(url.QueryUnescape, p.key)) {
+				spans = append(spans, secret{start: p.valStart, end: p.end,
+					value: unescaped(url.QueryUnescape, p.value), alt: unescaped(uriDecode, p.value)})
+			}
+		}
 	case FormODBC:
-		spans = odbcSecrets(dsn)
+		pairs, _ = splitODBC(dsn, true)
 	default:
-		spans = keyValueSecrets(dsn)
+		pairs, _ = splitKeyValue(dsn, true)
+	}
+	for _, p := range pairs {
+		switch {
+		case p.badKey:
+			spans = append(spans, secret{start: p.start, end: p.end, value: strings.TrimSpace(dsn[p.start:p.end])})
+		case p.badValue || isSecretKey(p.key):
+			spans = append(spans, secret{start: p.valStart, end: p.end, value: p.value})
+		}
 	}
 	return append(spans, looseSecrets(dsn)...)
 }
 
-// merge sorts spans and joins those that overlap or touch.
-func merge(spans []secret) []secret {
-	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
-	out := spans[:1]
-	for _, s := range spans[1:] {
-		last := &out[len(out)-1]
-		if s.start <= last.end {
-			last.end = max(last.end, s.end)
-			continue
-		}
-		out = append(out, s)
-	}
-	return out
+// isSecretKey reports whether key, in any case, is one of secretKeys.
+// Unlike the keys redshift-ka owns, it folds case beyond ASCII: masking
+// more is safe.
+func isSecretKey(key string) bool {
+	return secretKeys[strings.ToLower(strings.TrimSpace(key))]
 }
 
-// urlSecrets finds the userinfo password and the secret query parameters
-// of a postgres:// URL.
-func urlSecrets(dsn string) []secret {
-	var spans []secret
-	i := strings.Index(dsn, "://")
-	if i < 0 {
-		return nil
+// unescaped returns s unescaped, or as it is if it does not unescape.
+func unescaped(unescape func(string) (string, error), s string) string {
+	if u, err := unescape(s); err == nil {
+		return u
 	}
-	i += len("://")
-	rest := dsn[i:]
-	at := strings.LastIndexByte(rest, '@')
-	if at >= 0 {
-		if colon := strings.IndexByte(rest[:at], ':'); colon >= 0 {
-			raw := rest[colon+1 : at]
-			v, err := url.PathUnescape(raw)
-			if err != nil {
-				v = raw
-			}
-			spans = append(spans, secret{start: i + colon + 1, end: i + at, value: v})
-		}
-	}
-	// Query parameters after the userinfo; any '?' or '&' starts one.
-	q := i + at + 1
-	for q < len(dsn) {
-		next := strings.IndexAny(dsn[q:], "?&")
-		if next < 0 {
-			break
-		}
-		start := q + next + 1
-		end := len(dsn)
-		// A '#' does not end it: pgx and libpq know no fragments.
-		if e := strings.IndexByte(dsn[start:], '&'); e >= 0 {
-			end = start + e
-		}
-		q = end
-		key, value, ok := strings.Cut(dsn[start:end], "=")
-		if !ok {
-			continue
-		}
-		if k, err := url.QueryUnescape(key); err == nil {
-			key = k
-		}
-		if !secretKeys[strings.ToLower(strings.TrimSpace(key))] {
-			continue
-		}
-		v, err := url.QueryUnescape(value)
-		if err != nil {
-			v = value
-		}
-		alt, err := uriDecode(value)
-		if err != nil {
-			alt = value
-		}
-		spans = append(spans, secret{start: end - len(value), end: end, value: v, alt: alt})
-	}
-	return spans
-}
-
-// keyValueSecrets reads a libpq key=value DSN as kvScanner does, but
-// never fails: the values of secret keys are secrets, and so is any word
-// that is not key=value.
-func keyValueSecrets(s string) []secret {
-	var spans []secret
-	i := 0
-	for {
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		if i == len(s) {
-			return spans
-		}
-		start := i
-		for i < len(s) && !isSpace(s[i]) && s[i] != '=' {
-			i++
-		}
-		key := s[start:i]
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		if i == len(s) || s[i] != '=' {
-			// A stray word, perhaps the rest of an unquoted password.
-			spans = append(spans, secret{start: start, end: start + len(key), value: key})
-			continue
-		}
-		i++
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		vstart := i
-		var v strings.Builder
-		if i < len(s) && s[i] == '\'' {
-			i++
-			for i < len(s) && s[i] != '\'' {
-				if s[i] == '\\' && i+1 < len(s) {
-					i++
-				}
-				v.WriteByte(s[i])
-				i++
-			}
-			if i < len(s) {
-				i++ // the closing quote
-			}
-		} else {
-			for i < len(s) && !isSpace(s[i]) {
-				if s[i] == '\\' && i+1 < len(s) {
-					i++
-				}
-				v.WriteByte(s[i])
-				i++
-			}
-		}
-		if secretKeys[strings.ToLower(key)] {
-			spans = append(spans, secret{start: vstart, end: i, value: v.String()})
-		}
-	}
-}
-
-// odbcSecrets reads an ODBC string as splitODBC does, but never fails: the
-// values of secret keys are secrets, and so is any attribute without '='
-// or with a key that could not be one.
-func odbcSecrets(s string) []secret {
-	var spans []secret
-	i := 0
-	for i < len(s) {
-		start := i
-		eq := strings.IndexAny(s[i:], "=;")
-		if eq < 0 || s[i+eq] == ';' {
-			end := len(s)
-			if eq >= 0 {
-				end = i + eq
-			}
-			if text := strings.TrimSpace(s[i:end]); text != "" {
-				spans = append(spans, secret{start: i, end: end, value: text})
-			}
-			i = end + 1
-			continue
-		}
-		key := strings.TrimSpace(s[i : i+eq])
-		i += eq + 1
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		vstart := i
-		value, end := odbcValue(s, i)
-		i = end + 1 // past the ';'
-		switch {
-		case secretKeys[strings.ToLower(key)]:
-			spans = append(spans, secret{start: vstart, end: end, value: value})
-		case !isParamName(key):
-			spans = append(spans, secret{start: start, end: end, value: strings.TrimSpace(s[start:end])})
-		}
-	}
-	return spans
-}
-
-// odbcValue reads the value that starts at s[i], braced ("}}" is a '}') or
-// bare, and returns it with the index of the ';' that ends it (or len(s)).
-// Text between a closing brace and the ';' belongs to the value's span.
-func odbcValue(s string, i int) (string, int) {
-	if i < len(s) && s[i] == '{' {
-		var b strings.Builder
-		i++
-		for i < len(s) {
-			if s[i] == '}' {
-				if i+1 < len(s) && s[i+1] == '}' {
-					b.WriteByte('}')
-					i += 2
-					continue
-				}
-				break
-			}
-			b.WriteByte(s[i])
-			i++
-		}
-		end := len(s)
-		if j := strings.IndexByte(s[min(i, len(s)):], ';'); j >= 0 {
-			end = i + j
-		}
-		return b.String(), end
-	}
-	end := len(s)
-	if j := strings.IndexByte(s[i:], ';'); j >= 0 {
-		end = i + j
-	}
-	return strings.TrimSpace(s[i:end]), end
+	return s
 }
 
 // looseSecrets finds "secretkey=value" anywhere a key could start (after a
 // character that cannot be part of a key), whatever the form: a braced
-// value runs to its closing brace, a quoted one to its closing quote, a
-// bare one to white space, ';' or '&'. It catches secrets in a DSN that was
-// taken for another form than the one it was written in.
+// value runs to the ';' after its closing brace, a quoted one to its
+// closing quote, a bare one to white space, ';' or '&'. It catches secrets
+// in a DSN that was taken for another form than the one it was written in.
 func looseSecrets(s string) []secret {
 	var spans []secret
 	lower := asciiLower(s) // byte for byte, so that indexes match s
@@ -313,60 +154,29 @@ func looseSecrets(s string) []secret {
 			if k > 0 && isKeyByte(s[k-1]) {
 				continue
 			}
-			i := k + len(key)
-			for i < len(s) && isSpace(s[i]) {
-				i++
-			}
+			i := skipSpace(s, k+len(key))
 			if i == len(s) || s[i] != '=' {
 				continue
 			}
-			i++
-			for i < len(s) && isSpace(s[i]) {
-				i++
-			}
-			vstart := i
+			start := skipSpace(s, i+1)
 			var value string
-			switch {
+			switch i = start; {
 			case i < len(s) && s[i] == '{':
-				value, i = odbcValue(s, i)
+				value, i, _ = readBraced(s, i)
+				i = indexFrom(s, i, ';')
 			case i < len(s) && s[i] == '\'':
-				end := i + 1
-				for end < len(s) && s[end] != '\'' {
-					if s[end] == '\\' {
-						end++
-					}
-					end++
-				}
-				i = min(end+1, len(s))
-				value = s[vstart:i]
+				value, i, _ = readQuoted(s, i)
 			default:
 				for i < len(s) && !isSpace(s[i]) && s[i] != ';' && s[i] != '&' {
 					i++
 				}
-				value = s[vstart:i]
+				value = s[start:i]
 			}
-			if i > vstart {
-				spans = append(spans, secret{start: vstart, end: i, value: value})
+			if i > start {
+				spans = append(spans, secret{start: start, end: i, value: value})
 			}
 			from = max(from, i) // a key inside the value is masked with it
 		}
 	}
 	return spans
-}
-
-// asciiLower lower-cases the ASCII letters of s and leaves every other byte
-// as it is; unlike strings.ToLower it keeps the length of invalid UTF-8.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-// isKeyByte reports whether b can be part of a key name.
-func isKeyByte(b byte) bool {
-	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == '.' || b == '-'
 }

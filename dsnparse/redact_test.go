@@ -66,8 +66,19 @@ var redactDSNs = []redactCase{
 	{"mixed/ODBC read as key=value", "Host=o'b;PWD=s3cret;Port=5439", "Host=o'b;PWD=xxxxx;Port=5439", []string{"s3cret"}},
 	{"mixed/key=value read as ODBC", "password=s3;cret host=h", "password=xxxxx;xxxxx", []string{"s3", "cret"}},
 
-	// Found by FuzzRedact.
-	{"fuzz/invalid UTF-8 before a key", "\xaf\xea\xaf0\x8b\x8bpAssword=s3cret", "\xaf\xea\xaf0\x8b\x8bpAssword=xxxxx", []string{"s3cret"}},
+	// What the lenient tokenizers mask that the second copy of each
+	// grammar, before them, let through.
+	{"kv/bad key masked", "host=h password=s3 c;ret=x port=1", "host=h password=xxxxx xxxxx port=1", []string{"s3", "c;ret"}},
+	{"kv/missing key masked", "host=h =s3cret port=1", "host=h xxxxx port=1", []string{"s3cret"}},
+	{"kv/unterminated quote of any key", "host='h password=s3cret", "host=xxxxx", []string{"s3cret", "h password"}},
+	{"kv/non-ASCII white space", "host=h\u00a0s3cret port=1", "host=xxxxx port=1", []string{"s3cret"}},
+	{"odbc/unterminated brace of any key", "Server={h;PWD=s3cret", "Server=xxxxx", []string{"s3cret"}},
+	{"odbc/text after brace of any key", "Server={h}s3cret;Port=1", "Server=xxxxx;Port=1", []string{"s3cret"}},
+
+	// Found by FuzzRedact; the whole word is now a bad key of a
+	// key=value DSN, and the URL case keeps the loose pass in play.
+	{"fuzz/invalid UTF-8 before a key", "\xaf\xea\xaf0\x8b\x8bpAssword=s3cret", "xxxxx", []string{"s3cret"}},
+	{"fuzz/invalid UTF-8 before a key in a URL value", "postgres://h/db?x=\xaf\xea\xaf0\x8b\x8bpAssword=s3cret", "postgres://h/db?x=\xaf\xea\xaf0\x8b\x8bpAssword=xxxxx", []string{"s3cret"}},
 }
 
 func TestRedact(t *testing.T) {

@@ -95,20 +95,16 @@ var specs = [numSettings]KeySpec{
 	},
 }
 
-// ownedKeys lists every accepted key, and ownedSettings the setting each
-// sets, in the order of specs and their Names.
-var ownedKeys, ownedSettings = func() (keys []string, settings []Setting) {
-	for _, s := range specs {
-		for _, n := range s.Names {
-			keys = append(keys, n)
-			settings = append(settings, s.Setting)
+// ownedKeys maps every key of specs, lower-cased, to the setting it sets.
+var ownedKeys = func() map[string]Setting {
+	keys := map[string]Setting{}
+	for _, spec := range specs {
+		for _, n := range spec.Names {
+			keys[asciiLower(n)] = spec.Setting
 		}
 	}
-	return keys, settings
+	return keys
 }()
-
-// owned finds the keys of ownedKeys.
-var owned = newKeyTable(ownedKeys)
 
 // Keys returns the table of every key redshift-ka owns, one entry per
 // setting, in [Setting] order. It is a copy: changing it changes nothing
@@ -121,19 +117,17 @@ func Keys() []KeySpec {
 	return out[:]
 }
 
-// Owned reports whether key (in any case) is a key redshift-ka owns and
-// removes before the DSN reaches pgx or lib/pq, and which setting it sets.
-func Owned(key string) (Setting, bool) {
-	i, ok := owned.find(key)
-	if !ok {
-		return 0, false
-	}
-	return ownedSettings[i], true
+// owned reports whether key (in any ASCII case) is a key redshift-ka owns
+// and removes before the DSN reaches pgx or lib/pq, and which setting it
+// sets.
+func owned(key string) (Setting, bool) {
+	s, ok := ownedKeys[asciiLower(key)]
+	return s, ok
 }
 
 // parse turns a raw value into a number within the spec's range.
 func (k *KeySpec) parse(key, raw string) (int64, error) {
-	v := trimSpace(raw)
+	v := strings.TrimSpace(raw)
 	if k.Setting == KeepAlive {
 		switch strings.ToLower(v) {
 		case "1", "true", "on", "yes":
@@ -143,27 +137,14 @@ func (k *KeySpec) parse(key, raw string) (int64, error) {
 		}
 		return 0, k.badValue(key, raw, ErrSyntax)
 	}
-	if v == "" || !allDigits(v) {
+	if v == "" || strings.Trim(v, "0123456789") != "" {
 		return 0, k.badValue(key, raw, ErrSyntax)
 	}
-	var n int64
-	for i := 0; i < len(v); i++ {
-		// Max is below 2^31: n*10 cannot overflow before the check.
-		if n = n*10 + int64(v[i]-'0'); n > k.Max {
-			return 0, k.badValue(key, raw, ErrRange)
-		}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n > uint64(k.Max) {
+		return 0, k.badValue(key, raw, ErrRange)
 	}
-	return n, nil
-}
-
-// allDigits reports whether s holds nothing but the digits 0 to 9.
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return int64(n), nil
 }
 
 func (k *KeySpec) badValue(key, raw string, kind error) error {

@@ -1,6 +1,7 @@
 package dsnparse
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -12,52 +13,57 @@ func TestOwnedCase(t *testing.T) {
 	for _, spec := range Keys() {
 		for _, name := range spec.Names {
 			for _, key := range []string{name, strings.ToUpper(name), strings.ToLower(name)} {
-				if s, ok := Owned(key); !ok || s != spec.Setting {
-					t.Errorf("Owned(%q) = %v, %v; want %v", key, s, ok, spec.Setting)
+				if s, ok := owned(key); !ok || s != spec.Setting {
+					t.Errorf("owned(%q) = %v, %v; want %v", key, s, ok, spec.Setting)
 				}
 			}
 			// U+212A KELVIN SIGN folds to 'k' in Unicode, not in DSN keys.
 			kelvin := strings.Replace(strings.ToLower(name), "k", "\u212a", 1)
 			for _, key := range []string{name + "x", name[1:], kelvin, strings.ReplaceAll(name, "_", "-")} {
-				if _, ok := Owned(key); ok && key != name {
-					t.Errorf("Owned(%q) = true", key)
+				if _, ok := owned(key); ok && key != name {
+					t.Errorf("owned(%q) = true", key)
 				}
 			}
 		}
 	}
 }
 
-// plainURLs are URLs for plainURL, which spares url.Parse only those it
-// accepts, with what url.Parse says of each.
-var plainURLs = []struct {
-	dsn           string
-	plain, parses bool
+// urlChecks are URLs with what url.Parse, which lib/pq reads URLs with,
+// says of each: Parse refuses what url.Parse refuses.
+var urlChecks = []struct {
+	dsn    string
+	parses bool
 }{
-	{"postgres://etl:s3cret@cluster.abc.us-east-1.redshift.amazonaws.com:5439/dev?sslmode=require&KeepAlivesIdle=200", true, true},
-	{"postgresql://h/db", true, true},
-	{"postgres://u:p!$&'()*+,;=:@x@h1:5432,h2:5433/db?a=%zz#frag", true, true},
-	{"postgres://h:/db", true, true},
-	{"postgres://", true, true},
-	{" postgres://h/db", false, false},        // no scheme
-	{"postgres://h:5x/db", false, false},      // port
-	{"postgres://u%zz@h/db", false, false},    // escape
-	{"postgres://u%41@h/db", false, true},     // plainURL leaves escapes to url.Parse
-	{"postgres://[::1]:5432/db", false, true}, // and brackets
-	{"postgres://h/d%2Fb", false, true},       // and escapes in the path
-	{"postgres://h/db#%zz", false, false},     // escape in the fragment
-	{"postgres://h/db\x7f", false, false},     // control byte
-	{"postgres://u\"@h/db", false, false},     // userinfo
-	{"postgres://h h/db", false, false},       // host
-	{"Postgres://h/db", false, true},          // not the lower-case scheme
+	{"postgres://etl:s3cret@cluster.abc.us-east-1.redshift.amazonaws.com:5439/dev?sslmode=require&KeepAlivesIdle=200", true},
+	{"postgresql://h/db", true},
+	{"postgres://u:p!$&'()*+,;=:@x@h1:5432,h2:5433/db?a=%zz#frag", true},
+	{"postgres://h:/db", true},
+	{"postgres://", true},
+	{" postgres://h/db", false}, // no scheme
+	{"postgres://h:5x/db", false},
+	{"postgres://u%zz@h/db", false},
+	{"postgres://u%41@h/db", true},
+	{"postgres://[::1]:5432/db", true},
+	{"postgres://h/d%2Fb", true},
+	{"postgres://h/db#%zz", false},
+	{"postgres://h/db\x7f", false},
+	{"postgres://u\"@h/db", false},
+	{"postgres://h h/db", false},
 }
 
-func TestPlainURL(t *testing.T) {
-	for _, tc := range plainURLs {
-		if got := plainURL(tc.dsn); got != tc.plain {
-			t.Errorf("plainURL(%q) = %v, want %v", tc.dsn, got, tc.plain)
-		}
+// TestURLParseRefusals: a URL that url.Parse refuses is refused, as
+// malformed; one it accepts is read.
+func TestURLParseRefusals(t *testing.T) {
+	for _, tc := range urlChecks {
 		if _, err := url.Parse(tc.dsn); (err == nil) != tc.parses {
 			t.Errorf("url.Parse(%q) = %v, want it to accept: %v", tc.dsn, err, tc.parses)
+		}
+		d, err := Parse(tc.dsn)
+		if tc.parses && (err != nil || d.Form != FormURL) {
+			t.Errorf("Parse(%q) = %v, %v; want a URL", tc.dsn, d, err)
+		}
+		if !tc.parses && !errors.Is(err, ErrMalformed) {
+			t.Errorf("Parse(%q) = %v; want ErrMalformed", tc.dsn, err)
 		}
 	}
 }

@@ -8,66 +8,103 @@ import (
 
 // parseURL strips owned keys from the query of a postgres:// URL. The other
 // query parameters are kept byte for byte, in their order, empty ones too.
-//
-// The query is all that follows the first '?', as pgx and libpq read it:
-// they know no fragments, and a '#' is part of a query parameter (lib/pq,
-// which reads URLs with url.Parse, ends the query at a '#'). A key is ours
-// if it names one of ours as pgx reads keys or as lib/pq does.
+// A key is ours if it names one of ours as pgx reads keys or as lib/pq
+// does.
 func parseURL(dsn string) (*DSN, error) {
-	if queryInUserinfo(dsn) {
-		// pgx would take the '?' as part of the user info, lib/pq and we
-		// as the start of the query: the two would not even agree on the
-		// host. Checked first: url.Parse's complaint would not say why.
-		return nil, malformed(FormURL, `a "?" before the "@" that ends the user info; write it as %3F`)
+	base, params, err := splitURL(dsn, false)
+	if err != nil {
+		return nil, err
 	}
-	if !plainURL(dsn) {
-		// lib/pq reads URLs with url.Parse: refuse what it refuses.
-		if _, err := url.Parse(dsn); err != nil {
-			return nil, malformed(FormURL, urlErrorText(err))
-		}
-	}
-	base, query, hasQuery := strings.Cut(dsn, "?")
 	var (
 		c    collector
-		rest strings.Builder
-		sep  byte = '?' // before the next part kept
+		rest = base
+		sep  = "?" // before the next part kept
 	)
-	rest.Grow(len(dsn))
-	rest.WriteString(base)
-	for more := hasQuery; more; {
-		var part string
-		part, query, more = strings.Cut(query, "&")
-		rawKey, rawValue, _ := strings.Cut(part, "=")
-		key, err := uriDecode(rawKey)
+	for _, p := range params {
+		key, err := uriDecode(p.key)
 		if err != nil {
 			return nil, malformed(FormURL, "invalid %-escape in a query key")
 		}
-		s, owned := Owned(key)
-		if !owned && (strings.IndexByte(rawKey, '+') >= 0 || strings.IndexByte(rawKey, '%') >= 0) {
+		s, ok := owned(key)
+		if !ok && strings.ContainsAny(p.key, "+%") {
 			// lib/pq reads a '+' as a space and trims keys once unescaped:
 			// "+KeepAlive" and "%20KeepAlive" are KeepAlive to it.
-			if k, err := url.QueryUnescape(rawKey); err == nil {
+			if k, err := url.QueryUnescape(p.key); err == nil {
 				k = strings.TrimSpace(k)
-				if s, owned = Owned(k); owned {
+				if s, ok = owned(k); ok {
 					key = k
 				}
 			}
 		}
-		if !owned {
-			rest.WriteByte(sep)
-			rest.WriteString(part)
-			sep = '&'
+		if !ok {
+			rest += sep + dsn[p.start:p.end]
+			sep = "&"
 			continue
 		}
-		value, err := uriDecode(rawValue)
+		value, err := uriDecode(p.value)
 		if err != nil {
-			return nil, valueError(key, rawValue, ErrSyntax, "invalid %-escape in ")
+			return nil, valueError(key, p.value, ErrSyntax, "invalid %-escape in ")
 		}
 		if err := c.add(s, key, value); err != nil {
 			return nil, err
 		}
 	}
-	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest.String()}, nil
+	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest}, nil
+}
+
+// splitURL splits a postgres:// URL into what comes before its query, and
+// the query's parameters, between '&', with keys and values as written
+// (still %-escaped). Read strictly, the query is all that follows the
+// first '?', as pgx and libpq read it: they know no fragments, and a '#' is
+// part of a query parameter (lib/pq, which reads URLs with url.Parse, ends
+// the query at a '#'). A URL that url.Parse refuses is refused.
+//
+// Read leniently, for [Redact], it never fails, and a password in the user
+// info may hold any byte: the query starts at the first '?' or '&' after
+// the user info's last '@' (see [lenientUserinfo]), and a parameter
+// without '=' is left out.
+func splitURL(dsn string, lenient bool) (base string, params []pair, err error) {
+	q := strings.IndexByte(dsn, '?')
+	if lenient {
+		_, from := lenientUserinfo(dsn)
+		from++ // past the '@'
+		if q = strings.IndexAny(dsn[from:], "?&"); q >= 0 {
+			q += from
+		}
+	} else {
+		if queryInUserinfo(dsn) {
+			// pgx would take the '?' as part of the user info, lib/pq and
+			// we as the start of the query: the two would not even agree on
+			// the host. Checked first: url.Parse's complaint would not say
+			// why.
+			return "", nil, malformed(FormURL, `a "?" before the "@" that ends the user info; write it as %3F`)
+		}
+		// lib/pq reads URLs with url.Parse: refuse what it refuses.
+		if _, err := url.Parse(dsn); err != nil {
+			return "", nil, malformed(FormURL, urlErrorText(err))
+		}
+	}
+	if q < 0 {
+		return dsn, nil, nil
+	}
+	for i := q + 1; ; i++ { // i++ skips the '&'
+		end := indexFrom(dsn, i, '&')
+		key, value, hasEq := strings.Cut(dsn[i:end], "=")
+		if hasEq || !lenient {
+			params = append(params, pair{key: key, value: value, start: i, valStart: end - len(value), end: end})
+		}
+		if i = end; i == len(dsn) {
+			return dsn[:q], params, nil
+		}
+	}
+}
+
+// lenientUserinfo returns the bounds of the user info of a URL as [Redact]
+// reads it, so that a password may hold a raw '/', '?', '#' or '@': from
+// after "://" to the last '@' (at); at is start-1 without an '@'.
+func lenientUserinfo(dsn string) (start, at int) {
+	start = strings.Index(dsn, "://") + len("://")
+	return start, start + strings.LastIndexByte(dsn[start:], '@')
 }
 
 // queryInUserinfo reports whether a '?' comes before the '@' that, for
@@ -78,86 +115,10 @@ func queryInUserinfo(dsn string) bool {
 	return found && strings.IndexByte(userinfo, '/') < 0 && strings.IndexByte(userinfo, '?') >= 0
 }
 
-// plainURL reports whether url.Parse, which lib/pq uses, surely
-// accepts dsn, a URL that starts with its scheme: a quick look that spares
-// most DSNs the cost of url.Parse. It wants no control bytes, no
-// %-escapes outside the query, userinfo of the bytes url.Parse allows
-// there, a host of letters, digits and "-._~,:" whose last ':' is followed
-// by digits only, and no IPv6 brackets. False means only "ask url.Parse".
-// FuzzParse checks that url.Parse accepts every DSN this accepts.
-func plainURL(dsn string) bool {
-	for i := 0; i < len(dsn); i++ {
-		if urlBytes[dsn[i]]&urlControl != 0 {
-			return false
-		}
-	}
-	dsn, fragment, _ := strings.Cut(dsn, "#")
-	dsn, _, _ = strings.Cut(dsn, "?") // the query is not checked
-	rest, ok := strings.CutPrefix(dsn, "postgres://")
-	if !ok {
-		if rest, ok = strings.CutPrefix(dsn, "postgresql://"); !ok {
-			return false
-		}
-	}
-	authority, path := rest, ""
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		authority, path = rest[:i], rest[i:]
-	}
-	if strings.IndexByte(path, '%') >= 0 || strings.IndexByte(fragment, '%') >= 0 {
-		return false
-	}
-	host := authority
-	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
-		host = authority[i+1:]
-		for j := 0; j < i; j++ {
-			if urlBytes[authority[j]]&urlUserinfo == 0 {
-				return false
-			}
-		}
-	}
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !allDigits(host[i+1:]) {
-		return false
-	}
-	for i := 0; i < len(host); i++ {
-		if urlBytes[host[i]]&urlHost == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// Byte classes for plainURL.
-const (
-	urlControl  = 1 << iota // refused anywhere by url.Parse
-	urlUserinfo             // allowed by url.Parse in userinfo, '%' left out
-	urlHost                 // plain in a host name or a host list
-)
-
-// urlBytes holds the classes of every byte value.
-var urlBytes = func() (c [256]uint8) {
-	for b := 0; b < ' '; b++ {
-		c[b] = urlControl
-	}
-	c[0x7f] = urlControl
-	for _, b := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~") {
-		c[b] = urlUserinfo | urlHost
-	}
-	for _, b := range []byte("!$&'()*+,;=:@") {
-		c[b] |= urlUserinfo
-	}
-	c[','] |= urlHost
-	c[':'] |= urlHost
-	return c
-}()
-
 // uriDecode reads a query key or value as pgx and libpq do: the spaces
 // around it dropped, %-escapes decoded, a '+' left as it is.
 func uriDecode(s string) (string, error) {
-	s = strings.Trim(s, " ")
-	if strings.IndexByte(s, '%') < 0 {
-		return s, nil
-	}
-	return url.PathUnescape(s)
+	return url.PathUnescape(strings.Trim(s, " "))
 }
 
 // urlErrorText describes a url.Parse error without quoting the URL, which
