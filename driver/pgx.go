@@ -32,6 +32,7 @@ func pgxConfig(dsn string, o *options) (*dsnparse.DSN, *pgx.ConnConfig, error) {
 		return nil, nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
 	}
 	install(&cfg.Config, d)
+	cfg.Tracer = redshiftTracer{}
 	return parsed, cfg, nil
 }
 
@@ -51,6 +52,7 @@ func ParsePoolConfig(dsn string, opts ...Option) (*pgxpool.Config, error) {
 		return nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pgxpool.ParseConfig(dsn); return err })
 	}
 	install(&cfg.ConnConfig.Config, d)
+	cfg.ConnConfig.Tracer = redshiftTracer{}
 	return cfg, nil
 }
 
@@ -61,5 +63,7 @@ func PgxSettings(pc *pgconn.PgConn) (dialer.Report, error) {
 	if kc == nil {
 		return dialer.Report{}, ErrNotRedshiftKA
 	}
-	return kc.Report()
+	r, err := kc.Report()
+	r.Server = ServerVersion(pc)
+	return r, err
 }
