@@ -12,7 +12,10 @@ import (
 // ParseConfig turns dsn (URL, key=value or ODBC form) into a pgx
 // configuration for programs that use pgx directly: the keys redshift-ka
 // owns are taken out, and the dialer that sets them on every socket is in
-// pgx's place.
+// pgx's place. Its Tracer makes connections to Amazon Redshift read
+// NUMERIC and the other types its binary forms differ in as text (see the
+// package docs); add a tracer of your own with
+// multitracer.New(cfg.Tracer, yours), not in its place.
 //
 //	cfg, err := driver.ParseConfig(dsn)
 //	conn, err := pgx.ConnectConfig(ctx, cfg)
@@ -38,7 +41,8 @@ func pgxConfig(dsn string, o *options) (*dsnparse.DSN, *pgx.ConnConfig, error) {
 
 // ParsePoolConfig is [ParseConfig] for pgxpool: pool keys such as
 // pool_max_conns work as with pgxpool.ParseConfig, and every pooled
-// connection's socket carries the DSN's keep-alive settings.
+// connection's socket carries the DSN's keep-alive settings, and every
+// connection to Amazon Redshift reads as text what [ParseConfig]'s do.
 //
 //	cfg, err := driver.ParsePoolConfig(dsn)
 //	pool, err := pgxpool.NewWithConfig(ctx, cfg)
