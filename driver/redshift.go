@@ -18,7 +18,7 @@ import (
 //
 // The switch is made on the connection's own type map (pgx decides the
 // result format per column from it, at each execution, statement cache
-// included), by a tracer that ParseConfig, ParsePoolConfig and
+// included), when connected and before each query, by a tracer that ParseConfig, ParsePoolConfig and
 // NewConnector put in the pgx configuration: pgx's connect tracer is the
 // one hook that sees the *pgx.Conn for pgx.ConnectConfig, pgxpool and
 // database/sql alike. A user's AfterConnect (pgx's stdlib, pgxpool or
@@ -130,7 +130,10 @@ func readAsText(m *pgtype.Map) {
 }
 
 // redshiftTracer is the pgx tracer that switches Redshift connections to
-// text. It traces nothing else.
+// text: once connected, and again before each query, batch and prepare,
+// since a program may register its own codec for NUMERIC on the type map
+// after connecting (pgx-shopspring-decimal's Register does, in a pool's
+// AfterConnect say). It traces nothing.
 type redshiftTracer struct{}
 
 // tracedKey marks a connect traced by redshiftTracer.
@@ -143,18 +146,49 @@ func (redshiftTracer) TraceConnectStart(ctx context.Context, _ pgx.TraceConnectS
 
 // TraceConnectEnd switches a new connection to Redshift to text.
 func (redshiftTracer) TraceConnectEnd(_ context.Context, d pgx.TraceConnectEndData) {
-	if d.Err == nil && d.Conn != nil && IsRedshift(d.Conn.PgConn()) {
-		readAsText(d.Conn.TypeMap())
+	if d.Err == nil && d.Conn != nil {
+		keepText(d.Conn)
 	}
 }
 
-// TraceQueryStart does nothing; pgx's tracer must be a QueryTracer.
-func (redshiftTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+// TraceQueryStart keeps a Redshift connection on text.
+func (redshiftTracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	keepText(conn)
 	return ctx
 }
 
 // TraceQueryEnd does nothing.
 func (redshiftTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// TraceBatchStart keeps a Redshift connection on text.
+func (redshiftTracer) TraceBatchStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	keepText(conn)
+	return ctx
+}
+
+// TraceBatchQuery does nothing.
+func (redshiftTracer) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+
+// TraceBatchEnd does nothing.
+func (redshiftTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// TracePrepareStart keeps a Redshift connection on text.
+func (redshiftTracer) TracePrepareStart(ctx context.Context, conn *pgx.Conn, _ pgx.TracePrepareStartData) context.Context {
+	keepText(conn)
+	return ctx
+}
+
+// TracePrepareEnd does nothing.
+func (redshiftTracer) TracePrepareEnd(context.Context, *pgx.Conn, pgx.TracePrepareEndData) {}
+
+// keepText switches conn to text if its server is Redshift. On
+// PostgreSQL it costs a map lookup; on Redshift one per type of
+// textOnRedshift, registering only a type found changed.
+func keepText(conn *pgx.Conn) {
+	if IsRedshift(conn.PgConn()) {
+		readAsText(conn.TypeMap())
+	}
+}
 
 // checkTraced fails a connection to Redshift that redshiftTracer will not
 // switch to text.

@@ -383,6 +383,28 @@ func TestRedshiftUserHooks(t *testing.T) {
 		})
 		assert.True(t, called.Load())
 	})
+	t.Run("NUMERIC codec registered after connect", func(t *testing.T) {
+		// As pgx-shopspring-decimal's Register does, in a pool's AfterConnect.
+		cfg, err := driver.ParsePoolConfig(dsn + "&default_query_exec_mode=cache_statement")
+		require.NoError(t, err)
+		cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+			conn.TypeMap().RegisterType(&pgtype.Type{Name: "numeric", OID: pgtype.NumericOID, Codec: pgtype.NumericCodec{}})
+			return nil
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		require.NoError(t, err)
+		defer pool.Close()
+		for range 2 {
+			read(t, func(ctx context.Context, sql string, args ...any) interface{ Scan(...any) error } {
+				return pool.QueryRow(ctx, sql, args...)
+			})
+			batch := &pgx.Batch{}
+			var s string
+			batch.Queue("SELECT small FROM amounts WHERE id = 0").QueryRow(func(row pgx.Row) error { return row.Scan(&s) })
+			require.NoError(t, pool.SendBatch(ctx, batch).Close())
+			assert.Equal(t, "12.34", s, "batch")
+		}
+	})
 	t.Run("stdlib OptionAfterConnect", func(t *testing.T) {
 		var called atomic.Bool
 		c, err := driver.NewConnector(dsn, driver.WithPgxOptions(stdlib.OptionAfterConnect(func(context.Context, *pgx.Conn) error {
