@@ -44,7 +44,8 @@
 // every pgx connection asks for text, not binary, for NUMERIC and every
 // other type whose binary form Amazon's own drivers do not read with
 // PostgreSQL's layout, in every query exec mode and from pgx's statement
-// cache. Binary stays for bool, int2, int4, int8, float4, float8, oid,
+// cache, also after a program registers its own NUMERIC codec
+// (pgx-shopspring-decimal's Register). Binary stays for bool, int2, int4, int8, float4, float8, oid,
 // date, time, timestamp and timestamptz (text types are text anyway).
 // PostgreSQL servers keep pgx's defaults, binary NUMERIC included.
 //
