@@ -18,13 +18,14 @@ import (
 //
 // The switch is made on the connection's own type map (pgx decides the
 // result format per column from it, at each execution, statement cache
-// included), when connected and before each query, by a tracer that ParseConfig, ParsePoolConfig and
-// NewConnector put in the pgx configuration: pgx's connect tracer is the
-// one hook that sees the *pgx.Conn for pgx.ConnectConfig, pgxpool and
-// database/sql alike. A user's AfterConnect (pgx's stdlib, pgxpool or
-// pgconn) does not touch it. A user who replaces the tracer instead of
-// combining it with ours is stopped on Redshift with ErrNoRedshiftTracer
-// by the pgconn AfterConnect that install puts in place.
+// included), once connected and again before each query, by a tracer
+// that ParseConfig, ParsePoolConfig and NewConnector put in the pgx
+// configuration: pgx's tracer is the one hook that sees the *pgx.Conn for
+// pgx.ConnectConfig, pgxpool and database/sql alike. A user's AfterConnect
+// (pgx's stdlib, pgxpool or pgconn) does not touch it. A user who replaces
+// the tracer instead of combining it with ours is stopped on Redshift
+// with ErrNoRedshiftTracer by the pgconn AfterConnect that install puts
+// in place.
 
 // redshiftParam is the ParameterStatus only Redshift sends at startup
 // (lib/pq's master branch, conn.go processParameterStatus, and Amazon's
@@ -33,9 +34,10 @@ const redshiftParam = "padb_version"
 
 // ErrNoRedshiftTracer is the error of a pgx connection to Amazon Redshift
 // whose configuration lost the tracer [ParseConfig], [ParsePoolConfig] and
-// [NewConnector] put in it (ConnConfig.Tracer replaced, not combined):
-// without it pgx would read Redshift's binary NUMERIC as wrong numbers.
-// Combine tracers instead:
+// [NewConnector] put in it (ConnConfig.Tracer replaced, not combined),
+// or made by pgconn alone from its Config: without the tracer pgx would
+// read Redshift's binary NUMERIC as wrong numbers. Combine tracers
+// instead:
 //
 //	cfg.Tracer = multitracer.New(cfg.Tracer, yours) // github.com/jackc/pgx/v5/multitracer
 var ErrNoRedshiftTracer = errors.New("redshift-ka: the server is Amazon Redshift and the pgx configuration's Tracer is not redshift-ka's, " +

@@ -91,7 +91,8 @@ type frontEnd struct {
 	BinaryNumeric atomic.Int64
 	// CopyRefused counts COPY ... FROM STDIN statements refused.
 	CopyRefused atomic.Int64
-	// Errors holds what went wrong inside the front end.
+	// errs holds what went wrong inside the front end; the test fails
+	// with them.
 	errs []error
 }
 
