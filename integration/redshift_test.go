@@ -351,6 +351,22 @@ func TestRedshiftUserHooks(t *testing.T) {
 		defer pool.Close()
 		require.ErrorIs(t, pool.Ping(ctx), driver.ErrNoRedshiftTracer)
 	})
+	t.Run("tracer replaced in OptionBeforeConnect", func(t *testing.T) {
+		c, err := driver.NewConnector(dsn, driver.WithPgxOptions(stdlib.OptionBeforeConnect(func(_ context.Context, cfg *pgx.ConnConfig) error {
+			cfg.Tracer = &countingTracer{}
+			return nil
+		})))
+		require.NoError(t, err)
+		db := sql.OpenDB(c)
+		defer db.Close()
+		require.ErrorIs(t, db.PingContext(ctx), driver.ErrNoRedshiftTracer)
+	})
+	t.Run("pgconn alone", func(t *testing.T) {
+		cfg, err := driver.ParseConfig(dsn)
+		require.NoError(t, err)
+		_, err = pgconn.ConnectConfig(ctx, &cfg.Config)
+		require.ErrorIs(t, err, driver.ErrNoRedshiftTracer)
+	})
 	t.Run("tracer replaced on PostgreSQL", func(t *testing.T) {
 		cfg, err := driver.ParseConfig(pg.URL(""))
 		require.NoError(t, err)
