@@ -501,9 +501,10 @@ func (r *relay) row(m *pgproto3.DataRow) error {
 
 // redshiftNumeric encodes n as Redshift's binary NUMERIC for a column of
 // type modifier typmod: the value times 10^scale, big-endian, in 8 bytes
-// up to precision 18 and 16 beyond (Redshift stores DECIMAL(p ≤ 18) in 64
-// bits; both decoders named above take 8 or 16 bytes). A NUMERIC with no
-// precision is Redshift's default, NUMERIC(18,0).
+// up to precision 18 and 16 beyond (both decoders named above take 8 or
+// 16 bytes; Amazon Redshift Database Developer Guide, "Numeric types":
+// 64-bit DECIMAL up to precision 18, 128-bit beyond, and a precision of
+// 18, scale 0, when none is given).
 func redshiftNumeric(n pgtype.Numeric, typmod int32) ([]byte, error) {
 	precision, scale := 18, 0
 	if typmod >= 4 { // PostgreSQL's: ((precision << 16) | scale) + VARHDRSZ
