@@ -115,6 +115,11 @@ type Report struct {
 	// Config is what the DSN asked for, with the ODBC keys it ignored and
 	// the odbc.ini data source it read.
 	Config dsnparse.Config
+	// Server names the server and its version, as the driver's Settings
+	// learn it from the server: "Amazon Redshift 1.0.122914" or
+	// PostgreSQL's server_version. Empty when unknown (lib/pq does not
+	// tell) and from Resolve.
+	Server string
 }
 
 // String describes the report on one line.

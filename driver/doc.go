@@ -35,6 +35,35 @@
 //     database/sql; [PgxSettings] reads a pgx connection's socket.
 //   - DSN=name in an ODBC string reads an odbc.ini data source.
 //
+// # Amazon Redshift
+//
+// Redshift speaks PostgreSQL's protocol but not all of its binary formats:
+// its binary NUMERIC is an integer scaled by the column's scale, which pgx
+// would read as a wrong number (12.34 as 0) with no error. A server that
+// announces a padb_version at startup is Redshift ([IsRedshift]); on it,
+// every pgx connection asks for text, not binary, for NUMERIC and every
+// other type whose binary form Amazon's own drivers do not read with
+// PostgreSQL's layout, in every query exec mode and from pgx's statement
+// cache, also after a program registers its own NUMERIC codec
+// (pgx-shopspring-decimal's Register). Binary stays for bool, int2, int4, int8, float4, float8, oid,
+// date, time, timestamp and timestamptz (text types are text anyway).
+// PostgreSQL servers keep pgx's defaults, binary NUMERIC included.
+//
+// The switch is a tracer in the pgx configuration of [NewConnector],
+// [ParseConfig] and [ParsePoolConfig]: keep it when adding your own,
+//
+//	cfg.Tracer = multitracer.New(cfg.Tracer, yours) // github.com/jackc/pgx/v5/multitracer
+//
+// A configuration whose tracer was replaced instead fails to connect to
+// Redshift with [ErrNoRedshiftTracer]; it works as before on PostgreSQL.
+// AfterConnect hooks (pgx's stdlib, pgxpool, pgconn) do not affect it.
+//
+// Redshift's own types (SUPER, VARBYTE, GEOMETRY, GEOGRAPHY, HLLSKETCH,
+// INTERVAL YEAR TO MONTH and DAY TO SECOND) arrive as text and scan into a
+// string, VARBYTE into a []byte too (its hex text), with either backend.
+// Redshift has no COPY ... FROM STDIN: its COPY reads Amazon S3 and other
+// sources on the server side.
+//
 // # Compatibility
 //
 // Underneath is pgx's stdlib driver: [sql.Conn.Raw] hands back a

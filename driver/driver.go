@@ -135,13 +135,17 @@ func prepare(dsn string, o *options) (*dsnparse.DSN, *dialer.Dialer, error) {
 
 // install puts the dialer in pgx's place, for connections and cancel
 // requests, and tells each socket which server session it carries, so that
-// a lost connection's error can name it.
+// a lost connection's error can name it. It refuses a connection to
+// Redshift that will not be switched to text (see redshift.go).
 func install(cfg *pgconn.Config, d *dialer.Dialer) {
 	cfg.DialFunc = d.DialContext
 	next := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
 		if kc := dialerConn(pc.Conn()); kc != nil {
 			kc.SetServerPID(pc.PID())
+		}
+		if err := checkTraced(ctx, pc); err != nil {
+			return err
 		}
 		if next != nil {
 			return next(ctx, pc)
@@ -172,14 +176,17 @@ func (c *Connector) DSN() dsnparse.DSN { return *c.dsn }
 // Settings reports the keep-alive options in force on the socket of conn,
 // read from the kernel, and where each came from (a DSN key, or the OS). It
 // works for connections of both drivers, "redshift-ka" and
-// "redshift-ka-pq".
+// "redshift-ka-pq"; with pgx underneath, Report.Server names the server
+// ("Amazon Redshift 1.0.122914" on Redshift).
 func Settings(conn *sql.Conn) (dialer.Report, error) {
 	var r dialer.Report
 	err := conn.Raw(func(dc any) error {
 		var kc *dialer.Conn
+		server := ""
 		switch c := dc.(type) {
 		case *stdlib.Conn:
 			kc = dialerConn(c.Conn().PgConn().Conn())
+			server = ServerVersion(c.Conn().PgConn())
 		case *PQConn:
 			kc = c.sock
 		}
@@ -188,6 +195,7 @@ func Settings(conn *sql.Conn) (dialer.Report, error) {
 		}
 		var err error
 		r, err = kc.Report()
+		r.Server = server
 		return err
 	})
 	return r, err

@@ -12,7 +12,10 @@ import (
 // ParseConfig turns dsn (URL, key=value or ODBC form) into a pgx
 // configuration for programs that use pgx directly: the keys redshift-ka
 // owns are taken out, and the dialer that sets them on every socket is in
-// pgx's place.
+// pgx's place. Its Tracer makes connections to Amazon Redshift read
+// NUMERIC and the other types its binary forms differ in as text (see the
+// package docs); add a tracer of your own with
+// multitracer.New(cfg.Tracer, yours), not in its place.
 //
 //	cfg, err := driver.ParseConfig(dsn)
 //	conn, err := pgx.ConnectConfig(ctx, cfg)
@@ -32,12 +35,14 @@ func pgxConfig(dsn string, o *options) (*dsnparse.DSN, *pgx.ConnConfig, error) {
 		return nil, nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
 	}
 	install(&cfg.Config, d)
+	cfg.Tracer = redshiftTracer{}
 	return parsed, cfg, nil
 }
 
 // ParsePoolConfig is [ParseConfig] for pgxpool: pool keys such as
 // pool_max_conns work as with pgxpool.ParseConfig, and every pooled
-// connection's socket carries the DSN's keep-alive settings.
+// connection's socket carries the DSN's keep-alive settings, and every
+// connection to Amazon Redshift reads as text what [ParseConfig]'s do.
 //
 //	cfg, err := driver.ParsePoolConfig(dsn)
 //	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -51,6 +56,7 @@ func ParsePoolConfig(dsn string, opts ...Option) (*pgxpool.Config, error) {
 		return nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pgxpool.ParseConfig(dsn); return err })
 	}
 	install(&cfg.ConnConfig.Config, d)
+	cfg.ConnConfig.Tracer = redshiftTracer{}
 	return cfg, nil
 }
 
@@ -61,5 +67,7 @@ func PgxSettings(pc *pgconn.PgConn) (dialer.Report, error) {
 	if kc == nil {
 		return dialer.Report{}, ErrNotRedshiftKA
 	}
-	return kc.Report()
+	r, err := kc.Report()
+	r.Server = ServerVersion(pc)
+	return r, err
 }

@@ -168,7 +168,7 @@ func (a *app) checkConnected(connector *driver.Connector, parsed *dsnparse.DSN, 
 		pc := sc.Conn().PgConn()
 		res.Server = pc.Conn().RemoteAddr().String()
 		res.ServerPID = pc.PID()
-		res.ServerVersion = pc.ParameterStatus("server_version")
+		res.ServerVersion = driver.ServerVersion(pc)
 		_, res.TLS = pc.Conn().(*tls.Conn)
 		return nil
 	}); err != nil {

@@ -52,8 +52,9 @@
 // connection and stops at the first that fails. It splits them at each ';'
 // outside string literals, quoted identifiers, dollar-quoted bodies,
 // comments, parentheses and BEGIN ATOMIC bodies, as psql does. Result rows
-// are counted and discarded. COPY ... FROM STDIN reads standard input; COPY
-// ... TO STDOUT and psql's meta-commands are refused.
+// are counted and discarded. COPY ... FROM STDIN reads standard input (on
+// Amazon Redshift, which has no such COPY, it is refused before anything
+// runs); COPY ... TO STDOUT and psql's meta-commands are refused.
 //
 // On a terminal it redraws one status line: the statement number, the time
 // it has run, and the connection's health as the kernel sees it (TCP_INFO,

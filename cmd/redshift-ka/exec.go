@@ -210,6 +210,9 @@ func (r *runner) run() int {
 		}
 		r.stmts = stmts
 	}
+	if code := r.refuseCopyOnRedshift(); code != exitOK {
+		return code
+	}
 	r.status = status{out: r.stdout, tty: r.tty, n: len(r.stmts)}
 	if r.report != nil {
 		r.status.count = r.report.Count
@@ -229,10 +232,27 @@ func (r *runner) run() int {
 	return exitOK
 }
 
+// refuseCopyOnRedshift stops, before anything runs, statements that
+// Redshift cannot take: it has no COPY ... FROM STDIN.
+func (r *runner) refuseCopyOnRedshift() int {
+	if !driver.IsRedshift(r.pc) {
+		return exitOK
+	}
+	for i, st := range r.stmts {
+		if st.copyIn {
+			r.errorf("exec: %s: statement %d (line %d) is COPY ... FROM STDIN, which Amazon Redshift does not have: "+
+				"its COPY reads from Amazon S3, DynamoDB, EMR or SSH on the server side (COPY ... FROM 's3://...'); nothing was run",
+				r.from, i+1, st.line)
+			return exitUsage
+		}
+	}
+	return exitOK
+}
+
 // header says where the statements run and with what keep-alive.
 func (r *runner) header() {
 	server := fmt.Sprintf("connected to %s, server process id %d", r.pc.Conn().RemoteAddr(), r.pc.PID())
-	if v := r.pc.ParameterStatus("server_version"); v != "" {
+	if v := driver.ServerVersion(r.pc); v != "" {
 		server += ", version " + v
 	}
 	fmt.Fprintln(r.stdout, server)

@@ -74,7 +74,8 @@ Runs the statements one by one on one connection, and stops at the first
 that fails. Statements are split at each ';' outside string literals, quoted
 identifiers, dollar-quoted bodies, comments and parentheses, as psql does.
 Result rows are counted and discarded. COPY ... FROM STDIN reads this
-command's standard input; COPY ... TO STDOUT is not supported.
+command's standard input (Amazon Redshift has none: refused there before
+anything runs); COPY ... TO STDOUT is not supported.
 
 On a terminal a status line shows the statement, the time it has run, and
 the connection's health as the kernel sees it (Linux): round-trip time, time
