@@ -12,11 +12,8 @@ import (
 	"time"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/sockopt"
 )
-
-// ErrNotTCP is returned when settings are asked of a connection that is not
-// a TCP connection made by a [Dialer] (a Unix-domain socket, for example).
-var ErrNotTCP = errors.New("redshift-ka: not a TCP connection made by redshift-ka")
 
 // Dialer dials TCP connections with the keep-alive settings of one DSN.
 // Its zero value is not usable; make one with [New]. A Dialer is safe for
@@ -28,22 +25,17 @@ type Dialer struct {
 	log *slog.Logger
 }
 
-// Option configures a [Dialer].
-type Option func(*Dialer)
-
-// WithLogger makes the dialer log, at debug level, each connection it makes
-// and the keep-alive settings it asked for. Nothing logged contains a
-// password.
-func WithLogger(l *slog.Logger) Option { return func(d *Dialer) { d.log = l } }
-
 // New returns a Dialer for cfg. It fails when cfg asks for something this
-// platform cannot do (tcp_user_timeout outside Linux).
-func New(cfg dsnparse.Config, opts ...Option) (*Dialer, error) {
-	if cfg.UserTimeout > 0 && !userTimeoutSupported {
+// platform cannot do (tcp_user_timeout outside Linux). With a logger, the
+// dialer logs, at debug level, each connection it makes and the keep-alive
+// settings it asked for; nothing logged contains a password. log may be
+// nil.
+func New(cfg dsnparse.Config, log *slog.Logger) (*Dialer, error) {
+	if cfg.UserTimeout > 0 && !sockopt.UserTimeoutSupported {
 		return nil, fmt.Errorf("redshift-ka: %s: not supported on %s: %w",
 			keyOf(cfg, dsnparse.UserTimeout), runtime.GOOS, errors.ErrUnsupported)
 	}
-	d := &Dialer{cfg: cfg, ka: KeepAliveConfig(cfg)}
+	d := &Dialer{cfg: cfg, ka: keepAliveConfig(cfg), log: log}
 	// A negative KeepAlive with KeepAliveConfig.Enable false keeps Go's
 	// dialer from touching keep-alive at all: its own attempt would ignore
 	// errors. DialContext sets the options itself and returns them.
@@ -54,20 +46,17 @@ func New(cfg dsnparse.Config, opts ...Option) (*Dialer, error) {
 			if !strings.HasPrefix(network, "tcp") {
 				return nil
 			}
-			return setUserTimeout(rc, ms)
+			return sockopt.SetUserTimeout(rc, ms)
 		}
-	}
-	for _, o := range opts {
-		o(d)
 	}
 	return d, nil
 }
 
-// KeepAliveConfig converts cfg into Go's form. Go reads a zero field as
+// keepAliveConfig converts cfg into Go's form. Go reads a zero field as
 // "Go's default" (15 s, 15 s, 9) and a negative one as "leave the OS value";
 // redshift-ka's zero means the OS value, so zero becomes -1 here. This is
 // the only place the two meanings of zero meet.
-func KeepAliveConfig(cfg dsnparse.Config) net.KeepAliveConfig {
+func keepAliveConfig(cfg dsnparse.Config) net.KeepAliveConfig {
 	if cfg.NoKeepAlive {
 		return net.KeepAliveConfig{Enable: false, Idle: -1, Interval: -1, Count: -1}
 	}
@@ -148,15 +137,3 @@ func keyOf(cfg dsnparse.Config, s dsnparse.Setting) string {
 	}
 	return s.String()
 }
-
-// OptionError reports a socket option the kernel refused to set or read.
-type OptionError struct {
-	Op     string // "setsockopt" or "getsockopt"
-	Option string // such as "TCP_USER_TIMEOUT"
-	Err    error  // the system's error, such as EINVAL
-}
-
-func (e *OptionError) Error() string { return e.Op + " " + e.Option + ": " + e.Err.Error() }
-
-// Unwrap returns the system error.
-func (e *OptionError) Unwrap() error { return e.Err }

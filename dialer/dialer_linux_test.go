@@ -123,10 +123,10 @@ func TestGoDefaultsAreNotUsed(t *testing.T) {
 			return err
 		}
 		defer pc.Close()
-		if plain, err = Observe(pc.(*net.TCPConn)); err != nil {
+		if plain, err = observe(pc.(*net.TCPConn)); err != nil {
 			return err
 		}
-		d, err := New(dsnparse.Config{})
+		d, err := New(dsnparse.Config{}, nil)
 		if err != nil {
 			return err
 		}
@@ -135,7 +135,7 @@ func TestGoDefaultsAreNotUsed(t *testing.T) {
 			return err
 		}
 		defer oc.Close()
-		ours, err = Observe(oc.(*Conn))
+		ours, err = observe(oc.(*Conn).TCPConn)
 		return err
 	})
 
@@ -184,7 +184,7 @@ func TestSocketOptionErrorsAreReturned(t *testing.T) {
 		}
 	}()
 
-	d, err := New(dsnparse.Config{Count: 500})
+	d, err := New(dsnparse.Config{Count: 500}, nil)
 	require.NoError(t, err)
 	before := socketFDs(t)
 	c, err := d.DialContext(context.Background(), "tcp", ln.Addr().String())

@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/serverpid"
+	"github.com/redshift-ka/redshift-ka/internal/sockopt"
 	"github.com/redshift-ka/redshift-ka/sysfallback"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,7 +33,7 @@ func TestKeepAliveConfig(t *testing.T) {
 		{"off", dsnparse.Config{NoKeepAlive: true, Idle: time.Second}, net.KeepAliveConfig{Enable: false, Idle: -1, Interval: -1, Count: -1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, KeepAliveConfig(tc.cfg))
+			assert.Equal(t, tc.want, keepAliveConfig(tc.cfg))
 		})
 	}
 }
@@ -64,7 +67,7 @@ func listenGreeting(t *testing.T, greeting []byte) string {
 
 func dial(t *testing.T, cfg dsnparse.Config) *Conn {
 	t.Helper()
-	d, err := New(cfg)
+	d, err := New(cfg, nil)
 	require.NoError(t, err)
 	c, err := d.DialContext(context.Background(), "tcp", listen(t))
 	require.NoError(t, err)
@@ -98,11 +101,10 @@ func TestDialSetsKernelOptions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dial(t, tc.cfg)
-			got, err := Observe(c)
+			got, err := observe(c.TCPConn)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 			assert.Equal(t, tc.cfg, c.Config())
-			assert.Equal(t, got, Resolve(tc.cfg, osv).Observed, "Resolve predicts what the kernel holds")
 		})
 	}
 }
@@ -112,7 +114,7 @@ func TestUnixSocketIsDialedAsIs(t *testing.T) {
 	ln, err := net.Listen("unix", path)
 	require.NoError(t, err)
 	defer ln.Close()
-	d, err := New(dsnparse.Config{Idle: time.Second, UserTimeout: time.Second})
+	d, err := New(dsnparse.Config{Idle: time.Second, UserTimeout: time.Second}, nil)
 	require.NoError(t, err)
 	c, err := d.DialContext(context.Background(), "unix", path)
 	require.NoError(t, err)
@@ -121,41 +123,12 @@ func TestUnixSocketIsDialedAsIs(t *testing.T) {
 	assert.False(t, isOurs)
 }
 
-func TestReport(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("reads Linux socket options")
-	}
-	cfg, err := dsnparse.Parse("host=h KeepAlivesIdle=9 keepalives_interval=0 tcp_user_timeout=1500")
-	require.NoError(t, err)
-	c := dial(t, cfg.Config)
-	r, err := c.Report()
-	require.NoError(t, err)
-	assert.Equal(t, 9*time.Second, r.Idle)
-	assert.Equal(t, r.OS.Interval, r.Interval)
-	assert.Equal(t, r.OS.Count, r.Count)
-	assert.Equal(t, 1500*time.Millisecond, r.UserTimeout)
-	assert.Equal(t, "DSN key KeepAlivesIdle", r.IdleFrom.String())
-	assert.Equal(t, "OS sysctl net.ipv4.tcp_keepalive_intvl (keepalives_interval=0)", r.IntervalFrom.String())
-	assert.Equal(t, "OS sysctl net.ipv4.tcp_keepalive_probes", r.CountFrom.String())
-	assert.Equal(t, "DSN key tcp_user_timeout", r.UserTimeoutFrom.String())
-	assert.Equal(t, "redshift-ka default", r.KeepAliveFrom.String())
-	assert.Contains(t, r.String(), "keep-alive on (redshift-ka default), idle 9s (DSN key KeepAlivesIdle)")
-	// tcp_user_timeout (1.5 s) is under idle: Linux gives up at the first probe.
-	assert.Equal(t, 9*time.Second+r.Interval, r.DeadAfter())
-
-	off := dial(t, dsnparse.Config{NoKeepAlive: true, Keys: dsnparse.KeyNames{dsnparse.KeepAlive: "keepalives"}})
-	r, err = off.Report()
-	require.NoError(t, err)
-	assert.Equal(t, "keep-alive off (DSN key keepalives)", r.String())
-	assert.Zero(t, r.DeadAfter())
-}
-
 func TestDialErrorIsReturned(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
-	d, err := New(dsnparse.Config{})
+	d, err := New(dsnparse.Config{}, nil)
 	require.NoError(t, err)
 	_, err = d.DialContext(context.Background(), "tcp", addr)
 	assert.True(t, errors.Is(err, syscall.ECONNREFUSED), "%v", err)
@@ -177,25 +150,12 @@ func TestDeadAfter(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := tc.want
-			if tc.o.UserTimeout > 0 && !userTimeoutSupported {
+			if tc.o.UserTimeout > 0 && !sockopt.UserTimeoutSupported {
 				want = tc.o.Idle + time.Duration(tc.o.Count)*tc.o.Interval
 			}
 			assert.Equal(t, want, tc.o.DeadAfter())
 		})
 	}
-}
-
-func TestResolveKeepAliveOff(t *testing.T) {
-	osv := sysfallback.Values{Idle: 7200 * time.Second, Interval: 75 * time.Second, Count: 9,
-		IdleFrom: "sysctl a", IntervalFrom: "sysctl b", CountFrom: "sysctl c"}
-	cfg, err := dsnparse.Parse("host=h keepalives=0 KeepAlivesIdle=5 tcp_user_timeout=300")
-	require.NoError(t, err)
-	r := Resolve(cfg.Config, osv)
-	assert.Equal(t, Observed{Idle: 7200 * time.Second, Interval: 75 * time.Second, Count: 9, UserTimeout: 300 * time.Millisecond}, r.Observed)
-	assert.Equal(t, "OS sysctl a (KeepAlivesIdle unused: keep-alive off)", r.IdleFrom.String())
-	assert.Equal(t, "OS sysctl b", r.IntervalFrom.String())
-	assert.Equal(t, "DSN key tcp_user_timeout", r.UserTimeoutFrom.String())
-	assert.Equal(t, "DSN key keepalives", r.KeepAliveFrom.String())
 }
 
 // TestCopyGoesThroughConn: io.Copy from and to a Conn uses its Read and
@@ -239,4 +199,14 @@ func TestConnLostError(t *testing.T) {
 	require.ErrorAs(t, err, &got)
 	assert.Same(t, lost, got)
 	assert.Same(t, lost, c.Lost())
+}
+
+// TestServerPIDIsNamed: the backends' serverpid.Set reaches the connection,
+// under TLS too, and its lost-connection error names the session.
+func TestServerPIDIsNamed(t *testing.T) {
+	c := dial(t, dsnparse.Config{})
+	serverpid.Set(tls.Client(c, &tls.Config{}), 4242)
+	assert.EqualValues(t, 4242, c.lost.pid.Load())
+	serverpid.Set(c, 42)
+	assert.EqualValues(t, 42, c.lost.pid.Load())
 }

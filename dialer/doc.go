@@ -1,11 +1,11 @@
 // Package dialer makes TCP connections with the keep-alive settings of a
-// DSN on every socket, and reads back what the kernel holds.
+// DSN on every socket, and tells a connection the kernel ended for want of
+// answers ([ConnLostError]) from other errors.
 //
 // # Use
 //
-//	d, err := dialer.New(cfg) // cfg from dsnparse.Parse
+//	d, err := dialer.New(cfg, nil) // cfg from dsnparse.Parse; nil: no logger
 //	conn, err := d.DialContext(ctx, "tcp", "example:5439")
-//	report, err := conn.(*dialer.Conn).Report()
 //
 // The driver package puts [Dialer.DialContext] in pgx's place, so every
 // connection and every cancel request goes through it.
@@ -14,7 +14,7 @@
 //
 // Go's [net.KeepAliveConfig] reads 0 as Go's own default (15 s, 15 s, 9) and
 // a negative value as "leave the OS value". redshift-ka's 0 means the OS
-// value, so [KeepAliveConfig] turns it into -1, and no 0 ever reaches
+// value, so the dialer turns it into -1, and no 0 ever reaches
 // setsockopt (Linux refuses it). keepalives=0 turns SO_KEEPALIVE off.
 //
 // Options are set after the dial with [net.TCPConn.SetKeepAliveConfig], and
@@ -24,8 +24,6 @@
 //
 // # Reading back
 //
-// [Observe] reads SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT and
-// TCP_USER_TIMEOUT with getsockopt (Linux, macOS, FreeBSD; Windows cannot
-// read them back). [Conn.Report] adds where each value came from: a DSN key
-// or the OS source that [sysfallback] names.
+// [github.com/redshift-ka/redshift-ka/settings] reads back what the kernel
+// holds on a connection and says where each value came from.
 package dialer

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/redshift-ka/redshift-ka/internal/sockopt"
 )
 
 // ErrConnectionLost is wrapped by every [*ConnLostError].
@@ -80,11 +82,6 @@ type lostState struct {
 	err atomic.Pointer[ConnLostError]
 }
 
-// SetServerPID records the server process id of the session on this
-// connection, so that a [ConnLostError] can name it. The driver calls it
-// once the session is up.
-func (c *Conn) SetServerPID(pid uint32) { c.lost.pid.Store(pid) }
-
 // Read reads from the connection; a connection the kernel ended for want
 // of answers comes back as a [*ConnLostError].
 func (c *Conn) Read(p []byte) (int, error) {
@@ -146,17 +143,12 @@ func (c *Conn) check(op string, err error) error {
 	if !timedOut && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EPIPE) {
 		return err
 	}
-	var (
-		info    abortInfo
-		infoErr error = errors.ErrUnsupported
-	)
-	if rc, rerr := c.TCPConn.SyscallConn(); rerr == nil {
-		_ = rc.Control(func(fd uintptr) { info, infoErr = readAbortInfo(fd) })
-	}
-	if !timedOut && (infoErr != nil || !info.aborted()) {
+	info, infoErr := sockopt.TCPInfo(c.TCPConn)
+	aborted := infoErr == nil && info.State == "CLOSE" && (info.Probes > 0 || info.Retransmits > 0)
+	if !timedOut && !aborted {
 		return err
 	}
-	settings, _ := Observe(c.TCPConn) // the options stay readable after the abort
+	settings, _ := observe(c.TCPConn) // the options stay readable after the abort
 	lost := &ConnLostError{
 		Addr:      c.RemoteAddr().String(),
 		Cause:     describeLost(info, settings),
@@ -170,29 +162,18 @@ func (c *Conn) check(op string, err error) error {
 	return c.opError(op, lostTimeout{lost})
 }
 
-// abortInfo is what the kernel counted on a socket before it gave up.
-type abortInfo struct {
-	closed      bool // in state CLOSE
-	probes      int  // probes sent without answer: keep-alive, or zero-window
-	retransmits int  // retransmissions of data without acknowledgement
-	pending     bool // sent data unacknowledged or unsent when it gave up
-}
-
-// aborted tells a socket the kernel ended for want of answers.
-func (a abortInfo) aborted() bool { return a.closed && (a.probes > 0 || a.retransmits > 0) }
-
 // describeLost words the cause from what the kernel counted.
-func describeLost(a abortInfo, s Observed) string {
+func describeLost(a sockopt.Info, s Observed) string {
 	// Keep-alive probes go out only when no data waits; with data waiting,
 	// the probes counted are zero-window probes and the data is the cause.
-	data := a.pending || a.retransmits > 0
+	data := a.Pending || a.Retransmits > 0
 	switch {
 	case data && s.UserTimeout > 0:
 		return fmt.Sprintf("sent data stayed unacknowledged for tcp_user_timeout (%s), so the network path or the server is gone", s.UserTimeout)
 	case data:
 		return "sent data stayed unacknowledged through every retransmission, so the network path or the server is gone"
-	case a.probes > 0:
-		return fmt.Sprintf("%d keep-alive probes went unanswered, so the network path or the server is gone", a.probes)
+	case a.Probes > 0:
+		return fmt.Sprintf("%d keep-alive probes went unanswered, so the network path or the server is gone", a.Probes)
 	}
 	return "the server stopped answering"
 }

@@ -19,20 +19,29 @@
 // string; see [dsnparse] for the keys. A bad DSN fails at [sql.Open], before
 // any dial.
 //
+// # Errors
+//
+// A bad DSN gives a [*dsnparse.ParseError] (or pgx's own error with the
+// password masked). A connection the kernel ended because the server
+// stopped answering gives a [*dialer.ConnLostError]: check with
+// errors.Is(err, dialer.ErrConnectionLost). No error shows a password.
+//
 // # What it sets
 //
 // Each connection, and each cancel request pgx sends, is dialed by a
 // [dialer.Dialer]: SO_KEEPALIVE on, and TCP_KEEPIDLE, TCP_KEEPINTVL,
 // TCP_KEEPCNT and TCP_USER_TIMEOUT from the DSN. A setting that is absent or
 // 0 keeps the operating system's value, as Amazon's ODBC driver does; Go's
-// own defaults (15 s, 15 s, 9) are never used. [Settings] reads back what the
+// own defaults (15 s, 15 s, 9) are never used.
+// [github.com/redshift-ka/redshift-ka/settings.Read] reads back what the
 // kernel holds on a connection and where each value came from.
 //
 // # Other ways in
 //
-//   - "redshift-ka-pq" ([PQDriver], [NewPQConnector]): lib/pq underneath.
+//   - "redshift-ka-pq": lib/pq underneath, registered by importing
+//     [github.com/redshift-ka/redshift-ka/driver/pq].
 //   - [ParseConfig] and [ParsePoolConfig]: pgx and pgxpool without
-//     database/sql; [PgxSettings] reads a pgx connection's socket.
+//     database/sql.
 //   - DSN=name in an ODBC string reads an odbc.ini data source.
 //
 // # Amazon Redshift

@@ -1,9 +1,11 @@
-package driver
+package driver_test
 
 import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/redshift-ka/redshift-ka/driver"
+	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
 	"net"
 	"os"
 	"slices"
@@ -22,12 +24,12 @@ import (
 const password = "Hunter2X"
 
 func TestRegistered(t *testing.T) {
-	assert.True(t, slices.Contains(sql.Drivers(), Name))
-	assert.True(t, slices.Contains(sql.Drivers(), NamePQ))
+	assert.True(t, slices.Contains(sql.Drivers(), driver.Name))
+	assert.True(t, slices.Contains(sql.Drivers(), rkpq.Name))
 }
 
 func TestParseConfigKeepsPgxKeys(t *testing.T) {
-	cfg, err := ParseConfig("postgres://u:p@h:5439/db?default_query_exec_mode=simple_protocol&application_name=etl&KeepAlivesIdle=9")
+	cfg, err := driver.ParseConfig("postgres://u:p@h:5439/db?default_query_exec_mode=simple_protocol&application_name=etl&KeepAlivesIdle=9")
 	require.NoError(t, err)
 	assert.Equal(t, pgx.QueryExecModeSimpleProtocol, cfg.DefaultQueryExecMode)
 	assert.Equal(t, "etl", cfg.RuntimeParams["application_name"])
@@ -35,15 +37,15 @@ func TestParseConfigKeepsPgxKeys(t *testing.T) {
 	assert.NotNil(t, cfg.DialFunc)
 	assert.NotNil(t, cfg.AfterConnect)
 
-	pcfg, err := ParsePoolConfig("host=h pool_max_conns=7 keepalives_count=3 user=u")
+	pcfg, err := driver.ParsePoolConfig("host=h pool_max_conns=7 keepalives_count=3 user=u")
 	require.NoError(t, err)
 	assert.EqualValues(t, 7, pcfg.MaxConns)
 	assert.Empty(t, pcfg.ConnConfig.RuntimeParams)
 
-	_, err = ParsePoolConfig("host=h pool_max_conns=x password=" + password)
+	_, err = driver.ParsePoolConfig("host=h pool_max_conns=x password=" + password)
 	require.ErrorContains(t, err, "cannot parse pool_max_conns", "pgxpool's error for its own key")
 	assert.NotContains(t, err.Error(), password)
-	_, err = ParseConfig("host=h keepalives_count=x password=" + password)
+	_, err = driver.ParseConfig("host=h keepalives_count=x password=" + password)
 	var pe *dsnparse.ParseError
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, "keepalives_count", pe.Key)
@@ -72,7 +74,7 @@ func TestBadDSNFailsAtOpen(t *testing.T) {
 		{"kv/escaped quote in password", `host=h port=abc password='Hun\'ter2X'`, nil, "port", "abc"},
 		{"url/bad port, password after ?", "postgres://u@h:abc/db?password=" + password, dsnparse.ErrMalformed, "", "invalid port (withheld)"},
 	} {
-		for _, name := range []string{Name, NamePQ} {
+		for _, name := range []string{driver.Name, rkpq.Name} {
 			t.Run(name+"/"+tc.name, func(t *testing.T) {
 				db, err := sql.Open(name, tc.dsn)
 				require.Error(t, err)
@@ -105,7 +107,7 @@ func TestOpenReportsDialErrors(t *testing.T) {
 	addr := ln.Addr().(*net.TCPAddr)
 	ln.Close()
 	dsn := "host=127.0.0.1 port=" + strconv.Itoa(addr.Port) + " user=u password=" + password + " sslmode=disable KeepAlivesIdle=5"
-	_, err = (&Driver{}).Open(dsn)
+	_, err = (&driver.Driver{}).Open(dsn)
 	require.ErrorIs(t, err, syscall.ECONNREFUSED)
 	assert.NotContains(t, err.Error(), password)
 }
@@ -115,13 +117,13 @@ func TestConnectorKeepsTheParsedDSN(t *testing.T) {
 	require.NoError(t, err)
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	c, err := NewConnector("Driver={Amazon Redshift};Server=127.0.0.1;Port=" + port + ";UID=u;PWD=p;KeepAlivesIdle=200")
+	c, err := driver.NewConnector("Driver={Amazon Redshift};Server=127.0.0.1;Port=" + port + ";UID=u;PWD=p;KeepAlivesIdle=200")
 	require.NoError(t, err)
 	d := c.DSN()
 	assert.Equal(t, dsnparse.FormODBC, d.Form)
 	assert.Equal(t, []string{"Driver"}, d.Config.Ignored)
 	assert.Equal(t, "KeepAlivesIdle", d.Config.Keys[dsnparse.Idle])
-	assert.IsType(t, &Driver{}, c.Driver())
+	assert.IsType(t, &driver.Driver{}, c.Driver())
 	db := sql.OpenDB(c)
 	defer db.Close()
 	_, err = db.Conn(context.Background())
@@ -137,7 +139,7 @@ func TestBadDSNDialsNothing(t *testing.T) {
 	require.NoError(t, err)
 	defer ln.Close()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	for _, name := range []string{Name, NamePQ} {
+	for _, name := range []string{driver.Name, rkpq.Name} {
 		for _, tc := range []struct{ dsn, key string }{
 			{"postgres://u:" + password + "@127.0.0.1:" + port + "/db?KeepAlivesIdle=x", "KeepAlivesIdle"},
 			{"host=127.0.0.1 port=" + port + " keepalives_count=500", "keepalives_count"},

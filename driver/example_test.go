@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/settings"
 )
 
 // The common use: open by name with the DSN you already have, keep-alive
@@ -30,11 +31,11 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer conn.Close()
-	settings, err := driver.Settings(conn)
+	report, err := settings.Read(conn)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(settings) // what the kernel holds on the socket, and why
+	fmt.Println(report) // what the kernel holds on the socket, and why
 	if _, err := conn.ExecContext(ctx, "COPY sales FROM 's3://bucket/sales' IAM_ROLE default"); err != nil {
 		log.Fatal(err)
 	}
@@ -50,16 +51,6 @@ func ExampleNewConnector() {
 		log.Fatal(err)
 	}
 	db := sql.OpenDB(c)
-	defer db.Close()
-}
-
-// lib/pq underneath instead of pgx: the same keys and DSN forms.
-func ExampleNewPQConnector() {
-	db, err := sql.Open("redshift-ka-pq",
-		"Driver={Amazon Redshift (x64)};Server=warehouse.example.com;Database=dev;UID=etl;PWD=secret;KeepAlivesIdle=200")
-	if err != nil {
-		log.Fatal(err)
-	}
 	defer db.Close()
 }
 
@@ -85,11 +76,11 @@ func ExampleParseConfig() {
 		log.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	settings, err := driver.PgxSettings(conn.PgConn())
+	report, err := settings.ReadPgx(conn.PgConn())
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(settings)
+	fmt.Println(report)
 }
 
 // pgxpool: every pooled connection's socket carries the settings.

@@ -1,7 +1,9 @@
-package driver
+package driver_test
 
 import (
 	"fmt"
+	"github.com/redshift-ka/redshift-ka/driver"
+	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
 	"net/url"
 	"strings"
 	"testing"
@@ -21,9 +23,9 @@ func TestConnectorPrintsRedacted(t *testing.T) {
 		"Server=127.0.0.1;Port=1;UID=u;PWD={" + strings.ReplaceAll(pw, "}", "}}") + "};KeepAlivesIdle=5",
 	}
 	for _, dsn := range dsns {
-		c, err := NewConnector(dsn)
+		c, err := driver.NewConnector(dsn)
 		require.NoError(t, err)
-		pc, err := NewPQConnector(dsn)
+		pc, err := rkpq.NewConnector(dsn)
 		require.NoError(t, err)
 		for _, v := range []any{c, pc} {
 			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {

@@ -2,11 +2,10 @@ package driver
 
 import (
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/backend"
 )
 
 // ParseConfig turns dsn (URL, key=value or ODBC form) into a pgx
@@ -20,19 +19,19 @@ import (
 //	cfg, err := driver.ParseConfig(dsn)
 //	conn, err := pgx.ConnectConfig(ctx, cfg)
 func ParseConfig(dsn string, opts ...Option) (*pgx.ConnConfig, error) {
-	_, cfg, err := pgxConfig(dsn, newOptions(opts))
+	_, cfg, err := pgxConfig(dsn, options(opts))
 	return cfg, err
 }
 
 // pgxConfig parses dsn into pgx's configuration with the dialer in place.
-func pgxConfig(dsn string, o *options) (*dsnparse.DSN, *pgx.ConnConfig, error) {
-	parsed, d, err := prepare(dsn, o)
+func pgxConfig(dsn string, o *backend.Options) (*dsnparse.DSN, *pgx.ConnConfig, error) {
+	parsed, d, err := backend.Prepare(dsn, o)
 	if err != nil {
 		return nil, nil, err
 	}
 	cfg, err := pgx.ParseConfig(parsed.Rest)
 	if err != nil {
-		return nil, nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
+		return nil, nil, backend.Refused(parsed.Rest, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
 	}
 	install(&cfg.Config, d)
 	cfg.Tracer = redshiftTracer{}
@@ -47,27 +46,15 @@ func pgxConfig(dsn string, o *options) (*dsnparse.DSN, *pgx.ConnConfig, error) {
 //	cfg, err := driver.ParsePoolConfig(dsn)
 //	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 func ParsePoolConfig(dsn string, opts ...Option) (*pgxpool.Config, error) {
-	parsed, d, err := prepare(dsn, newOptions(opts))
+	parsed, d, err := backend.Prepare(dsn, options(opts))
 	if err != nil {
 		return nil, err
 	}
 	cfg, err := pgxpool.ParseConfig(parsed.Rest)
 	if err != nil {
-		return nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pgxpool.ParseConfig(dsn); return err })
+		return nil, backend.Refused(parsed.Rest, func(dsn string) error { _, err := pgxpool.ParseConfig(dsn); return err })
 	}
 	install(&cfg.ConnConfig.Config, d)
 	cfg.ConnConfig.Tracer = redshiftTracer{}
 	return cfg, nil
-}
-
-// PgxSettings is [Settings] for a pgx connection: conn.PgConn() of a
-// *pgx.Conn, or of a pooled connection's Conn().
-func PgxSettings(pc *pgconn.PgConn) (dialer.Report, error) {
-	kc := dialerConn(pc.Conn())
-	if kc == nil {
-		return dialer.Report{}, ErrNotRedshiftKA
-	}
-	r, err := kc.Report()
-	r.Server = ServerVersion(pc)
-	return r, err
 }

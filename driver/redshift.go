@@ -49,16 +49,6 @@ func IsRedshift(pc *pgconn.PgConn) bool {
 	return pc.ParameterStatus(redshiftParam) != ""
 }
 
-// ServerVersion names the server's version: "Amazon Redshift 1.0.122914"
-// (its padb_version; Redshift's server_version is always 8.0.2), or
-// PostgreSQL's server_version as the server gives it.
-func ServerVersion(pc *pgconn.PgConn) string {
-	if v := pc.ParameterStatus(redshiftParam); v != "" {
-		return "Amazon Redshift " + v
-	}
-	return pc.ParameterStatus("server_version")
-}
-
 // binaryOnRedshift are the types whose binary form Amazon's own drivers
 // read from Redshift with PostgreSQL's layout; pgx keeps binary for them.
 // Every other type pgx would read in binary is read as text on Redshift.

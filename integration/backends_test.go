@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
+	"github.com/redshift-ka/redshift-ka/settings"
 	"os"
 	"path/filepath"
 	"sync"
@@ -27,7 +29,7 @@ import (
 // with a cancel request; it is dialed through redshift-ka.
 func TestPQCancelUsesTheDialer(t *testing.T) {
 	pg := StartPostgresT(t, PostgresOptions{})
-	db, conn, logs := openLogged(t, driver.NamePQ, pg.URL("KeepAlivesIdle=21"))
+	db, conn, logs := openLogged(t, rkpq.Name, pg.URL("KeepAlivesIdle=21"))
 	require.Len(t, logs.lines(), 1)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
@@ -83,7 +85,7 @@ func TestPgxPool(t *testing.T) {
 			pids := map[uint32]bool{}
 			for i, c := range conns {
 				require.NoError(t, errs[i])
-				r, err := driver.PgxSettings(c.Conn().PgConn())
+				r, err := settings.ReadPgx(c.Conn().PgConn())
 				require.NoError(t, err)
 				assert.Equal(t, 55*time.Second, r.Idle)
 				assert.Equal(t, 4, r.Count)
@@ -110,7 +112,7 @@ func TestPgxConnect(t *testing.T) {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	require.NoError(t, err)
 	defer conn.Close(ctx)
-	r, err := driver.PgxSettings(conn.PgConn())
+	r, err := settings.ReadPgx(conn.PgConn())
 	require.NoError(t, err)
 	assert.Equal(t, 12*time.Second, r.Interval)
 	assert.Equal(t, 30*time.Second, r.UserTimeout)
@@ -140,7 +142,7 @@ BoolsAsChar = 0
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {
 			_, conn := open(t, b, "DSN={Local Warehouse};KeepAlivesCount=4;Application_Name=from-ini")
-			r := settings(t, conn)
+			r := reportOf(t, conn)
 			assert.Equal(t, 200*time.Second, r.Idle)
 			assert.Equal(t, 20*time.Second, r.Interval)
 			assert.Equal(t, 4, r.Count)

@@ -307,7 +307,7 @@ type benchDialer struct {
 func benchDialers(b *testing.B) []benchDialer {
 	b.Helper()
 	ours := func(cfg dsnparse.Config) func(context.Context, string, string) (net.Conn, error) {
-		d, err := dialer.New(cfg)
+		d, err := dialer.New(cfg, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/redshift-ka/redshift-ka/internal/sockopt"
+	"github.com/redshift-ka/redshift-ka/settings"
 	"net"
 	"os"
 	"path/filepath"
@@ -130,10 +132,10 @@ type detectSample struct {
 // TestDetectionTable measures the detection table. See the comment above
 // for the method; scripts/bench runs it and BENCHMARKS.md holds a run.
 func TestDetectionTable(t *testing.T) {
-	settings, runs := detectSettings, detectRuns
+	rows, runs := detectSettings, detectRuns
 	if os.Getenv(detectEnv) == "" {
-		settings, runs = detectCISettings, 1
-		t.Logf("reduced detection-time table (%d rows, 1 run each); the full one (about 2.5 minutes): %s=1 go test ./integration -run '^TestDetectionTable$' -v, or bash scripts/bench", len(settings), detectEnv)
+		rows, runs = detectCISettings, 1
+		t.Logf("reduced detection-time table (%d rows, 1 run each); the full one (about 2.5 minutes): %s=1 go test ./integration -run '^TestDetectionTable$' -v, or bash scripts/bench", len(rows), detectEnv)
 	}
 	if v := os.Getenv(detectRunsEnv); v != "" {
 		n, err := strconv.Atoi(v)
@@ -147,7 +149,7 @@ func TestDetectionTable(t *testing.T) {
 	var table strings.Builder
 	table.WriteString("| keep-alive idle/interval/count (s) | expected: idle + interval × count | error after the last packet received: min / median / max | worst deviation | error after the cut: min .. max | runs within 0.5 s |\n")
 	table.WriteString("|---|---|---|---|---|---|\n")
-	for _, set := range settings {
+	for _, set := range rows {
 		want := set.want()
 		var samples []detectSample
 		for i := range runs {
@@ -196,7 +198,7 @@ func detectOnce(t *testing.T, s *setup, params string) (dialer.Observed, detectS
 	db, conn := s.open(t, driver.Name, s.pg.URL(params))
 	defer db.Close()
 	defer conn.Close()
-	r, err := driver.Settings(conn)
+	r, err := settings.Read(conn)
 	if err != nil {
 		return dialer.Observed{}, detectSample{}, err
 	}
@@ -350,7 +352,7 @@ func defaultRows(t *testing.T, s *setup) string {
 	db, conn := s.open(t, "pgx", s.pg.URL(""))
 	sock, err := socketOf(conn)
 	require.NoError(t, err)
-	o, err := dialer.Observe(sock)
+	o, err := observe(sock)
 	require.NoError(t, err)
 	goDefaults := dialer.Observed{KeepAlive: true, Idle: 15 * time.Second, Interval: 15 * time.Second, Count: 9}
 	require.Equal(t, goDefaults, o, "plain pgx: the README's 15/15/9")
@@ -373,7 +375,7 @@ func defaultRows(t *testing.T, s *setup) string {
 	// redshift-ka with no keys: the OS values of the client namespace, a
 	// fresh one, so Linux's own defaults.
 	db, conn = s.open(t, driver.Name, s.pg.URL(""))
-	r, err := driver.Settings(conn)
+	r, err := settings.Read(conn)
 	require.NoError(t, err)
 	row("redshift-ka, no keep-alive keys: the OS values (Linux defaults in a fresh namespace)", r.Observed)
 	conn.Close()
@@ -450,5 +452,12 @@ func newSocketOptions(before map[int]bool, peer *net.TCPAddr) (dialer.Observed, 
 	if !ok {
 		return dialer.Observed{}, fmt.Errorf("not a socket: %T", c)
 	}
-	return dialer.Observe(sc)
+	return observe(sc)
+}
+
+// observe reads the keep-alive options the kernel holds on any TCP socket,
+// redshift-ka's or not.
+func observe(c syscall.Conn) (dialer.Observed, error) {
+	v, err := sockopt.Read(c)
+	return dialer.Observed(v), err
 }

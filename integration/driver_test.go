@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	sqldriver "database/sql/driver"
 	"errors"
+	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
+	"github.com/redshift-ka/redshift-ka/settings"
 	"log/slog"
 	"net"
 	"strconv"
@@ -56,7 +58,7 @@ var keyFamilies = []struct {
 }
 
 // backends are the two drivers: pgx and lib/pq underneath.
-var backends = []string{driver.Name, driver.NamePQ}
+var backends = []string{driver.Name, rkpq.Name}
 
 // backendForm is one DSN form through one backend.
 type backendForm struct {
@@ -89,9 +91,9 @@ func open(t *testing.T, backend, dsn string) (*sql.DB, *sql.Conn) {
 	return db, conn
 }
 
-func settings(t *testing.T, conn *sql.Conn) dialer.Report {
+func reportOf(t *testing.T, conn *sql.Conn) settings.Report {
 	t.Helper()
-	r, err := driver.Settings(conn)
+	r, err := settings.Read(conn)
 	require.NoError(t, err)
 	return r
 }
@@ -118,7 +120,7 @@ func TestPerSocketValues(t *testing.T) {
 				_, conn := open(t, f.backend, f.dsn(pg, kv))
 				var one int
 				require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT 1").Scan(&one))
-				r := settings(t, conn)
+				r := reportOf(t, conn)
 				assert.Equal(t, dialer.Observed{
 					KeepAlive:   true,
 					Idle:        time.Duration(idle) * time.Second,
@@ -139,7 +141,7 @@ func TestKeepAliveOff(t *testing.T) {
 	for _, f := range everyBackendForm() {
 		t.Run(f.name, func(t *testing.T) {
 			_, conn := open(t, f.backend, f.dsn(pg, [][2]string{{"keepalives", "0"}, {"KeepAlivesIdle", "30"}}))
-			r := settings(t, conn)
+			r := reportOf(t, conn)
 			assert.False(t, r.KeepAlive)
 			assert.Equal(t, "keep-alive off (DSN key keepalives)", r.String())
 		})
@@ -176,7 +178,7 @@ func TestOSFallbackInNamespace(t *testing.T) {
 		} {
 			t.Run(f.name+"/"+tc.name, func(t *testing.T) {
 				dsn := f.dsn(pg, tc.kv)
-				var r dialer.Report
+				var r settings.Report
 				require.NoError(t, ns.Do(func() error {
 					// Sockets made on this thread belong to the namespace,
 					// and so do the sysctls read for the report.
@@ -190,7 +192,7 @@ func TestOSFallbackInNamespace(t *testing.T) {
 						return err
 					}
 					defer conn.Close()
-					r, err = driver.Settings(conn)
+					r, err = settings.Read(conn)
 					return err
 				}))
 				assert.Equal(t, tc.want, r.Observed)
@@ -225,7 +227,7 @@ func TestOtherKeysReachTheServer(t *testing.T) {
 			require.NoError(t, conn.QueryRowContext(ctx, "SELECT current_setting('application_name'), current_setting('statement_timeout')").Scan(&app, &st))
 			assert.Equal(t, "etl-"+f.form.name, app)
 			assert.Equal(t, "4321ms", st)
-			assert.Equal(t, 77*time.Second, settings(t, conn).Idle)
+			assert.Equal(t, 77*time.Second, reportOf(t, conn).Idle)
 		})
 	}
 }
@@ -249,7 +251,7 @@ func TestPgxStillUnderneath(t *testing.T) {
 	var n int
 	require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT $1::int", 7).Scan(&n))
 	assert.Equal(t, 7, n)
-	assert.Equal(t, 42*time.Second, settings(t, conn).Idle)
+	assert.Equal(t, 42*time.Second, reportOf(t, conn).Idle)
 }
 
 // TestCancelRequestUsesTheDialer: pgx's cancel request dials through
@@ -300,7 +302,7 @@ func TestTLSRequire(t *testing.T) {
 			var ssl bool
 			require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&ssl))
 			assert.True(t, ssl)
-			assert.Equal(t, 4, settings(t, conn).Count)
+			assert.Equal(t, 4, reportOf(t, conn).Count)
 		})
 	}
 }
@@ -334,8 +336,8 @@ func openLogged(t *testing.T, backend, dsn string) (*sql.DB, *sql.Conn, *recorde
 		c   sqldriver.Connector
 		err error
 	)
-	if backend == driver.NamePQ {
-		c, err = driver.NewPQConnector(dsn, driver.WithLogger(slog.New(logs)))
+	if backend == rkpq.Name {
+		c, err = rkpq.NewConnector(dsn, driver.WithLogger(slog.New(logs)))
 	} else {
 		c, err = driver.NewConnector(dsn, driver.WithLogger(slog.New(logs)))
 	}

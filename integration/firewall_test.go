@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
+	"github.com/redshift-ka/redshift-ka/settings"
 	"io"
 	"net"
 	"os"
@@ -222,8 +224,8 @@ func TestDeadPeer(t *testing.T) {
 		{"keep-alive 1/1/3", driver.Name, fastKA.params(), fast, 3, false},
 		{"keep-alive 1/1/3 with tcp_user_timeout 6s", driver.Name, fastKA.params() + "&tcp_user_timeout=6000", withUT, 5, false},
 		{"keep-alive 1/1/3 through *sql.DB: no retry", driver.Name, fastKA.params(), fast, 3, true},
-		{"lib/pq, keep-alive 1/1/3", driver.NamePQ, fastKA.params(), fast, 3, false},
-		{"lib/pq, keep-alive 1/1/3 through *sql.DB", driver.NamePQ, fastKA.params(), fast, 3, true},
+		{"lib/pq, keep-alive 1/1/3", rkpq.Name, fastKA.params(), fast, 3, false},
+		{"lib/pq, keep-alive 1/1/3 through *sql.DB", rkpq.Name, fastKA.params(), fast, 3, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			deadPeer(t, s, tc.backend, tc.params, tc.want, tc.probes, tc.viaDB)
@@ -240,7 +242,7 @@ func deadPeer(t *testing.T, s *setup, backend, params string, want dialer.Observ
 	db, conn := s.open(t, backend, s.pg.URL(params))
 	var pid uint32
 	require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT pg_backend_pid()").Scan(&pid))
-	r, err := driver.Settings(conn)
+	r, err := settings.Read(conn)
 	require.NoError(t, err)
 	require.Equal(t, want, r.Observed)
 
@@ -278,7 +280,7 @@ func deadPeer(t *testing.T, s *setup, backend, params string, want dialer.Observ
 			switch c := dc.(type) {
 			case *stdlib.Conn:
 				assert.True(t, c.Conn().IsClosed())
-			case *driver.PQConn:
+			case *rkpq.Conn:
 				assert.False(t, c.IsValid())
 			default:
 				t.Errorf("Raw gave %T", dc)
@@ -394,7 +396,7 @@ func TestOSFallbackSurvives(t *testing.T) {
 	bound := sleep + 2*fwIdle
 	_, fallback := s.open(t, driver.Name, s.pg.KeyValue(""))
 	_, off := s.open(t, driver.Name, s.pg.KeyValue("keepalives=0"))
-	r, err := driver.Settings(fallback)
+	r, err := settings.Read(fallback)
 	require.NoError(t, err)
 	require.Equal(t, time.Second, r.Idle, "the OS value of the client namespace")
 

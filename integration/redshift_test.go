@@ -6,6 +6,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
+	"github.com/redshift-ka/redshift-ka/settings"
 	"math/big"
 	"os/exec"
 	"strconv"
@@ -109,7 +111,7 @@ var numericPaths = []numericPath{
 
 // pqPath is lib/pq underneath, which has no exec modes.
 var pqPath = numericPath{"lib/pq", false, func(t *testing.T, dsn string) rowQuerier {
-	_, conn := open(t, driver.NamePQ, dsn)
+	_, conn := open(t, rkpq.Name, dsn)
 	return func(ctx context.Context, sql string, args ...any) interface{ Scan(...any) error } {
 		return conn.QueryRowContext(ctx, sql, args...)
 	}
@@ -522,16 +524,16 @@ func TestRedshiftSettings(t *testing.T) {
 	pg := StartPostgresT(t, PostgresOptions{})
 	fe := startFrontEnd(t, pg, frontEndOptions{})
 	_, conn := open(t, driver.Name, fe.Server().URL(""))
-	assert.Equal(t, "Amazon Redshift "+redshiftPadbVersion, settings(t, conn).Server)
+	assert.Equal(t, "Amazon Redshift "+redshiftPadbVersion, reportOf(t, conn).Server)
 	_, conn = open(t, driver.Name, pg.URL(""))
-	assert.Regexp(t, `^\d+\.\d+`, settings(t, conn).Server)
+	assert.Regexp(t, `^\d+\.\d+`, reportOf(t, conn).Server)
 
 	cfg, err := driver.ParseConfig(fe.Server().URL(""))
 	require.NoError(t, err)
 	pc, err := pgx.ConnectConfig(context.Background(), cfg)
 	require.NoError(t, err)
 	defer pc.Close(context.Background())
-	r, err := driver.PgxSettings(pc.PgConn())
+	r, err := settings.ReadPgx(pc.PgConn())
 	require.NoError(t, err)
 	assert.Equal(t, "Amazon Redshift "+redshiftPadbVersion, r.Server)
 }

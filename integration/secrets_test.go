@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
+	"github.com/redshift-ka/redshift-ka/settings"
 	"log/slog"
 	"strings"
 	"testing"
@@ -112,7 +114,7 @@ func TestNoSecretInErrors(t *testing.T) {
 			// The server ends the session during a statement.
 			_, conn := open(t, f.backend, f.dsn(pg, nil))
 			_, err := conn.ExecContext(context.Background(), "SELECT pg_terminate_backend(pg_backend_pid())")
-			if f.backend == driver.NamePQ {
+			if f.backend == rkpq.Name {
 				require.ErrorIs(t, err, sqldriver.ErrBadConn) // lib/pq's report of it
 			} else {
 				require.ErrorContains(t, err, "terminating connection due to administrator command")
@@ -131,7 +133,7 @@ func sslKey(f form) string {
 }
 
 // TestNoSecretInLogsAndReports: what WithLogger logs and what
-// driver.Settings reports, printed with %v, %+v and %#v and as JSON, show
+// settings.Read reports, printed with %v, %+v and %#v and as JSON, show
 // nothing of the password, through both backends and every form.
 func TestNoSecretInLogsAndReports(t *testing.T) {
 	pg := StartPostgresT(t, PostgresOptions{})
@@ -146,9 +148,9 @@ func TestNoSecretInLogsAndReports(t *testing.T) {
 			)
 			dsn := f.dsn(pg, [][2]string{{"KeepAlivesIdle", "31"}})
 			var db *sql.DB
-			if f.backend == driver.NamePQ {
-				var pc *driver.PQConnector
-				pc, err = driver.NewPQConnector(dsn, driver.WithLogger(logger))
+			if f.backend == rkpq.Name {
+				var pc *rkpq.Connector
+				pc, err = rkpq.NewConnector(dsn, driver.WithLogger(logger))
 				require.NoError(t, err)
 				c, db = pc, sql.OpenDB(pc)
 			} else {
@@ -163,7 +165,7 @@ func TestNoSecretInLogsAndReports(t *testing.T) {
 			conn, err := db.Conn(context.Background())
 			require.NoError(t, err)
 			defer conn.Close()
-			r, err := driver.Settings(conn)
+			r, err := settings.Read(conn)
 			require.NoError(t, err)
 			require.Equal(t, 31, int(r.Idle.Seconds()))
 

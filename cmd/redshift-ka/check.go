@@ -15,9 +15,9 @@ import (
 
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/settings"
 	"github.com/redshift-ka/redshift-ka/sysfallback"
 )
 
@@ -117,14 +117,14 @@ func (a *app) check(args []string) int {
 	if res.IgnoredODBCKeys == nil {
 		res.IgnoredODBCKeys = []string{}
 	}
-	var rep dialer.Report
+	var rep settings.Report
 	if *offline {
 		osv, err := sysfallback.Read()
 		if err != nil {
 			a.errorf("check: %v", err)
 			return exitConnect
 		}
-		rep = dialer.Resolve(parsed.Config, osv)
+		rep = settings.Resolve(parsed.Config, osv)
 		res.ReadFrom = "resolved offline from the DSN and this machine's OS values, not read from a socket"
 	} else {
 		var code int
@@ -149,17 +149,18 @@ func (a *app) check(args []string) int {
 }
 
 // checkConnected connects and reads the settings from the socket.
-func (a *app) checkConnected(connector *driver.Connector, parsed *dsnparse.DSN, timeout time.Duration, res *checkResult) (dialer.Report, int) {
+func (a *app) checkConnected(connector *driver.Connector, parsed *dsnparse.DSN, timeout time.Duration, res *checkResult) (settings.Report, int) {
 	db := sql.OpenDB(connector)
 	defer db.Close()
 	ctx, cancel := connectContext(a.ctx, timeout)
 	defer cancel()
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return dialer.Report{}, a.connectFailed("check", err, true)
+		return settings.Report{}, a.connectFailed("check", err, true)
 	}
 	defer conn.Close()
 	res.Connected = true
+	var rep settings.Report
 	if err := conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -168,31 +169,23 @@ func (a *app) checkConnected(connector *driver.Connector, parsed *dsnparse.DSN, 
 		pc := sc.Conn().PgConn()
 		res.Server = pc.Conn().RemoteAddr().String()
 		res.ServerPID = pc.PID()
-		res.ServerVersion = driver.ServerVersion(pc)
 		_, res.TLS = pc.Conn().(*tls.Conn)
-		return nil
+		var err error
+		rep, err = settings.ReadPgx(pc)
+		res.ServerVersion = rep.Server
+		return err
 	}); err != nil {
-		a.errorf("check: %v", err)
-		return dialer.Report{}, exitConnect
-	}
-	rep, err := driver.Settings(conn)
-	switch {
-	case errors.Is(err, errors.ErrUnsupported):
-		osv, err := sysfallback.Read()
-		if err != nil {
-			a.errorf("check: %v", err)
-			return dialer.Report{}, exitConnect
+		if errors.Is(err, settings.ErrNotRedshiftKA) {
+			a.errorf("check: the connection is not over TCP (a Unix-domain socket?): keep-alive does not apply to it")
+		} else {
+			a.errorf("check: read the socket's options: %v", err)
 		}
-		rep = dialer.Resolve(parsed.Config, osv)
-		res.ReadFrom = "resolved from the DSN and the OS values: this OS cannot read socket options back"
-	case errors.Is(err, driver.ErrNotRedshiftKA):
-		a.errorf("check: the connection is not over TCP (a Unix-domain socket?): keep-alive does not apply to it")
-		return dialer.Report{}, exitConnect
-	case err != nil:
-		a.errorf("check: read the socket's options: %v", err)
-		return dialer.Report{}, exitConnect
-	default:
+		return settings.Report{}, exitConnect
+	}
+	if rep.FromSocket {
 		res.ReadFrom = "the connection's socket, with getsockopt"
+	} else {
+		res.ReadFrom = "resolved from the DSN and the OS values: this OS cannot read socket options back"
 	}
 	return rep, exitOK
 }
@@ -215,7 +208,7 @@ func (a *app) connectFailed(cmd string, err error, offlineHint bool) int {
 }
 
 // fill copies the settings into the result and judges them.
-func fill(res *checkResult, r dialer.Report) {
+func fill(res *checkResult, r settings.Report) {
 	res.KeepAlive = r.KeepAlive
 	res.IdleSeconds = int64(r.Idle / time.Second)
 	res.IntervalSeconds = int64(r.Interval / time.Second)
@@ -250,7 +243,7 @@ func fill(res *checkResult, r dialer.Report) {
 }
 
 // writeCheck prints the result as text.
-func writeCheck(w io.Writer, res checkResult, r dialer.Report) {
+func writeCheck(w io.Writer, res checkResult, r settings.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "DSN\t%s (%s form)\n", res.DSN, res.Form)
 	if res.DataSource != "" {

@@ -22,9 +22,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/integration"
+	"github.com/redshift-ka/redshift-ka/settings"
 	"github.com/redshift-ka/redshift-ka/sysfallback"
 )
 
@@ -37,8 +37,8 @@ func noSecret(t *testing.T, pg *integration.Postgres, out string) {
 }
 
 // settingsOf reads the settings of a fresh connection with dsn, as
-// driver.Settings reads them from the socket.
-func settingsOf(t *testing.T, dsn string) dialer.Report {
+// settings.Read reads them from the socket.
+func settingsOf(t *testing.T, dsn string) settings.Report {
 	t.Helper()
 	db, err := sql.Open(driver.Name, dsn)
 	require.NoError(t, err)
@@ -46,14 +46,14 @@ func settingsOf(t *testing.T, dsn string) dialer.Report {
 	conn, err := db.Conn(context.Background())
 	require.NoError(t, err)
 	defer conn.Close()
-	r, err := driver.Settings(conn)
+	r, err := settings.Read(conn)
 	require.NoError(t, err)
 	return r
 }
 
 // TestCheckMatchesSocket: for DSNs of every form, check --json reports the
 // values the kernel holds on a socket dialed with the DSN, and where each
-// came from as driver.Settings says; --offline resolves the same without
+// came from as settings.Read says; --offline resolves the same without
 // connecting; the text output shows them; no output shows the password.
 func TestCheckMatchesSocket(t *testing.T) {
 	pg := integration.StartPostgresT(t, integration.PostgresOptions{})

@@ -15,7 +15,7 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
-	"github.com/redshift-ka/redshift-ka/sysfallback"
+	"github.com/redshift-ka/redshift-ka/settings"
 )
 
 // cancelWait is how long exec waits, after Ctrl-C, for the cancel request
@@ -89,13 +89,6 @@ func (a *app) exec(args []string) int {
 		return a.connectFailed("exec", err, false)
 	}
 	defer conn.Close()
-	rep, repErr := driver.Settings(conn)
-	if errors.Is(repErr, errors.ErrUnsupported) {
-		if osv, err := sysfallback.Read(); err == nil {
-			rep, repErr = dialer.Resolve(connector.DSN().Config, osv), nil
-		}
-	}
-
 	code := exitOK
 	err = conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
@@ -103,9 +96,11 @@ func (a *app) exec(args []string) int {
 			return fmt.Errorf("unexpected driver connection %T", dc)
 		}
 		r := &runner{app: a, pc: sc.Conn().PgConn(), src: src, stmts: stmts, from: from, every: *progress}
-		if repErr == nil {
+		rep, err := settings.ReadPgx(r.pc)
+		if err == nil {
 			r.report = &rep
 		}
+		r.server = rep.Server
 		code = r.run()
 		return nil
 	})
@@ -189,8 +184,9 @@ type runner struct {
 	src    string // the SQL, as given
 	stmts  []statement
 	from   string
-	every  time.Duration  // progress lines when not on a terminal
-	report *dialer.Report // nil when the settings could not be read
+	every  time.Duration    // progress lines when not on a terminal
+	report *settings.Report // nil when the settings could not be read
+	server string           // the server's name and version
 	status status
 }
 
@@ -252,8 +248,8 @@ func (r *runner) refuseCopyOnRedshift() int {
 // header says where the statements run and with what keep-alive.
 func (r *runner) header() {
 	server := fmt.Sprintf("connected to %s, server process id %d", r.pc.Conn().RemoteAddr(), r.pc.PID())
-	if v := driver.ServerVersion(r.pc); v != "" {
-		server += ", version " + v
+	if r.server != "" {
+		server += ", version " + r.server
 	}
 	fmt.Fprintln(r.stdout, server)
 	if r.report == nil {
@@ -301,8 +297,8 @@ func (r *runner) runOne(i int) int {
 }
 
 // health reads the connection's health; nil where it cannot be read.
-func (r *runner) health() *dialer.TCPHealth {
-	h, err := dialer.Health(r.pc.Conn())
+func (r *runner) health() *settings.TCPHealth {
+	h, err := settings.Health(r.pc.Conn())
 	if err != nil {
 		return nil
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/settings"
 )
 
 // middlebox is a device that forgets a TCP flow silent for Timeout.
@@ -28,7 +28,7 @@ var middleboxes = []middlebox{
 // survives reports whether a connection with r's settings survives a
 // middlebox that forgets flows silent for t: the first keep-alive probe
 // goes out after idle, and each answered probe refreshes the flow.
-func survives(r dialer.Report, t time.Duration) bool {
+func survives(r settings.Report, t time.Duration) bool {
 	return r.KeepAlive && r.Idle < t
 }
 
@@ -44,7 +44,7 @@ func suggestedIdle() time.Duration {
 
 // warnings says which middleboxes a connection with r's settings does not
 // survive, and what to change.
-func warnings(r dialer.Report) []string {
+func warnings(r settings.Report) []string {
 	if !r.KeepAlive {
 		key := r.KeepAliveFrom.Key
 		if key == "" {
@@ -73,7 +73,7 @@ func warnings(r dialer.Report) []string {
 }
 
 // shortWarning sums warnings up in one line, for exec; "" when none.
-func shortWarning(r dialer.Report) string {
+func shortWarning(r settings.Report) string {
 	if !r.KeepAlive {
 		return warnings(r)[0]
 	}
@@ -109,7 +109,7 @@ func secsLong(d time.Duration) string {
 }
 
 // deadAfterText explains how long a dead path goes unnoticed.
-func deadAfterText(r dialer.Report) string {
+func deadAfterText(r settings.Report) string {
 	if !r.KeepAlive {
 		return "Keep-alive is off: a dead path is never noticed while the connection is silent."
 	}
@@ -124,7 +124,7 @@ func deadAfterText(r dialer.Report) string {
 }
 
 // refreshText explains which idle timeouts the connection survives.
-func refreshText(r dialer.Report) string {
+func refreshText(r settings.Report) string {
 	if !r.KeepAlive {
 		return "An idle flow is never refreshed, so any middlebox with an idle timeout forgets it."
 	}
@@ -133,7 +133,7 @@ func refreshText(r dialer.Report) string {
 }
 
 // oneLine sums the settings up for exec's header.
-func oneLine(r dialer.Report) string {
+func oneLine(r settings.Report) string {
 	if !r.KeepAlive {
 		return "keep-alive off (" + r.KeepAliveFrom.String() + "): a dead path is never noticed"
 	}

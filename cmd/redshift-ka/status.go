@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redshift-ka/redshift-ka/dialer"
+	"github.com/redshift-ka/redshift-ka/settings"
 )
 
 // status shows how the statements progress: on a terminal one status line
@@ -19,7 +19,7 @@ type status struct {
 	count int       // keep-alive count, 0 when unknown
 }
 
-func (s *status) started(i int, st statement, h *dialer.TCPHealth) {
+func (s *status) started(i int, st statement, h *settings.TCPHealth) {
 	if s.tty != nil {
 		s.draw(i, st, 0, h)
 		return
@@ -27,7 +27,7 @@ func (s *status) started(i int, st statement, h *dialer.TCPHealth) {
 	fmt.Fprintf(s.out, "statement %d of %d (line %d) started: %s\n", i+1, s.n, st.line, st.summary)
 }
 
-func (s *status) running(i int, st statement, elapsed time.Duration, h *dialer.TCPHealth) {
+func (s *status) running(i int, st statement, elapsed time.Duration, h *settings.TCPHealth) {
 	if s.tty != nil {
 		s.draw(i, st, elapsed, h)
 		return
@@ -49,13 +49,13 @@ func (s *status) clear() { s.tty.clear(s.out) }
 
 // draw redraws the status line, cut to the terminal's width so that it
 // never wraps (a wrapped line cannot be redrawn in place).
-func (s *status) draw(i int, st statement, elapsed time.Duration, h *dialer.TCPHealth) {
+func (s *status) draw(i int, st statement, elapsed time.Duration, h *settings.TCPHealth) {
 	line := fmt.Sprintf("statement %d of %d · %s · %s · %s", i+1, s.n, clock(elapsed), s.healthShort(h), st.summary)
 	io.WriteString(s.out, "\r"+shorten(line, s.tty.width()-1)+"\x1b[K")
 }
 
 // healthShort is the connection's health for the status line.
-func (s *status) healthShort(h *dialer.TCPHealth) string {
+func (s *status) healthShort(h *settings.TCPHealth) string {
 	if h == nil {
 		return "health not readable here"
 	}
@@ -79,7 +79,7 @@ func (s *status) healthShort(h *dialer.TCPHealth) string {
 }
 
 // healthLong is the connection's health for a progress line.
-func (s *status) healthLong(h *dialer.TCPHealth) string {
+func (s *status) healthLong(h *settings.TCPHealth) string {
 	if h == nil {
 		return "connection health not readable here"
 	}

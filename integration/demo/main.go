@@ -15,6 +15,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/redshift-ka/redshift-ka/internal/sockopt"
 	"net"
 	"os"
 	"os/signal"
@@ -152,7 +153,9 @@ func observe(conn *sql.Conn) (dialer.Observed, error) {
 			return fmt.Errorf("not a TCP connection: %T", nc)
 		}
 		var err error
-		o, err = dialer.Observe(tc)
+		var v sockopt.Values
+		v, err = sockopt.Read(tc)
+		o = dialer.Observed(v)
 		return err
 	})
 	return o, err

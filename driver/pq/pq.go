@@ -1,4 +1,16 @@
-package driver
+// Package pq is the redshift-ka database/sql driver with lib/pq underneath
+// instead of pgx: the same keys, DSN forms and OS fallback as
+// [github.com/redshift-ka/redshift-ka/driver]. Importing it registers the
+// driver "redshift-ka-pq":
+//
+//	import _ "github.com/redshift-ka/redshift-ka/driver/pq"
+//
+//	db, err := sql.Open("redshift-ka-pq", dsn)
+//
+// It is a package of its own so that programs that use pgx do not link
+// lib/pq. [sql.Conn.Raw] hands back a [*Conn]; [Conn.Conn] is lib/pq's
+// connection, for lib/pq's functions that take one.
+package pq
 
 import (
 	"context"
@@ -12,25 +24,26 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/redshift-ka/redshift-ka/dialer"
+	rkdriver "github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/backend"
+	"github.com/redshift-ka/redshift-ka/internal/serverpid"
 )
 
-// NamePQ is the name of the driver with lib/pq underneath.
-const NamePQ = "redshift-ka-pq"
+// Name is the name the driver registers with database/sql.
+const Name = "redshift-ka-pq"
 
 func init() {
-	sql.Register(NamePQ, &PQDriver{})
+	sql.Register(Name, &Driver{})
 }
 
-// PQDriver is the database/sql driver registered as "redshift-ka-pq": the
-// same keys, DSN forms and fallback as [Driver], with lib/pq underneath
-// instead of pgx.
-type PQDriver struct{}
+// Driver is the database/sql driver registered as "redshift-ka-pq".
+type Driver struct{}
 
-// Open opens a new connection; database/sql calls [PQDriver.OpenConnector]
+// Open opens a new connection; database/sql calls [Driver.OpenConnector]
 // instead.
-func (d *PQDriver) Open(dsn string) (driver.Conn, error) {
-	c, err := NewPQConnector(dsn)
+func (d *Driver) Open(dsn string) (driver.Conn, error) {
+	c, err := NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -39,47 +52,58 @@ func (d *PQDriver) Open(dsn string) (driver.Conn, error) {
 
 // OpenConnector parses dsn, so that [sql.Open] reports a bad DSN before any
 // connection is dialed.
-func (d *PQDriver) OpenConnector(dsn string) (driver.Connector, error) {
-	return NewPQConnector(dsn)
+func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
+	return NewConnector(dsn)
 }
 
-// PQConnector opens lib/pq connections whose sockets, cancel requests
-// included, are dialed with the DSN's keep-alive settings.
-type PQConnector struct {
-	dsn  *dsnparse.DSN
-	cfg  pq.Config
-	d    *dialer.Dialer
-	opts *options
+// Connector opens lib/pq connections whose sockets, cancel requests
+// included, are dialed with the DSN's keep-alive settings. Set its
+// handlers before the first connection; lib/pq's own
+// ConnectorWithNoticeHandler does not work with it, since it expects its
+// own connection type.
+type Connector struct {
+	// NoticeHandler, if set, receives the server's notices (RAISE NOTICE,
+	// say), as pq.SetNoticeHandler would arrange.
+	NoticeHandler func(*pq.Error)
+	// NotificationHandler, if set, receives LISTEN/NOTIFY notifications,
+	// as pq.SetNotificationHandler would arrange.
+	NotificationHandler func(*pq.Notification)
+
+	dsn *dsnparse.DSN
+	cfg pq.Config
+	d   *dialer.Dialer
 }
 
 // Format prints the connector, for every verb, as the DSN it hands to
 // lib/pq with every secret masked: printing a connector never shows a
 // password.
-func (c *PQConnector) Format(f fmt.State, verb rune) {
+func (c *Connector) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "redshift-ka-pq connector (%s)", dsnparse.Redact(c.dsn.Rest))
 }
 
-// NewPQConnector parses dsn (URL, key=value or ODBC form). A bad DSN gives
+// NewConnector parses dsn (URL, key=value or ODBC form). A bad DSN gives
 // a [*dsnparse.ParseError] or lib/pq's own error; neither contains the
-// password. Of the options, [WithLogger], [WithPQNoticeHandler] and
-// [WithPQNotificationHandler] apply; pgx's do not.
-func NewPQConnector(dsn string, opts ...Option) (*PQConnector, error) {
-	o := newOptions(opts)
-	parsed, d, err := prepare(dsn, o)
+// password. Of the options, [rkdriver.WithLogger] applies; pgx's do not.
+func NewConnector(dsn string, opts ...rkdriver.Option) (*Connector, error) {
+	var o backend.Options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	parsed, d, err := backend.Prepare(dsn, &o)
 	if err != nil {
 		return nil, err
 	}
 	cfg, err := pq.NewConfig(parsed.Rest)
 	if err != nil {
-		return nil, backendError(parsed.Rest, err, func(dsn string) error { _, err := pq.NewConfig(dsn); return err })
+		return nil, backend.Refused(parsed.Rest, func(dsn string) error { _, err := pq.NewConfig(dsn); return err })
 	}
-	return &PQConnector{dsn: parsed, cfg: cfg, d: d, opts: o}, nil
+	return &Connector{dsn: parsed, cfg: cfg, d: d}, nil
 }
 
-// Connect opens a connection. It is lib/pq's, in a [*PQConn] that knows its
+// Connect opens a connection. It is lib/pq's, in a [*Conn] that knows its
 // socket. It asks the server for its process id, one round trip, so that a
 // lost connection's error can name the session (lib/pq keeps it to itself).
-func (c *PQConnector) Connect(ctx context.Context) (driver.Conn, error) {
+func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	pc, err := pq.NewConnectorConfig(c.cfg)
 	if err != nil {
 		return nil, err
@@ -95,16 +119,16 @@ func (c *PQConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("redshift-ka: lib/pq's connection (%T) lacks an interface database/sql needs", conn)
 	}
-	if c.opts.notice != nil {
-		pq.SetNoticeHandler(conn, c.opts.notice)
+	if c.NoticeHandler != nil {
+		pq.SetNoticeHandler(conn, c.NoticeHandler)
 	}
-	if c.opts.notification != nil {
-		pq.SetNotificationHandler(conn, c.opts.notification)
+	if c.NotificationHandler != nil {
+		pq.SetNotificationHandler(conn, c.NotificationHandler)
 	}
-	pqc := &PQConn{pqConn: inner, sock: cd.freeze()}
+	pqc := &Conn{pqConn: inner, sock: cd.freeze()}
 	if pqc.sock != nil {
 		if pid, err := serverPID(ctx, inner); err == nil {
-			pqc.sock.SetServerPID(pid)
+			serverpid.Set(pqc.sock, pid)
 		}
 	}
 	return pqc, nil
@@ -129,10 +153,10 @@ func serverPID(ctx context.Context, c driver.QueryerContext) (uint32, error) {
 }
 
 // Driver returns the redshift-ka-pq driver.
-func (c *PQConnector) Driver() driver.Driver { return &PQDriver{} }
+func (c *Connector) Driver() driver.Driver { return &Driver{} }
 
 // DSN returns the parsed DSN.
-func (c *PQConnector) DSN() dsnparse.DSN { return *c.dsn }
+func (c *Connector) DSN() dsnparse.DSN { return *c.dsn }
 
 // capturingDialer is lib/pq's dialer for one connection. It remembers the
 // socket the connection was made on; lib/pq uses it again for that
@@ -189,31 +213,40 @@ type pqConn interface {
 	driver.NamedValueChecker
 }
 
-// PQConn is a lib/pq connection and the socket it runs on.
-// [sql.Conn.Raw] hands it back; [PQConn.Conn] is lib/pq's own.
-type PQConn struct {
+// Conn is a lib/pq connection and the socket it runs on.
+// [sql.Conn.Raw] hands it back; [Conn.Conn] is lib/pq's own.
+type Conn struct {
 	pqConn
 	sock *dialer.Conn // nil over a Unix-domain socket
 }
 
 // Conn returns lib/pq's connection, for lib/pq's functions that take one.
-func (c *PQConn) Conn() driver.Conn { return c.pqConn }
+func (c *Conn) Conn() driver.Conn { return c.pqConn }
+
+// NetConn returns the connection's socket: a [*dialer.Conn], or nil over a
+// Unix-domain socket. The settings package reads it.
+func (c *Conn) NetConn() net.Conn {
+	if c.sock == nil {
+		return nil
+	}
+	return c.sock
+}
 
 // IsValid reports whether database/sql may reuse the connection: not once
 // the kernel has ended it for want of answers.
-func (c *PQConn) IsValid() bool {
+func (c *Conn) IsValid() bool {
 	return c.lost() == nil && c.pqConn.IsValid()
 }
 
 // ResetSession is called before the connection is reused.
-func (c *PQConn) ResetSession(ctx context.Context) error {
+func (c *Conn) ResetSession(ctx context.Context) error {
 	if c.lost() != nil {
 		return driver.ErrBadConn
 	}
 	return c.pqConn.ResetSession(ctx)
 }
 
-func (c *PQConn) lost() error {
+func (c *Conn) lost() error {
 	if c.sock == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package dialer
+package sockopt
 
 import "golang.org/x/sys/unix"
 

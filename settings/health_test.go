@@ -1,4 +1,4 @@
-package dialer
+package settings
 
 import (
 	"crypto/tls"
@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
 )
 
@@ -27,7 +28,7 @@ func TestHealthKeepAliveAnswered(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("TCP_INFO is Linux's")
 	}
-	d, err := New(dsnparse.Config{Idle: time.Second, Interval: time.Second, Count: 3})
+	d, err := dialer.New(dsnparse.Config{Idle: time.Second, Interval: time.Second, Count: 3}, nil)
 	require.NoError(t, err)
 	c, err := d.DialContext(t.Context(), "tcp", greeter(t))
 	require.NoError(t, err)
@@ -54,8 +55,8 @@ func TestHealthKeepAliveAnswered(t *testing.T) {
 	assert.Zero(t, h.Unacked)
 }
 
-// TestHealthConnKinds: Health reads a *Conn, a plain *net.TCPConn and a TLS
-// connection over either, and refuses what is not TCP.
+// TestHealthConnKinds: Health reads a redshift-ka connection, under TLS or
+// not, and refuses what redshift-ka did not dial.
 func TestHealthConnKinds(t *testing.T) {
 	addr := greeter(t)
 	plain, err := net.Dial("tcp", addr)
@@ -76,9 +77,7 @@ func TestHealthConnKinds(t *testing.T) {
 		conn net.Conn
 	}{
 		{"*dialer.Conn", ours},
-		{"*net.TCPConn", plain},
 		{"*tls.Conn over *dialer.Conn", tls.Client(ours, &tls.Config{InsecureSkipVerify: true})},
-		{"*tls.Conn over *net.TCPConn", tls.Client(plain, &tls.Config{InsecureSkipVerify: true})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, err := Health(tc.conn)
@@ -90,18 +89,27 @@ func TestHealthConnKinds(t *testing.T) {
 			assert.Equal(t, "ESTABLISHED", h.State)
 		})
 	}
-	t.Run("unix socket", func(t *testing.T) {
-		_, err := Health(unixConn)
-		assert.ErrorIs(t, err, ErrNotTCP)
-		assert.Contains(t, err.Error(), "*net.UnixConn")
-	})
+	for _, tc := range []struct {
+		name string
+		conn net.Conn
+		typ  string
+	}{
+		{"unix socket", unixConn, "*net.UnixConn"},
+		{"TCP, not redshift-ka's", plain, "*net.TCPConn"},
+		{"TLS over TCP, not redshift-ka's", tls.Client(plain, &tls.Config{InsecureSkipVerify: true}), "*net.TCPConn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Health(tc.conn)
+			assert.ErrorIs(t, err, ErrNotRedshiftKA)
+			assert.Contains(t, err.Error(), tc.typ)
+		})
+	}
 	t.Run("nil", func(t *testing.T) {
 		_, err := Health(nil)
 		assert.Error(t, err)
 	})
 	t.Run("closed", func(t *testing.T) {
-		c, err := net.Dial("tcp", addr)
-		require.NoError(t, err)
+		c := dial(t, dsnparse.Config{})
 		c.Close()
 		_, err = Health(c)
 		assert.Error(t, err)
