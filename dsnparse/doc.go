@@ -35,6 +35,17 @@
 // parameter, which the server refuses, so the owned keys must not reach
 // them.
 //
+// # Where pgx and lib/pq disagree
+//
+// A DSN the two backends would read differently is refused rather than
+// guessed. In a URL the query is everything after the first '?', as pgx
+// reads it, so a '#' is part of a value (KeepAlivesIdle=200#note is refused;
+// lib/pq would end the value at the '#'); a '?' before the '@' of the user
+// info is refused (write it %3F); query keys may be %-escaped, and a key
+// lib/pq would read as one of ours (+keepalives_idle) is taken out too. In
+// the key=value form, keys only ODBC reads (Server, UID, PWD, Driver, DSN)
+// are refused, and so is white space other than ASCII in an unquoted value.
+//
 // # Errors
 //
 // Errors are [*ParseError] values that name the key, the value and the

@@ -10,13 +10,29 @@
 //
 //	redshift-ka check [--json] [--offline] [--connect-timeout 30s] [DSN]
 //	redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--connect-timeout 30s] [DSN]
+//	redshift-ka help [check | exec]
+//
+// help prints the short form of this manual; help check and help exec, each
+// command's flags.
 //
 // The DSN is a postgres:// URL, a libpq key=value string or an ODBC
 // connection string, with the keep-alive keys of the driver
 // (KeepAlivesIdle, KeepAlivesInterval, KeepAlivesCount, tcp_user_timeout,
 // keepalives; see [github.com/redshift-ka/redshift-ka/dsnparse]). Without a
 // DSN argument it is read from $REDSHIFTKA_DSN, which keeps the password out
-// of the process list. Flags may come before or after the DSN.
+// of the process list (ps shows arguments to every user). Flags may come
+// before or after the DSN.
+//
+// Flags:
+//
+//	--json                  check: one JSON object instead of text
+//	--offline               check: do not connect; resolve the DSN against this
+//	                        machine's OS values
+//	-c SQL                  exec: the statements, given on the command line
+//	-f FILE                 exec: the statements, read from a file
+//	--progress 30s          exec: how often a progress line is printed when the
+//	                        output is not a terminal (0: never)
+//	--connect-timeout 30s   both: give up connecting after this long (0: no limit)
 //
 // No output shows a password: the DSN is printed through
 // [github.com/redshift-ka/redshift-ka/dsnparse.Redact], every line written
@@ -43,7 +59,8 @@
 // interval_seconds, count and user_timeout_ms, source (an object with the
 // same keys naming the origin of each), os, ignored_odbc_keys,
 // dead_after_seconds, middleboxes and warnings, with the masked dsn and the
-// server's address and process id. --offline does not connect: it resolves
+// server's address and process id; dead_after_seconds and refresh_seconds
+// are null when keep-alive is off. --offline does not connect: it resolves
 // the DSN against this machine's OS values, as the dialer would.
 //
 // # exec

@@ -72,10 +72,11 @@ const execUsage = `Usage: redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [
 
 Runs the statements one by one on one connection, and stops at the first
 that fails. Statements are split at each ';' outside string literals, quoted
-identifiers, dollar-quoted bodies, comments and parentheses, as psql does.
-Result rows are counted and discarded. COPY ... FROM STDIN reads this
-command's standard input (Amazon Redshift has none: refused there before
-anything runs); COPY ... TO STDOUT is not supported.
+identifiers, dollar-quoted bodies, comments, parentheses and BEGIN ATOMIC
+bodies, as psql does. Result rows are counted and discarded.
+COPY ... FROM STDIN reads this command's standard input (Amazon Redshift has
+none: refused there before anything runs); COPY ... TO STDOUT and psql's
+meta-commands (\copy, ...) are refused.
 
 On a terminal a status line shows the statement, the time it has run, and
 the connection's health as the kernel sees it (Linux): round-trip time, time
