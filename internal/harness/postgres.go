@@ -1,6 +1,6 @@
 //go:build linux
 
-package integration
+package harness
 
 import (
 	"bytes"
@@ -227,7 +227,7 @@ func StartPostgresT(t testing.TB, opts PostgresOptions) *Postgres {
 	}
 	t.Cleanup(func() {
 		if err := p.Stop(); err != nil {
-			t.Errorf("stop postgres: %v\nlog:\n%s", err, tail(p.Log(), logTailLines))
+			t.Errorf("stop postgres: %v\nlog:\n%s", err, Tail(p.Log(), logTailLines))
 		}
 	})
 	return p
@@ -335,7 +335,7 @@ func (p *Postgres) initdb(bin string, su serverUser) error {
 	cmd.Env = serverEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: su.cred}
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("integration: initdb: %w\n%s", err, p.redact(tail(string(out), logTailLines)))
+		return fmt.Errorf("integration: initdb: %w\n%s", err, p.redact(Tail(string(out), logTailLines)))
 	}
 	return nil
 }
@@ -460,12 +460,12 @@ func (p *Postgres) waitReady() error {
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("integration: postgres not accepting connections on %s after %v; log tail:\n%s",
-				addr, startTimeout, tail(p.Log(), logTailLines))
+				addr, startTimeout, Tail(p.Log(), logTailLines))
 		}
 		select {
 		case <-p.done:
 			return fmt.Errorf("integration: postgres exited while starting (%v); log tail:\n%s",
-				p.waitErr, tail(p.Log(), logTailLines))
+				p.waitErr, Tail(p.Log(), logTailLines))
 		case <-tick.C:
 		}
 	}
@@ -496,6 +496,13 @@ func (p *Postgres) dial(addr string) error {
 		return dial()
 	}
 	return (&Netns{Name: p.netns}).Do(dial)
+}
+
+// UnixSocket returns the path of the server's Unix-domain socket, over
+// which connections are trusted (no password). It lies in the temporary
+// directory beside [Postgres.Dir].
+func (p *Postgres) UnixSocket() string {
+	return filepath.Join(p.base, ".s.PGSQL."+strconv.Itoa(p.Port))
 }
 
 // exited reports whether the server process was started and has exited.
@@ -610,7 +617,7 @@ func (p *Postgres) secretForms() []string {
 		url.PathEscape(p.Password),
 		url.QueryEscape(p.Password),
 		kvQuote(p.Password),
-		odbcQuote(p.Password),
+		ODBCQuote(p.Password),
 	}
 	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
 	return forms
@@ -711,7 +718,7 @@ func (p *Postgres) KeyValue(params string) string {
 // sets SSLMode (in any case), SSLMode=disable; is left out.
 func (p *Postgres) ODBC(params string) string {
 	s := fmt.Sprintf("Driver={Amazon Redshift (x64)};Server=%s;Port=%d;Database=%s;UID=%s;PWD=%s;",
-		p.Host, p.Port, p.Database, p.User, odbcQuote(p.Password))
+		p.Host, p.Port, p.Database, p.User, ODBCQuote(p.Password))
 	if !hasSSLMode(params) {
 		s += "SSLMode=disable;"
 	}
@@ -731,8 +738,9 @@ func kvQuote(v string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }
 
-// odbcQuote braces an ODBC value when it needs it.
-func odbcQuote(v string) string {
+// ODBCQuote braces an ODBC value when it needs it, as [Postgres.ODBC] does
+// for the password.
+func ODBCQuote(v string) string {
 	if !strings.ContainsAny(v, ";{}") && strings.TrimSpace(v) == v {
 		return v
 	}
@@ -786,8 +794,8 @@ func writeOwned(path string, data []byte, perm os.FileMode, su serverUser) error
 	return su.chown(path)
 }
 
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
+// Tail returns the last n lines of s, for a log in a failure message.
+func Tail(s string, n int) string {
 	s = strings.TrimRight(s, "\n")
 	lines := strings.Split(s, "\n")
 	if len(lines) > n {

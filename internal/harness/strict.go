@@ -1,10 +1,12 @@
 //go:build linux
 
-// Package integration is the test harness that proves redshift-ka against
-// real parts: a real PostgreSQL server, real kernel sockets, and real network
+// Package harness is the test harness that proves redshift-ka against real
+// parts: a real PostgreSQL server, real kernel sockets, and real network
 // namespaces with kernel middleboxes (nftables) between client and server.
 //
-// It is a library for tests; nothing in it is imported by the driver.
+// It serves the tests in integration and cmd/redshift-ka and the program
+// integration/demo. It is internal, so users cannot import it, and nothing in
+// the driver imports it.
 //
 // # Skipping and strict mode
 //
@@ -14,8 +16,8 @@
 // fails the test instead, so CI can never pass by skipping.
 //
 //	func TestSomething(t *testing.T) {
-//		integration.NeedRoot(t)
-//		pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+//		harness.NeedRoot(t)
+//		pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 //		db, err := sql.Open("redshift-ka", pg.URL(""))
 //		...
 //	}
@@ -36,7 +38,7 @@
 // namespace, so a test can put a client, a kernel middlebox and a server in
 // separate namespaces and watch what really happens on the wire.
 // [PostgresOptions.Netns] starts the server inside a namespace.
-package integration
+package harness
 
 import (
 	"errors"

@@ -1,6 +1,6 @@
 //go:build linux
 
-package integration
+package harness
 
 import (
 	"context"
@@ -29,7 +29,7 @@ import (
 func psql(t *testing.T, pg *Postgres, conn, sql string) string {
 	t.Helper()
 	out, err := runPsql(t, pg.Password, conn, sql)
-	require.NoError(t, err, "psql %q: %s\nserver log:\n%s", conn, out, tail(pg.Log(), logTailLines))
+	require.NoError(t, err, "psql %q: %s\nserver log:\n%s", conn, out, Tail(pg.Log(), logTailLines))
 	return strings.TrimSpace(out)
 }
 
