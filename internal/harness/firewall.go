@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -112,18 +111,18 @@ func NewFirewall(idle time.Duration) (f *Firewall, err error) {
 
 // NewFirewallT builds a firewall for a test, or skips (fails in CI) where
 // it cannot, and tears it down with the test.
-func NewFirewallT(t testing.TB, idle time.Duration) *Firewall {
+func NewFirewallT(t T, idle time.Duration) *Firewall {
 	t.Helper()
 	NeedRoot(t)
 	_, err := exec.LookPath("nft")
 	Need(t, err == nil, "needs nft (Debian's nftables)")
 	f, err := NewFirewall(idle)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("new firewall: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := f.Close(); err != nil {
-			t.Error(err)
+			t.Errorf("close firewall: %v", err)
 		}
 	})
 	return f

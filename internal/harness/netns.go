@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 
 	"golang.org/x/sys/unix"
 )
@@ -85,7 +84,7 @@ func NewNetns(prefix string) (*Netns, error) {
 // NewNetnsT is [NewNetns] for a test: it skips (or, when [Strict], fails) the
 // test unless run as root, fails it if the namespace cannot be made, and
 // deletes the namespace when the test ends.
-func NewNetnsT(t testing.TB, prefix string) *Netns {
+func NewNetnsT(t T, prefix string) *Netns {
 	t.Helper()
 	NeedRoot(t)
 	n, err := NewNetns(prefix)

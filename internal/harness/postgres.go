@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 )
 
 const (
@@ -151,7 +150,7 @@ func StartPostgres(opts PostgresOptions) (*Postgres, error) {
 // StartPostgresT is [StartPostgres] for a test: it skips (or, when [Strict],
 // fails) the test when PostgreSQL is not installed, fails it when the server
 // does not start, and stops the server when the test ends.
-func StartPostgresT(t testing.TB, opts PostgresOptions) *Postgres {
+func StartPostgresT(t T, opts PostgresOptions) *Postgres {
 	t.Helper()
 	_, err := PGBinDir()
 	Need(t, err == nil, errString(err, "needs PostgreSQL server binaries"))

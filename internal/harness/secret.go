@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"testing"
 )
 
 // redacted stands for the password in logs and errors.
@@ -97,7 +96,7 @@ func (p *Postgres) Leaks(s string) []string {
 
 // NoLeak fails the test if s shows the password of p in any form or any
 // piece of it ([Postgres.Leaks]); what names where s came from.
-func NoLeak(t testing.TB, p *Postgres, what, s string) {
+func NoLeak(t T, p *Postgres, what, s string) {
 	t.Helper()
 	if found := p.Leaks(s); len(found) > 0 {
 		t.Errorf("%s shows the password (%q):\n%s", what, found, s)

@@ -2,10 +2,18 @@
 
 package harness
 
-import (
-	"os"
-	"testing"
-)
+import "os"
+
+// T is what the harness needs of a test or benchmark: testing.TB, and so
+// *testing.T and *testing.B, satisfy it. Taking it, not testing.TB, keeps package testing out of
+// programs that use the harness, like integration/demo.
+type T interface {
+	Helper()
+	Cleanup(func())
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+}
 
 // Strict reports whether missing prerequisites must fail tests instead of
 // skipping them: true when env CI is "true" or env REDSHIFTKA_STRICT is "1".
@@ -15,7 +23,7 @@ func Strict() bool {
 
 // Need skips the test with reason when ok is false, or fails it with
 // "required for CI: reason" when [Strict] is true.
-func Need(t testing.TB, ok bool, reason string) {
+func Need(t T, ok bool, reason string) {
 	t.Helper()
 	if ok {
 		return
@@ -28,7 +36,7 @@ func Need(t testing.TB, ok bool, reason string) {
 
 // NeedRoot calls [Need] with whether the test runs as root, which network
 // namespaces and nftables require.
-func NeedRoot(t testing.TB) {
+func NeedRoot(t T) {
 	t.Helper()
 	Need(t, os.Geteuid() == 0, "needs root (network namespaces, nftables)")
 }
