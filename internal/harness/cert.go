@@ -41,11 +41,11 @@ func (p *Postgres) writeCert(su serverUser) (certFile, keyFile string, err error
 func selfSignedCert(host string) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, fmt.Errorf("integration: generate key: %w", err)
+		return nil, nil, fmt.Errorf("harness: generate key: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
-		return nil, nil, fmt.Errorf("integration: serial number: %w", err)
+		return nil, nil, fmt.Errorf("harness: serial number: %w", err)
 	}
 	ips := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
 	if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
@@ -66,11 +66,11 @@ func selfSignedCert(host string) (certPEM, keyPEM []byte, err error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("integration: create certificate: %w", err)
+		return nil, nil, fmt.Errorf("harness: create certificate: %w", err)
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("integration: marshal key: %w", err)
+		return nil, nil, fmt.Errorf("harness: marshal key: %w", err)
 	}
 	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})

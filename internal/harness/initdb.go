@@ -29,7 +29,7 @@ func (u serverUser) chown(path string) error {
 		return nil
 	}
 	if err := os.Chown(path, int(u.cred.Uid), int(u.cred.Gid)); err != nil {
-		return fmt.Errorf("integration: %w", err)
+		return fmt.Errorf("harness: %w", err)
 	}
 	return nil
 }
@@ -42,15 +42,15 @@ func lookupServerUser() (serverUser, error) {
 	}
 	u, err := user.Lookup("postgres")
 	if err != nil {
-		return serverUser{}, fmt.Errorf("integration: running as root needs the postgres system user to run the server: %w", err)
+		return serverUser{}, fmt.Errorf("harness: running as root needs the postgres system user to run the server: %w", err)
 	}
 	uid, err := strconv.ParseUint(u.Uid, 10, 32)
 	if err != nil {
-		return serverUser{}, fmt.Errorf("integration: postgres uid %q: %w", u.Uid, err)
+		return serverUser{}, fmt.Errorf("harness: postgres uid %q: %w", u.Uid, err)
 	}
 	gid, err := strconv.ParseUint(u.Gid, 10, 32)
 	if err != nil {
-		return serverUser{}, fmt.Errorf("integration: postgres gid %q: %w", u.Gid, err)
+		return serverUser{}, fmt.Errorf("harness: postgres gid %q: %w", u.Gid, err)
 	}
 	return serverUser{cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}, nil
 }
@@ -80,7 +80,7 @@ func (p *Postgres) initdb(bin string, su serverUser) error {
 	cmd.Env = serverEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: su.cred}
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("integration: initdb: %w\n%s", err, p.redact(Tail(string(out), logTailLines)))
+		return fmt.Errorf("harness: initdb: %w\n%s", err, p.redact(Tail(string(out), logTailLines)))
 	}
 	return nil
 }
@@ -102,10 +102,10 @@ func serverEnv() []string {
 // writeOwned writes a file and gives it to the server user.
 func writeOwned(path string, data []byte, perm os.FileMode, su serverUser) error {
 	if err := os.WriteFile(path, data, perm); err != nil {
-		return fmt.Errorf("integration: %w", err)
+		return fmt.Errorf("harness: %w", err)
 	}
 	if err := os.Chmod(path, perm); err != nil { // in case the file existed
-		return fmt.Errorf("integration: %w", err)
+		return fmt.Errorf("harness: %w", err)
 	}
 	return su.chown(path)
 }

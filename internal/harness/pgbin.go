@@ -26,7 +26,7 @@ var pgLibDir = "/usr/lib/postgresql"
 func PGBinDir() (string, error) {
 	if dir := os.Getenv("PG_BINDIR"); dir != "" {
 		if !hasServerBinaries(dir) {
-			return "", fmt.Errorf("integration: PG_BINDIR=%q holds no initdb and postgres executables", dir)
+			return "", fmt.Errorf("harness: PG_BINDIR=%q holds no initdb and postgres executables", dir)
 		}
 		return dir, nil
 	}
@@ -45,7 +45,7 @@ func PGBinDir() (string, error) {
 			return dir, nil
 		}
 	}
-	return "", errors.New("integration: no PostgreSQL server binaries (initdb, postgres) " +
+	return "", errors.New("harness: no PostgreSQL server binaries (initdb, postgres) " +
 		"in $PG_BINDIR, " + pgLibDir + "/*/bin or on PATH; " +
 		"install Debian's postgresql package (apt-get install postgresql) or set PG_BINDIR")
 }

@@ -117,10 +117,10 @@ func StartPostgres(opts PostgresOptions) (*Postgres, error) {
 	}
 	ip := net.ParseIP(listen)
 	if ip == nil {
-		return nil, fmt.Errorf("integration: ListenAddr %q: want an IP address", listen)
+		return nil, fmt.Errorf("harness: ListenAddr %q: want an IP address", listen)
 	}
 	if opts.Port < 0 || opts.Port > 65535 {
-		return nil, fmt.Errorf("integration: Port %d: want 0..65535", opts.Port)
+		return nil, fmt.Errorf("harness: Port %d: want 0..65535", opts.Port)
 	}
 	password, err := hostilePassword()
 	if err != nil {
@@ -128,7 +128,7 @@ func StartPostgres(opts PostgresOptions) (*Postgres, error) {
 	}
 	base, err := os.MkdirTemp("", tempPrefix)
 	if err != nil {
-		return nil, fmt.Errorf("integration: %w", err)
+		return nil, fmt.Errorf("harness: %w", err)
 	}
 	p := &Postgres{
 		Host:     connectHost(ip),
@@ -188,7 +188,7 @@ func (p *Postgres) setUp(bin string, su serverUser, opts PostgresOptions, listen
 	if err := p.initdb(bin, su); err != nil {
 		return err
 	}
-	hba := "# Written by redshift-ka/integration.\n" +
+	hba := "# Written by redshift-ka/internal/harness.\n" +
 		"local all all trust\n" +
 		"host all all 0.0.0.0/0 scram-sha-256\n" +
 		"host all all ::/0 scram-sha-256\n"
@@ -213,7 +213,7 @@ func (p *Postgres) setUp(bin string, su serverUser, opts PostgresOptions, listen
 	names := make([]string, 0, len(opts.Settings))
 	for name := range opts.Settings {
 		if name == "" || strings.ContainsAny(name, "= ") {
-			return fmt.Errorf("integration: Settings: bad setting name %q", name)
+			return fmt.Errorf("harness: Settings: bad setting name %q", name)
 		}
 		names = append(names, name)
 	}
@@ -285,7 +285,7 @@ func connectHost(ip net.IP) string {
 func freePort(addr string) (int, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
 	if err != nil {
-		return 0, fmt.Errorf("integration: find a free port: %w", err)
+		return 0, fmt.Errorf("harness: find a free port: %w", err)
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	return port, l.Close()

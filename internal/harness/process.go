@@ -26,7 +26,7 @@ const (
 func (p *Postgres) start(bin string, su serverUser, args []string) error {
 	logFile, err := os.OpenFile(p.logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return fmt.Errorf("integration: %w", err)
+		return fmt.Errorf("harness: %w", err)
 	}
 	defer logFile.Close() // the server has its own copy
 	if err := su.chown(p.logPath); err != nil {
@@ -50,7 +50,7 @@ func (p *Postgres) start(bin string, su serverUser, args []string) error {
 		err = cmd.Start()
 	}
 	if err != nil {
-		return fmt.Errorf("integration: start postgres: %w", err)
+		return fmt.Errorf("harness: start postgres: %w", err)
 	}
 	done := make(chan struct{})
 	p.cmd, p.done = cmd, done
@@ -79,12 +79,12 @@ func (p *Postgres) waitReady() error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("integration: postgres not accepting connections on %s after %v; log tail:\n%s",
+			return fmt.Errorf("harness: postgres not accepting connections on %s after %v; log tail:\n%s",
 				addr, startTimeout, Tail(p.Log(), logTailLines))
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("integration: postgres exited while starting (%v); log tail:\n%s",
+			return fmt.Errorf("harness: postgres exited while starting (%v); log tail:\n%s",
 				p.waitErr, Tail(p.Log(), logTailLines))
 		case <-tick.C:
 		}
@@ -143,7 +143,7 @@ func (p *Postgres) Stop() error {
 		p.logCache, p.stopped = log, true
 		p.mu.Unlock()
 		if rmErr := os.RemoveAll(p.base); rmErr != nil {
-			err = errors.Join(err, fmt.Errorf("integration: %w", rmErr))
+			err = errors.Join(err, fmt.Errorf("harness: %w", rmErr))
 		}
 		p.stopErr = err
 	})
@@ -168,8 +168,8 @@ func (p *Postgres) terminate() error {
 	timer.Reset(stopTimeout)
 	select {
 	case <-p.done:
-		return fmt.Errorf("integration: postgres (pid %d) ignored SIGINT for %v; killed", pid, stopTimeout)
+		return fmt.Errorf("harness: postgres (pid %d) ignored SIGINT for %v; killed", pid, stopTimeout)
 	case <-timer.C:
-		return fmt.Errorf("integration: postgres (pid %d) still running %v after SIGKILL", pid, stopTimeout)
+		return fmt.Errorf("harness: postgres (pid %d) still running %v after SIGKILL", pid, stopTimeout)
 	}
 }

@@ -31,7 +31,7 @@ var cleanStaleOnce sync.Once
 func (p *Postgres) writePidFile(serverPID int) error {
 	data := fmt.Sprintf("%d %d\n", os.Getpid(), serverPID)
 	if err := os.WriteFile(filepath.Join(p.base, pidFileName), []byte(data), 0o644); err != nil {
-		return fmt.Errorf("integration: %w", err)
+		return fmt.Errorf("harness: %w", err)
 	}
 	return nil
 }
