@@ -118,7 +118,7 @@ func startFrontEnd(t testing.TB, pg *harness.Postgres, opts frontEndOptions) *fr
 	return f
 }
 
-// Server says how to reach the front end, for [Postgres.URL] and the
+// Server says how to reach the front end, for [harness.Postgres.URL] and the
 // other DSN builders.
 func (f *frontEnd) Server() *harness.Postgres {
 	addr := f.ln.Addr().(*net.TCPAddr)

@@ -21,7 +21,7 @@ import (
 	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
-// The server's password (see [Postgres.Password]) holds a space, both
+// The server's password (see [harness.Postgres.Password]) holds a space, both
 // quotes, '#', ';', '&', '?', '%', '=', '{' and '}', so every DSN form has
 // to quote, escape or brace it. These tests connect with it through both
 // backends in every form, so the real server accepts it as each form writes
