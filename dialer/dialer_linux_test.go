@@ -24,7 +24,7 @@ import (
 
 // need skips the test with reason unless ok, or fails it when env CI is
 // "true" or REDSHIFTKA_STRICT is "1", so that CI cannot pass by skipping
-// (as integration.Need does).
+// (as harness.Need does).
 func need(t *testing.T, ok bool, reason string) {
 	t.Helper()
 	if ok {

@@ -23,12 +23,13 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
 // TestPQCancelUsesTheDialer: lib/pq cancels a statement whose context ends
 // with a cancel request; it is dialed through redshift-ka.
 func TestPQCancelUsesTheDialer(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	db, conn, logs := openLogged(t, rkpq.Name, pg.URL("KeepAlivesIdle=21"))
 	require.Len(t, logs.lines(), 1)
 
@@ -58,7 +59,7 @@ func TestPQCancelUsesTheDialer(t *testing.T) {
 // TestPgxPool: every pooled connection's socket carries the DSN's settings;
 // pgxpool's own keys still work.
 func TestPgxPool(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	for _, f := range forms {
 		t.Run(f.name, func(t *testing.T) {
 			extra := [][2]string{{"pool_max_conns", "4"}, {"KeepAlivesIdle", "55"}, {"keepalives_count", "4"}, {"application_name", "pooled"}}
@@ -105,7 +106,7 @@ func TestPgxPool(t *testing.T) {
 
 // TestPgxConnect: a plain pgx connection from ParseConfig.
 func TestPgxConnect(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	cfg, err := driver.ParseConfig(pg.KeyValue("tcp_keepalive_interval=12 tcp_user_timeout=30000"))
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -124,7 +125,7 @@ func TestPgxConnect(t *testing.T) {
 // TestODBCDataSource: DSN=name reads an odbc.ini data source, over both
 // backends; the settings report lists the ODBC keys ignored.
 func TestODBCDataSource(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	ini := filepath.Join(t.TempDir(), "odbc.ini")
 	require.NoError(t, os.WriteFile(ini, []byte(fmt.Sprintf(`[Local Warehouse]
 Driver = /opt/amazon/redshiftodbc/lib/64/libamazonredshiftodbc64.so
@@ -153,7 +154,7 @@ BoolsAsChar = 0
 			assert.Equal(t, "from-ini", app)
 		})
 	}
-	_, err := sql.Open(driver.Name, "DSN=Nowhere;PWD="+odbcQuote(pg.Password))
+	_, err := sql.Open(driver.Name, "DSN=Nowhere;PWD="+harness.ODBCQuote(pg.Password))
 	require.ErrorIs(t, err, dsnparse.ErrDataSource)
-	NoLeak(t, pg, "the error", err.Error())
+	harness.NoLeak(t, pg, "the error", err.Error())
 }

@@ -43,6 +43,7 @@ import (
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
 // benchKA are the keep-alive keys the redshift-ka columns carry, the
@@ -54,12 +55,12 @@ type benchDriver struct {
 	// name is the sub-benchmark's driver=... value.
 	name string
 	// open returns the database under test; the DSN is pg's URL.
-	open func(pg *Postgres) (*sql.DB, error)
+	open func(pg *harness.Postgres) (*sql.DB, error)
 }
 
 // byName opens a database through a registered database/sql driver.
-func byName(driverName, params string) func(pg *Postgres) (*sql.DB, error) {
-	return func(pg *Postgres) (*sql.DB, error) { return sql.Open(driverName, pg.URL(params)) }
+func byName(driverName, params string) func(pg *harness.Postgres) (*sql.DB, error) {
+	return func(pg *harness.Postgres) (*sql.DB, error) { return sql.Open(driverName, pg.URL(params)) }
 }
 
 // benchDrivers are the columns, base first: pgx's stdlib as people open
@@ -77,7 +78,7 @@ var benchDrivers = []benchDriver{
 // redshift-ka does (sql.Open("pgx", dsn) parses it again on every
 // connection). Only the connect benchmarks have it: it separates the cost
 // of our dialer from the cost of pgx's per-connection parse.
-var pgxParsedOnce = benchDriver{"pgx-parsed-once", func(pg *Postgres) (*sql.DB, error) {
+var pgxParsedOnce = benchDriver{"pgx-parsed-once", func(pg *harness.Postgres) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(pg.URL(""))
 	if err != nil {
 		return nil, err
@@ -87,9 +88,9 @@ var pgxParsedOnce = benchDriver{"pgx-parsed-once", func(pg *Postgres) (*sql.DB, 
 
 // benchPostgres starts a throwaway server on loopback for one benchmark
 // function, warms it up, and stops it when the function is done.
-func benchPostgres(b *testing.B) *Postgres {
+func benchPostgres(b *testing.B) *harness.Postgres {
 	b.Helper()
-	pg := StartPostgresT(b, PostgresOptions{})
+	pg := harness.StartPostgresT(b, harness.PostgresOptions{})
 	// A server just started answers its first statements slower (cold
 	// shared buffers and page cache); whichever column ran first would pay.
 	db, err := sql.Open("pgx", pg.URL(""))
@@ -133,7 +134,7 @@ func available(drivers []benchDriver) []benchDriver {
 
 // runDrivers runs fn as a sub-benchmark driver=NAME for each driver, with
 // its database opened and closed around it.
-func runDrivers(b *testing.B, pg *Postgres, drivers []benchDriver, fn func(b *testing.B, db *sql.DB)) {
+func runDrivers(b *testing.B, pg *harness.Postgres, drivers []benchDriver, fn func(b *testing.B, db *sql.DB)) {
 	b.Helper()
 	for _, d := range rotated(available(drivers)) {
 		b.Run("driver="+d.name, func(b *testing.B) {

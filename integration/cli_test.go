@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
 // buildCLI builds the redshift-ka command into a directory removed with
@@ -64,7 +65,7 @@ type cliProcess struct {
 // startCLI runs the command in the client namespace, with the DSN in the
 // environment, as a user would keep it out of the process list. It is
 // killed when the test ends.
-func startCLI(t *testing.T, fw *Firewall, bin, dsn string, args ...string) *cliProcess {
+func startCLI(t *testing.T, fw *harness.Firewall, bin, dsn string, args ...string) *cliProcess {
 	t.Helper()
 	p := &cliProcess{done: make(chan struct{})}
 	p.cmd = exec.Command("ip", append([]string{"netns", "exec", fw.Client.Name, bin}, args...)...)
@@ -152,8 +153,8 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		count  = 3
 	)
 	bin := buildCLI(t)
-	fw := NewFirewallT(t, fwIdle)
-	pg := StartPostgresT(t, PostgresOptions{Netns: fw.Server.Name, ListenAddr: ServerAddr})
+	fw := harness.NewFirewallT(t, fwIdle)
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{Netns: fw.Server.Name, ListenAddr: harness.ServerAddr})
 	ka := fmt.Sprintf("KeepAlivesIdle=%d&KeepAlivesInterval=%d&KeepAlivesCount=%d", idle/time.Second, intvl/time.Second, count)
 
 	t.Run("survives", func(t *testing.T) {
@@ -169,7 +170,7 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		require.Equal(t, 0, code, "conntrack:\n%s", fw.Flows())
 		timing(t, "redshift-ka exec of a statement of "+sleep.String(), took, sleep, bound)
 		assert.Contains(t, out, "statement 1 of 1 done in ")
-		NoLeak(t, pg, "exec's output", out)
+		harness.NoLeak(t, pg, "exec's output", out)
 
 		hs := healthLines(ours.stdout.String())
 		require.GreaterOrEqual(t, len(hs), 5, "a progress line a second")
@@ -187,7 +188,7 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		assert.Equal(t, -1, code, "control: keepalives=0 finished (exit %d), so the firewall kept the idle flow; the test is invalid:\n%s%s",
 			code, control.stdout.String(), control.stderr.String())
 		t.Logf("control (keepalives=0) still waiting at %s, killed; it printed:\n%s%s", bound, control.stdout.String(), control.stderr.String())
-		NoLeak(t, pg, "the control's output", control.stdout.String()+control.stderr.String())
+		harness.NoLeak(t, pg, "the control's output", control.stdout.String()+control.stderr.String())
 	})
 
 	t.Run("path cut", func(t *testing.T) {
@@ -228,7 +229,7 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		} {
 			assert.Contains(t, out, want)
 		}
-		NoLeak(t, pg, "exec's output", out)
+		harness.NoLeak(t, pg, "exec's output", out)
 		most := 0
 		for _, h := range healthLines(p.stdout.String()) {
 			most = max(most, h.probes)

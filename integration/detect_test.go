@@ -27,6 +27,7 @@ import (
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 	"github.com/redshift-ka/redshift-ka/sysfallback"
 )
 
@@ -143,8 +144,8 @@ func TestDetectionTable(t *testing.T) {
 		require.Positive(t, n, detectRunsEnv)
 		runs = n
 	}
-	fw := NewFirewallT(t, detectFirewallIdle)
-	s := &setup{fw: fw, pg: StartPostgresT(t, PostgresOptions{Netns: fw.Server.Name, ListenAddr: ServerAddr})}
+	fw := harness.NewFirewallT(t, detectFirewallIdle)
+	s := &setup{fw: fw, pg: harness.StartPostgresT(t, harness.PostgresOptions{Netns: fw.Server.Name, ListenAddr: harness.ServerAddr})}
 
 	var table strings.Builder
 	table.WriteString("| keep-alive idle/interval/count (s) | expected: idle + interval × count | error after the last packet received: min / median / max | worst deviation | error after the cut: min .. max | runs within 0.5 s |\n")
@@ -365,7 +366,7 @@ func defaultRows(t *testing.T, s *setup) string {
 	before, err := socketFDs()
 	require.NoError(t, err)
 	db, conn = s.open(t, "postgres", s.pg.URL(""))
-	o, err = newSocketOptions(before, &net.TCPAddr{IP: net.ParseIP(ServerAddr), Port: s.pg.Port})
+	o, err = newSocketOptions(before, &net.TCPAddr{IP: net.ParseIP(harness.ServerAddr), Port: s.pg.Port})
 	require.NoError(t, err)
 	require.Equal(t, goDefaults, o, "lib/pq: the README's 15/15/9")
 	row("lib/pq (Go's net.Dialer defaults)", o)

@@ -25,19 +25,20 @@ import (
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 	"github.com/redshift-ka/redshift-ka/sysfallback"
 )
 
 // form builds a DSN of one form for a server, with extra keys.
 type form struct {
 	name string
-	dsn  func(pg *Postgres, kv [][2]string) string
+	dsn  func(pg *harness.Postgres, kv [][2]string) string
 }
 
 var forms = []form{
-	{"url", func(pg *Postgres, kv [][2]string) string { return pg.URL(join(kv, "&")) }},
-	{"keyvalue", func(pg *Postgres, kv [][2]string) string { return pg.KeyValue(join(kv, " ")) }},
-	{"odbc", func(pg *Postgres, kv [][2]string) string { return pg.ODBC(join(kv, ";")) }},
+	{"url", func(pg *harness.Postgres, kv [][2]string) string { return pg.URL(join(kv, "&")) }},
+	{"keyvalue", func(pg *harness.Postgres, kv [][2]string) string { return pg.KeyValue(join(kv, " ")) }},
+	{"odbc", func(pg *harness.Postgres, kv [][2]string) string { return pg.ODBC(join(kv, ";")) }},
 }
 
 func join(kv [][2]string, sep string) string {
@@ -101,7 +102,7 @@ func reportOf(t *testing.T, conn *sql.Conn) settings.Report {
 // TestPerSocketValues: for every DSN form and every spelling of the keys,
 // the kernel holds on the socket exactly what the DSN asked for.
 func TestPerSocketValues(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	names := func(s dsnparse.Setting, pick int) string {
 		n := dsnparse.Keys()[s].Names
 		return n[min(pick, len(n)-1)]
@@ -137,7 +138,7 @@ func TestPerSocketValues(t *testing.T) {
 
 // TestKeepAliveOff: keepalives=0 leaves SO_KEEPALIVE off, in every form.
 func TestKeepAliveOff(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	for _, f := range everyBackendForm() {
 		t.Run(f.name, func(t *testing.T) {
 			_, conn := open(t, f.backend, f.dsn(pg, [][2]string{{"keepalives", "0"}, {"KeepAlivesIdle", "30"}}))
@@ -152,7 +153,7 @@ func TestKeepAliveOff(t *testing.T) {
 // sysctls differ from Linux's defaults, absent and zero keys give the
 // namespace's values, never Go's 15 s/15 s/9.
 func TestOSFallbackInNamespace(t *testing.T) {
-	ns := NewNetnsT(t, "osfb")
+	ns := harness.NewNetnsT(t, "osfb")
 	for k, v := range map[string]string{
 		"net.ipv4.tcp_keepalive_time":   "1234",
 		"net.ipv4.tcp_keepalive_intvl":  "56",
@@ -160,7 +161,7 @@ func TestOSFallbackInNamespace(t *testing.T) {
 	} {
 		require.NoError(t, ns.Sysctl(k, v))
 	}
-	pg := StartPostgresT(t, PostgresOptions{Netns: ns.Name})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{Netns: ns.Name})
 	host, err := sysfallback.Read()
 	require.NoError(t, err)
 	require.NotEqual(t, 1234*time.Second, host.Idle, "the host must differ from the namespace for this test to mean anything")
@@ -211,7 +212,7 @@ func TestOSFallbackInNamespace(t *testing.T) {
 // TestOtherKeysReachTheServer: keys redshift-ka does not own arrive at pgx
 // and the server; ours do not (the server would refuse them).
 func TestOtherKeysReachTheServer(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	for _, f := range everyBackendForm() {
 		t.Run(f.name, func(t *testing.T) {
 			appName := "Application_Name"
@@ -235,7 +236,7 @@ func TestOtherKeysReachTheServer(t *testing.T) {
 // TestPgxStillUnderneath: Raw hands back pgx's *stdlib.Conn; pgx's own keys
 // and several hosts work.
 func TestPgxStillUnderneath(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	closed := closedPort(t)
 	dsn := strings.Replace(pg.URL("default_query_exec_mode=simple_protocol&KeepAlivesIdle=42"),
 		pg.Host+":"+itoa(pg.Port), "127.0.0.1:"+itoa(closed)+","+pg.Host+":"+itoa(pg.Port), 1)
@@ -257,7 +258,7 @@ func TestPgxStillUnderneath(t *testing.T) {
 // TestCancelRequestUsesTheDialer: pgx's cancel request dials through
 // redshift-ka, and cancels the statement on the server.
 func TestCancelRequestUsesTheDialer(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	db, conn, logs := openLogged(t, driver.Name, pg.KeyValue("KeepAlivesIdle=33"))
 	var pc *pgconn.PgConn
 	require.NoError(t, conn.Raw(func(dc any) error { pc = dc.(*stdlib.Conn).Conn().PgConn(); return nil }))
@@ -284,14 +285,14 @@ func TestCancelRequestUsesTheDialer(t *testing.T) {
 	require.Len(t, lines, before+1, "the cancel request was dialed by redshift-ka: %v", lines)
 	for _, l := range lines {
 		assert.Contains(t, l, "keepalive=on, idle 33s")
-		NoLeak(t, pg, "a log line", l)
+		harness.NoLeak(t, pg, "a log line", l)
 	}
 }
 
 // TestTLSRequire: sslmode=require against a self-signed server; the
 // settings are read through the TLS layer.
 func TestTLSRequire(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{TLS: true})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{TLS: true})
 	for _, f := range everyBackendForm() {
 		t.Run(f.name, func(t *testing.T) {
 			sslmode := "sslmode"
@@ -310,7 +311,7 @@ func TestTLSRequire(t *testing.T) {
 // TestBadInputFailsAtOpen: a bad value fails at sql.Open, and the message
 // has no password. (driver's TestBadDSNDialsNothing shows no dial is made.)
 func TestBadInputFailsAtOpen(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	for _, f := range everyBackendForm() {
 		t.Run(f.name, func(t *testing.T) {
 			db, err := sql.Open(f.backend, f.dsn(pg, [][2]string{{"KeepAlivesIdle", "1.5"}}))
@@ -322,7 +323,7 @@ func TestBadInputFailsAtOpen(t *testing.T) {
 			require.ErrorAs(t, err, &pe)
 			assert.Equal(t, "keepalives_count", pe.Key)
 			assert.ErrorIs(t, err, dsnparse.ErrRange)
-			NoLeak(t, pg, "the error", err.Error())
+			harness.NoLeak(t, pg, "the error", err.Error())
 		})
 	}
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
 // fwIdle is the firewall's idle timeout in these tests: a flow silent for
@@ -47,14 +48,14 @@ var fastKA = ka{idle: 1, interval: 1, count: 3}
 
 // setup is a firewall and a PostgreSQL server behind it.
 type setup struct {
-	fw *Firewall
-	pg *Postgres
+	fw *harness.Firewall
+	pg *harness.Postgres
 }
 
 func newSetup(t *testing.T) *setup {
 	t.Helper()
-	fw := NewFirewallT(t, fwIdle)
-	pg := StartPostgresT(t, PostgresOptions{Netns: fw.Server.Name, ListenAddr: ServerAddr})
+	fw := harness.NewFirewallT(t, fwIdle)
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{Netns: fw.Server.Name, ListenAddr: harness.ServerAddr})
 	return &setup{fw: fw, pg: pg}
 }
 
@@ -271,7 +272,7 @@ func deadPeer(t *testing.T, s *setup, backend, params string, want dialer.Observ
 	assert.Contains(t, msg, fmt.Sprintf("%d keep-alive probes went unanswered", probes))
 	assert.Contains(t, msg, fmt.Sprintf("keep-alive idle %s, interval %s, count %d", want.Idle, want.Interval, want.Count))
 	assert.Contains(t, msg, fmt.Sprintf("server process id %d", pid))
-	NoLeak(t, s.pg, "the lost connection's error", msg)
+	harness.NoLeak(t, s.pg, "the lost connection's error", msg)
 	t.Logf("the error: %v", res.err)
 
 	if !viaDB {
@@ -444,7 +445,7 @@ func TestServerKilled(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	require.NoError(t, err, "the pool did not recover; server log:\n%s", tail(s.pg.Log(), 2000))
+	require.NoError(t, err, "the pool did not recover; server log:\n%s", harness.Tail(s.pg.Log(), 2000))
 	var one int
 	s.inClient(t, func() error { return db.QueryRow("SELECT 1").Scan(&one) })
 	assert.Equal(t, 1, one)

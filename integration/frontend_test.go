@@ -7,15 +7,15 @@ import (
 	"fmt"
 	"math/big"
 	"net"
-	"path/filepath"
 	"regexp"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
 // A Redshift-faithful front end: a small PostgreSQL protocol front end, on
@@ -78,7 +78,7 @@ type frontEndOptions struct {
 // frontEnd is a running front end; see [startFrontEnd].
 type frontEnd struct {
 	opts frontEndOptions
-	pg   *Postgres
+	pg   *harness.Postgres
 	ln   net.Listener
 	wg   sync.WaitGroup
 
@@ -100,7 +100,7 @@ type frontEnd struct {
 // every goroutine of it ended, when the test ends. It reaches pg over its
 // Unix-domain socket, which the harness trusts, so it accepts clients
 // without checking their password.
-func startFrontEnd(t testing.TB, pg *Postgres, opts frontEndOptions) *frontEnd {
+func startFrontEnd(t testing.TB, pg *harness.Postgres, opts frontEndOptions) *frontEnd {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -118,11 +118,11 @@ func startFrontEnd(t testing.TB, pg *Postgres, opts frontEndOptions) *frontEnd {
 	return f
 }
 
-// Server says how to reach the front end, for [Postgres.URL] and the
+// Server says how to reach the front end, for [harness.Postgres.URL] and the
 // other DSN builders.
-func (f *frontEnd) Server() *Postgres {
+func (f *frontEnd) Server() *harness.Postgres {
 	addr := f.ln.Addr().(*net.TCPAddr)
-	return &Postgres{Host: "127.0.0.1", Port: addr.Port, User: f.pg.User, Password: f.pg.Password, Database: f.pg.Database}
+	return &harness.Postgres{Host: "127.0.0.1", Port: addr.Port, User: f.pg.User, Password: f.pg.Password, Database: f.pg.Database}
 }
 
 func (f *frontEnd) stop() {
@@ -189,7 +189,7 @@ func (f *frontEnd) accept() {
 
 // socket is pg's Unix-domain socket.
 func (f *frontEnd) socket() string {
-	return filepath.Join(f.pg.base, ".s.PGSQL."+strconv.Itoa(f.pg.Port))
+	return f.pg.UnixSocket()
 }
 
 // serve runs one client connection.

@@ -1,5 +1,10 @@
 //go:build linux
 
+// Package integration proves redshift-ka against real parts: a real
+// PostgreSQL server, real kernel sockets, and network namespaces with a
+// kernel firewall (nftables) between client and server. It holds only
+// tests; the harness they run on is internal/harness, and the
+// demonstration is the program in integration/demo.
 package integration
 
 import (
@@ -9,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
 // TestMain fails the run if a goroutine of the drivers or of database/sql
@@ -25,7 +32,7 @@ func TestMain(m *testing.M) {
 			return
 		}
 		fmt.Fprintf(os.Stderr, "integration: %v: deleting network namespaces\n", s)
-		_ = CloseAll()
+		_ = harness.CloseAll()
 		os.Exit(130)
 	}()
 	code := m.Run()
@@ -35,7 +42,7 @@ func TestMain(m *testing.M) {
 		// pgx closes a broken connection in the background and waits up to
 		// 15 s for the server to hang up (PgConn.asyncClose); a connection
 		// whose path was cut never hears it, so give that time.
-		if left := LeftGoroutines(20 * time.Second); left != "" {
+		if left := harness.LeftGoroutines(20 * time.Second); left != "" {
 			fmt.Fprintf(os.Stderr, "goroutines left behind after the tests:\n\n%s\n", left)
 			code = 1
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
 // amounts are the NUMERIC values of the tests: a NUMERIC(8,2) and a
@@ -38,7 +39,7 @@ var amounts = []struct{ small, big string }{
 }
 
 // numericTable creates the table amounts(id, small, big) on pg.
-func numericTable(t *testing.T, pg *Postgres) {
+func numericTable(t *testing.T, pg *harness.Postgres) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pg.URL(""))
@@ -221,7 +222,7 @@ func abs(n int32) int32 {
 // wrong or fails. If it ever reads it right, the front end is not
 // faithful.
 func TestRedshiftFrontEndIsFaithful(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	fe := startFrontEnd(t, pg, frontEndOptions{})
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, fe.Server().URL(""))
@@ -245,7 +246,7 @@ func TestRedshiftFrontEndIsFaithful(t *testing.T) {
 // TestRedshiftNumeric: redshift-ka reads NUMERIC right through the front
 // end on every path, in every exec mode, and never asks for it in binary.
 func TestRedshiftNumeric(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	numericTable(t, pg)
 	fe := startFrontEnd(t, pg, frontEndOptions{})
 	for _, p := range numericPaths {
@@ -265,7 +266,7 @@ func TestRedshiftNumeric(t *testing.T) {
 // nothing, and the server itself) pgx still asks for binary NUMERIC
 // through redshift-ka's configs, and reads it right.
 func TestRedshiftNotOnPostgreSQL(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	numericTable(t, pg)
 	fe := startFrontEnd(t, pg, frontEndOptions{Passthrough: true})
 	for _, p := range numericPaths {
@@ -309,7 +310,7 @@ func (c *countingTracer) TraceConnectEnd(context.Context, pgx.TraceConnectEndDat
 // ours' place is refused on Redshift, not silently obeyed, and accepted on
 // PostgreSQL.
 func TestRedshiftUserHooks(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	numericTable(t, pg)
 	fe := startFrontEnd(t, pg, frontEndOptions{})
 	ctx := context.Background()
@@ -465,7 +466,7 @@ var redshiftOnlyColumns = []struct {
 // TestRedshiftOnlyTypes: Redshift's own types scan into string (VARBYTE
 // into []byte too), with no error, on both backends and through pgx.
 func TestRedshiftOnlyTypes(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	relabel := map[string]uint32{}
 	var cols []string
 	for _, c := range redshiftOnlyColumns {
@@ -521,7 +522,7 @@ func TestRedshiftOnlyTypes(t *testing.T) {
 // TestRedshiftSettings: Settings and PgxSettings name Amazon Redshift
 // and its padb_version; on PostgreSQL, its version.
 func TestRedshiftSettings(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	fe := startFrontEnd(t, pg, frontEndOptions{})
 	_, conn := open(t, driver.Name, fe.Server().URL(""))
 	assert.Equal(t, "Amazon Redshift "+redshiftPadbVersion, reportOf(t, conn).Server)
@@ -541,7 +542,7 @@ func TestRedshiftSettings(t *testing.T) {
 // TestRedshiftFrontEndRefusesCopy: the front end refuses COPY FROM STDIN
 // as Redshift does; the control, PostgreSQL as it is, takes it.
 func TestRedshiftFrontEndRefusesCopy(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	numericTable(t, pg)
 	ctx := context.Background()
 	for _, passthrough := range []bool{false, true} {
@@ -567,7 +568,7 @@ func TestRedshiftFrontEndRefusesCopy(t *testing.T) {
 // TestRedshiftCLI: the command's check names Amazon Redshift, and exec
 // refuses COPY ... FROM STDIN on Redshift without sending it.
 func TestRedshiftCLI(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	numericTable(t, pg)
 	fe := startFrontEnd(t, pg, frontEndOptions{})
 	bin := buildCLI(t)

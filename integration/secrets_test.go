@@ -20,9 +20,10 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
-// The server's password (see [Postgres.Password]) holds a space, both
+// The server's password (see [harness.Postgres.Password]) holds a space, both
 // quotes, '#', ';', '&', '?', '%', '=', '{' and '}', so every DSN form has
 // to quote, escape or brace it. These tests connect with it through both
 // backends in every form, so the real server accepts it as each form writes
@@ -33,8 +34,8 @@ import (
 // form writes it, through both backends; and refuses the same DSN with the
 // password changed by one character, so the form really carried it.
 func TestHostilePasswordConnects(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
-	wrong := &Postgres{Host: pg.Host, Port: pg.Port, User: pg.User, Database: pg.Database,
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	wrong := &harness.Postgres{Host: pg.Host, Port: pg.Port, User: pg.User, Database: pg.Database,
 		Password: strings.Replace(pg.Password, "{}", "{{}", 1)}
 	for _, f := range everyBackendForm() {
 		t.Run(f.name, func(t *testing.T) {
@@ -49,8 +50,8 @@ func TestHostilePasswordConnects(t *testing.T) {
 			err = db.PingContext(context.Background())
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "password authentication failed", "the server refused the password, not the DSN")
-			NoLeak(t, pg, "the refusal", err.Error())
-			NoLeak(t, wrong, "the refusal", err.Error())
+			harness.NoLeak(t, pg, "the refusal", err.Error())
+			harness.NoLeak(t, wrong, "the refusal", err.Error())
 		})
 	}
 }
@@ -60,9 +61,9 @@ func TestHostilePasswordConnects(t *testing.T) {
 // server ends, through both backends and every form, show nothing of the
 // password.
 func TestNoSecretInErrors(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
-	closed := &Postgres{Host: pg.Host, Port: closedPort(t), User: pg.User, Password: pg.Password, Database: pg.Database}
-	noDB := &Postgres{Host: pg.Host, Port: pg.Port, User: pg.User, Password: pg.Password, Database: "no_such_db"}
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	closed := &harness.Postgres{Host: pg.Host, Port: closedPort(t), User: pg.User, Password: pg.Password, Database: pg.Database}
+	noDB := &harness.Postgres{Host: pg.Host, Port: pg.Port, User: pg.User, Password: pg.Password, Database: "no_such_db"}
 	for _, f := range everyBackendForm() {
 		t.Run(f.name, func(t *testing.T) {
 			// Refused at sql.Open: by redshift-ka, naming the key...
@@ -81,7 +82,7 @@ func TestNoSecretInErrors(t *testing.T) {
 					assert.Equal(t, tc.key, pe.Key)
 				}
 				assert.ErrorContains(t, err, tc.want)
-				NoLeak(t, pg, "the error for "+tc.key, fmt.Sprint(err))
+				harness.NoLeak(t, pg, "the error for "+tc.key, fmt.Sprint(err))
 			}
 			// ...and by the backend's own parser, which quotes the DSN.
 			for _, kv := range [][2]string{{"connect_timeout", "x"}, {sslKey(f.form), "maybe"}} {
@@ -91,13 +92,13 @@ func TestNoSecretInErrors(t *testing.T) {
 				var pe *dsnparse.ParseError
 				assert.False(t, errors.As(err, &pe), "the backend's error, not ours: %v", err)
 				assert.Contains(t, err.Error(), "redshift-ka: ")
-				NoLeak(t, pg, "the backend's error for "+kv[0], err.Error())
+				harness.NoLeak(t, pg, "the backend's error for "+kv[0], err.Error())
 			}
 
 			// A dial that fails, a database that does not exist.
 			for _, tc := range []struct {
 				name string
-				p    *Postgres
+				p    *harness.Postgres
 				want string
 			}{
 				{"connection refused", closed, "connection refused"},
@@ -108,7 +109,7 @@ func TestNoSecretInErrors(t *testing.T) {
 				err = db.PingContext(context.Background())
 				db.Close()
 				require.ErrorContains(t, err, tc.want)
-				NoLeak(t, pg, tc.name, err.Error())
+				harness.NoLeak(t, pg, tc.name, err.Error())
 			}
 
 			// The server ends the session during a statement.
@@ -119,7 +120,7 @@ func TestNoSecretInErrors(t *testing.T) {
 			} else {
 				require.ErrorContains(t, err, "terminating connection due to administrator command")
 			}
-			NoLeak(t, pg, "the ended session's error", err.Error())
+			harness.NoLeak(t, pg, "the ended session's error", err.Error())
 		})
 	}
 }
@@ -136,7 +137,7 @@ func sslKey(f form) string {
 // settings.Read reports, printed with %v, %+v and %#v and as JSON, show
 // nothing of the password, through both backends and every form.
 func TestNoSecretInLogsAndReports(t *testing.T) {
-	pg := StartPostgresT(t, PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	for _, f := range everyBackendForm() {
 		t.Run(f.name, func(t *testing.T) {
 			logs := &recorder{}
@@ -172,9 +173,9 @@ func TestNoSecretInLogsAndReports(t *testing.T) {
 			lines := logs.lines()
 			require.NotEmpty(t, lines, "the dial was logged")
 			for _, l := range lines {
-				NoLeak(t, pg, "a log line", l)
+				harness.NoLeak(t, pg, "a log line", l)
 			}
-			NoLeak(t, pg, "the text log", text.String())
+			harness.NoLeak(t, pg, "the text log", text.String())
 			js, err := json.Marshal(r)
 			require.NoError(t, err)
 			for _, out := range []struct{ how, s string }{
@@ -185,7 +186,7 @@ func TestNoSecretInLogsAndReports(t *testing.T) {
 				{"JSON", string(js)},
 			} {
 				assert.Contains(t, out.s, "31", out.how)
-				NoLeak(t, pg, "the report printed with "+out.how, out.s)
+				harness.NoLeak(t, pg, "the report printed with "+out.how, out.s)
 			}
 		})
 	}

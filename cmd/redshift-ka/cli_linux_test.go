@@ -23,7 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/redshift-ka/redshift-ka/driver"
-	"github.com/redshift-ka/redshift-ka/integration"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 	"github.com/redshift-ka/redshift-ka/settings"
 	"github.com/redshift-ka/redshift-ka/sysfallback"
 )
@@ -31,9 +31,9 @@ import (
 // noSecret fails the test if the output shows the password (which holds
 // a space, both quotes and #;&?%={}) raw, as any DSN form writes it, or
 // any piece of it.
-func noSecret(t *testing.T, pg *integration.Postgres, out string) {
+func noSecret(t *testing.T, pg *harness.Postgres, out string) {
 	t.Helper()
-	integration.NoLeak(t, pg, "the command's output", out)
+	harness.NoLeak(t, pg, "the command's output", out)
 }
 
 // settingsOf reads the settings of a fresh connection with dsn, as
@@ -56,7 +56,7 @@ func settingsOf(t *testing.T, dsn string) settings.Report {
 // came from as settings.Read says; --offline resolves the same without
 // connecting; the text output shows them; no output shows the password.
 func TestCheckMatchesSocket(t *testing.T) {
-	pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	osv, err := sysfallback.Read()
 	require.NoError(t, err)
 	for _, tc := range []struct {
@@ -197,7 +197,7 @@ func TestCheckBadInput(t *testing.T) {
 // a server that is not there and an offline check show no piece of it,
 // from the argument and from REDSHIFTKA_DSN, for check and exec.
 func TestBadInputHostilePassword(t *testing.T) {
-	p := &integration.Postgres{Host: "127.0.0.1", Port: 1, User: "me", Database: "db",
+	p := &harness.Postgres{Host: "127.0.0.1", Port: 1, User: "me", Database: "db",
 		Password: `5ee1c0de 'b0a7f00d" #;&?%={}deadbeef`}
 	for _, f := range []struct {
 		name string
@@ -228,10 +228,10 @@ func TestBadInputHostilePassword(t *testing.T) {
 					r := runCLI(t.Context(), "", nil, args...)
 					assert.Equal(t, tc.code, r.code, r.all())
 					assert.Contains(t, r.all(), tc.want)
-					integration.NoLeak(t, p, "the command's output", r.all())
+					harness.NoLeak(t, p, "the command's output", r.all())
 					r = runCLI(t.Context(), "", map[string]string{dsnEnv: tc.dsn}, append(append([]string{}, cmd...), tc.args...)...)
 					assert.Equal(t, tc.code, r.code, r.all())
-					integration.NoLeak(t, p, "the command's output", r.all())
+					harness.NoLeak(t, p, "the command's output", r.all())
 				})
 			}
 		}
@@ -240,7 +240,7 @@ func TestBadInputHostilePassword(t *testing.T) {
 				r := runCLI(t.Context(), "", map[string]string{dsnEnv: f.dsn("KeepAlivesIdle=5")}, append([]string{"check", "--offline"}, json...)...)
 				require.Equal(t, exitOK, r.code, r.all())
 				assert.Contains(t, r.all(), "xxxxx")
-				integration.NoLeak(t, p, "the command's output", r.all())
+				harness.NoLeak(t, p, "the command's output", r.all())
 			}
 		})
 	}
@@ -250,7 +250,7 @@ func TestBadInputHostilePassword(t *testing.T) {
 // lines showing the connection's health when the output is not a terminal,
 // and COPY FROM STDIN reads standard input.
 func TestExec(t *testing.T) {
-	pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	dsn := pg.URL("KeepAlivesIdle=1&KeepAlivesInterval=1&KeepAlivesCount=3")
 	sqlFile := filepath.Join(t.TempDir(), "load.sql")
 	require.NoError(t, os.WriteFile(sqlFile, []byte(`-- load
@@ -297,7 +297,7 @@ SELECT 'a;b' AS "x;y", $$;$$ FROM landed;
 // server ended the session), could not connect 4; each says what happened
 // and which statements ran, and none shows the password.
 func TestExecExitStatuses(t *testing.T) {
-	pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	missing := filepath.Join(t.TempDir(), "missing.sql")
 	for _, tc := range []struct {
 		name string
@@ -353,7 +353,7 @@ func TestExecExitStatuses(t *testing.T) {
 // TestExecInterrupt: an interrupt cancels the running statement on the
 // server (the server logs the cancel request), then exits 130 at once.
 func TestExecInterrupt(t *testing.T) {
-	pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	// Interrupt once statement 2 runs on the server: a fixed delay would
@@ -420,7 +420,7 @@ func wait(t *testing.T, cmd *exec.Cmd, bound time.Duration) int {
 // in place (statement n of m, elapsed time, the kernel's view of the
 // connection), and clears it before printing a result.
 func TestExecStatusLineOnTerminal(t *testing.T) {
-	pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	cmd, _, out := startPTY(t, pg.URL("KeepAlivesIdle=1&KeepAlivesInterval=1&KeepAlivesCount=3"),
 		"exec", "-c", "SELECT pg_sleep(2.5); SELECT 2")
 	code := wait(t, cmd, 20*time.Second)
@@ -442,7 +442,7 @@ func TestExecStatusLineOnTerminal(t *testing.T) {
 // TestExecCtrlCOnTerminal: Ctrl-C typed on the terminal cancels the
 // statement on the server and exits 130.
 func TestExecCtrlCOnTerminal(t *testing.T) {
-	pg := integration.StartPostgresT(t, integration.PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	cmd, ptmx, out := startPTY(t, pg.URL(""), "exec", "-c", "SELECT pg_sleep(30)")
 	require.True(t, out.waitFor(10*time.Second, "statement 1 of 1 · 0:01"), "no status line: %q", out.String())
 	_, err := ptmx.Write([]byte{3}) // Ctrl-C: the terminal sends SIGINT

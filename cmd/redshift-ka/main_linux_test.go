@@ -17,7 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/redshift-ka/redshift-ka/integration"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
 // TestMain fails the run when run leaves a goroutine of pgx, database/sql
@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(binDir)
 	}
 	if code == 0 {
-		if left := integration.LeftGoroutines(5 * time.Second); left != "" {
+		if left := harness.LeftGoroutines(5 * time.Second); left != "" {
 			fmt.Fprintf(os.Stderr, "goroutines left behind after the tests:\n\n%s\n", left)
 			code = 1
 		}

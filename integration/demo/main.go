@@ -26,7 +26,7 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
-	"github.com/redshift-ka/redshift-ka/integration"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
 const (
@@ -46,7 +46,7 @@ func main() {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sig
-		_ = integration.CloseAll()
+		_ = harness.CloseAll()
 		os.Exit(130)
 	}()
 	if err := run(); err != nil {
@@ -57,18 +57,18 @@ func main() {
 
 func run() error {
 	fmt.Printf("Building client -> firewall -> server in network namespaces.\n")
-	fw, err := integration.NewFirewall(fwIdle)
+	fw, err := harness.NewFirewall(fwIdle)
 	if err != nil {
 		return err
 	}
 	defer fw.Close()
-	pg, err := integration.StartPostgres(integration.PostgresOptions{Netns: fw.Server.Name, ListenAddr: integration.ServerAddr})
+	pg, err := harness.StartPostgres(harness.PostgresOptions{Netns: fw.Server.Name, ListenAddr: harness.ServerAddr})
 	if err != nil {
 		return err
 	}
 	defer pg.Stop()
 	fmt.Printf("  client %s -> kernel firewall (conntrack forgets flows idle for %s, drops their packets without a reset) -> PostgreSQL %s:%d\n\n",
-		integration.ClientAddr, fwIdle, integration.ServerAddr, pg.Port)
+		harness.ClientAddr, fwIdle, harness.ServerAddr, pg.Port)
 
 	type side struct {
 		name, driver, dsn string

@@ -1,6 +1,6 @@
 //go:build linux
 
-package integration
+package harness
 
 import (
 	"errors"
@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -58,10 +57,10 @@ table inet rska {
 // after idle (whole seconds). Close tears it down.
 func NewFirewall(idle time.Duration) (f *Firewall, err error) {
 	if idle < time.Second || idle%time.Second != 0 {
-		return nil, fmt.Errorf("integration: firewall idle timeout must be whole seconds, got %s", idle)
+		return nil, fmt.Errorf("harness: firewall idle timeout must be whole seconds, got %s", idle)
 	}
 	if _, err := exec.LookPath("nft"); err != nil {
-		return nil, errors.New("integration: nft not found; install Debian's nftables")
+		return nil, errors.New("harness: nft not found; install Debian's nftables")
 	}
 	f = &Firewall{IdleTimeout: idle}
 	defer func() {
@@ -112,18 +111,18 @@ func NewFirewall(idle time.Duration) (f *Firewall, err error) {
 
 // NewFirewallT builds a firewall for a test, or skips (fails in CI) where
 // it cannot, and tears it down with the test.
-func NewFirewallT(t testing.TB, idle time.Duration) *Firewall {
+func NewFirewallT(t T, idle time.Duration) *Firewall {
 	t.Helper()
 	NeedRoot(t)
 	_, err := exec.LookPath("nft")
 	Need(t, err == nil, "needs nft (Debian's nftables)")
 	f, err := NewFirewall(idle)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("new firewall: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := f.Close(); err != nil {
-			t.Error(err)
+			t.Errorf("close firewall: %v", err)
 		}
 	})
 	return f
@@ -134,7 +133,7 @@ func (f *Firewall) nft(rules string) error {
 	cmd := exec.Command("ip", "netns", "exec", f.FW.Name, "nft", "-f", "-")
 	cmd.Stdin = strings.NewReader(rules)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("integration: nft in %s: %w: %s", f.FW.Name, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("harness: nft in %s: %w: %s", f.FW.Name, err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }

@@ -1,42 +1,6 @@
 //go:build linux
 
-// Package integration is the test harness that proves redshift-ka against
-// real parts: a real PostgreSQL server, real kernel sockets, and real network
-// namespaces with kernel middleboxes (nftables) between client and server.
-//
-// It is a library for tests; nothing in it is imported by the driver.
-//
-// # Skipping and strict mode
-//
-// Tests that need something the machine may lack (root, PostgreSQL binaries)
-// call [Need] or [NeedRoot]. On a developer machine a missing part skips the
-// test; in CI (env CI=true) or with REDSHIFTKA_STRICT=1, see [Strict], it
-// fails the test instead, so CI can never pass by skipping.
-//
-//	func TestSomething(t *testing.T) {
-//		integration.NeedRoot(t)
-//		pg := integration.StartPostgresT(t, integration.PostgresOptions{})
-//		db, err := sql.Open("redshift-ka", pg.URL(""))
-//		...
-//	}
-//
-// # PostgreSQL
-//
-// [StartPostgres] runs a throw-away server (initdb into a fresh temporary
-// directory, SCRAM password authentication over TCP, optional TLS) and
-// [StartPostgresT] ties it to a test. [Postgres.URL], [Postgres.KeyValue] and
-// [Postgres.ODBC] give connection strings in the three DSN forms the driver
-// accepts. When run as root the server runs as Debian's "postgres" system
-// user, since initdb and postgres refuse to run as root.
-//
-// # Network namespaces
-//
-// [NewNetns] creates a network namespace, [Veth] wires two of them together
-// and [Netns.Do] runs Go code inside one: sockets created there belong to that
-// namespace, so a test can put a client, a kernel middlebox and a server in
-// separate namespaces and watch what really happens on the wire.
-// [PostgresOptions.Netns] starts the server inside a namespace.
-package integration
+package harness
 
 import (
 	"errors"
@@ -47,34 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"testing"
 )
-
-// Strict reports whether missing prerequisites must fail tests instead of
-// skipping them: true when env CI is "true" or env REDSHIFTKA_STRICT is "1".
-func Strict() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("REDSHIFTKA_STRICT") == "1"
-}
-
-// Need skips the test with reason when ok is false, or fails it with
-// "required for CI: reason" when [Strict] is true.
-func Need(t testing.TB, ok bool, reason string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if Strict() {
-		t.Fatalf("required for CI: %s", reason)
-	}
-	t.Skip(reason)
-}
-
-// NeedRoot calls [Need] with whether the test runs as root, which network
-// namespaces and nftables require.
-func NeedRoot(t testing.TB) {
-	t.Helper()
-	Need(t, os.Geteuid() == 0, "needs root (network namespaces, nftables)")
-}
 
 // pgLibDir is where Debian installs versioned PostgreSQL trees
 // (/usr/lib/postgresql/15/bin, ...). A test seam.
@@ -89,7 +26,7 @@ var pgLibDir = "/usr/lib/postgresql"
 func PGBinDir() (string, error) {
 	if dir := os.Getenv("PG_BINDIR"); dir != "" {
 		if !hasServerBinaries(dir) {
-			return "", fmt.Errorf("integration: PG_BINDIR=%q holds no initdb and postgres executables", dir)
+			return "", fmt.Errorf("harness: PG_BINDIR=%q holds no initdb and postgres executables", dir)
 		}
 		return dir, nil
 	}
@@ -108,7 +45,7 @@ func PGBinDir() (string, error) {
 			return dir, nil
 		}
 	}
-	return "", errors.New("integration: no PostgreSQL server binaries (initdb, postgres) " +
+	return "", errors.New("harness: no PostgreSQL server binaries (initdb, postgres) " +
 		"in $PG_BINDIR, " + pgLibDir + "/*/bin or on PATH; " +
 		"install Debian's postgresql package (apt-get install postgresql) or set PG_BINDIR")
 }

@@ -1,6 +1,6 @@
 //go:build linux
 
-package integration
+package harness
 
 import (
 	"crypto/rand"
@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 
 	"golang.org/x/sys/unix"
 )
@@ -79,13 +78,13 @@ func NewNetns(prefix string) (*Netns, error) {
 		}
 		return n, nil
 	}
-	return nil, fmt.Errorf("integration: no free network namespace name with prefix %q: %w", prefix, lastErr)
+	return nil, fmt.Errorf("harness: no free network namespace name with prefix %q: %w", prefix, lastErr)
 }
 
 // NewNetnsT is [NewNetns] for a test: it skips (or, when [Strict], fails) the
 // test unless run as root, fails it if the namespace cannot be made, and
 // deletes the namespace when the test ends.
-func NewNetnsT(t testing.TB, prefix string) *Netns {
+func NewNetnsT(t T, prefix string) *Netns {
 	t.Helper()
 	NeedRoot(t)
 	n, err := NewNetns(prefix)
@@ -164,7 +163,7 @@ func removeStaleNetns() {
 // environment. On failure the error holds the command and its output.
 func (n *Netns) Run(args ...string) (string, error) {
 	if len(args) == 0 {
-		return "", errors.New("integration: Netns.Run: no command")
+		return "", errors.New("harness: Netns.Run: no command")
 	}
 	return runIP(append([]string{"netns", "exec", n.Name}, args...)...)
 }
@@ -182,7 +181,7 @@ func (n *Netns) Sysctl(key, value string) error {
 	}
 	return n.Do(func() error {
 		if err := os.WriteFile(path, []byte(value+"\n"), 0); err != nil {
-			return fmt.Errorf("integration: sysctl %s=%s in netns %s: %w", key, value, n.Name, err)
+			return fmt.Errorf("harness: sysctl %s=%s in netns %s: %w", key, value, n.Name, err)
 		}
 		return nil
 	})
@@ -199,7 +198,7 @@ func sysctlPath(key string) (string, error) {
 	}
 	for _, part := range strings.Split(rel, "/") {
 		if part == "" || part == "." || part == ".." {
-			return "", fmt.Errorf("integration: bad sysctl key %q", key)
+			return "", fmt.Errorf("harness: bad sysctl key %q", key)
 		}
 	}
 	return filepath.Join(procSysRoot, rel), nil
@@ -225,7 +224,7 @@ func sysctlPath(key string) (string, error) {
 func (n *Netns) Do(fn func() error) (err error) {
 	target, err := unix.Open(filepath.Join(netnsRunDir, n.Name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("integration: open netns %s: %w", n.Name, err)
+		return fmt.Errorf("harness: open netns %s: %w", n.Name, err)
 	}
 	defer unix.Close(target)
 
@@ -233,18 +232,18 @@ func (n *Netns) Do(fn func() error) (err error) {
 	orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		runtime.UnlockOSThread()
-		return fmt.Errorf("integration: open current netns: %w", err)
+		return fmt.Errorf("harness: open current netns: %w", err)
 	}
 	defer unix.Close(orig)
 	if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
 		runtime.UnlockOSThread()
-		return fmt.Errorf("integration: enter netns %s: %w", n.Name, err)
+		return fmt.Errorf("harness: enter netns %s: %w", n.Name, err)
 	}
 	// Deferred so that the thread is restored even if fn panics.
 	defer func() {
 		if restoreErr := unix.Setns(orig, unix.CLONE_NEWNET); restoreErr != nil {
 			// Stay locked: the thread dies with this goroutine.
-			err = errors.Join(err, fmt.Errorf("integration: leave netns %s: %w", n.Name, restoreErr))
+			err = errors.Join(err, fmt.Errorf("harness: leave netns %s: %w", n.Name, restoreErr))
 			return
 		}
 		runtime.UnlockOSThread()
@@ -311,7 +310,7 @@ func ipNetnsFlag(ns *Netns) []string {
 func runIP(args ...string) (string, error) {
 	out, err := exec.Command("ip", args...).CombinedOutput()
 	if err != nil {
-		return string(out), fmt.Errorf("integration: ip %s: %w: %s",
+		return string(out), fmt.Errorf("harness: ip %s: %w: %s",
 			strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return string(out), nil
@@ -321,7 +320,7 @@ func runIP(args ...string) (string, error) {
 func randomHex(n int) (string, error) {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("integration: random: %w", err)
+		return "", fmt.Errorf("harness: random: %w", err)
 	}
 	return hex.EncodeToString(b), nil
 }
