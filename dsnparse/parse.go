@@ -74,6 +74,8 @@ type DSN struct {
 	// removed, every other key as written. An ODBC DSN is converted to the
 	// key=value form.
 	Rest string
+	// IAM is the AWS IAM login the DSN asks for; nil when it asks for none.
+	IAM *IAM
 }
 
 // Parse reads dsn in any of the three forms, takes out the keys redshift-ka
