@@ -8,10 +8,7 @@
 package integration
 
 import (
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,33 +16,9 @@ import (
 )
 
 // TestMain fails the run if a goroutine of the drivers or of database/sql
-// is left behind once every test has cleaned up.
-//
-// An interrupt (Ctrl-C, or SIGTERM from a CI timeout) deletes the network
-// namespaces first; the PostgreSQL servers die with the process.
-func TestMain(m *testing.M) {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		s, ok := <-sig
-		if !ok {
-			return
-		}
-		fmt.Fprintf(os.Stderr, "integration: %v: deleting network namespaces\n", s)
-		_ = harness.CloseAll()
-		os.Exit(130)
-	}()
-	code := m.Run()
-	signal.Stop(sig)
-	close(sig)
-	if code == 0 {
-		// pgx closes a broken connection in the background and waits up to
-		// 15 s for the server to hang up (PgConn.asyncClose); a connection
-		// whose path was cut never hears it, so give that time.
-		if left := harness.LeftGoroutines(20 * time.Second); left != "" {
-			fmt.Fprintf(os.Stderr, "goroutines left behind after the tests:\n\n%s\n", left)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+// is left behind once every test has cleaned up, and deletes the network
+// namespaces on an interrupt. pgx closes a broken connection in the
+// background and waits up to 15 s for the server to hang up
+// (PgConn.asyncClose); a connection whose path was cut never hears it, so
+// the check gives that time.
+func TestMain(m *testing.M) { os.Exit(harness.Main(m.Run, 20*time.Second)) }
