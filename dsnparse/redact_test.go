@@ -49,7 +49,7 @@ var redactDSNs = []redactCase{
 	{"kv/sslpassword", "host=h sslkey=k sslpassword=keypass", "host=h sslkey=k sslpassword=xxxxx", []string{"keypass"}},
 	{"kv/no password", "host=h dbname=dev keepalives_idle=30", "host=h dbname=dev keepalives_idle=30", nil},
 	{"kv/empty", "", "", nil},
-	{"kv/not a DSN at all", "jdbc:redshift://me:s3cret@h:5439/dev", "xxxxx", []string{"s3cret"}},
+	{"kv/not a DSN at all", "mysql://me:s3cret@h:5439/dev", "xxxxx", []string{"s3cret"}},
 
 	// ODBC form.
 	{"odbc/bare", "Driver={Amazon Redshift (x64)};Server=h;UID=me;PWD=s3cret;Database=dev", "Driver={Amazon Redshift (x64)};Server=h;UID=me;PWD=xxxxx;Database=dev", []string{"s3cret"}},
