@@ -81,11 +81,14 @@ func pgxReadsJDBC(t *testing.T, dsn string, d *DSN) {
 		}
 		t.Fatalf("pgx cannot read %q, made of %q: %v", d.Rest, dsn, err)
 	}
-	u, _ := splitJDBC(dsn, false)
+	u, err := splitJDBC(strings.TrimRight(dsn, " \t\n\v\f\r"), false)
+	if err != nil {
+		t.Fatalf("Parse reads %q, splitJDBC does not: %v", dsn, err)
+	}
 	want := map[string]string{} // libpq key: value, from the JDBC URL's own parameters
 	for _, p := range u.params {
 		if v, err := url.QueryUnescape(p.value); err == nil {
-			if libpq := jdbcKeys[asciiLower(strings.TrimSpace(p.key))]; libpq != "" {
+			if libpq := jdbcKeys[asciiLower(strings.TrimSpace(p.key))]; libpq != "" && v != "" {
 				want[libpq] = v
 			}
 		}

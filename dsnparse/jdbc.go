@@ -44,6 +44,10 @@ type jdbcURL struct {
 // badKey.
 func splitJDBC(dsn string, lenient bool) (*jdbcURL, error) {
 	u := &jdbcURL{}
+	if nul := strings.IndexByte(dsn, 0); nul >= 0 && !lenient {
+		// pgx and lib/pq refuse a NUL byte in what it becomes.
+		return nil, malformed(FormJDBC, "a NUL byte at offset "+strconv.Itoa(nul))
+	}
 	i := skipSpace(dsn, 0) + len(jdbcPrefix)
 	if strings.HasPrefix(dsn[i:], "iam:") {
 		u.iam = true
@@ -93,8 +97,9 @@ func splitJDBC(dsn string, lenient bool) (*jdbcURL, error) {
 // parseJDBC converts a JDBC URL to a libpq key=value DSN without the keys
 // redshift-ka owns: host, port (5439 by default, as in Amazon's driver)
 // and dbname from the URL, the JDBC keys libpq knows under their libpq
-// names, ssl=true as sslmode=verify-ca and ssl=false as sslmode=disable
-// (the JDBC driver's meanings) unless sslmode is given.
+// names (an empty value is taken as absent), ssl=true as
+// sslmode=verify-ca and ssl=false as sslmode=disable (the JDBC driver's
+// meanings) unless sslmode is given.
 func parseJDBC(dsn string) (*DSN, error) {
 	u, err := splitJDBC(strings.TrimRight(dsn, " \t\n\v\f\r"), false)
 	if err != nil {
@@ -149,6 +154,11 @@ func parseJDBC(dsn string) (*DSN, error) {
 		libpq, known := jdbcKeys[lower]
 		if !known {
 			c.cfg.Ignored = append(c.cfg.Ignored, key)
+			continue
+		}
+		if value == "" {
+			// Absent, as for the JDBC driver; user='' would be the
+			// OS user to pgx and lib/pq.
 			continue
 		}
 		if err := put(libpq, key, value); err != nil {

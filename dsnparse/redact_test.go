@@ -216,7 +216,7 @@ func secretDSNs(pw string) map[string]string {
 		"kv IAM secret":    "host=db.example iam=1 ClusterID=c session_token=" + quoteValue(pw) + " dbname=dev",
 		"odbc IAM secret":  "Server=db.example;IAM=1;ClusterID=c;SecretAccessKey={" + strings.ReplaceAll(pw, "}", "}}") + "};Database=dev",
 	}
-	if pw != "" && !strings.ContainsAny(pw, ";&") {
+	if pw != "" && !strings.ContainsAny(pw, ";&?") { // a raw '?' would start the query
 		out["jdbc raw"] = "jdbc:redshift://db.example/dev;PWD=" + pw + "&user=me"
 	}
 	if pw != "" && !strings.ContainsAny(pw, " \t\r\n\f\v'\\") {
