@@ -107,7 +107,7 @@ func parseJDBC(dsn string) (*DSN, error) {
 	}
 	var c collector
 	if u.iam {
-		if err := c.addIAM(iamSwitch, "jdbc:redshift:iam:", "true"); err != nil {
+		if err := c.addIAM(iamSwitch, "jdbc:redshift:iam", "true"); err != nil {
 			return nil, err
 		}
 	}
