@@ -278,6 +278,13 @@ var testDSNs = []dsnCase{
 		iam:     &IAM{Workgroup: "wg", Region: "r", Profile: "p"},
 	},
 	{
+		name: "odbc/IAM=1: an empty value is absent",
+		dsn:  "Server=h;IAM=1;ClusterID=;cluster_identifier=c;AutoCreate=;IAMDuration= ;DbGroups=",
+		form: FormODBC,
+		rest: "host=h port=5439",
+		iam:  &IAM{ClusterID: "c"},
+	},
+	{
 		name: "jdbc/iam scheme",
 		dsn:  "jdbc:redshift:iam://etl-prod.c9abc.us-east-1.redshift.amazonaws.com:5439/dev?DbUser=etl&DbGroups=loaders&AutoCreate=true&IAMDuration=3600&Profile=etl&user=ignored",
 		form: FormJDBC,
