@@ -18,9 +18,12 @@ const (
 	FormKeyValue
 	// FormODBC: Server=...;Port=5439;Database=dev;KeepAlivesIdle=200
 	FormODBC
+	// FormJDBC: jdbc:redshift://host:5439/dev?tcpKeepAlive=true, the URL
+	// of Amazon's Redshift JDBC driver, and jdbc:redshift:iam://...
+	FormJDBC
 )
 
-// String returns "URL", "key=value" or "ODBC".
+// String returns "URL", "key=value", "ODBC" or "JDBC".
 func (f Form) String() string {
 	switch f {
 	case FormURL:
@@ -29,6 +32,8 @@ func (f Form) String() string {
 		return "key=value"
 	case FormODBC:
 		return "ODBC"
+	case FormJDBC:
+		return "JDBC"
 	}
 	return "unknown"
 }
@@ -55,9 +60,12 @@ type Config struct {
 	// Keys[Idle] is "KeepAlivesIdle" for a DSN with KeepAlivesIdle=200, and
 	// "" when the DSN does not set Idle.
 	Keys KeyNames
-	// Ignored lists the keys of an ODBC DSN (or of its odbc.ini data source)
-	// that mean nothing to PostgreSQL, such as Driver, as written: they were
-	// dropped, and are listed so that a misspelt key can be found.
+	// Ignored lists, as written, the keys that were dropped because they
+	// mean nothing to PostgreSQL or to redshift-ka: those of an ODBC DSN
+	// (or of its odbc.ini data source) such as Driver, those of a JDBC URL
+	// such as loginTimeout, the IAM keys of a DSN that does not ask for IAM,
+	// and keys of IAM login that redshift-ka has no use for. They are
+	// listed so that a misspelt key can be found.
 	Ignored []string
 	// DataSource names the odbc.ini data source the DSN read, as
 	// "name in /path/odbc.ini"; empty if none.
@@ -78,7 +86,7 @@ type DSN struct {
 	IAM *IAM
 }
 
-// Parse reads dsn in any of the three forms, takes out the keys redshift-ka
+// Parse reads dsn in any of the four forms, takes out the keys redshift-ka
 // owns, and checks their values. Errors are of type [*ParseError] and never
 // contain a password.
 func Parse(dsn string) (*DSN, error) {
@@ -87,12 +95,15 @@ func Parse(dsn string) (*DSN, error) {
 		return parseURL(dsn)
 	case FormODBC:
 		return parseODBC(dsn)
+	case FormJDBC:
+		return parseJDBC(dsn)
 	default:
 		return parseKeyValue(dsn)
 	}
 }
 
-// detectForm tells the three forms apart. A URL starts with its scheme. An
+// detectForm tells the four forms apart. A URL, and a JDBC URL, starts
+// with its scheme. An
 // ODBC string starts with a key only ODBC uses (Driver, Server, UID, PWD,
 // DSN), or has a ';' in its first word, as "Database=dev;Host=h" does. A
 // key=value DSN separates pairs with white space; a ';' in its first value
@@ -102,6 +113,9 @@ func detectForm(dsn string) Form {
 	// pgx and lib/pq match the scheme in lower case only.
 	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
 		return FormURL
+	}
+	if strings.HasPrefix(s, jdbcPrefix) {
+		return FormJDBC
 	}
 	if key, _, ok := strings.Cut(s, "="); ok && odbcFirstKeys[asciiLower(strings.TrimSpace(key))] {
 		return FormODBC
@@ -123,6 +137,11 @@ var odbcFirstKeys = map[string]bool{"driver": true, "dsn": true, "server": true,
 type collector struct {
 	cfg Config
 	raw [numSettings]string // value as written, per setting, for conflicts
+	// The IAM keys met, per field of iamSpecs: the key as written and its
+	// value normalised (bools "1" or "0", lists trimmed), and every IAM key
+	// in the order met.
+	iamKeys, iamVal [numIAMFields]string
+	iamSeen         []string
 }
 
 // add records one owned key. Two keys for one setting must agree.
@@ -158,12 +177,13 @@ func (c *collector) add(s Setting, key, value string) error {
 }
 
 // Format prints d, for every verb, with the secrets of Rest masked as
-// [Redact] masks them: printing a parsed DSN never shows a password.
+// [Redact] masks them, and those of IAM as [IAM.Format] does: printing a
+// parsed DSN never shows a password or an AWS secret.
 func (d DSN) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, fmt.FormatString(f, verb), redactedDSN(d.redacted()))
 }
 
-// MarshalJSON encodes d with the secrets of Rest masked.
+// MarshalJSON encodes d with the secrets of Rest and IAM masked.
 func (d DSN) MarshalJSON() ([]byte, error) {
 	return json.Marshal(redactedDSN(d.redacted()))
 }
@@ -173,5 +193,9 @@ type redactedDSN DSN
 
 func (d DSN) redacted() DSN {
 	d.Rest = Redact(d.Rest)
+	if d.IAM != nil {
+		m := d.IAM.masked()
+		d.IAM = &m
+	}
 	return d
 }
