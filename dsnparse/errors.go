@@ -15,6 +15,12 @@ var (
 	ErrMalformed = errors.New("malformed DSN")
 	// ErrDataSource: an odbc.ini data source cannot be found or read.
 	ErrDataSource = errors.New("odbc.ini data source")
+	// ErrNotSupported: the DSN asks for something redshift-ka does not do,
+	// such as an identity-provider plugin for IAM login.
+	ErrNotSupported = errors.New("not supported")
+	// ErrMissing: the DSN lacks a key that another key needs, such as the
+	// cluster or workgroup of an IAM login.
+	ErrMissing = errors.New("missing key")
 )
 
 // ParseError reports a DSN that cannot be used. Its message names the key,

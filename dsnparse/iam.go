@@ -1,5 +1,10 @@
 package dsnparse
 
+import (
+	"encoding/json"
+	"fmt"
+)
+
 // IAM is the login through AWS IAM that a DSN asks for: IAM=1 in an ODBC
 // string or odbc.ini data source, iam=true (redshift_connector's key) in a
 // URL or key=value DSN, or a jdbc:redshift:iam:// URL. The database user
@@ -43,4 +48,30 @@ type IAM struct {
 	// endpoint, as ODBC's EndpointUrl does; empty: the SDK's, which
 	// AWS_ENDPOINT_URL_REDSHIFT and friends override.
 	EndpointURL string
+}
+
+// Format prints i, for every verb, with SecretAccessKey and SessionToken
+// masked as "xxxxx".
+func (i IAM) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, fmt.FormatString(f, verb), redactedIAM(i.masked()))
+}
+
+// MarshalJSON encodes i with SecretAccessKey and SessionToken masked.
+func (i IAM) MarshalJSON() ([]byte, error) {
+	return json.Marshal(redactedIAM(i.masked()))
+}
+
+// redactedIAM is an IAM without its methods, to print one field by field.
+type redactedIAM IAM
+
+// masked returns i with its secrets, where set, replaced by the mask.
+func (i IAM) masked() IAM {
+	if i.SecretAccessKey != "" {
+		i.SecretAccessKey = mask
+	}
+	if i.SessionToken != "" {
+		i.SessionToken = mask
+	}
+	i.DbGroups = append([]string(nil), i.DbGroups...)
+	return i
 }

@@ -15,12 +15,19 @@ func parseKeyValue(dsn string) (*DSN, error) {
 		c    collector
 		rest []string
 	)
+	var host, user string
 	for _, p := range pairs {
-		if s, ok := owned(p.key); ok {
-			if err := c.add(s, p.key, p.value); err != nil {
+		if ours, err := c.take(p.key, p.value); ours {
+			if err != nil {
 				return nil, err
 			}
 			continue
+		}
+		switch p.key {
+		case "host":
+			host = firstHost(p.value)
+		case "user":
+			user = p.value
 		}
 		if odbcFirstKeys[asciiLower(p.key)] {
 			// Meaningless to libpq (the server would refuse it), and
@@ -39,7 +46,11 @@ func parseKeyValue(dsn string) (*DSN, error) {
 	if splitErr != nil {
 		return nil, splitErr
 	}
-	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: strings.Join(rest, " ")}, nil
+	iam, err := c.finishIAM(host, user)
+	if err != nil {
+		return nil, err
+	}
+	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
 }
 
 // splitKeyValue reads a libpq key=value DSN as libpq's conninfo_parse

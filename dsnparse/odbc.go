@@ -30,8 +30,6 @@ var odbcKeys = func() map[string]string {
 		keys[k] = k
 	}
 	for _, k := range strings.Fields(`driver description trace tracefile
-		iam authtype clusterid region accesskeyid secretaccesskey sessiontoken
-		profile plugin_name idp_host idp_port preferred_role dbuser dbgroups autocreate
 		boolsaschar textaslongvarchar uselonglongvarchar usedeclarefetch fetch usemultiplestatements
 		enabletablecompletion min_tls proxyhost proxyport proxyuid proxypwd usesystemtruststore
 		cafile loglevel logpath readonly stringtype singlerowmode database_metadata_current_db_only`) {
@@ -65,8 +63,8 @@ func parseODBC(dsn string) (*DSN, error) {
 	set := map[string]int{} // the libpq keys written, and the attribute that set each
 	for i, a := range attrs {
 		name := a.key // an unknown key goes on as written
-		if s, ok := owned(a.key); ok {
-			if err := c.add(s, a.key, a.value); err != nil {
+		if ours, err := c.take(a.key, a.value); ours {
+			if err != nil {
 				return nil, a.located(err)
 			}
 			continue
@@ -100,7 +98,18 @@ func parseODBC(dsn string) (*DSN, error) {
 	if _, ok := set["port"]; !ok {
 		rest = append(rest, "port="+defaultODBCPort)
 	}
-	return &DSN{Form: FormODBC, Config: c.cfg, Rest: strings.Join(rest, " ")}, nil
+	var host, user string
+	if i, ok := set["host"]; ok {
+		host = firstHost(attrs[i].value)
+	}
+	if i, ok := set["user"]; ok {
+		user = attrs[i].value
+	}
+	iam, err := c.finishIAM(host, user)
+	if err != nil {
+		return nil, err
+	}
+	return &DSN{Form: FormODBC, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
 }
 
 // setting names what an ODBC key sets, so that a key of the connection
@@ -109,6 +118,9 @@ func parseODBC(dsn string) (*DSN, error) {
 func setting(key string) string {
 	if s, ok := owned(key); ok {
 		return "owned:" + s.String()
+	}
+	if i, ok := iamKeyIndex[asciiLower(key)]; ok {
+		return "iam:" + iamSpecs[i].Field
 	}
 	if libpq := odbcKeys[asciiLower(key)]; libpq != "" {
 		return libpq

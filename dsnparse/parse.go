@@ -123,6 +123,11 @@ var odbcFirstKeys = map[string]bool{"driver": true, "dsn": true, "server": true,
 type collector struct {
 	cfg Config
 	raw [numSettings]string // value as written, per setting, for conflicts
+	// The IAM keys met, per field of iamSpecs: the key as written and its
+	// value normalised (bools "1" or "0", lists trimmed), and every IAM key
+	// in the order met.
+	iamKeys, iamVal [numIAMFields]string
+	iamSeen         []string
 }
 
 // add records one owned key. Two keys for one setting must agree.
@@ -158,12 +163,13 @@ func (c *collector) add(s Setting, key, value string) error {
 }
 
 // Format prints d, for every verb, with the secrets of Rest masked as
-// [Redact] masks them: printing a parsed DSN never shows a password.
+// [Redact] masks them, and those of IAM as [IAM.Format] does: printing a
+// parsed DSN never shows a password or an AWS secret.
 func (d DSN) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, fmt.FormatString(f, verb), redactedDSN(d.redacted()))
 }
 
-// MarshalJSON encodes d with the secrets of Rest masked.
+// MarshalJSON encodes d with the secrets of Rest and IAM masked.
 func (d DSN) MarshalJSON() ([]byte, error) {
 	return json.Marshal(redactedDSN(d.redacted()))
 }
@@ -173,5 +179,9 @@ type redactedDSN DSN
 
 func (d DSN) redacted() DSN {
 	d.Rest = Redact(d.Rest)
+	if d.IAM != nil {
+		m := d.IAM.masked()
+		d.IAM = &m
+	}
 	return d
 }

@@ -16,40 +16,74 @@ func parseURL(dsn string) (*DSN, error) {
 		return nil, err
 	}
 	var (
-		c    collector
-		rest = base
-		sep  = "?" // before the next part kept
+		c          collector
+		rest       = base
+		sep        = "?" // before the next part kept
+		host, user = urlHostUser(base)
 	)
 	for _, p := range params {
 		key, err := uriDecode(p.key)
 		if err != nil {
 			return nil, malformed(FormURL, "invalid %-escape in a query key")
 		}
-		s, ok := owned(key)
-		if !ok && strings.ContainsAny(p.key, "+%") {
+		ours := claimed(key)
+		if !ours && strings.ContainsAny(p.key, "+%") {
 			// lib/pq reads a '+' as a space and trims keys once unescaped:
 			// "+KeepAlive" and "%20KeepAlive" are KeepAlive to it.
 			if k, err := url.QueryUnescape(p.key); err == nil {
-				k = strings.TrimSpace(k)
-				if s, ok = owned(k); ok {
-					key = k
+				if k = strings.TrimSpace(k); claimed(k) {
+					key, ours = k, true
 				}
 			}
 		}
-		if !ok {
+		if !ours {
 			rest += sep + dsn[p.start:p.end]
 			sep = "&"
+			if v, err := uriDecode(p.value); err == nil {
+				switch key {
+				case "host":
+					host = firstHost(v)
+				case "user":
+					user = v
+				}
+			}
 			continue
 		}
 		value, err := uriDecode(p.value)
 		if err != nil {
 			return nil, valueError(key, p.value, ErrSyntax, "invalid %-escape in ")
 		}
-		if err := c.add(s, key, value); err != nil {
+		if _, err := c.take(key, value); err != nil {
 			return nil, err
 		}
 	}
-	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest}, nil
+	iam, err := c.finishIAM(host, user)
+	if err != nil {
+		return nil, err
+	}
+	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest, IAM: iam}, nil
+}
+
+// urlHostUser returns the first host and the user of a URL that url.Parse
+// reads, as pgx reads them; "" for none.
+func urlHostUser(base string) (host, user string) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", ""
+	}
+	return firstHost(u.Host), u.User.Username()
+}
+
+// firstHost returns the first host of a comma-separated list of hosts,
+// each with an optional port, without its port or brackets.
+func firstHost(hosts string) string {
+	h, _, _ := strings.Cut(hosts, ",")
+	if strings.HasPrefix(h, "[") {
+		h, _, _ = strings.Cut(h[1:], "]")
+		return h
+	}
+	h, _, _ = strings.Cut(h, ":")
+	return h
 }
 
 // splitURL splits a postgres:// URL into what comes before its query, and

@@ -1,0 +1,278 @@
+package dsnparse
+
+import "strings"
+
+// IAMKeySpec describes one field of [IAM] and the DSN keys that set it.
+// The table returned by [IAMKeys] is the single source for parsing, error
+// messages and the docs' list of IAM keys.
+type IAMKeySpec struct {
+	// Field names the [IAM] field the keys set; "IAM" is the switch that
+	// asks for IAM login.
+	Field string
+	// Names lists the accepted keys: ODBC's first, then JDBC's and
+	// redshift_connector's where they differ. Keys match case-insensitively
+	// in every DSN form.
+	Names []string
+	// Want describes the accepted values, as error messages quote it.
+	Want string
+	// Secret marks a value that is masked wherever a password is.
+	Secret bool
+
+	kind     iamKind
+	min, max int
+}
+
+// iamKind is how the value of an IAM key is read.
+type iamKind int
+
+const (
+	iamText    iamKind = iota // taken as written, trimmed
+	iamBool                   // as the keep-alive switch reads it
+	iamList                   // comma-separated, each item trimmed
+	iamSeconds                // whole seconds within min..max
+)
+
+// The fields of iamSpecs, by index.
+const (
+	iamSwitch = iota
+	iamClusterID
+	iamWorkgroup
+	iamRegion
+	iamDbUser
+	iamDbGroups
+	iamAutoCreate
+	iamDuration
+	iamProfile
+	iamAccessKeyID
+	iamSecretAccessKey
+	iamSessionToken
+	iamEndpointURL
+	numIAMFields
+)
+
+const boolWant = "1/0, true/false, on/off or yes/no"
+
+var iamSpecs = [numIAMFields]IAMKeySpec{
+	// JDBC reads IAMAuth=true as its jdbc:redshift:iam:// scheme.
+	iamSwitch:          {Field: "IAM", Names: []string{"IAM", "IAMAuth"}, Want: boolWant, kind: iamBool},
+	iamClusterID:       {Field: "ClusterID", Names: []string{"ClusterID", "cluster_identifier"}, Want: "a cluster identifier"},
+	iamWorkgroup:       {Field: "Workgroup", Names: []string{"Workgroup", "serverlessWorkGroup", "serverless_work_group"}, Want: "a Redshift Serverless workgroup name"},
+	iamRegion:          {Field: "Region", Names: []string{"Region"}, Want: "an AWS region"},
+	iamDbUser:          {Field: "DbUser", Names: []string{"DbUser", "db_user"}, Want: "a database user name"},
+	iamDbGroups:        {Field: "DbGroups", Names: []string{"DbGroups", "db_groups"}, Want: "comma-separated database group names", kind: iamList},
+	iamAutoCreate:      {Field: "AutoCreate", Names: []string{"AutoCreate", "auto_create"}, Want: boolWant, kind: iamBool},
+	iamDuration:        {Field: "DurationSeconds", Names: []string{"IAMDuration"}, Want: "whole seconds 900..3600", kind: iamSeconds, min: 900, max: 3600},
+	iamProfile:         {Field: "Profile", Names: []string{"Profile"}, Want: "a profile of the shared AWS config files"},
+	iamAccessKeyID:     {Field: "AccessKeyID", Names: []string{"AccessKeyID", "access_key_id"}, Want: "an AWS access key ID"},
+	iamSecretAccessKey: {Field: "SecretAccessKey", Names: []string{"SecretAccessKey", "secret_access_key"}, Want: "an AWS secret access key", Secret: true},
+	iamSessionToken:    {Field: "SessionToken", Names: []string{"SessionToken", "session_token"}, Want: "an AWS session token", Secret: true},
+	iamEndpointURL:     {Field: "EndpointURL", Names: []string{"EndpointUrl", "endpoint_url"}, Want: "a URL"},
+}
+
+// IAMKeys returns the table of the keys that ask for IAM login and set its
+// fields, one entry per field of [IAM]. It is a copy.
+func IAMKeys() []IAMKeySpec {
+	out := iamSpecs // an array: copied
+	for i := range out {
+		out[i].Names = append([]string(nil), out[i].Names...)
+	}
+	return out[:]
+}
+
+// iamKeyIndex maps every key of iamSpecs, lower-cased, to its field.
+var iamKeyIndex = func() map[string]int {
+	keys := map[string]int{}
+	for i, spec := range iamSpecs {
+		for _, n := range spec.Names {
+			keys[asciiLower(n)] = i
+		}
+	}
+	return keys
+}()
+
+// iamIgnoredKeys are keys of IAM login in Amazon's drivers that redshift-ka
+// has no use for: serverless is told by the workgroup, the account by the
+// credentials, caching is always on. They are dropped and listed in
+// [Config.Ignored].
+var iamIgnoredKeys = keySet(`Serverless isServerless is_serverless serverlessAcctId serverless_acct_id
+	IAMDisableCache iam_disable_cache DisableCache ForceLowercase force_lowercase
+	groupFederation group_federation dbgroups_filter DbGroupsFilter
+	StsEndpointUrl StsConnectionTimeout InstanceProfile AuthType`)
+
+// pluginKeys are the keys of identity-provider plugins (SAML, Okta, ADFS,
+// Azure AD, browser logins, JWT, IAM Identity Center) in Amazon's three
+// drivers. redshift-ka does not support them and refuses a DSN that has
+// one rather than log in some other way than asked.
+var pluginKeys = keySet(`plugin_name credentials_provider idp_host idp_port idp_tenant idp_partition
+	idp_response_timeout idp_use_https_proxy preferred_role principal_arn client_id client_secret
+	app_id app_name login_url listen_port partner_spid loginToRp login_to_rp
+	web_identity_token webIdentityToken role_arn roleArn role_session_name roleSessionName
+	identity_namespace idc_region idc_client_display_name issuer_url token_type
+	provider_name providerName AuthProfile auth_profile allow_db_user_override AllowDBUserOverride`)
+
+func keySet(words string) map[string]bool {
+	set := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		set[asciiLower(w)] = true
+	}
+	return set
+}
+
+// claimed reports whether key (in any ASCII case) is one that redshift-ka
+// reads itself and never hands on: a keep-alive key, an IAM key, an IAM key
+// it ignores, or an identity-provider key it refuses.
+func claimed(key string) bool {
+	k := asciiLower(key)
+	_, own := ownedKeys[k]
+	_, iam := iamKeyIndex[k]
+	return own || iam || iamIgnoredKeys[k] || pluginKeys[k]
+}
+
+// take handles a key that redshift-ka reads itself, and reports whether
+// key is one: a keep-alive key, an IAM key, an IAM key it ignores, or an
+// identity-provider key, which is refused.
+func (c *collector) take(key, value string) (bool, error) {
+	if s, ok := owned(key); ok {
+		return true, c.add(s, key, value)
+	}
+	k := asciiLower(key)
+	if i, ok := iamKeyIndex[k]; ok {
+		return true, c.addIAM(i, key, value)
+	}
+	if iamIgnoredKeys[k] {
+		c.cfg.Ignored = append(c.cfg.Ignored, key)
+		return true, nil
+	}
+	if pluginKeys[k] {
+		return true, &ParseError{Key: key, Err: reason(ErrNotSupported,
+			"identity-provider plugins are not supported; log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password")}
+	}
+	return false, nil
+}
+
+// addIAM records one IAM key. Two keys for one field must agree; an empty
+// value is taken as absent.
+func (c *collector) addIAM(i int, key, value string) error {
+	c.iamSeen = append(c.iamSeen, key)
+	spec := &iamSpecs[i]
+	v := strings.TrimSpace(value)
+	if v == "" {
+		return nil
+	}
+	switch spec.kind {
+	case iamBool:
+		switch strings.ToLower(v) {
+		case "1", "true", "on", "yes":
+			v = "1"
+		case "0", "false", "off", "no":
+			v = "0"
+		default:
+			return valueError(key, value, ErrSyntax, "want "+spec.Want+", got ")
+		}
+	case iamSeconds:
+		if strings.Trim(v, "0123456789") != "" {
+			return valueError(key, value, ErrSyntax, "want "+spec.Want+", got ")
+		}
+		v = strings.TrimLeft(v, "0")
+		if len(v) > 4 || atoi(v) < spec.min || atoi(v) > spec.max {
+			return valueError(key, value, ErrRange, "want "+spec.Want+", got ")
+		}
+	case iamList:
+		var items []string
+		for item := range strings.SplitSeq(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		v = strings.Join(items, ",")
+	}
+	if c.iamKeys[i] != "" {
+		if c.iamVal[i] != v {
+			// Values are not quoted: some are secrets.
+			return &ParseError{Key: key, Err: reason(ErrConflict,
+				"conflicts with "+c.iamKeys[i]+", both set "+spec.Field)}
+		}
+		return nil
+	}
+	c.iamKeys[i], c.iamVal[i] = key, v
+	return nil
+}
+
+// atoi reads at most four decimal digits; "" is 0.
+func atoi(s string) int {
+	n := 0
+	for _, d := range s {
+		n = n*10 + int(d-'0')
+	}
+	return n
+}
+
+// finishIAM builds the IAM login the DSN asks for, or nil, once all its
+// keys are read. host is the (first) host the DSN names and user its
+// database user, both "" if it names none. Without IAM, every IAM key is
+// listed in Config.Ignored.
+func (c *collector) finishIAM(host, user string) (*IAM, error) {
+	if c.iamVal[iamSwitch] != "1" {
+		c.cfg.Ignored = append(c.cfg.Ignored, c.iamSeen...)
+		return nil, nil
+	}
+	v := &c.iamVal
+	iam := &IAM{
+		ClusterID: v[iamClusterID], Workgroup: v[iamWorkgroup], Region: v[iamRegion],
+		DbUser: v[iamDbUser], AutoCreate: v[iamAutoCreate] == "1", DurationSeconds: atoi(v[iamDuration]),
+		Profile: v[iamProfile], AccessKeyID: v[iamAccessKeyID], SecretAccessKey: v[iamSecretAccessKey],
+		SessionToken: v[iamSessionToken], EndpointURL: v[iamEndpointURL],
+	}
+	if v[iamDbGroups] != "" {
+		iam.DbGroups = strings.Split(v[iamDbGroups], ",")
+	}
+	if iam.DbUser == "" {
+		// As JDBC and redshift_connector do: the DSN's user.
+		iam.DbUser = user
+	}
+	if iam.ClusterID != "" && iam.Workgroup != "" {
+		return nil, &ParseError{Key: c.iamKeys[iamWorkgroup], Err: reason(ErrConflict,
+			"conflicts with "+c.iamKeys[iamClusterID]+": IAM login is to a provisioned cluster or a serverless workgroup, not both")}
+	}
+	cluster, workgroup, region := endpointParts(host)
+	if iam.ClusterID == "" && iam.Workgroup == "" {
+		iam.ClusterID, iam.Workgroup = cluster, workgroup
+	}
+	if iam.Region == "" {
+		iam.Region = region
+	}
+	if iam.ClusterID == "" && iam.Workgroup == "" {
+		return nil, &ParseError{Key: c.iamKeys[iamSwitch], Err: reason(ErrMissing,
+			"IAM login needs ClusterID (cluster_identifier) for a provisioned cluster or Workgroup (serverless_work_group) "+
+				"for Redshift Serverless, or a host name <cluster>.<id>.<region>.redshift.amazonaws.com or "+
+				"<workgroup>.<account>.<region>.redshift-serverless.amazonaws.com to take them from")}
+	}
+	return iam, nil
+}
+
+// endpointParts reads a Redshift endpoint host name as Amazon's drivers
+// do: <cluster>.<id>.<region>.redshift.amazonaws.com gives the cluster and
+// region, <workgroup>.<account>.<region>.redshift-serverless.amazonaws.com
+// the workgroup and region, <account>.<region>.redshift-serverless.amazonaws.com
+// the region. Anything may follow "amazonaws.com" (".cn").
+func endpointParts(host string) (cluster, workgroup, region string) {
+	labels := strings.Split(asciiLower(host), ".")
+	for i := 1; i+2 < len(labels); i++ {
+		if labels[i+1] != "amazonaws" || labels[i+2] != "com" {
+			continue
+		}
+		switch labels[i] {
+		case "redshift", "redshift-dev":
+			if i >= 3 {
+				return strings.Join(labels[:i-2], "."), "", labels[i-1]
+			}
+		case "redshift-serverless", "redshift-serverless-dev":
+			if i >= 3 {
+				return "", strings.Join(labels[:i-2], "."), labels[i-1]
+			}
+			return "", "", labels[i-1]
+		}
+		return "", "", ""
+	}
+	return "", "", ""
+}
