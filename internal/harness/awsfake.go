@@ -143,8 +143,13 @@ func (f *AWSFake) Issued() (user, password string) {
 	return f.last[0], f.last[1]
 }
 
+// FakeKeyParam is the parameter of [AWSFake.Requests] that holds the access
+// key id a request was signed with.
+const FakeKeyParam = "fake:AccessKeyID"
+
 // Requests returns the parameters of every call, in order (the JSON body's
-// fields, for GetCredentials).
+// fields, for GetCredentials), with the access key id it was signed with
+// under FakeKeyParam.
 func (f *AWSFake) Requests() []url.Values {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -204,6 +209,9 @@ func (f *AWSFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		params, _ = url.ParseQuery(string(body))
 		api = params.Get("Action")
+	}
+	if scope := strings.Split(strings.TrimPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential="), "/"); len(scope) > 1 {
+		params.Set(FakeKeyParam, scope[0])
 	}
 	f.mu.Lock()
 	f.seq++
