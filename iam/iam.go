@@ -32,8 +32,7 @@ const (
 	apiServerless = "redshift-serverless GetCredentials"
 )
 
-// callLimit bounds an API call made for a connect whose context has no
-// deadline.
+// callLimit bounds an API call.
 const callLimit = time.Minute
 
 // now is the clock; tests replace it.
@@ -53,10 +52,14 @@ type login struct {
 }
 
 // flight is one API call, which every connect that needs it waits for.
+// The call ends when it is answered, after callLimit, or once every
+// connect waiting for it has given up.
 type flight struct {
-	done chan struct{}
-	cr   backend.Credentials
-	err  error
+	done    chan struct{}
+	cr      backend.Credentials
+	err     error
+	waiters int // under login.mu
+	cancel  context.CancelFunc
 }
 
 // newLogin loads the AWS configuration (environment, shared files with
@@ -162,31 +165,37 @@ func (l *login) Credentials(ctx context.Context) (backend.Credentials, error) {
 	}
 	f := l.flight
 	if f == nil {
-		f = &flight{done: make(chan struct{})}
+		// The call is the connector's, not this connect's: it keeps the
+		// context's values but not its end, so that a connect that gives
+		// up does not fail the others waiting for it.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callLimit)
+		f = &flight{done: make(chan struct{}), cancel: cancel}
 		l.flight = f
-		go l.fetch(ctx, f)
+		go l.fetch(cctx, f)
 	}
+	f.waiters++
 	l.mu.Unlock()
 	select {
 	case <-f.done:
 		return f.cr, f.err
 	case <-ctx.Done():
+		l.mu.Lock()
+		if f.waiters--; f.waiters == 0 {
+			f.cancel() // nobody waits for it any more: the next connect calls anew
+			if l.flight == f {
+				l.flight = nil
+			}
+		}
+		l.mu.Unlock()
 		return backend.Credentials{}, l.wrap(ctx.Err())
 	}
 }
 
-// fetch makes the API call for f. It runs on its own, bounded by the
-// deadline of the connect that started it, so that a connect that gives
-// up does not fail the others waiting for it.
+// fetch makes the API call for f.
 func (l *login) fetch(ctx context.Context, f *flight) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = now().Add(callLimit)
-	}
-	cctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-	defer cancel()
+	defer f.cancel()
 	start := now()
-	cr, next, err := l.call(cctx)
+	cr, next, err := l.call(ctx)
 	if err == nil && (cr.Password == "" || cr.Expiration.IsZero()) {
 		err = errors.New("the answer lacks the password or its expiration")
 	}
@@ -202,7 +211,9 @@ func (l *login) fetch(ctx context.Context, f *flight) {
 	if err == nil {
 		l.cur, l.renewAt = cr, renewAt(start, cr.Expiration, next)
 	}
-	l.flight = nil
+	if l.flight == f {
+		l.flight = nil
+	}
 	l.mu.Unlock()
 	f.cr, f.err = cr, err
 	close(f.done)
