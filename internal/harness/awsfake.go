@@ -58,6 +58,7 @@ type AWSFake struct {
 	last     [2]string // user, password last issued
 	requests []url.Values
 	seq      int
+	password string // to issue, if set
 }
 
 // FakeRole is the IAM role GetClusterCredentialsWithIAM and
@@ -103,6 +104,14 @@ func (f *AWSFake) SetLifetime(d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lifetime = d
+}
+
+// SetPassword makes the fake issue password from now on, in place of
+// random ones; "" goes back to random ones.
+func (f *AWSFake) SetPassword(password string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.password = password
 }
 
 // SetDelay makes every call take this long before it answers.
@@ -218,7 +227,7 @@ func (f *AWSFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := fmt.Sprintf("fake-%08d-%d", f.seq, time.Now().UnixNano()%1e6)
 	f.calls[api]++
 	f.requests = append(f.requests, params)
-	delay, fail, lifetime := f.delay, f.fail, f.lifetime
+	delay, fail, lifetime, fixed := f.delay, f.fail, f.lifetime, f.password
 	f.mu.Unlock()
 	w.Header().Set("X-Amzn-Requestid", reqID)
 	time.Sleep(delay)
@@ -259,6 +268,9 @@ func (f *AWSFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	password, _ := randomHex(16)
+	if fixed != "" {
+		password = fixed
+	}
 	exp := time.Now().Add(lifetime).UTC().Truncate(time.Millisecond)
 	if err := f.setRole(r.Context(), user, password, exp); err != nil {
 		f.refuse(w, serverless, http.StatusInternalServerError, "InternalFailure", "fake: "+err.Error(), reqID)
