@@ -42,16 +42,63 @@ func FuzzParse(f *testing.F) {
 		if again.Config.Keys != (KeyNames{}) {
 			t.Fatalf("owned keys survive in %q: %v", d.Rest, again.Config.Keys)
 		}
+		if again.IAM != nil {
+			t.Fatalf("IAM keys survive in %q: %v", d.Rest, again.IAM)
+		}
+		for _, k := range again.Config.Ignored {
+			if claimed(k) {
+				t.Fatalf("key %q of ours survives in %q", k, d.Rest)
+			}
+		}
 		if again.Rest != d.Rest {
 			t.Fatalf("stripping twice changed %q to %q", d.Rest, again.Rest)
 		}
-		if d.Form == FormURL {
+		switch d.Form {
+		case FormURL:
 			noOwnedKeyForPQ(t, d.Rest)
-		}
-		if d.Form != FormODBC {
 			samePgxView(t, dsn, d.Rest)
+		case FormKeyValue:
+			samePgxView(t, dsn, d.Rest)
+		case FormJDBC:
+			pgxReadsJDBC(t, dsn, d)
 		}
 	})
+}
+
+// pgxReadsJDBC checks that pgx reads the key=value DSN a JDBC URL becomes,
+// with the host, port, database, user and password the JDBC driver would
+// use, unless the values handed on are ones pgx refuses (sslmode=bad).
+func pgxReadsJDBC(t *testing.T, dsn string, d *DSN) {
+	if again, err := Parse(d.Rest); err != nil || again.Form != FormKeyValue {
+		t.Fatalf("%q becomes %q, not a key=value DSN: %v", dsn, d.Rest, err)
+	}
+	cfg, err := pgconn.ParseConfig(d.Rest)
+	if err != nil {
+		for _, k := range []string{"sslmode", "connect_timeout", "sslrootcert", "sslcert", "sslkey", "sslpassword", "options", "sslinline"} {
+			if strings.Contains(d.Rest, k+"=") {
+				return
+			}
+		}
+		t.Fatalf("pgx cannot read %q, made of %q: %v", d.Rest, dsn, err)
+	}
+	u, err := splitJDBC(strings.TrimRight(dsn, " \t\n\v\f\r"), false)
+	if err != nil {
+		t.Fatalf("Parse reads %q, splitJDBC does not: %v", dsn, err)
+	}
+	want := map[string]string{} // libpq key: value, from the JDBC URL's own parameters
+	for _, p := range u.params {
+		if v, err := url.QueryUnescape(p.value); err == nil {
+			if libpq := jdbcKeys[asciiLower(strings.TrimSpace(p.key))]; libpq != "" && v != "" {
+				want[libpq] = v
+			}
+		}
+	}
+	if pw, ok := want["password"]; ok && cfg.Password != pw {
+		t.Fatalf("pgx reads password %q from %q, JDBC %q from %q", cfg.Password, d.Rest, pw, dsn)
+	}
+	if user, ok := want["user"]; ok && cfg.User != user {
+		t.Fatalf("pgx reads user %q from %q, JDBC %q from %q", cfg.User, d.Rest, user, dsn)
+	}
 }
 
 // noOwnedKeyForPQ checks that lib/pq, which reads a URL with url.Parse
@@ -61,8 +108,17 @@ func noOwnedKeyForPQ(t *testing.T, rest string) {
 	if err != nil {
 		return
 	}
-	if d, err := Parse(kv); err == nil && d.Config.Keys != (KeyNames{}) {
-		t.Fatalf("lib/pq reads keys of ours (%v) in the stripped %q", d.Config.Keys, rest)
+	d, err := Parse(kv)
+	if err != nil {
+		return
+	}
+	if d.Config.Keys != (KeyNames{}) || d.IAM != nil {
+		t.Fatalf("lib/pq reads keys of ours (%v, %v) in the stripped %q", d.Config.Keys, d.IAM, rest)
+	}
+	for _, k := range d.Config.Ignored {
+		if claimed(k) {
+			t.Fatalf("lib/pq reads key %q of ours in the stripped %q", k, rest)
+		}
 	}
 }
 
@@ -81,8 +137,8 @@ func samePgxView(t *testing.T, dsn, rest string) {
 	for k, v := range in.RuntimeParams {
 		// A key is also ours if lib/pq would read it as one of ours: it
 		// takes a '+' for a space, and trims keys.
-		_, ours := owned(k)
-		_, forPQ := owned(strings.TrimSpace(strings.ReplaceAll(k, "+", " ")))
+		ours := claimed(k)
+		forPQ := claimed(strings.TrimSpace(strings.ReplaceAll(k, "+", " ")))
 		if !ours && !forPQ {
 			want[k] = v
 		}

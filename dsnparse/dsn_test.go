@@ -22,6 +22,7 @@ type dsnCase struct {
 	cfg     Config
 	rest    string
 	ignored []string
+	iam     *IAM
 }
 
 // quoteValue returns v as a quoted libpq value.
@@ -182,6 +183,115 @@ var testDSNs = []dsnCase{
 		rest:    "host=h port=5432 dbname=d",
 		ignored: []string{"IAM"},
 	},
+	// JDBC form.
+	{
+		name:    "jdbc/plain, '&' and ';' between parameters",
+		dsn:     "jdbc:redshift://h.example:5439/dev?user=etl&password=p%3Bw+x;ssl=true&ApplicationName=job&tcpKeepAlive=false&loginTimeout=30",
+		form:    FormJDBC,
+		cfg:     Config{NoKeepAlive: true, Keys: keys(KeepAlive, "tcpKeepAlive")},
+		rest:    "host=h.example port=5439 dbname=dev user=etl password='p;w x' application_name=job sslmode=verify-ca",
+		ignored: []string{"loginTimeout"},
+	},
+	{
+		name: "jdbc/query after ';', several hosts, default port",
+		dsn:  "jdbc:redshift://h1,h2:5440/my%20db;UID=etl;PWD=Hunter2X;sslmode=disable;KeepAlivesIdle=200;ssl=true",
+		form: FormJDBC,
+		cfg:  Config{Idle: 200 * time.Second, Keys: keys(Idle, "KeepAlivesIdle"), Ignored: nil},
+		rest: "host=h1,h2 port=5439,5440 dbname='my db' user=etl password=Hunter2X sslmode=disable",
+		// ssl is dropped: sslmode says it.
+		ignored: []string{"ssl"},
+	},
+	{
+		name: "jdbc/no database, ssl=false, HOST as a parameter agreeing",
+		dsn:  "jdbc:redshift://[::1]:5439?HOST=::1&ssl=false&connectTimeout=10",
+		form: FormJDBC,
+		rest: "host=::1 port=5439 connect_timeout=10 sslmode=disable",
+	},
+	// IAM login, every form.
+	{
+		name: "url/iam: cluster and region from the host, user as DbUser",
+		dsn:  "postgres://etl:pw@etl-prod.c9abcdefgh.us-east-1.redshift.amazonaws.com:5439/dev?sslmode=require&iam=true&db_groups=loaders,%20readers&auto_create=1&KeepAlivesIdle=200",
+		form: FormURL,
+		cfg:  Config{Idle: 200 * time.Second, Keys: keys(Idle, "KeepAlivesIdle")},
+		rest: "postgres://etl:pw@etl-prod.c9abcdefgh.us-east-1.redshift.amazonaws.com:5439/dev?sslmode=require",
+		iam:  &IAM{ClusterID: "etl-prod", Region: "us-east-1", DbUser: "etl", DbGroups: []string{"loaders", "readers"}, AutoCreate: true},
+	},
+	{
+		name: "url/iam: redshift_connector names, any case",
+		dsn:  "postgres://h.example/dev?IAM=True&cluster_identifier=c1&REGION=eu-west-1&db_user=u&profile=etl&access_key_id=AKIAEXAMPLE&secret_access_key=s%2Fk+x&session_token=tok&endpoint_url=http%3A%2F%2F127.0.0.1%3A9000&application_name=x",
+		form: FormURL,
+		rest: "postgres://h.example/dev?application_name=x",
+		iam: &IAM{ClusterID: "c1", Region: "eu-west-1", DbUser: "u", Profile: "etl", AccessKeyID: "AKIAEXAMPLE",
+			SecretAccessKey: "s/k+x", SessionToken: "tok", EndpointURL: "http://127.0.0.1:9000"},
+	},
+	{
+		name: "url/iam: serverless workgroup from the host, user parameter",
+		dsn:  "postgres://wg1.123456789012.eu-central-1.redshift-serverless.amazonaws.com:5439/dev?iam=1&user=admin",
+		form: FormURL,
+		rest: "postgres://wg1.123456789012.eu-central-1.redshift-serverless.amazonaws.com:5439/dev?user=admin",
+		iam:  &IAM{Workgroup: "wg1", Region: "eu-central-1", DbUser: "admin"},
+	},
+	{
+		name:    "url/no iam: IAM keys dropped and listed",
+		dsn:     "postgres://h/dev?iam=false&cluster_identifier=c1&a=b&serverless_acct_id=1",
+		form:    FormURL,
+		rest:    "postgres://h/dev?a=b",
+		ignored: []string{"serverless_acct_id", "iam", "cluster_identifier"},
+	},
+	{
+		name: "kv/iam: workgroup given, IAMDuration",
+		dsn:  "host=h.example port=5439 dbname=dev user=etl password=Hunter2X iam=yes serverless_work_group=wg region=us-west-2 IAMDuration=1800",
+		form: FormKeyValue,
+		rest: "host=h.example port=5439 dbname=dev user=etl password=Hunter2X",
+		iam:  &IAM{Workgroup: "wg", Region: "us-west-2", DbUser: "etl", DurationSeconds: 1800},
+	},
+	{
+		name: "kv/iam: db_user over user, region given over the host's",
+		dsn:  "host=c.x.ap-south-1.redshift.amazonaws.com user=etl db_user=loader iam=on Region=ap-south-2 db_groups=' a ,, b '",
+		form: FormKeyValue,
+		rest: "host=c.x.ap-south-1.redshift.amazonaws.com user=etl",
+		iam:  &IAM{ClusterID: "c", Region: "ap-south-2", DbUser: "loader", DbGroups: []string{"a", "b"}},
+	},
+	{
+		name:    "odbc/IAM=1 as Amazon documents it",
+		dsn:     "Driver={Amazon Redshift (x64)};Server=etl-prod.c9abc.us-east-1.redshift.amazonaws.com;Database=dev;IAM=1;DbUser=etl;DbGroups=loaders, readers;AutoCreate=1;Profile=etl;KeepAlivesIdle=200",
+		form:    FormODBC,
+		cfg:     Config{Idle: 200 * time.Second, Keys: keys(Idle, "KeepAlivesIdle")},
+		rest:    "host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com dbname=dev port=5439",
+		ignored: []string{"Driver"},
+		iam:     &IAM{ClusterID: "etl-prod", Region: "us-east-1", DbUser: "etl", DbGroups: []string{"loaders", "readers"}, AutoCreate: true, Profile: "etl"},
+	},
+	{
+		name: "odbc/IAM=1 with static keys, braced secret, UID as DbUser",
+		dsn:  "Server=h;Database=dev;IAM=1;ClusterID=c1;Region=us-east-1;AccessKeyID=AKIAEXAMPLE;SecretAccessKey={a;b}}c};SessionToken=tok;EndpointUrl=http://127.0.0.1:9;IAMDuration=900;UID=etl",
+		form: FormODBC,
+		rest: "host=h dbname=dev user=etl port=5439",
+		iam: &IAM{ClusterID: "c1", Region: "us-east-1", AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "a;b}c",
+			SessionToken: "tok", EndpointURL: "http://127.0.0.1:9", DurationSeconds: 900, DbUser: "etl"},
+	},
+	{
+		name:    "odbc/IAM=1 serverless, keys redshift-ka has no use for",
+		dsn:     "Server=h;IAM=1;Workgroup=wg;Serverless=1;AuthType=Profile;Profile=p;Region=r",
+		form:    FormODBC,
+		rest:    "host=h port=5439",
+		ignored: []string{"Serverless", "AuthType"},
+		iam:     &IAM{Workgroup: "wg", Region: "r", Profile: "p"},
+	},
+	{
+		name: "jdbc/iam scheme",
+		dsn:  "jdbc:redshift:iam://etl-prod.c9abc.us-east-1.redshift.amazonaws.com:5439/dev?DbUser=etl&DbGroups=loaders&AutoCreate=true&IAMDuration=3600&Profile=etl&user=ignored",
+		form: FormJDBC,
+		rest: "host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com port=5439 dbname=dev user=ignored",
+		iam:  &IAM{ClusterID: "etl-prod", Region: "us-east-1", DbUser: "etl", DbGroups: []string{"loaders"}, AutoCreate: true, DurationSeconds: 3600, Profile: "etl"},
+	},
+	{
+		name:    "jdbc/IAMAuth, serverless keys, secrets %-escaped",
+		dsn:     "jdbc:redshift://h.example/dev?IAMAuth=true&serverlessWorkGroup=wg&Region=us-east-2&AccessKeyID=AKIAEXAMPLE&SecretAccessKey=s%2Bk+x&SessionToken=t;isServerless=true&serverlessAcctId=123&UID=etl",
+		form:    FormJDBC,
+		rest:    "host=h.example port=5439 dbname=dev user=etl",
+		ignored: []string{"isServerless", "serverlessAcctId"},
+		iam:     &IAM{Workgroup: "wg", Region: "us-east-2", AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "s+k x", SessionToken: "t", DbUser: "etl"},
+	},
 }
 
 func TestParse(t *testing.T) {
@@ -194,6 +304,7 @@ func TestParse(t *testing.T) {
 			want.Ignored = tc.ignored
 			assert.Equal(t, want, got.Config)
 			assert.Equal(t, tc.rest, got.Rest)
+			assert.Equal(t, tc.iam, got.IAM)
 		})
 	}
 }
@@ -238,6 +349,40 @@ var badDSNs = []badCase{
 	{"odbc/text after brace", "Server=h;PWD={Hun}ter2X;Port=1", ErrMalformed, `redshift-ka: malformed ODBC DSN: text after the closing "}" of key "PWD"`},
 	{"odbc/two passwords", "Server=h;PWD=Hunter2X;Password=other", ErrConflict, `redshift-ka: Password: conflicts with PWD, both set password`},
 	{"odbc/conflicting spellings", "Server=h;PWD=Hunter2X;KeepAlivesIdle=1;KeepAliveIdle=2", ErrConflict, `redshift-ka: KeepAliveIdle: conflicts with KeepAlivesIdle=1, both set KeepAlivesIdle`},
+
+	// JDBC form.
+	{"jdbc/no //", "jdbc:redshift:dev?password=Hunter2X", ErrMalformed, `redshift-ka: malformed JDBC DSN: want jdbc:redshift://host:port/database or jdbc:redshift:iam://host:port/database`},
+	{"jdbc/user info", "jdbc:redshift://u:Hunter2X@h/dev", ErrMalformed, `redshift-ka: malformed JDBC DSN: user info before an "@" in the host; give user and password as parameters`},
+	{"jdbc/bad port", "jdbc:redshift://h:54x/dev?password=Hunter2X", ErrMalformed, `redshift-ka: malformed JDBC DSN: invalid port of host 1; want 1..65535`},
+	{"jdbc/port 0", "jdbc:redshift://h:5439,h2:0/dev?password=Hunter2X", ErrMalformed, `redshift-ka: malformed JDBC DSN: invalid port of host 2; want 1..65535`},
+	{"jdbc/missing host", "jdbc:redshift://:5439/dev?password=Hunter2X", ErrMalformed, `redshift-ka: malformed JDBC DSN: missing host 1`},
+	{"jdbc/bad key", "jdbc:redshift://h/dev?user=u;Hun%ter2X", ErrMalformed, `redshift-ka: malformed JDBC DSN: invalid key in the query parameter at offset 29`},
+	{"jdbc/bad escape", "jdbc:redshift://h/dev?password=Hunter2X%zz", ErrMalformed, `redshift-ka: malformed JDBC DSN: invalid %-escape in the query parameter at offset 22`},
+	{"jdbc/bad escape in a key of ours", "jdbc:redshift://h/dev?password=Hunter2X&SecretAccessKey=Hunter2X%zz", ErrSyntax, `redshift-ka: SecretAccessKey: invalid %-escape in a value of 11 bytes (withheld: a secret)`},
+	{"url/bad escape in a secret of ours", "postgres://h/db?iam=1&session_token=Hun%zz", ErrSyntax, `redshift-ka: session_token: invalid %-escape in a value of 6 bytes (withheld: a secret)`},
+	{"jdbc/bad ssl", "jdbc:redshift://h/dev?ssl=maybe&password=Hunter2X", ErrSyntax, `redshift-ka: ssl: want 1/0, true/false, on/off or yes/no or nothing, got "maybe"`},
+	{"jdbc/two users", "jdbc:redshift://h/dev?user=a&UID=b&password=Hunter2X", ErrConflict, `redshift-ka: UID: conflicts with user, both set user`},
+	{"jdbc/host parameter against the URL's", "jdbc:redshift://h/dev?HOST=h2&password=Hunter2X", ErrConflict, `redshift-ka: HOST: conflicts with host, both set host`},
+	{"jdbc/cluster:region", "jdbc:redshift:iam://etl-prod:us-east-1/dev?password=Hunter2X", ErrNotSupported, `redshift-ka: jdbc:redshift:iam://<cluster>:<region>/ URLs are not supported; ...`},
+
+	// IAM login.
+	{"odbc/plugin refused", "Server=h;IAM=1;plugin_name=Okta;PWD=Hunter2X", ErrNotSupported, `redshift-ka: plugin_name: identity-provider plugins are not supported; log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password`},
+	{"odbc/plugin refused without IAM too", "Server=h;idp_host=adfs.example;PWD=Hunter2X", ErrNotSupported, `redshift-ka: idp_host: identity-provider plugins are not supported; ...`},
+	{"url/credentials_provider refused", "postgres://u:Hunter2X@h/db?iam=1&credentials_provider=BrowserAzureOAuth2CredentialsProvider", ErrNotSupported, `redshift-ka: credentials_provider: identity-provider plugins are not supported; ...`},
+	{"kv/preferred_role refused", "host=h iam=1 password=Hunter2X preferred_role=arn:aws:iam::1:role/r", ErrNotSupported, `redshift-ka: preferred_role: identity-provider plugins are not supported; ...`},
+	{"jdbc/Plugin_Name refused", "jdbc:redshift:iam://c.x.us-east-1.redshift.amazonaws.com/dev?Plugin_Name=com.amazon.redshift.plugin.OktaCredentialsProvider&password=Hunter2X", ErrNotSupported, `redshift-ka: Plugin_Name: identity-provider plugins are not supported; ...`},
+	{"kv/iam without a cluster", "host=db.example iam=1 password=Hunter2X", ErrMissing, `redshift-ka: iam: IAM login needs ClusterID (cluster_identifier) for a provisioned cluster or Workgroup (serverless_work_group) for Redshift Serverless, or a host name <cluster>.<id>.<region>.redshift.amazonaws.com or <workgroup>.<account>.<region>.redshift-serverless.amazonaws.com to take them from`},
+	{"jdbc/serverless host without a workgroup", "jdbc:redshift:iam://123456789012.us-east-1.redshift-serverless.amazonaws.com/dev?password=Hunter2X", ErrMissing, `redshift-ka: jdbc:redshift:iam:: IAM login needs ClusterID ...`},
+	{"odbc/bad AutoCreate", "Server=h;IAM=1;ClusterID=c;AutoCreate=maybe;PWD=Hunter2X", ErrSyntax, `redshift-ka: AutoCreate: want 1/0, true/false, on/off or yes/no, got "maybe"`},
+	{"url/bad iam", "postgres://u:Hunter2X@h/db?iam=2", ErrSyntax, `redshift-ka: iam: want 1/0, true/false, on/off or yes/no, got "2"`},
+	{"jdbc/IAMDuration below 900", "jdbc:redshift:iam://c.x.us-east-1.redshift.amazonaws.com/dev?IAMDuration=899&password=Hunter2X", ErrRange, `redshift-ka: IAMDuration: want whole seconds 900..3600, got "899"`},
+	{"kv/IAMDuration above 3600", "host=h iam=1 ClusterID=c IAMDuration=03601 password=Hunter2X", ErrRange, `redshift-ka: IAMDuration: want whole seconds 900..3600, got "03601"`},
+	{"kv/IAMDuration huge", "host=h iam=1 ClusterID=c IAMDuration=99999999999999999999 password=Hunter2X", ErrRange, `redshift-ka: IAMDuration: want whole seconds 900..3600, got "99999999999999999999"`},
+	{"odbc/IAMDuration not a number", "Server=h;IAM=1;ClusterID=c;IAMDuration=15m;PWD=Hunter2X", ErrSyntax, `redshift-ka: IAMDuration: want whole seconds 900..3600, got "15m"`},
+	{"url/two spellings of the cluster", "postgres://u:Hunter2X@h/db?iam=1&ClusterID=a&cluster_identifier=b", ErrConflict, `redshift-ka: cluster_identifier: conflicts with ClusterID, both set ClusterID`},
+	{"odbc/two secrets, neither quoted", "Server=h;IAM=1;ClusterID=c;SecretAccessKey=Hunter2X;secret_access_key=ter2X", ErrConflict, `redshift-ka: secret_access_key: conflicts with SecretAccessKey, both set SecretAccessKey`},
+	{"kv/cluster and workgroup", "host=h iam=1 ClusterID=c serverless_work_group=w password=Hunter2X", ErrConflict, `redshift-ka: serverless_work_group: conflicts with ClusterID: IAM login is to a provisioned cluster or a serverless workgroup, not both`},
+	{"jdbc/iam scheme against IAM=false", "jdbc:redshift:iam://c.x.us-east-1.redshift.amazonaws.com/dev?IAM=false&password=Hunter2X", ErrConflict, `redshift-ka: IAM: conflicts with jdbc:redshift:iam:, both set IAM`},
 }
 
 func TestParseErrors(t *testing.T) {

@@ -107,6 +107,12 @@ func parseODBC(dsn string) (*DSN, error) {
 	}
 	iam, err := c.finishIAM(host, user)
 	if err != nil {
+		// Say which odbc.ini file, if any, the key named came from.
+		for i := len(attrs) - 1; i >= 0; i-- {
+			if pe, ok := err.(*ParseError); ok && attrs[i].key == pe.Key {
+				return nil, attrs[i].located(err)
+			}
+		}
 		return nil, err
 	}
 	return &DSN{Form: FormODBC, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil

@@ -1,6 +1,7 @@
 package dsnparse
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,4 +221,40 @@ func TestDataSourceErrors(t *testing.T) {
 		_, err := Parse("DSN=a;DSN=b")
 		require.ErrorIs(t, err, ErrSyntax)
 	})
+}
+
+// TestDataSourceIAM: an odbc.ini data source with IAM=1, as Amazon's ODBC
+// driver reads one, keys of the connection string overriding the file's
+// under any of their names, and errors that name the file.
+func TestDataSourceIAM(t *testing.T) {
+	iniFiles(t, "[rs]\nDriver = /opt/amazon/redshiftodbcx64/librsodbc64.so\n"+
+		"Server = etl-prod.c9abc.us-east-1.redshift.amazonaws.com\nDatabase = dev\nIAM = 1\nDbUser = etl\n"+
+		"DbGroups = loaders, readers\nAutoCreate = true\nAccessKeyID = AKIAEXAMPLE\nSecretAccessKey = s k;e#y\n"+
+		"ClusterID =\nIAMDuration = 3600\nKeepAlivesIdle = 200\n", "", "")
+	got, err := Parse("DSN=rs;db_user=loader;Region=eu-west-1")
+	require.NoError(t, err)
+	assert.Equal(t, &IAM{ClusterID: "etl-prod", Region: "eu-west-1", DbUser: "loader", DbGroups: []string{"loaders", "readers"},
+		AutoCreate: true, AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "s k;e#y", DurationSeconds: 3600}, got.IAM)
+	assert.Equal(t, "host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com dbname=dev port=5439", got.Rest)
+	assert.Equal(t, []string{"Driver"}, got.Config.Ignored)
+	assert.Equal(t, 200*time.Second, got.Config.Idle)
+	assert.NotContains(t, fmt.Sprintf("%+v", got), "s k;e#y")
+
+	got, err = Parse("DSN=rs;iam=off")
+	require.NoError(t, err)
+	assert.Nil(t, got.IAM, "the connection string turns IAM off")
+	assert.Equal(t, []string{"Driver", "DbUser", "DbGroups", "AutoCreate", "AccessKeyID", "SecretAccessKey", "ClusterID", "IAMDuration", "iam"}, got.Config.Ignored)
+
+	env, _, _ := iniFiles(t, "[rs]\nServer = db.example\nIAM = 1\nPWD = Hunter2X\n", "", "")
+	_, err = Parse("DSN=rs")
+	require.ErrorIs(t, err, ErrMissing)
+	assert.True(t, strings.HasPrefix(err.Error(), "redshift-ka: "+env+" [rs] IAM: IAM login needs ClusterID"), err.Error())
+
+	env, _, _ = iniFiles(t, "[rs]\nServer = h\nIAM = 1\nClusterID = c\nIAMDuration = 60\nplugin_name = Okta\n", "", "")
+	_, err = Parse("DSN=rs")
+	require.ErrorIs(t, err, ErrRange)
+	assert.EqualError(t, err, "redshift-ka: "+env+` [rs] IAMDuration: want whole seconds 900..3600, got "60"`)
+	_, err = Parse("DSN=rs;IAMDuration=900")
+	require.ErrorIs(t, err, ErrNotSupported)
+	assert.True(t, strings.HasPrefix(err.Error(), "redshift-ka: "+env+" [rs] plugin_name: identity-provider plugins are not supported"), err.Error())
 }

@@ -18,9 +18,12 @@ const (
 	FormKeyValue
 	// FormODBC: Server=...;Port=5439;Database=dev;KeepAlivesIdle=200
 	FormODBC
+	// FormJDBC: jdbc:redshift://host:5439/dev?tcpKeepAlive=true, the URL
+	// of Amazon's Redshift JDBC driver, and jdbc:redshift:iam://...
+	FormJDBC
 )
 
-// String returns "URL", "key=value" or "ODBC".
+// String returns "URL", "key=value", "ODBC" or "JDBC".
 func (f Form) String() string {
 	switch f {
 	case FormURL:
@@ -29,6 +32,8 @@ func (f Form) String() string {
 		return "key=value"
 	case FormODBC:
 		return "ODBC"
+	case FormJDBC:
+		return "JDBC"
 	}
 	return "unknown"
 }
@@ -78,7 +83,7 @@ type DSN struct {
 	IAM *IAM
 }
 
-// Parse reads dsn in any of the three forms, takes out the keys redshift-ka
+// Parse reads dsn in any of the four forms, takes out the keys redshift-ka
 // owns, and checks their values. Errors are of type [*ParseError] and never
 // contain a password.
 func Parse(dsn string) (*DSN, error) {
@@ -87,12 +92,15 @@ func Parse(dsn string) (*DSN, error) {
 		return parseURL(dsn)
 	case FormODBC:
 		return parseODBC(dsn)
+	case FormJDBC:
+		return parseJDBC(dsn)
 	default:
 		return parseKeyValue(dsn)
 	}
 }
 
-// detectForm tells the three forms apart. A URL starts with its scheme. An
+// detectForm tells the four forms apart. A URL, and a JDBC URL, starts
+// with its scheme. An
 // ODBC string starts with a key only ODBC uses (Driver, Server, UID, PWD,
 // DSN), or has a ';' in its first word, as "Database=dev;Host=h" does. A
 // key=value DSN separates pairs with white space; a ';' in its first value
@@ -102,6 +110,9 @@ func detectForm(dsn string) Form {
 	// pgx and lib/pq match the scheme in lower case only.
 	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
 		return FormURL
+	}
+	if strings.HasPrefix(s, jdbcPrefix) {
+		return FormJDBC
 	}
 	if key, _, ok := strings.Cut(s, "="); ok && odbcFirstKeys[asciiLower(strings.TrimSpace(key))] {
 		return FormODBC

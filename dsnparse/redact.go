@@ -32,16 +32,19 @@ type secret struct {
 // Redact returns dsn with every secret replaced by "xxxxx": the password of
 // a URL (in its userinfo or a password= parameter), the password value of
 // a key=value DSN, the PWD or Password of an ODBC string (braced or not),
-// and keys such as sslpassword and SecretAccessKey. The rest is left as
-// written, so the result shows the host, port, database and keys.
+// the password or PWD parameter of a JDBC URL, and keys such as
+// sslpassword, SecretAccessKey and SessionToken in every form. The rest is
+// left as written, so the result shows the host, port, database and keys.
 //
 // It reads what does not parse too, erring towards masking more: in a URL
 // everything from the first ':' after "//" to the last '@' is masked (a
 // password holding a raw '/', '?', '#' or '@' cannot be told apart
-// otherwise, so an '@' after the host hides the host too); a stray word
-// or a key that cannot be one in a key=value DSN, an attribute with no '='
-// or a bad key in an ODBC string, and an unterminated quoted or braced
-// value are masked as possible pieces of a password.
+// otherwise, so an '@' after the host hides the host too); in a JDBC URL,
+// which has no user info, everything before an '@' in the host; a stray
+// word or a key that cannot be one in a key=value DSN or a JDBC URL, an
+// attribute with no '=' or a bad key in an ODBC string, and an
+// unterminated quoted or braced value are masked as possible pieces of a
+// password.
 func Redact(dsn string) string {
 	spans := secretSpans(dsn)
 	if len(spans) == 0 {
@@ -102,6 +105,20 @@ func secretSpans(dsn string) []secret {
 			if isSecretKey(unescaped(url.QueryUnescape, p.key)) {
 				spans = append(spans, secret{start: p.valStart, end: p.end,
 					value: unescaped(url.QueryUnescape, p.value), alt: unescaped(uriDecode, p.value)})
+			}
+		}
+	case FormJDBC:
+		u, _ := splitJDBC(dsn, true)
+		if u.userEnd > u.userStart {
+			spans = append(spans, secret{start: u.userStart, end: u.userEnd, value: dsn[u.userStart:u.userEnd]})
+		}
+		for _, p := range u.params {
+			switch {
+			case p.badKey:
+				spans = append(spans, secret{start: p.start, end: p.end, value: dsn[p.start:p.end]})
+			case isSecretKey(p.key):
+				spans = append(spans, secret{start: p.valStart, end: p.end,
+					value: unescaped(url.QueryUnescape, p.value), alt: unescaped(url.PathUnescape, p.value)})
 			}
 		}
 	case FormODBC:

@@ -49,7 +49,7 @@ var redactDSNs = []redactCase{
 	{"kv/sslpassword", "host=h sslkey=k sslpassword=keypass", "host=h sslkey=k sslpassword=xxxxx", []string{"keypass"}},
 	{"kv/no password", "host=h dbname=dev keepalives_idle=30", "host=h dbname=dev keepalives_idle=30", nil},
 	{"kv/empty", "", "", nil},
-	{"kv/not a DSN at all", "jdbc:redshift://me:s3cret@h:5439/dev", "xxxxx", []string{"s3cret"}},
+	{"kv/not a DSN at all", "mysql://me:s3cret@h:5439/dev", "xxxxx", []string{"s3cret"}},
 
 	// ODBC form.
 	{"odbc/bare", "Driver={Amazon Redshift (x64)};Server=h;UID=me;PWD=s3cret;Database=dev", "Driver={Amazon Redshift (x64)};Server=h;UID=me;PWD=xxxxx;Database=dev", []string{"s3cret"}},
@@ -61,6 +61,20 @@ var redactDSNs = []redactCase{
 	{"odbc/IAM credentials", "Server=h;IAM=1;AccessKeyID=AKIAEXAMPLE;SecretAccessKey=wJalr/K7;SessionToken=tok123", "Server=h;IAM=1;AccessKeyID=AKIAEXAMPLE;SecretAccessKey=xxxxx;SessionToken=xxxxx", []string{"wJalr/K7", "tok123"}},
 	{"odbc/spaces", "Server = h ; PWD = s3cret ; Port = 5439", "Server = h ; PWD = xxxxx; Port = 5439", []string{"s3cret"}},
 	{"odbc/bad key masked", "Server=h;PWD=s3;c ret=x;Port=1", "Server=h;PWD=xxxxx;xxxxx;Port=1", []string{"s3", "c ret"}},
+
+	// JDBC form.
+	{"jdbc/password and IAM secrets", "jdbc:redshift:iam://h/dev?user=me&password=s3cret;SecretAccessKey=wJalr%2FK7&SessionToken=tok123&DbUser=x",
+		"jdbc:redshift:iam://h/dev?user=me&password=xxxxx;SecretAccessKey=xxxxx&SessionToken=xxxxx&DbUser=x", []string{"s3cret", "wJalr", "tok123"}},
+	{"jdbc/PWD after ';', any case", "jdbc:redshift://h:5439/dev;UID=me;pwd=s3cret;sslpassword=keypass", "jdbc:redshift://h:5439/dev;UID=me;pwd=xxxxx;sslpassword=xxxxx", []string{"s3cret", "keypass"}},
+	{"jdbc/redshift_connector names", "jdbc:redshift://h/dev?iam=1&secret_access_key=a+b&session_token=c%20d", "jdbc:redshift://h/dev?iam=1&secret_access_key=xxxxx&session_token=xxxxx", []string{"a+b", "a b", "c%20d", "c d"}},
+	{"jdbc/user info masked", "jdbc:redshift://me:s3cret@h:5439/dev", "jdbc:redshift://xxxxx@h:5439/dev", []string{"s3cret"}},
+	{"jdbc/bad key masked", "jdbc:redshift://h/dev?password=s3;c ret&a=b", "jdbc:redshift://h/dev?password=xxxxx;xxxxx&a=b", []string{"s3", "c ret"}},
+	{"jdbc/no query", "jdbc:redshift://h:5439/dev", "jdbc:redshift://h:5439/dev", nil},
+	{"jdbc/leading space", "  jdbc:redshift://h/dev?PWD=s3cret", "  jdbc:redshift://h/dev?PWD=xxxxx", []string{"s3cret"}},
+
+	// IAM secrets in the other forms.
+	{"url/IAM secrets", "postgres://h/dev?iam=1&secret_access_key=wJalr%2FK7&session_token=tok123&db_user=u", "postgres://h/dev?iam=1&secret_access_key=xxxxx&session_token=xxxxx&db_user=u", []string{"wJalr", "tok123"}},
+	{"kv/IAM secrets", "host=h iam=1 secret_access_key='wJ alr' SessionToken=tok123", "host=h iam=1 secret_access_key=xxxxx SessionToken=xxxxx", []string{"wJ alr", "tok123"}},
 
 	// Taken for the wrong form: the loose pass still masks.
 	{"mixed/ODBC read as key=value", "Host=o'b;PWD=s3cret;Port=5439", "Host=o'b;PWD=xxxxx;Port=5439", []string{"s3cret"}},
@@ -196,6 +210,14 @@ func secretDSNs(pw string) map[string]string {
 		"url parameter":    "postgres://me@db.example/dev?sslmode=require&password=" + url.QueryEscape(pw) + "&KeepAlivesIdle=200",
 		"key=value":        "host=db.example port=5439 user=me password=" + quoteValue(pw) + " dbname=dev keepalives_idle=200",
 		"odbc braced":      "Driver={Amazon Redshift (x64)};Server=db.example;UID=me;PWD={" + strings.ReplaceAll(pw, "}", "}}") + "};Database=dev;KeepAlivesIdle=200",
+		"jdbc parameter":   "jdbc:redshift://db.example:5439/dev?user=me&password=" + url.QueryEscape(pw) + "&tcpKeepAlive=true",
+		"jdbc IAM secrets": "jdbc:redshift:iam://db.example/dev;ClusterID=c;SecretAccessKey=" + url.QueryEscape(pw) + ";SessionToken=" + url.QueryEscape(pw) + "&DbUser=me",
+		"url IAM secret":   "postgres://me@db.example/dev?iam=1&ClusterID=c&secret_access_key=" + pctEscape(pw) + "&KeepAlivesIdle=200",
+		"kv IAM secret":    "host=db.example iam=1 ClusterID=c session_token=" + quoteValue(pw) + " dbname=dev",
+		"odbc IAM secret":  "Server=db.example;IAM=1;ClusterID=c;SecretAccessKey={" + strings.ReplaceAll(pw, "}", "}}") + "};Database=dev",
+	}
+	if pw != "" && !strings.ContainsAny(pw, ";&?") { // a raw '?' would start the query
+		out["jdbc raw"] = "jdbc:redshift://db.example/dev;PWD=" + pw + "&user=me"
 	}
 	if pw != "" && !strings.ContainsAny(pw, " \t\r\n\f\v'\\") {
 		out["key=value raw"] = "host=db.example password=" + pw + " dbname=dev"

@@ -155,8 +155,13 @@ func (k *KeySpec) badValue(key, raw string, kind error) error {
 // value quoted, or a note that it is withheld. A value with white space or
 // one of `=;&@#?/:'"\{}` in it, or a long one, may have run on into the rest of
 // the DSN through a stray escape or quote, and taken a password with it:
-// such a value is neither quoted nor kept in ParseError.Value.
+// such a value is neither quoted nor kept in ParseError.Value. Nor is
+// the value of a secret's key (SecretAccessKey).
 func valueError(key, raw string, kind error, msg string) error {
+	if isSecretKey(key) {
+		return &ParseError{Key: key, Err: reason(kind, msg+"a value of "+strconv.Itoa(len(raw))+
+			" bytes (withheld: a secret)")}
+	}
 	if len(raw) > 32 || strings.ContainsAny(raw, " \t\n\v\f\r=;&@#?/:'\"\\{}") {
 		return &ParseError{Key: key, Err: reason(kind, msg+"a value of "+strconv.Itoa(len(raw))+
 			" bytes (withheld: it may hold more of the DSN)")}

@@ -121,17 +121,35 @@ func splitURL(dsn string, lenient bool) (base string, params []pair, err error) 
 	if q < 0 {
 		return dsn, nil, nil
 	}
-	for i := q + 1; ; i++ { // i++ skips the '&'
-		end := indexFrom(dsn, i, '&')
-		key, value, hasEq := strings.Cut(dsn[i:end], "=")
-		if hasEq || !lenient {
-			params = append(params, pair{key: key, value: value, start: i, valStart: end - len(value), end: end})
+	for _, p := range splitQuery(dsn, q+1, "&") {
+		if p.hasEq() || !lenient {
+			params = append(params, p)
 		}
+	}
+	return dsn[:q], params, nil
+}
+
+// splitQuery splits dsn[from:] into the parameters of a query, between
+// any of the bytes of seps: "&" in a URL, ";&" in a JDBC URL. Keys and
+// values are as written (still %-escaped); a parameter without '=' is a
+// key with an empty value.
+func splitQuery(dsn string, from int, seps string) []pair {
+	var params []pair
+	for i := from; ; i++ { // i++ skips the separator
+		end := len(dsn)
+		if j := strings.IndexAny(dsn[i:], seps); j >= 0 {
+			end = i + j
+		}
+		key, value, _ := strings.Cut(dsn[i:end], "=")
+		params = append(params, pair{key: key, value: value, start: i, valStart: end - len(value), end: end})
 		if i = end; i == len(dsn) {
-			return dsn[:q], params, nil
+			return params
 		}
 	}
 }
+
+// hasEq reports whether a query parameter was written with an '='.
+func (p pair) hasEq() bool { return p.valStart > p.start+len(p.key) }
 
 // lenientUserinfo returns the bounds of the user info of a URL as [Redact]
 // reads it, so that a password may hold a raw '/', '?', '#' or '@': from

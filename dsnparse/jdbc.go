@@ -1,0 +1,229 @@
+package dsnparse
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// jdbcPrefix starts every URL of Amazon's Redshift JDBC driver, which
+// matches it in this case only.
+const jdbcPrefix = "jdbc:redshift:"
+
+// jdbcKeys maps the JDBC keys that mean something to PostgreSQL,
+// lower-cased, to the libpq key each becomes. Every other key, but those
+// redshift-ka reads itself, is dropped and listed in [Config.Ignored]: the
+// JDBC driver has many that libpq lacks (loginTimeout, socketTimeout, ...).
+var jdbcKeys = map[string]string{
+	"user": "user", "uid": "user", "password": "password", "pwd": "password",
+	"host": "host", "port": "port", "dbname": "dbname", "sslmode": "sslmode",
+	"applicationname": "application_name", "connecttimeout": "connect_timeout",
+	"sslrootcert": "sslrootcert", "sslcert": "sslcert", "sslkey": "sslkey",
+	"sslpassword": "sslpassword", "options": "options",
+}
+
+// jdbcURL is a JDBC URL as [splitJDBC] reads it.
+type jdbcURL struct {
+	iam      bool   // jdbc:redshift:iam://
+	hosts    string // the host list between "//" and the path, as written
+	database string // the path after the hosts, as written; "" without one
+	hasPath  bool
+	params   []pair
+	// userinfo is dsn[userStart:userEnd], the text before an '@' in the
+	// host list (which JDBC does not read as user info); empty without.
+	userStart, userEnd int
+}
+
+// splitJDBC reads a jdbc:redshift:// or jdbc:redshift:iam:// URL as
+// Amazon's JDBC driver does: the query is what follows the first '?', or
+// without one the first ';', and its parameters are separated by ';' or
+// '&'; values are %-escaped (a '+' is a space), keys are taken as
+// written. Read strictly, a URL without "//" after the scheme, and a
+// parameter key that cannot be a libpq key, are refused. Read leniently,
+// for [Redact], it never fails, and marks a key that cannot be one as
+// badKey.
+func splitJDBC(dsn string, lenient bool) (*jdbcURL, error) {
+	u := &jdbcURL{}
+	if nul := strings.IndexByte(dsn, 0); nul >= 0 && !lenient {
+		// pgx and lib/pq refuse a NUL byte in what it becomes.
+		return nil, malformed(FormJDBC, "a NUL byte at offset "+strconv.Itoa(nul))
+	}
+	i := skipSpace(dsn, 0) + len(jdbcPrefix)
+	if strings.HasPrefix(dsn[i:], "iam:") {
+		u.iam = true
+		i += len("iam:")
+	}
+	if !strings.HasPrefix(dsn[i:], "//") {
+		if !lenient {
+			return nil, malformed(FormJDBC, `want jdbc:redshift://host:port/database or jdbc:redshift:iam://host:port/database`)
+		}
+	} else {
+		i += len("//")
+	}
+	q := indexFrom(dsn, i, '?')
+	if q == len(dsn) {
+		q = indexFrom(dsn, i, ';')
+	}
+	server := dsn[i:q]
+	slash := strings.IndexByte(server, '/')
+	u.hosts = server
+	if slash >= 0 {
+		u.hosts, u.database, u.hasPath = server[:slash], server[slash+1:], true
+	}
+	if at := strings.LastIndexByte(u.hosts, '@'); at >= 0 {
+		u.userStart, u.userEnd = i, i+at
+		if !lenient {
+			return nil, malformed(FormJDBC, `user info before an "@" in the host; give user and password as parameters`)
+		}
+	}
+	if q == len(dsn) {
+		return u, nil
+	}
+	for _, p := range splitQuery(dsn, q+1, ";&") {
+		if p.key == "" && !p.hasEq() {
+			continue // an empty parameter, as between "&&"
+		}
+		if !isParamName(strings.TrimSpace(p.key)) {
+			if !lenient {
+				return nil, malformed(FormJDBC, "invalid key in the query parameter at offset "+strconv.Itoa(p.start))
+			}
+			p.badKey = true
+		}
+		u.params = append(u.params, p)
+	}
+	return u, nil
+}
+
+// parseJDBC converts a JDBC URL to a libpq key=value DSN without the keys
+// redshift-ka owns: host, port (5439 by default, as in Amazon's driver)
+// and dbname from the URL, the JDBC keys libpq knows under their libpq
+// names (an empty value is taken as absent), ssl=true as
+// sslmode=verify-ca and ssl=false as sslmode=disable (the JDBC driver's
+// meanings) unless sslmode is given.
+func parseJDBC(dsn string) (*DSN, error) {
+	u, err := splitJDBC(strings.TrimRight(dsn, " \t\n\v\f\r"), false)
+	if err != nil {
+		return nil, err
+	}
+	var c collector
+	if u.iam {
+		if err := c.addIAM(iamSwitch, "jdbc:redshift:iam:", "true"); err != nil {
+			return nil, err
+		}
+	}
+	type setting struct{ key, value string }
+	var (
+		order []string // libpq keys in the order first set
+		set   = map[string]setting{}
+		ssl   *setting
+	)
+	put := func(libpq, key, value string) error {
+		if prev, dup := set[libpq]; dup {
+			if prev.value != value {
+				return &ParseError{Key: key, Err: reason(ErrConflict, "conflicts with "+prev.key+", both set "+libpq)}
+			}
+			return nil
+		}
+		set[libpq] = setting{key, value}
+		order = append(order, libpq)
+		return nil
+	}
+	if err := jdbcHosts(u, put); err != nil {
+		return nil, err
+	}
+	for _, p := range u.params {
+		key := strings.TrimSpace(p.key)
+		value, err := url.QueryUnescape(p.value)
+		if err != nil {
+			if claimed(key) {
+				return nil, valueError(key, p.value, ErrSyntax, "invalid %-escape in ")
+			}
+			return nil, malformed(FormJDBC, "invalid %-escape in the query parameter at offset "+strconv.Itoa(p.start))
+		}
+		if ours, err := c.take(key, value); ours {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		lower := asciiLower(key)
+		if lower == "ssl" {
+			ssl = &setting{key, value}
+			continue
+		}
+		libpq, known := jdbcKeys[lower]
+		if !known {
+			c.cfg.Ignored = append(c.cfg.Ignored, key)
+			continue
+		}
+		if value == "" {
+			// Absent, as for the JDBC driver; user='' would be the
+			// OS user to pgx and lib/pq.
+			continue
+		}
+		if err := put(libpq, key, value); err != nil {
+			return nil, err
+		}
+	}
+	if ssl != nil {
+		if _, ok := set["sslmode"]; ok {
+			c.cfg.Ignored = append(c.cfg.Ignored, ssl.key)
+		} else {
+			mode := "verify-ca"
+			switch strings.ToLower(strings.TrimSpace(ssl.value)) {
+			case "", "1", "true", "on", "yes":
+			case "0", "false", "off", "no":
+				mode = "disable"
+			default:
+				return nil, valueError(ssl.key, ssl.value, ErrSyntax, "want "+boolWant+" or nothing, got ")
+			}
+			_ = put("sslmode", ssl.key, mode)
+		}
+	}
+	rest := make([]string, len(order))
+	for i, k := range order {
+		rest[i] = k + "=" + libpqValue(set[k].value)
+	}
+	iam, err := c.finishIAM(firstHost(set["host"].value), set["user"].value)
+	if err != nil {
+		return nil, err
+	}
+	return &DSN{Form: FormJDBC, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
+}
+
+// jdbcHosts puts the host, port and dbname of a JDBC URL's host list and
+// path: hosts and ports as comma-separated lists, a port of 5439 for a
+// host without one.
+func jdbcHosts(u *jdbcURL, put func(libpq, key, value string) error) error {
+	var hosts, ports []string
+	for _, addr := range strings.Split(u.hosts, ",") {
+		host, port := addr, defaultODBCPort
+		if i := strings.LastIndexByte(addr, ':'); i >= 0 && strings.LastIndexByte(addr, ']') < i {
+			host, port = addr[:i], addr[i+1:]
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strings.Trim(port, "0123456789") != "" {
+				if u.iam && !strings.Contains(u.hosts, ",") && port != "" && strings.Trim(port, "0123456789") != "" {
+					// jdbc:redshift:iam://cluster:region/db: the JDBC
+					// driver looks the host up with DescribeClusters.
+					return &ParseError{Err: reason(ErrNotSupported,
+						"jdbc:redshift:iam://<cluster>:<region>/ URLs are not supported; give the cluster's endpoint host name and port, with ClusterID and Region if the host name is not Redshift's")}
+				}
+				return malformed(FormJDBC, "invalid port of host "+strconv.Itoa(len(hosts)+1)+"; want 1..65535")
+			}
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if host == "" {
+			return malformed(FormJDBC, "missing host "+strconv.Itoa(len(hosts)+1))
+		}
+		hosts, ports = append(hosts, host), append(ports, port)
+	}
+	_ = put("host", "host", strings.Join(hosts, ","))
+	_ = put("port", "port", strings.Join(ports, ","))
+	if u.database != "" {
+		db, err := url.QueryUnescape(u.database)
+		if err != nil {
+			return malformed(FormJDBC, "invalid %-escape in the database name")
+		}
+		_ = put("dbname", "database", db)
+	}
+	return nil
+}
