@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -108,7 +109,7 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 		cfg.AfterNetConnect = func(ctx context.Context, c *pgconn.Config, conn net.Conn) (net.Conn, error) {
 			cr, err := login.Credentials(ctx)
 			if err != nil {
-				return conn, err // pgconn closes it
+				return conn, loginError{err} // pgconn closes conn
 			}
 			c.User, c.Password = cr.User, cr.Password
 			if nextNet != nil {
@@ -128,6 +129,24 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 		}
 		return nil
 	}
+}
+
+// loginError is an IAM login's error as pgconn gets it. pgconn replaces an
+// error that is a net.Error timeout (a context's deadline is one) with
+// its own "timeout: context deadline exceeded", which would lose the name
+// of the API that did not answer: loginError is not a net.Error, and is
+// everything else its error is (errors.Is, errors.As).
+type loginError struct{ err error }
+
+func (e loginError) Error() string { return e.err.Error() }
+
+func (e loginError) Is(target error) bool { return errors.Is(e.err, target) }
+
+func (e loginError) As(target any) bool {
+	if _, ok := target.(*net.Error); ok {
+		return false
+	}
+	return errors.As(e.err, target)
 }
 
 // Connect opens a connection. It is pgx's: [sql.Conn.Raw] hands back a

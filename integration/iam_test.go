@@ -67,6 +67,9 @@ var iamForms = []iamForm{
 	{"keyvalue", " ", func(pg *harness.Postgres, k map[string]string) string {
 		return fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable iam=true %s", pg.Host, pg.Port, pg.Database, keysOf(k, " ", rcNames))
 	}},
+	{"jdbc", "&", func(pg *harness.Postgres, k map[string]string) string {
+		return fmt.Sprintf("jdbc:redshift:iam://%s:%d/%s?ssl=false&%s", pg.Host, pg.Port, pg.Database, keysOf(k, "&", jdbcNames))
+	}},
 }
 
 // odbcNames and rcNames spell the IAM fields as ODBC and
@@ -79,6 +82,11 @@ var (
 		"groups": "db_groups", "region": "region", "profile": "profile", "key": "access_key_id", "secret": "secret_access_key",
 		"token": "session_token", "endpoint": "endpoint_url", "autocreate": "auto_create"}
 )
+
+// jdbcNames spell them as Amazon's JDBC driver does.
+var jdbcNames = map[string]string{"cluster": "ClusterID", "workgroup": "serverlessWorkGroup", "user": "DbUser", "groups": "DbGroups",
+	"region": "Region", "profile": "Profile", "key": "AccessKeyID", "secret": "SecretAccessKey", "token": "SessionToken",
+	"endpoint": "EndpointUrl", "autocreate": "AutoCreate"}
 
 func keysOf(k map[string]string, sep string, names map[string]string) string {
 	var parts []string
@@ -436,6 +444,9 @@ func TestIAMUnreachable(t *testing.T) {
 				assert.Less(t, took, 4*time.Second, "within the connect timeout")
 				var ie *iam.Error
 				assert.ErrorAs(t, err, &ie)
+				if tc.name == "silent" {
+					assert.ErrorIs(t, err, context.DeadlineExceeded)
+				}
 			})
 		}
 	}
