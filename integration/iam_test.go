@@ -601,3 +601,46 @@ func TestIAMSettingsRead(t *testing.T) {
 		return nil
 	}))
 }
+
+// BenchmarkIAMConnect: a new connection (open, ping, close) with IAM
+// credentials from the connector's cache costs what one with a password
+// does. login=password is the superuser with its password; login=iam an
+// IAM DSN whose credentials were issued once, before the loop, and are
+// reused: the loop makes no API call. Both authenticate with SCRAM to the
+// same server. Compare with `benchstat -col /login`.
+func BenchmarkIAMConnect(b *testing.B) {
+	pg := benchPostgres(b)
+	fake := harness.StartAWSFake(b, pg)
+	for k, v := range fake.Env(b.TempDir()) {
+		b.Setenv(k, v)
+	}
+	fake.SetLifetime(time.Hour)
+	cols := []struct{ name, dsn string }{
+		{"password", pg.URL(benchKA)},
+		{"iam", iamForms[1].dsn(pg, etl) + "&" + benchKA},
+	}
+	for _, c := range rotated(cols) {
+		b.Run("login="+c.name, func(b *testing.B) {
+			db, err := sql.Open(driver.Name, c.dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxIdleConns(0) // each connection is closed when released
+			ctx := context.Background()
+			if err := db.PingContext(ctx); err != nil {
+				b.Fatal(err)
+			}
+			calls := fake.Calls("")
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := db.PingContext(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if n := fake.Calls("") - calls; n != 0 {
+				b.Fatalf("%d API calls in the loop; want none", n)
+			}
+		})
+	}
+}
