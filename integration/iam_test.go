@@ -233,7 +233,8 @@ func TestIAMRenewal(t *testing.T) {
 // connecting after the credentials expire.
 func TestIAMPgx(t *testing.T) {
 	pg, fake := iamSetup(t)
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a pool retries a failing connect until then
+	defer cancel()
 	dsn := iamForms[0].dsn(pg, etl)
 
 	before := fake.Calls("")
