@@ -568,6 +568,7 @@ func TestIAMNoSecret(t *testing.T) {
 					out = append(out, string(pj))
 				}
 				out = append(out, fmt.Sprintf("%v %+v %s", c, c, c))
+				_, password2 := fake.Issued() // the second connector's
 				// Errors: AWS refuses; the server refuses.
 				fake.Fail("AccessDenied", "denied")
 				db, err := sql.Open(b, dsn)
@@ -582,7 +583,8 @@ func TestIAMNoSecret(t *testing.T) {
 				assert.Nil(t, db)
 				out = append(out, err.Error())
 				all := strings.Join(out, "\n")
-				for _, s := range []string{password, secret, token, "QWERTY", "ASDFGH"} {
+				require.NotEqual(t, password, password2)
+				for _, s := range []string{password, password2, secret, token, "QWERTY", "ASDFGH"} {
 					assert.NotContains(t, all, s)
 				}
 				assert.Contains(t, all, "IAM:etl")
