@@ -1,18 +1,32 @@
-// Package dsnparse reads the keep-alive settings out of a PostgreSQL or
-// Amazon Redshift data source name, and hands back the rest of the DSN for
-// pgx or lib/pq without them.
+// Package dsnparse reads the keep-alive settings, and the IAM login, out of
+// a PostgreSQL or Amazon Redshift data source name, and hands back the rest
+// of the DSN for pgx or lib/pq without them.
 //
 // # Forms
 //
-// Three forms are read, told apart by their look:
+// Four forms are read, told apart by their look:
 //
 //	postgres://user:pw@host:5439/dev?sslmode=require&KeepAlivesIdle=200
 //	host=example port=5439 dbname=dev keepalives_idle=200
 //	Server=example;Port=5439;Database=dev;UID=me;PWD=secret;KeepAlivesIdle=200
+//	jdbc:redshift://example:5439/dev?user=me&password=secret&tcpKeepAlive=true
 //
 // An ODBC string is converted to the key=value form, with Port 5439 when it
 // has none, as in Amazon's ODBC driver; keys that only an ODBC driver reads
 // (Driver, for example) are dropped and listed in [Config.Ignored].
+//
+// A JDBC URL (jdbc:redshift:// or jdbc:redshift:iam://, as Amazon's Redshift
+// JDBC driver reads them) is converted to the key=value form too: host,
+// port (5439 when absent) and dbname from the URL; user or UID, password or
+// PWD, sslmode, ApplicationName, connectTimeout, sslrootcert, sslcert,
+// sslkey, sslpassword and options under libpq's names; ssl=true as
+// sslmode=verify-ca and ssl=false as sslmode=disable unless sslmode is given.
+// Its query starts at the first '?' (or, without one, the first ';'), its
+// parameters are separated by '&' or ';', and values are %-escaped with '+'
+// for a space, as the JDBC driver reads them. Every other JDBC key
+// (loginTimeout, socketTimeout, ...) is dropped and listed in
+// [Config.Ignored]. User info before an '@' in the host is refused: JDBC
+// has none.
 //
 // # ODBC data sources
 //
@@ -46,9 +60,57 @@
 // the key=value form, keys only ODBC reads (Server, UID, PWD, Driver, DSN)
 // are refused, and so is white space other than ASCII in an unquoted value.
 //
+// # IAM login
+//
+// IAM=1 in an ODBC string or odbc.ini data source, iam=true
+// (redshift_connector's key) in a URL or key=value DSN, IAMAuth=true or the
+// jdbc:redshift:iam:// scheme in a JDBC URL ask for a login with temporary
+// credentials from the Redshift API; [DSN.IAM] then holds what the DSN says
+// about it, and is nil otherwise. [IAMKeys] is the table of its keys, which
+// every form accepts under every name, in any case:
+//
+//	IAM              IAM, IAMAuth (and jdbc:redshift:iam://)
+//	ClusterID        ClusterID, cluster_identifier
+//	Workgroup        Workgroup, serverlessWorkGroup, serverless_work_group
+//	Region           Region
+//	DbUser           DbUser, db_user
+//	DbGroups         DbGroups, db_groups (comma-separated)
+//	AutoCreate       AutoCreate, auto_create
+//	DurationSeconds  IAMDuration (900..3600)
+//	Profile          Profile
+//	AccessKeyID      AccessKeyID, access_key_id
+//	SecretAccessKey  SecretAccessKey, secret_access_key
+//	SessionToken     SessionToken, session_token
+//	EndpointURL      EndpointUrl, endpoint_url
+//
+// Booleans are 1/0, true/false, on/off or yes/no; an empty value is taken
+// as absent. In a URL, as for the other keys of ours, a '+' is a '+' (write
+// a space as %20); in a JDBC URL a '+' is a space. The IAM keys never reach
+// pgx or lib/pq; in a DSN that does not ask for IAM they are dropped and
+// listed in [Config.Ignored], with the keys of IAM login that redshift-ka has
+// no use for (Serverless, isServerless, serverless_acct_id, IAMDisableCache,
+// ForceLowercase, group_federation, AuthType, InstanceProfile, ...).
+//
+// The cluster (or workgroup) and region are taken from the host name when
+// the DSN does not give them, as Amazon's drivers do:
+// <cluster>.<id>.<region>.redshift.amazonaws.com, or
+// <workgroup>.<account>.<region>.redshift-serverless.amazonaws.com. A DSN
+// that asks for IAM with neither, or with both a cluster and a workgroup,
+// is refused. DbUser is, as in the JDBC driver and redshift_connector, the
+// DSN's DbUser, else its user (user, UID, or a URL's user info); the DSN's
+// password is not used.
+//
+// Identity-provider plugins (plugin_name, credentials_provider, idp_host,
+// preferred_role, and the other keys of Okta, ADFS, Azure AD, browser SAML,
+// JWT and IAM Identity Center logins) are not supported: a DSN with one of
+// their keys is refused with [ErrNotSupported], so that it never logs in
+// some other way than asked.
+//
 // # Errors
 //
 // Errors are [*ParseError] values that name the key, the value and the
 // accepted range, and wrap [ErrSyntax], [ErrRange], [ErrConflict],
-// [ErrMalformed] or [ErrDataSource]. No error contains a password.
+// [ErrMalformed], [ErrDataSource], [ErrNotSupported] or [ErrMissing]. No
+// error contains a password or an AWS secret, and a [DSN] or [IAM] prints
+// and encodes to JSON with them masked.
 package dsnparse

@@ -278,6 +278,13 @@ var testDSNs = []dsnCase{
 		iam:     &IAM{Workgroup: "wg", Region: "r", Profile: "p"},
 	},
 	{
+		name: "odbc/IAM=1: an empty value is absent",
+		dsn:  "Server=h;IAM=1;ClusterID=;cluster_identifier=c;AutoCreate=;IAMDuration= ;DbGroups=",
+		form: FormODBC,
+		rest: "host=h port=5439",
+		iam:  &IAM{ClusterID: "c"},
+	},
+	{
 		name: "jdbc/iam scheme",
 		dsn:  "jdbc:redshift:iam://etl-prod.c9abc.us-east-1.redshift.amazonaws.com:5439/dev?DbUser=etl&DbGroups=loaders&AutoCreate=true&IAMDuration=3600&Profile=etl&user=ignored",
 		form: FormJDBC,
@@ -372,7 +379,7 @@ var badDSNs = []badCase{
 	{"kv/preferred_role refused", "host=h iam=1 password=Hunter2X preferred_role=arn:aws:iam::1:role/r", ErrNotSupported, `redshift-ka: preferred_role: identity-provider plugins are not supported; ...`},
 	{"jdbc/Plugin_Name refused", "jdbc:redshift:iam://c.x.us-east-1.redshift.amazonaws.com/dev?Plugin_Name=com.amazon.redshift.plugin.OktaCredentialsProvider&password=Hunter2X", ErrNotSupported, `redshift-ka: Plugin_Name: identity-provider plugins are not supported; ...`},
 	{"kv/iam without a cluster", "host=db.example iam=1 password=Hunter2X", ErrMissing, `redshift-ka: iam: IAM login needs ClusterID (cluster_identifier) for a provisioned cluster or Workgroup (serverless_work_group) for Redshift Serverless, or a host name <cluster>.<id>.<region>.redshift.amazonaws.com or <workgroup>.<account>.<region>.redshift-serverless.amazonaws.com to take them from`},
-	{"jdbc/serverless host without a workgroup", "jdbc:redshift:iam://123456789012.us-east-1.redshift-serverless.amazonaws.com/dev?password=Hunter2X", ErrMissing, `redshift-ka: jdbc:redshift:iam:: IAM login needs ClusterID ...`},
+	{"jdbc/serverless host without a workgroup", "jdbc:redshift:iam://123456789012.us-east-1.redshift-serverless.amazonaws.com/dev?password=Hunter2X", ErrMissing, `redshift-ka: jdbc:redshift:iam: IAM login needs ClusterID ...`},
 	{"odbc/bad AutoCreate", "Server=h;IAM=1;ClusterID=c;AutoCreate=maybe;PWD=Hunter2X", ErrSyntax, `redshift-ka: AutoCreate: want 1/0, true/false, on/off or yes/no, got "maybe"`},
 	{"url/bad iam", "postgres://u:Hunter2X@h/db?iam=2", ErrSyntax, `redshift-ka: iam: want 1/0, true/false, on/off or yes/no, got "2"`},
 	{"jdbc/IAMDuration below 900", "jdbc:redshift:iam://c.x.us-east-1.redshift.amazonaws.com/dev?IAMDuration=899&password=Hunter2X", ErrRange, `redshift-ka: IAMDuration: want whole seconds 900..3600, got "899"`},
@@ -382,7 +389,7 @@ var badDSNs = []badCase{
 	{"url/two spellings of the cluster", "postgres://u:Hunter2X@h/db?iam=1&ClusterID=a&cluster_identifier=b", ErrConflict, `redshift-ka: cluster_identifier: conflicts with ClusterID, both set ClusterID`},
 	{"odbc/two secrets, neither quoted", "Server=h;IAM=1;ClusterID=c;SecretAccessKey=Hunter2X;secret_access_key=ter2X", ErrConflict, `redshift-ka: secret_access_key: conflicts with SecretAccessKey, both set SecretAccessKey`},
 	{"kv/cluster and workgroup", "host=h iam=1 ClusterID=c serverless_work_group=w password=Hunter2X", ErrConflict, `redshift-ka: serverless_work_group: conflicts with ClusterID: IAM login is to a provisioned cluster or a serverless workgroup, not both`},
-	{"jdbc/iam scheme against IAM=false", "jdbc:redshift:iam://c.x.us-east-1.redshift.amazonaws.com/dev?IAM=false&password=Hunter2X", ErrConflict, `redshift-ka: IAM: conflicts with jdbc:redshift:iam:, both set IAM`},
+	{"jdbc/iam scheme against IAM=false", "jdbc:redshift:iam://c.x.us-east-1.redshift.amazonaws.com/dev?IAM=false&password=Hunter2X", ErrConflict, `redshift-ka: IAM: conflicts with jdbc:redshift:iam, both set IAM`},
 }
 
 func TestParseErrors(t *testing.T) {

@@ -27,15 +27,17 @@ type IAM struct {
 	// Region is the AWS region; taken from the host name when the DSN does
 	// not give it, else the AWS SDK's (AWS_REGION, the shared config).
 	Region string
-	// DbUser is the database user to log in as; empty: the IAM identity's
-	// own (GetClusterCredentialsWithIAM).
+	// DbUser is the database user to log in as: the DSN's DbUser, else its
+	// user (user, UID, a URL's user info), as the JDBC driver and
+	// redshift_connector take it; empty when the DSN gives neither: the IAM
+	// identity's own (GetClusterCredentialsWithIAM).
 	DbUser string
 	// DbGroups are the database groups the user joins for the session.
 	DbGroups []string
 	// AutoCreate creates DbUser if it does not exist.
 	AutoCreate bool
-	// DurationSeconds asks for credentials valid this long; 0: the API's
-	// default (900 s).
+	// DurationSeconds asks for credentials valid this long, 900..3600
+	// (IAMDuration); 0: the API's default (900 s).
 	DurationSeconds int
 	// Profile names a profile of the shared AWS config and credentials
 	// files; empty: the SDK's default chain.

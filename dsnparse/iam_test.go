@@ -100,6 +100,10 @@ func TestIAMSecretsNeverShow(t *testing.T) {
 			assert.Contains(t, Secrets(dsn), key)
 			assert.Contains(t, Secrets(dsn), token)
 			assert.Equal(t, key, d.IAM.SecretAccessKey, "printing masks a copy")
+			// What DSN prints field by field is masked before IAM's own
+			// Format is reached.
+			assert.Equal(t, mask, d.redacted().IAM.SecretAccessKey)
+			assert.Equal(t, mask, d.redacted().IAM.SessionToken)
 		})
 	}
 }

@@ -27,7 +27,6 @@ type jdbcURL struct {
 	iam      bool   // jdbc:redshift:iam://
 	hosts    string // the host list between "//" and the path, as written
 	database string // the path after the hosts, as written; "" without one
-	hasPath  bool
 	params   []pair
 	// userinfo is dsn[userStart:userEnd], the text before an '@' in the
 	// host list (which JDBC does not read as user info); empty without.
@@ -60,21 +59,31 @@ func splitJDBC(dsn string, lenient bool) (*jdbcURL, error) {
 	} else {
 		i += len("//")
 	}
-	q := indexFrom(dsn, i, '?')
-	if q == len(dsn) {
-		q = indexFrom(dsn, i, ';')
+	from := i // where the hosts start
+	if lenient {
+		// A password in user info, which JDBC does not read, may hold a
+		// '/', '?' or ';': take all up to the last '@' before the first
+		// '=' as user info.
+		if at := strings.LastIndexByte(dsn[i:indexFrom(dsn, i, '=')], '@'); at >= 0 {
+			u.userStart, u.userEnd = i, i+at
+			from = i + at + 1
+		}
 	}
-	server := dsn[i:q]
+	q := indexFrom(dsn, from, '?')
+	if q == len(dsn) {
+		q = indexFrom(dsn, from, ';')
+	}
+	server := dsn[from:q]
 	slash := strings.IndexByte(server, '/')
 	u.hosts = server
 	if slash >= 0 {
-		u.hosts, u.database, u.hasPath = server[:slash], server[slash+1:], true
+		u.hosts, u.database = server[:slash], server[slash+1:]
 	}
 	if at := strings.LastIndexByte(u.hosts, '@'); at >= 0 {
-		u.userStart, u.userEnd = i, i+at
 		if !lenient {
 			return nil, malformed(FormJDBC, `user info before an "@" in the host; give user and password as parameters`)
 		}
+		u.userStart, u.userEnd = i, from+at
 	}
 	if q == len(dsn) {
 		return u, nil
@@ -107,15 +116,15 @@ func parseJDBC(dsn string) (*DSN, error) {
 	}
 	var c collector
 	if u.iam {
-		if err := c.addIAM(iamSwitch, "jdbc:redshift:iam:", "true"); err != nil {
+		if err := c.addIAM(iamSwitch, "jdbc:redshift:iam", "true"); err != nil {
 			return nil, err
 		}
 	}
-	type setting struct{ key, value string }
+	type keyValue struct{ key, value string } // the JDBC key as written
 	var (
 		order []string // libpq keys in the order first set
-		set   = map[string]setting{}
-		ssl   *setting
+		set   = map[string]keyValue{}
+		ssl   *keyValue
 	)
 	put := func(libpq, key, value string) error {
 		if prev, dup := set[libpq]; dup {
@@ -124,7 +133,7 @@ func parseJDBC(dsn string) (*DSN, error) {
 			}
 			return nil
 		}
-		set[libpq] = setting{key, value}
+		set[libpq] = keyValue{key, value}
 		order = append(order, libpq)
 		return nil
 	}
@@ -148,7 +157,7 @@ func parseJDBC(dsn string) (*DSN, error) {
 		}
 		lower := asciiLower(key)
 		if lower == "ssl" {
-			ssl = &setting{key, value}
+			ssl = &keyValue{key, value}
 			continue
 		}
 		libpq, known := jdbcKeys[lower]

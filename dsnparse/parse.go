@@ -60,9 +60,12 @@ type Config struct {
 	// Keys[Idle] is "KeepAlivesIdle" for a DSN with KeepAlivesIdle=200, and
 	// "" when the DSN does not set Idle.
 	Keys KeyNames
-	// Ignored lists the keys of an ODBC DSN (or of its odbc.ini data source)
-	// that mean nothing to PostgreSQL, such as Driver, as written: they were
-	// dropped, and are listed so that a misspelt key can be found.
+	// Ignored lists, as written, the keys that were dropped because they
+	// mean nothing to PostgreSQL or to redshift-ka: those of an ODBC DSN
+	// (or of its odbc.ini data source) such as Driver, those of a JDBC URL
+	// such as loginTimeout, the IAM keys of a DSN that does not ask for IAM,
+	// and keys of IAM login that redshift-ka has no use for. They are
+	// listed so that a misspelt key can be found.
 	Ignored []string
 	// DataSource names the odbc.ini data source the DSN read, as
 	// "name in /path/odbc.ini"; empty if none.
