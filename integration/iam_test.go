@@ -647,3 +647,49 @@ func BenchmarkIAMConnect(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIAMConnectPaired: the two columns of BenchmarkIAMConnect taking
+// turns op by op in one loop, so that a busy machine slows both alike;
+// it reports each one's time per connection and iam's over password's.
+func BenchmarkIAMConnectPaired(b *testing.B) {
+	pg := benchPostgres(b)
+	fake := harness.StartAWSFake(b, pg)
+	for k, v := range fake.Env(b.TempDir()) {
+		b.Setenv(k, v)
+	}
+	fake.SetLifetime(time.Hour)
+	var dbs [2]*sql.DB
+	ctx := context.Background()
+	for i, dsn := range []string{pg.URL(benchKA), iamForms[1].dsn(pg, etl) + "&" + benchKA} {
+		db, err := sql.Open(driver.Name, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		db.SetMaxIdleConns(0)
+		if err := db.PingContext(ctx); err != nil {
+			b.Fatal(err)
+		}
+		dbs[i] = db
+	}
+	calls := fake.Calls("")
+	var spent [2]time.Duration
+	n := 0
+	for b.Loop() {
+		for k := range 2 {
+			i := (n + k) % 2 // alternate which goes first
+			start := time.Now()
+			if err := dbs[i].PingContext(ctx); err != nil {
+				b.Fatal(err)
+			}
+			spent[i] += time.Since(start)
+		}
+		n++
+	}
+	if got := fake.Calls("") - calls; got != 0 {
+		b.Fatalf("%d API calls in the loop; want none", got)
+	}
+	b.ReportMetric(float64(spent[0].Nanoseconds())/float64(n), "password-ns/conn")
+	b.ReportMetric(float64(spent[1].Nanoseconds())/float64(n), "iam-ns/conn")
+	b.ReportMetric(float64(spent[1])/float64(spent[0]), "iam/password")
+}
