@@ -110,7 +110,13 @@ func NewConnector(dsn string, opts ...rkdriver.Option) (*Connector, error) {
 func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	cfg := c.cfg
 	if c.login != nil {
-		cr, err := c.login.Credentials(ctx)
+		lctx := ctx
+		if cfg.ConnectTimeout > 0 { // lib/pq applies it to its dial only; the API call is part of connecting too
+			var cancel context.CancelFunc
+			lctx, cancel = context.WithTimeout(ctx, cfg.ConnectTimeout)
+			defer cancel()
+		}
+		cr, err := c.login.Credentials(lctx)
 		if err != nil {
 			return nil, err
 		}
