@@ -17,3 +17,21 @@ func TestNoLibPQ(t *testing.T) {
 	require.Contains(t, deps, "github.com/jackc/pgx/v5/stdlib", "the list is the driver's")
 	require.NotContains(t, deps, "github.com/lib/pq")
 }
+
+// TestNoAWSSDK: programs that do not import the iam package do not link
+// the AWS SDK, with either backend; the command, which imports it, does.
+func TestNoAWSSDK(t *testing.T) {
+	for _, pkg := range []string{"github.com/redshift-ka/redshift-ka/driver", "github.com/redshift-ka/redshift-ka/driver/pq",
+		"github.com/redshift-ka/redshift-ka/settings", "github.com/redshift-ka/redshift-ka/dsnparse"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		deps := strings.Fields(string(out))
+		require.Contains(t, deps, pkg, "the list is the package's")
+		for _, d := range deps {
+			require.False(t, strings.HasPrefix(d, "github.com/aws/"), "%s links %s", pkg, d)
+		}
+	}
+	out, err := exec.Command("go", "list", "-deps", "github.com/redshift-ka/redshift-ka/cmd/redshift-ka").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, strings.Fields(string(out)), "github.com/aws/aws-sdk-go-v2/service/redshift", "the command imports iam")
+}

@@ -44,6 +44,16 @@
 //     database/sql.
 //   - DSN=name in an ODBC string reads an odbc.ini data source.
 //
+// # IAM login
+//
+// A DSN with IAM=1 (iam=true, jdbc:redshift:iam://) logs in with temporary
+// credentials from the Redshift API when the program imports
+// [github.com/redshift-ka/redshift-ka/iam]; without it, [sql.Open],
+// [NewConnector], [ParseConfig] and [ParsePoolConfig] fail with [ErrNoIAM].
+// Each new connection gets the connector's cached [Credentials] ([Login]),
+// set in pgconn's AfterNetConnect for database/sql, pgx.ConnectConfig and
+// pgxpool alike, so a BeforeConnect of your own keeps working.
+//
 // # Amazon Redshift
 //
 // Redshift speaks PostgreSQL's protocol but not all of its binary formats:

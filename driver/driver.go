@@ -4,13 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
 	"github.com/redshift-ka/redshift-ka/internal/backend"
 	"github.com/redshift-ka/redshift-ka/internal/serverpid"
@@ -72,6 +73,7 @@ func options(opts []Option) *backend.Options {
 // so connections are made without parsing it again.
 type Connector struct {
 	dsn   *dsnparse.DSN
+	login Login
 	inner driver.Connector
 }
 
@@ -82,19 +84,40 @@ type Connector struct {
 // password.
 func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 	o := options(opts)
-	parsed, cfg, err := pgxConfig(dsn, o)
+	p, cfg, err := pgxConfig(dsn, o)
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{dsn: parsed, inner: stdlib.GetConnector(*cfg, o.Pgx...)}, nil
+	return &Connector{dsn: p.DSN, login: p.Login, inner: stdlib.GetConnector(*cfg, o.Pgx...)}, nil
 }
 
 // install puts the dialer in pgx's place, for connections and cancel
 // requests, and tells each socket which server session it carries, so that
 // a lost connection's error can name it. It refuses a connection to
 // Redshift that will not be switched to text (see redshift.go).
-func install(cfg *pgconn.Config, d *dialer.Dialer) {
-	cfg.DialFunc = d.DialContext
+//
+// With an IAM login, it sets the user and password of each connection in
+// AfterNetConnect: pgconn calls it for every connection, whichever way
+// (database/sql, pgx.ConnectConfig, pgxpool) it is made, with a
+// configuration of that connection's own, before the startup message
+// names the user. A user's BeforeConnect (stdlib or pgxpool) runs before
+// and keeps working.
+func install(cfg *pgconn.Config, p *backend.Prepared) {
+	cfg.DialFunc = p.Dialer.DialContext
+	if login := p.Login; login != nil {
+		nextNet := cfg.AfterNetConnect
+		cfg.AfterNetConnect = func(ctx context.Context, c *pgconn.Config, conn net.Conn) (net.Conn, error) {
+			cr, err := login.Credentials(ctx)
+			if err != nil {
+				return conn, loginError{err} // pgconn closes conn
+			}
+			c.User, c.Password = cr.User, cr.Password
+			if nextNet != nil {
+				return nextNet(ctx, c, conn)
+			}
+			return conn, nil
+		}
+	}
 	next := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
 		serverpid.Set(pc.Conn(), pc.PID())
@@ -106,6 +129,24 @@ func install(cfg *pgconn.Config, d *dialer.Dialer) {
 		}
 		return nil
 	}
+}
+
+// loginError is an IAM login's error as pgconn gets it. pgconn replaces an
+// error that is a net.Error timeout (a context's deadline is one) with
+// its own "timeout: context deadline exceeded", which would lose the name
+// of the API that did not answer: loginError is not a net.Error, and is
+// everything else its error is (errors.Is, errors.As).
+type loginError struct{ err error }
+
+func (e loginError) Error() string { return e.err.Error() }
+
+func (e loginError) Is(target error) bool { return errors.Is(e.err, target) }
+
+func (e loginError) As(target any) bool {
+	if _, ok := target.(*net.Error); ok {
+		return false
+	}
+	return errors.As(e.err, target)
 }
 
 // Connect opens a connection. It is pgx's: [sql.Conn.Raw] hands back a
@@ -126,3 +167,25 @@ func (c *Connector) Format(f fmt.State, verb rune) {
 // DSN returns the parsed DSN: its form, its keep-alive settings, and the
 // ODBC keys it ignored.
 func (c *Connector) DSN() dsnparse.DSN { return *c.dsn }
+
+// Login returns the connector's IAM login, which every connection shares;
+// nil when the DSN asks for none.
+func (c *Connector) Login() Login { return c.login }
+
+// Login issues, through AWS IAM, the database user and password of each
+// new connection of a connector whose DSN asks for it (IAM=1, iam=true,
+// jdbc:redshift:iam://), and caches them for all its connections; see
+// package [github.com/redshift-ka/redshift-ka/iam], which a program
+// imports to use it.
+type Login = backend.Login
+
+// Credentials are the user, password and expiration a [Login] issued.
+type Credentials = backend.Credentials
+
+// LoginPlan says which API a [Login] calls, and with what.
+type LoginPlan = backend.Plan
+
+// ErrNoIAM is the error, at [sql.Open] and [NewConnector], of a DSN that
+// asks for an IAM login in a program that does not import
+// github.com/redshift-ka/redshift-ka/iam.
+var ErrNoIAM = backend.ErrNoIAM

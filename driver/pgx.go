@@ -4,7 +4,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/redshift-ka/redshift-ka/dsnparse"
 	"github.com/redshift-ka/redshift-ka/internal/backend"
 )
 
@@ -16,6 +15,12 @@ import (
 // package docs); add a tracer of your own with
 // multitracer.New(cfg.Tracer, yours), not in its place.
 //
+// A DSN that asks for an IAM login gets its user and password for each
+// connection pgx.ConnectConfig makes, from the API or the cache (see
+// [Login]), in the configuration's AfterNetConnect: keep it when adding
+// your own. pgconn.ConnectConfig alone would write them into the
+// configuration it is given; use pgx.ConnectConfig, which copies it.
+//
 //	cfg, err := driver.ParseConfig(dsn)
 //	conn, err := pgx.ConnectConfig(ctx, cfg)
 func ParseConfig(dsn string, opts ...Option) (*pgx.ConnConfig, error) {
@@ -24,37 +29,39 @@ func ParseConfig(dsn string, opts ...Option) (*pgx.ConnConfig, error) {
 }
 
 // pgxConfig parses dsn into pgx's configuration with the dialer in place.
-func pgxConfig(dsn string, o *backend.Options) (*dsnparse.DSN, *pgx.ConnConfig, error) {
-	parsed, d, err := backend.Prepare(dsn, o)
+func pgxConfig(dsn string, o *backend.Options) (*backend.Prepared, *pgx.ConnConfig, error) {
+	p, err := backend.Prepare(dsn, o)
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := pgx.ParseConfig(parsed.Rest)
+	cfg, err := pgx.ParseConfig(p.DSN.Rest)
 	if err != nil {
-		return nil, nil, backend.Refused(parsed.Rest, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
+		return nil, nil, backend.Refused(p.DSN.Rest, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
 	}
-	install(&cfg.Config, d)
+	install(&cfg.Config, p)
 	cfg.Tracer = redshiftTracer{}
-	return parsed, cfg, nil
+	return p, cfg, nil
 }
 
 // ParsePoolConfig is [ParseConfig] for pgxpool: pool keys such as
 // pool_max_conns work as with pgxpool.ParseConfig, and every pooled
 // connection's socket carries the DSN's keep-alive settings, and every
 // connection to Amazon Redshift reads as text what [ParseConfig]'s do.
+// With an IAM login, every new pooled connection gets valid credentials,
+// whatever the pool's BeforeConnect does.
 //
 //	cfg, err := driver.ParsePoolConfig(dsn)
 //	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 func ParsePoolConfig(dsn string, opts ...Option) (*pgxpool.Config, error) {
-	parsed, d, err := backend.Prepare(dsn, options(opts))
+	p, err := backend.Prepare(dsn, options(opts))
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := pgxpool.ParseConfig(parsed.Rest)
+	cfg, err := pgxpool.ParseConfig(p.DSN.Rest)
 	if err != nil {
-		return nil, backend.Refused(parsed.Rest, func(dsn string) error { _, err := pgxpool.ParseConfig(dsn); return err })
+		return nil, backend.Refused(p.DSN.Rest, func(dsn string) error { _, err := pgxpool.ParseConfig(dsn); return err })
 	}
-	install(&cfg.ConnConfig.Config, d)
+	install(&cfg.ConnConfig.Config, p)
 	cfg.ConnConfig.Tracer = redshiftTracer{}
 	return cfg, nil
 }

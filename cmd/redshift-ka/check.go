@@ -55,6 +55,20 @@ type checkResult struct {
 	RefreshSeconds *int64             `json:"refresh_seconds"`
 	Middleboxes    []middleboxVerdict `json:"middleboxes"`
 	Warnings       []string           `json:"warnings"`
+	// Login is the IAM login; absent for a DSN with a password.
+	Login *loginResult `json:"login,omitempty"`
+}
+
+// loginResult is an IAM login: what it asks of AWS, and, once called,
+// what AWS issued (never the password).
+type loginResult struct {
+	driver.LoginPlan
+	// Called is false with --offline: the API was not called.
+	Called bool `json:"called"`
+	// DatabaseUser is the user the API returned ("IAM:etl").
+	DatabaseUser string `json:"database_user,omitempty"`
+	// Expires is when the password issued stops working, RFC 3339.
+	Expires string `json:"expires,omitempty"`
 }
 
 // sources names where each value came from, under the keys of the values.
@@ -117,6 +131,9 @@ func (a *app) check(args []string) int {
 	if res.IgnoredODBCKeys == nil {
 		res.IgnoredODBCKeys = []string{}
 	}
+	if l := connector.Login(); l != nil {
+		res.Login = &loginResult{LoginPlan: l.Plan()}
+	}
 	var rep settings.Report
 	if *offline {
 		osv, err := sysfallback.Read()
@@ -154,6 +171,14 @@ func (a *app) checkConnected(connector *driver.Connector, parsed *dsnparse.DSN, 
 	defer db.Close()
 	ctx, cancel := connectContext(a.ctx, timeout)
 	defer cancel()
+	if res.Login != nil {
+		cr, err := a.login(ctx, connector.Login())
+		if err != nil {
+			return settings.Report{}, a.connectFailed("check", err, true)
+		}
+		res.Login.Called, res.Login.DatabaseUser = true, cr.User
+		res.Login.Expires = cr.Expiration.UTC().Format(time.RFC3339)
+	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return settings.Report{}, a.connectFailed("check", err, true)
@@ -261,6 +286,9 @@ func writeCheck(w io.Writer, res checkResult, r settings.Report) {
 	} else {
 		fmt.Fprintf(tw, "Server\tnot connected (--offline)\n")
 	}
+	if l := res.Login; l != nil {
+		fmt.Fprintf(tw, "Login\t%s\n", loginText(*l))
+	}
 	fmt.Fprintf(tw, "Values from\t%s\n", res.ReadFrom)
 	fmt.Fprintln(tw)
 
@@ -308,4 +336,38 @@ func writeCheck(w io.Writer, res checkResult, r settings.Report) {
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
+}
+
+// loginText describes an IAM login on one line: the call made, the user
+// and expiry it gave; or, offline, the call it would make.
+func loginText(l loginResult) string {
+	var b strings.Builder
+	region := l.Region
+	if region == "" {
+		region = "no region (set Region in the DSN, or AWS_REGION)"
+	}
+	fmt.Fprintf(&b, "%s: %s for %s in %s", l.Method, l.API, l.Target(), region)
+	if !l.Called {
+		b.WriteString(" (not called: --offline)")
+		if l.DbUser != "" {
+			fmt.Fprintf(&b, ", database user %s", l.DbUser)
+		} else if l.Workgroup == "" {
+			b.WriteString(", the IAM identity's own database user")
+		}
+		if len(l.DbGroups) > 0 {
+			fmt.Fprintf(&b, ", groups %s", strings.Join(l.DbGroups, ","))
+		}
+		if l.AutoCreate {
+			b.WriteString(", AutoCreate")
+		}
+		if l.Profile != "" {
+			fmt.Fprintf(&b, ", profile %s", l.Profile)
+		}
+		if l.Endpoint != "" {
+			fmt.Fprintf(&b, ", endpoint %s", l.Endpoint)
+		}
+		return b.String()
+	}
+	fmt.Fprintf(&b, ": database user %s, password expires %s", l.DatabaseUser, l.Expires)
+	return b.String()
 }

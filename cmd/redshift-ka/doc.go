@@ -23,6 +23,13 @@
 // of the process list (ps shows arguments to every user). Flags may come
 // before or after the DSN.
 //
+// A DSN that asks for an IAM login (IAM=1, iam=true, jdbc:redshift:iam://;
+// see [github.com/redshift-ka/redshift-ka/iam]) logs in with temporary
+// credentials from the Redshift API, through the AWS SDK's configuration
+// (environment, shared files and Profile, roles). Both commands get them
+// before connecting: AWS's refusal is a connect failure (exit 4) naming
+// the API, AWS's error code and the request id.
+//
 // Flags:
 //
 //	--json                  check: one JSON object instead of text
@@ -36,7 +43,9 @@
 //
 // No output shows a password: the DSN is printed through
 // [github.com/redshift-ka/redshift-ka/dsnparse.Redact], every line written
-// is scrubbed of the secrets of every argument that holds a DSN, and no
+// is scrubbed of the secrets of every argument that holds a DSN (AWS's
+// SecretAccessKey and SessionToken among them) and of the password an IAM
+// login was issued, and no
 // error about a flag or a command quotes a value that could be one (a DSN
 // given as --connect-timeout's value, say).
 //
@@ -55,13 +64,24 @@
 // gateway 240 s by default, GCP Cloud NAT 1200 s) and warns for each one
 // the connection does not survive, and when keep-alive is off.
 //
+// With an IAM login it shows the login: method (IAM), the API called
+// (GetClusterCredentials, GetClusterCredentialsWithIAM or
+// redshift-serverless GetCredentials) for which cluster or workgroup in
+// which region, the database user it returned and when the password
+// expires. --offline shows the API it would call and with what: cluster or
+// workgroup, region, database user and groups, profile, endpoint; it
+// calls nothing.
+//
 // --json prints the same as one JSON object: keepalive, idle_seconds,
 // interval_seconds, count and user_timeout_ms, source (an object with the
 // same keys naming the origin of each), os, ignored_odbc_keys,
 // dead_after_seconds, middleboxes and warnings, with the masked dsn and the
 // server's address and process id; dead_after_seconds and refresh_seconds
-// are null when keep-alive is off. --offline does not connect: it resolves
-// the DSN against this machine's OS values, as the dialer would.
+// are null when keep-alive is off; login, with an IAM login: method, api,
+// cluster or workgroup, region, db_user and db_groups asked for, called,
+// and once called database_user and expires. --offline does not connect:
+// it resolves the DSN against this machine's OS values, as the dialer
+// would.
 //
 // # exec
 //

@@ -83,7 +83,7 @@ func (a *app) exec(args []string) int {
 	db := sql.OpenDB(connector)
 	defer db.Close()
 	ctx, cancel := connectContext(a.ctx, *timeout)
-	conn, err := db.Conn(ctx)
+	conn, err := a.connect(ctx, db, connector.Login())
 	cancel()
 	if err != nil {
 		return a.connectFailed("exec", err, false)

@@ -7,6 +7,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	_ "github.com/redshift-ka/redshift-ka/iam" // DSNs with IAM=1 log in through AWS IAM
 )
 
 func main() {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
 )
 
@@ -43,8 +45,9 @@ Usage:
 The DSN is a postgres:// URL, a key=value string or an ODBC connection
 string, with keep-alive keys such as KeepAlivesIdle=200. Without a DSN
 argument it is read from $REDSHIFTKA_DSN, which keeps the password out of
-the process list (ps shows arguments to every user). No output shows the
-password.
+the process list (ps shows arguments to every user). A DSN with IAM=1 (or
+iam=true) logs in with temporary credentials from the Redshift API. No
+output shows the password, nor AWS secrets.
 
 Exit status:
   0    success
@@ -64,6 +67,9 @@ settings in force on the socket (read back from the kernel), where each came
 from (a DSN key, or the OS and its sysctl or registry name), the OS values,
 the ODBC keys ignored, how long a dead path goes unnoticed, and which common
 middleboxes (NAT gateways, load balancers) the connection survives.
+With an IAM login it shows the API called, the database user and when the
+password expires; --offline shows the API it would call and with what
+(cluster or workgroup, region, database user and groups) without calling it.
 
 Flags:
 `
@@ -252,6 +258,42 @@ func (a *app) scrub(dsn string) {
 	r := strings.NewReplacer(pairs...)
 	a.stdout = &scrubber{w: a.stdout, r: r}
 	a.stderr = &scrubber{w: a.stderr, r: r}
+}
+
+// scrubSecret makes every later write to stdout and stderr mask secret: a
+// password the command learns while it runs, such as an IAM login's.
+func (a *app) scrubSecret(secret string) {
+	if secret == "" {
+		return
+	}
+	r := strings.NewReplacer(secret, "xxxxx")
+	a.stdout = &scrubber{w: a.stdout, r: r}
+	a.stderr = &scrubber{w: a.stderr, r: r}
+}
+
+// login gets the IAM login's credentials, when the DSN asks for one,
+// before connecting, so that the password is scrubbed from all output and
+// AWS's refusal is reported as such; the connection then uses them from
+// the cache.
+func (a *app) login(ctx context.Context, l driver.Login) (driver.Credentials, error) {
+	if l == nil {
+		return driver.Credentials{}, nil
+	}
+	cr, err := l.Credentials(ctx)
+	if err != nil {
+		return cr, err
+	}
+	a.scrubSecret(cr.Password)
+	return cr, nil
+}
+
+// connect gets the IAM login's credentials, if any (see login), and one
+// connection.
+func (a *app) connect(ctx context.Context, db *sql.DB, l driver.Login) (*sql.Conn, error) {
+	if _, err := a.login(ctx, l); err != nil {
+		return nil, err
+	}
+	return db.Conn(ctx)
 }
 
 // scrubber masks secrets in what is written through it. Each write is

@@ -69,9 +69,10 @@ type Connector struct {
 	// as pq.SetNotificationHandler would arrange.
 	NotificationHandler func(*pq.Notification)
 
-	dsn *dsnparse.DSN
-	cfg pq.Config
-	d   *dialer.Dialer
+	dsn   *dsnparse.DSN
+	cfg   pq.Config
+	d     *dialer.Dialer
+	login backend.Login
 }
 
 // Format prints the connector, for every verb, as the DSN it hands to
@@ -89,22 +90,39 @@ func NewConnector(dsn string, opts ...rkdriver.Option) (*Connector, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	parsed, d, err := backend.Prepare(dsn, &o)
+	p, err := backend.Prepare(dsn, &o)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := pq.NewConfig(parsed.Rest)
+	cfg, err := pq.NewConfig(p.DSN.Rest)
 	if err != nil {
-		return nil, backend.Refused(parsed.Rest, func(dsn string) error { _, err := pq.NewConfig(dsn); return err })
+		return nil, backend.Refused(p.DSN.Rest, func(dsn string) error { _, err := pq.NewConfig(dsn); return err })
 	}
-	return &Connector{dsn: parsed, cfg: cfg, d: d}, nil
+	return &Connector{dsn: p.DSN, cfg: cfg, d: p.Dialer, login: p.Login}, nil
 }
 
 // Connect opens a connection. It is lib/pq's, in a [*Conn] that knows its
 // socket. It asks the server for its process id, one round trip, so that a
 // lost connection's error can name the session (lib/pq keeps it to itself).
+//
+// With an IAM login, the connection logs in with the login's current
+// user and password, set on a copy of the configuration.
 func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
-	pc, err := pq.NewConnectorConfig(c.cfg)
+	cfg := c.cfg
+	if c.login != nil {
+		lctx := ctx
+		if cfg.ConnectTimeout > 0 { // lib/pq applies it to its dial only; the API call is part of connecting too
+			var cancel context.CancelFunc
+			lctx, cancel = context.WithTimeout(ctx, cfg.ConnectTimeout)
+			defer cancel()
+		}
+		cr, err := c.login.Credentials(lctx)
+		if err != nil {
+			return nil, err
+		}
+		cfg.User, cfg.Password = cr.User, cr.Password
+	}
+	pc, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +175,9 @@ func (c *Connector) Driver() driver.Driver { return &Driver{} }
 
 // DSN returns the parsed DSN.
 func (c *Connector) DSN() dsnparse.DSN { return *c.dsn }
+
+// Login returns the connector's IAM login; nil when the DSN asks for none.
+func (c *Connector) Login() rkdriver.Login { return c.login }
 
 // capturingDialer is lib/pq's dialer for one connection. It remembers the
 // socket the connection was made on; lib/pq uses it again for that

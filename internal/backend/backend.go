@@ -4,9 +4,11 @@
 package backend
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -22,17 +24,112 @@ type Options struct {
 	Pgx []stdlib.OptionOpenDB
 }
 
-// Prepare parses dsn and makes the dialer for its settings.
-func Prepare(dsn string, o *Options) (*dsnparse.DSN, *dialer.Dialer, error) {
+// Prepared is a parsed DSN with what connecting by it needs.
+type Prepared struct {
+	DSN    *dsnparse.DSN
+	Dialer *dialer.Dialer
+	// Login issues the user and password of each new connection; nil
+	// unless the DSN asks for an IAM login.
+	Login Login
+}
+
+// Prepare parses dsn, makes the dialer for its settings, and, for a DSN
+// that asks for an IAM login, the login: [ErrNoIAM] when the program
+// lacks the iam package.
+func Prepare(dsn string, o *Options) (*Prepared, error) {
 	parsed, err := dsnparse.Parse(dsn)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	d, err := dialer.New(parsed.Config, o.Logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return parsed, d, nil
+	p := &Prepared{DSN: parsed, Dialer: d}
+	if parsed.IAM != nil {
+		if IAM == nil {
+			return nil, ErrNoIAM
+		}
+		if p.Login, err = IAM(parsed.IAM, o.Logger); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// ErrNoIAM is the error of a DSN that asks for an IAM login (IAM=1,
+// iam=true, jdbc:redshift:iam://) in a program that does not import the
+// iam package, which links the AWS SDK.
+var ErrNoIAM = errors.New(`redshift-ka: the DSN asks for an AWS IAM login, which needs the iam package: ` +
+	`add import _ "github.com/redshift-ka/redshift-ka/iam" to the program`)
+
+// IAM makes the login of a DSN that asks for IAM. The package
+// github.com/redshift-ka/redshift-ka/iam sets it when imported, so that
+// programs that do not import it do not link the AWS SDK.
+var IAM func(d *dsnparse.IAM, logger *slog.Logger) (Login, error)
+
+// Login issues the database user and password new connections log in
+// with, and caches them while they are valid.
+type Login interface {
+	// Credentials returns credentials valid for a new connection: the
+	// cached ones, or new ones from the API when those are near their
+	// expiration. Concurrent calls share one API call.
+	Credentials(ctx context.Context) (Credentials, error)
+	// Plan says which API the login calls and with what, without
+	// calling it.
+	Plan() Plan
+}
+
+// Credentials are a database login that expires.
+type Credentials struct {
+	// User is the database user, as the API returned it ("IAM:etl").
+	User string
+	// Password is the temporary password. Never print it.
+	Password string
+	// Expiration is when the password stops working.
+	Expiration time.Time
+}
+
+// String shows the credentials without the password.
+func (c Credentials) String() string {
+	return fmt.Sprintf("user %s, password xxxxx, expires %s", c.User, c.Expiration.UTC().Format(time.RFC3339))
+}
+
+// GoString is String, so that %#v does not show the password either.
+func (c Credentials) GoString() string { return c.String() }
+
+// Plan is what a login asks of AWS: no secret.
+type Plan struct {
+	// Method is "IAM".
+	Method string `json:"method"`
+	// API is the call: "GetClusterCredentials",
+	// "GetClusterCredentialsWithIAM" or "redshift-serverless GetCredentials".
+	API string `json:"api"`
+	// Cluster or Workgroup is what the call names.
+	Cluster   string `json:"cluster,omitempty"`
+	Workgroup string `json:"workgroup,omitempty"`
+	// Region is the AWS region the call goes to.
+	Region string `json:"region"`
+	// DbUser is the database user asked for; empty for the IAM
+	// identity's own.
+	DbUser     string   `json:"db_user,omitempty"`
+	DbGroups   []string `json:"db_groups,omitempty"`
+	AutoCreate bool     `json:"auto_create,omitempty"`
+	// DurationSeconds is the lifetime asked for; 0: the API's default.
+	DurationSeconds int `json:"duration_seconds,omitempty"`
+	// Profile is the shared config profile; empty: the default chain.
+	Profile string `json:"profile,omitempty"`
+	// Endpoint is the endpoint the DSN set; empty: the SDK's.
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// Target names what the call is for: "cluster etl-prod" or
+// "workgroup etl".
+func (p Plan) Target() string {
+	if p.Workgroup != "" {
+		return "workgroup " + p.Workgroup
+	}
+	return "cluster " + p.Cluster
 }
 
 // Refused reports a DSN that pgx or lib/pq refused. Their messages quote

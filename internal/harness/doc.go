@@ -29,6 +29,15 @@
 // accepts. When run as root the server runs as Debian's "postgres" system
 // user, since initdb and postgres refuse to run as root.
 //
+// # AWS
+//
+// [StartAWSFake] runs a fake of the Redshift and Redshift Serverless APIs an
+// IAM login calls, on loopback, in their real wire formats (the Query
+// protocol with XML, JSON 1.1), checking each request's SigV4 signature.
+// Each call sets the password it issues on the server's role, VALID UNTIL
+// its expiration. [AWSFake.Env] is the environment that points the AWS SDK
+// at it and nowhere else (no instance metadata).
+//
 // # Network namespaces
 //
 // [NewNetns] creates a network namespace, [Veth] wires two of them together

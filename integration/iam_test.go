@@ -1,0 +1,694 @@
+//go:build linux
+
+package integration
+
+import (
+	"context"
+	"database/sql"
+	sqldriver "database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/redshift-ka/redshift-ka/driver"
+	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
+	"github.com/redshift-ka/redshift-ka/iam"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
+	"github.com/redshift-ka/redshift-ka/settings"
+)
+
+// The IAM tests log in to the real server with the passwords the fake AWS
+// APIs (harness.AWSFake) issue and set on the server's roles, VALID UNTIL
+// their expiration: the server itself refuses a wrong or expired one.
+// Every AWS endpoint points at the fake on loopback; instance metadata is
+// off.
+
+// iamSetup starts a server and the fake, and points the AWS SDK at it.
+func iamSetup(t *testing.T) (*harness.Postgres, *harness.AWSFake) {
+	t.Helper()
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	fake := harness.StartAWSFake(t, pg)
+	for k, v := range fake.Env(t.TempDir()) {
+		t.Setenv(k, v)
+	}
+	return pg, fake
+}
+
+// iamForm is an IAM DSN of one form for a server, with the given IAM keys
+// (in the form's own spelling) added.
+type iamForm struct {
+	name string
+	sep  string // between keys
+	dsn  func(pg *harness.Postgres, keys map[string]string) string
+}
+
+// iamForms write the same login in each DSN form, with the key names
+// Amazon's drivers use there: ODBC's, redshift_connector's, JDBC's.
+var iamForms = []iamForm{
+	{"odbc", ";", func(pg *harness.Postgres, k map[string]string) string {
+		return fmt.Sprintf("Driver={Amazon Redshift (x64)};Server=%s;Port=%d;Database=%s;SSLMode=disable;IAM=1;%s",
+			pg.Host, pg.Port, pg.Database, keysOf(k, ";", odbcNames))
+	}},
+	{"url", "&", func(pg *harness.Postgres, k map[string]string) string {
+		return fmt.Sprintf("postgres://%s:%d/%s?sslmode=disable&iam=true&%s", pg.Host, pg.Port, pg.Database, keysOf(k, "&", rcNames))
+	}},
+	{"keyvalue", " ", func(pg *harness.Postgres, k map[string]string) string {
+		return fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable iam=true %s", pg.Host, pg.Port, pg.Database, keysOf(k, " ", rcNames))
+	}},
+	{"jdbc", "&", func(pg *harness.Postgres, k map[string]string) string {
+		return fmt.Sprintf("jdbc:redshift:iam://%s:%d/%s?ssl=false&%s", pg.Host, pg.Port, pg.Database, keysOf(k, "&", jdbcNames))
+	}},
+}
+
+// odbcNames and rcNames spell the IAM fields as ODBC and
+// redshift_connector do.
+var (
+	odbcNames = map[string]string{"cluster": "ClusterID", "workgroup": "Workgroup", "user": "DbUser", "groups": "DbGroups",
+		"region": "Region", "profile": "Profile", "key": "AccessKeyID", "secret": "SecretAccessKey", "token": "SessionToken",
+		"endpoint": "EndpointUrl", "autocreate": "AutoCreate"}
+	rcNames = map[string]string{"cluster": "cluster_identifier", "workgroup": "serverless_work_group", "user": "db_user",
+		"groups": "db_groups", "region": "region", "profile": "profile", "key": "access_key_id", "secret": "secret_access_key",
+		"token": "session_token", "endpoint": "endpoint_url", "autocreate": "auto_create"}
+)
+
+// jdbcNames spell them as Amazon's JDBC driver does.
+var jdbcNames = map[string]string{"cluster": "ClusterID", "workgroup": "serverlessWorkGroup", "user": "DbUser", "groups": "DbGroups",
+	"region": "Region", "profile": "Profile", "key": "AccessKeyID", "secret": "SecretAccessKey", "token": "SessionToken",
+	"endpoint": "EndpointUrl", "autocreate": "AutoCreate"}
+
+func keysOf(k map[string]string, sep string, names map[string]string) string {
+	var parts []string
+	for _, f := range []string{"cluster", "workgroup", "user", "groups", "region", "profile", "key", "secret", "token", "endpoint", "autocreate"} {
+		if v, ok := k[f]; ok {
+			parts = append(parts, names[f]+"="+v)
+		}
+	}
+	return strings.Join(parts, sep)
+}
+
+// etl is the login most tests use: GetClusterCredentials for DbUser etl.
+var etl = map[string]string{"cluster": "etl-prod", "user": "etl"}
+
+// currentUser returns the session's user.
+func currentUser(t *testing.T, conn *sql.Conn) string {
+	t.Helper()
+	var u string
+	require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT current_user").Scan(&u))
+	return u
+}
+
+// TestIAMForms: an IAM DSN in each form logs in, through both backends, as
+// the user GetClusterCredentials returned, with one call that carries the
+// DSN's cluster, user and groups.
+func TestIAMForms(t *testing.T) {
+	pg, fake := iamSetup(t)
+	for _, b := range backends {
+		for _, f := range iamForms {
+			t.Run(b+"/"+f.name, func(t *testing.T) {
+				before := fake.Calls("")
+				_, conn := open(t, b, f.dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl", "groups": "loaders,readers"}))
+				assert.Equal(t, "IAM:etl", currentUser(t, conn))
+				require.Equal(t, before+1, fake.Calls("GetClusterCredentials"))
+				req := fake.Requests()[before]
+				assert.Equal(t, "etl-prod", req.Get("ClusterIdentifier"))
+				assert.Equal(t, "etl", req.Get("DbUser"))
+				assert.Equal(t, "loaders", req.Get("DbGroups.DbGroup.1"))
+				assert.Equal(t, "readers", req.Get("DbGroups.DbGroup.2"))
+				assert.Equal(t, fake.AccessKeyID, req.Get(harness.FakeKeyParam))
+			})
+		}
+	}
+}
+
+// TestIAMServerRefusesStalePasswords: the fake's passwords are real: the
+// server refuses the one issued before the last call, and an expired one.
+func TestIAMServerRefusesStalePasswords(t *testing.T) {
+	pg, fake := iamSetup(t)
+	fake.SetLifetime(2 * time.Second)
+	_, conn := open(t, driver.Name, iamForms[0].dsn(pg, etl))
+	assert.Equal(t, "IAM:etl", currentUser(t, conn))
+	user, pw := fake.Issued()
+	direct := func(password string) error {
+		c, err := pgx.Connect(context.Background(), fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable user='%s' password='%s'",
+			pg.Host, pg.Port, pg.Database, user, password))
+		if err == nil {
+			c.Close(context.Background())
+		}
+		return err
+	}
+	require.NoError(t, direct(pw), "the issued password works")
+	require.ErrorContains(t, direct(pw+"x"), "password authentication failed")
+	time.Sleep(2500 * time.Millisecond)
+	require.ErrorContains(t, direct(pw), "password authentication failed", "an expired password is refused")
+}
+
+// TestIAMConcurrentFirstConnections: 20 connections dialed at once by a
+// new connector make one API call between them, with both backends.
+func TestIAMConcurrentFirstConnections(t *testing.T) {
+	pg, fake := iamSetup(t)
+	fake.SetDelay(300 * time.Millisecond)
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			before := fake.Calls("")
+			db, err := sql.Open(b, iamForms[1].dsn(pg, etl))
+			require.NoError(t, err)
+			defer db.Close()
+			db.SetMaxOpenConns(20)
+			db.SetMaxIdleConns(20)
+			var wg sync.WaitGroup
+			errs := make(chan error, 20)
+			conns := make(chan *sql.Conn, 20)
+			for range 20 {
+				wg.Go(func() {
+					c, err := db.Conn(context.Background())
+					if err != nil {
+						errs <- err
+						return
+					}
+					conns <- c
+				})
+			}
+			wg.Wait()
+			close(errs)
+			close(conns)
+			for err := range errs {
+				require.NoError(t, err)
+			}
+			n := 0
+			for c := range conns {
+				assert.Equal(t, "IAM:etl", currentUser(t, c))
+				c.Close()
+				n++
+			}
+			assert.Equal(t, 20, n)
+			assert.Equal(t, 1, fake.Calls("")-before, "API calls for 20 concurrent first connections")
+		})
+	}
+}
+
+// TestIAMRenewal: credentials near their expiration are renewed for the
+// next new connection: one new call, and the connection logs in with the
+// new password (the old one has expired on the server).
+func TestIAMRenewal(t *testing.T) {
+	pg, fake := iamSetup(t)
+	fake.SetLifetime(3 * time.Second)
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			before := fake.Calls("")
+			db, err := sql.Open(b, iamForms[2].dsn(pg, etl))
+			require.NoError(t, err)
+			defer db.Close()
+			db.SetMaxIdleConns(0) // each Conn is a new connection
+			for range 3 {
+				c, err := db.Conn(context.Background())
+				require.NoError(t, err)
+				c.Close()
+			}
+			require.Equal(t, 1, fake.Calls("")-before, "credentials are cached while fresh")
+			time.Sleep(3200 * time.Millisecond) // past the expiration: the server refuses the old password
+			c, err := db.Conn(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, "IAM:etl", currentUser(t, c))
+			c.Close()
+			assert.Equal(t, 2, fake.Calls("")-before, "renewed once")
+		})
+	}
+}
+
+// TestIAMPgx: ParseConfig with pgx.ConnectConfig, and ParsePoolConfig with
+// pgxpool at several sizes: one call per connector, whatever the pool's
+// size; the user's own BeforeConnect still runs; and a pool keeps
+// connecting after the credentials expire.
+func TestIAMPgx(t *testing.T) {
+	pg, fake := iamSetup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a pool retries a failing connect until then
+	defer cancel()
+	dsn := iamForms[0].dsn(pg, etl)
+
+	before := fake.Calls("")
+	cfg, err := driver.ParseConfig(dsn)
+	require.NoError(t, err)
+	for range 3 {
+		c, err := pgx.ConnectConfig(ctx, cfg)
+		require.NoError(t, err)
+		var u string
+		require.NoError(t, c.QueryRow(ctx, "SELECT current_user").Scan(&u))
+		assert.Equal(t, "IAM:etl", u)
+		c.Close(ctx)
+	}
+	assert.Equal(t, 1, fake.Calls("")-before, "ParseConfig: one call for three connections")
+
+	fake.SetDelay(200 * time.Millisecond)
+	for _, size := range []int{1, 5, 20} {
+		t.Run(fmt.Sprintf("pool%d", size), func(t *testing.T) {
+			before := fake.Calls("")
+			pcfg, err := driver.ParsePoolConfig(dsn + fmt.Sprintf(";pool_max_conns=%d", size))
+			require.NoError(t, err)
+			var mine sync.Map
+			pcfg.BeforeConnect = func(_ context.Context, c *pgx.ConnConfig) error {
+				mine.Store(c, true)
+				return nil
+			}
+			pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+			require.NoError(t, err)
+			defer pool.Close()
+			var wg sync.WaitGroup
+			conns := make([]*pgxpool.Conn, size)
+			errs := make([]error, size)
+			for i := range size {
+				wg.Go(func() { conns[i], errs[i] = pool.Acquire(ctx) })
+			}
+			wg.Wait()
+			for i := range size {
+				require.NoError(t, errs[i])
+				var u string
+				require.NoError(t, conns[i].QueryRow(ctx, "SELECT current_user").Scan(&u))
+				assert.Equal(t, "IAM:etl", u)
+				conns[i].Release()
+			}
+			assert.Equal(t, int32(size), pool.Stat().TotalConns())
+			assert.Equal(t, 1, fake.Calls("")-before, "API calls for a pool of %d", size)
+			n := 0
+			mine.Range(func(any, any) bool { n++; return true })
+			assert.Equal(t, size, n, "the user's BeforeConnect ran for each connection")
+		})
+	}
+	fake.SetDelay(0)
+
+	t.Run("pool renews", func(t *testing.T) {
+		fake.SetLifetime(2 * time.Second)
+		defer fake.SetLifetime(0)
+		before := fake.Calls("")
+		pcfg, err := driver.ParsePoolConfig(dsn + ";pool_max_conn_lifetime=1s;pool_max_conn_lifetime_jitter=0")
+		require.NoError(t, err)
+		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+		require.NoError(t, err)
+		defer pool.Close()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+			var u string
+			require.NoError(t, pool.QueryRow(ctx, "SELECT current_user").Scan(&u))
+		}
+		calls := fake.Calls("") - before
+		t.Logf("pool with 1 s connection lifetime: %d API calls in 5 s of 2 s credentials", calls)
+		assert.GreaterOrEqual(t, calls, 2, "renewed as the credentials expire")
+		assert.LessOrEqual(t, calls, 4, "at most about one call per credential lifetime (5 s of 2 s lifetimes)")
+	})
+}
+
+// TestIAMUserBeforeConnect: a program's own stdlib BeforeConnect still
+// runs, and IAM still logs in.
+func TestIAMUserBeforeConnect(t *testing.T) {
+	pg, _ := iamSetup(t)
+	ran := false
+	c, err := driver.NewConnector(iamForms[0].dsn(pg, etl), driver.WithPgxOptions(stdlib.OptionBeforeConnect(
+		func(_ context.Context, cfg *pgx.ConnConfig) error {
+			ran = true
+			cfg.RuntimeParams["application_name"] = "mine"
+			return nil
+		})))
+	require.NoError(t, err)
+	db := sql.OpenDB(c)
+	defer db.Close()
+	var u, app string
+	require.NoError(t, db.QueryRow("SELECT current_user, current_setting('application_name')").Scan(&u, &app))
+	assert.True(t, ran)
+	assert.Equal(t, "IAM:etl", u)
+	assert.Equal(t, "mine", app)
+}
+
+// TestIAMServerless: a workgroup logs in through redshift-serverless
+// GetCredentials (JSON 1.1), with both backends.
+func TestIAMServerless(t *testing.T) {
+	pg, fake := iamSetup(t)
+	for _, b := range backends {
+		for _, f := range iamForms {
+			t.Run(b+"/"+f.name, func(t *testing.T) {
+				before := fake.Calls("GetCredentials")
+				_, conn := open(t, b, f.dsn(pg, map[string]string{"workgroup": "etl-wg"}))
+				assert.Equal(t, "IAMR:"+harness.FakeRole, currentUser(t, conn))
+				assert.Equal(t, before+1, fake.Calls("GetCredentials"))
+				reqs := fake.Requests()
+				assert.Equal(t, "etl-wg", reqs[len(reqs)-1].Get("workgroupName"))
+			})
+		}
+	}
+}
+
+// TestIAMWithIAM: without DbUser (and without a user in the DSN), the
+// login is GetClusterCredentialsWithIAM: the IAM identity's own user.
+func TestIAMWithIAM(t *testing.T) {
+	pg, fake := iamSetup(t)
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			before := fake.Calls("GetClusterCredentialsWithIAM")
+			c, err := driver.NewConnector(iamForms[0].dsn(pg, map[string]string{"cluster": "etl-prod"}))
+			require.NoError(t, err)
+			assert.Equal(t, "GetClusterCredentialsWithIAM", c.Login().Plan().API)
+			_, conn := open(t, b, iamForms[0].dsn(pg, map[string]string{"cluster": "etl-prod"}))
+			assert.Equal(t, "IAMR:"+harness.FakeRole, currentUser(t, conn))
+			assert.Equal(t, before+1, fake.Calls("GetClusterCredentialsWithIAM"))
+		})
+	}
+}
+
+// TestIAMAccessDenied: AWS's refusal reaches the program naming the API,
+// the cluster, AWS's code and message and the request id, with both
+// backends and pgxpool; a refusal is not cached.
+func TestIAMAccessDenied(t *testing.T) {
+	pg, fake := iamSetup(t)
+	fake.Fail("AccessDenied", "User: arn:aws:iam::123456789012:user/etl is not authorized to perform: redshift:GetClusterCredentials")
+	want := "redshift-ka: GetClusterCredentials for cluster etl-prod: AccessDenied: User: arn:aws:iam::123456789012:user/etl is not authorized to perform: redshift:GetClusterCredentials (request id fake-"
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			db, err := sql.Open(b, iamForms[0].dsn(pg, etl))
+			require.NoError(t, err)
+			defer db.Close()
+			before := fake.Calls("")
+			err = db.PingContext(context.Background())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), want)
+			var ie *iam.Error
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, "AccessDenied", ie.Code)
+			assert.Equal(t, "GetClusterCredentials", ie.API)
+			assert.True(t, strings.HasPrefix(ie.RequestID, "fake-"), ie.RequestID)
+			// Not cached: the next connect asks again.
+			require.Error(t, db.PingContext(context.Background()))
+			assert.Equal(t, 2, fake.Calls("")-before)
+		})
+	}
+	pcfg, err := driver.ParsePoolConfig(iamForms[0].dsn(pg, etl))
+	require.NoError(t, err)
+	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
+	require.NoError(t, err)
+	defer pool.Close()
+	err = pool.Ping(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), want)
+
+	// A bad signature is AWS's SignatureDoesNotMatch.
+	fake.Fail("", "")
+	db, err := sql.Open(driver.Name, iamForms[0].dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl",
+		"key": fake.AccessKeyID, "secret": "not-the-secret-0123456789"}))
+	require.NoError(t, err)
+	defer db.Close()
+	err = db.Ping()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "GetClusterCredentials for cluster etl-prod: SignatureDoesNotMatch: ")
+	assert.NotContains(t, err.Error(), "not-the-secret")
+}
+
+// TestIAMUnreachable: an endpoint that refuses connections, and one that
+// never answers, give the API's error within the connect timeout.
+func TestIAMUnreachable(t *testing.T) {
+	pg, _ := iamSetup(t)
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer silent.Close()
+	go func() { // accepts, never answers
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	for _, tc := range []struct{ name, endpoint string }{
+		{"refused", fmt.Sprintf("http://127.0.0.1:%d", closedPort(t))},
+		{"silent", "http://" + silent.Addr().String()},
+	} {
+		for _, b := range backends {
+			t.Run(tc.name+"/"+b, func(t *testing.T) {
+				dsn := iamForms[0].dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl", "endpoint": tc.endpoint}) + ";connect_timeout=3"
+				db, err := sql.Open(b, dsn)
+				require.NoError(t, err)
+				defer db.Close()
+				start := time.Now()
+				err = db.PingContext(context.Background()) // connect_timeout=3 bounds it
+				took := time.Since(start)
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "redshift-ka: GetClusterCredentials for cluster etl-prod: ")
+				assert.Less(t, took, 4*time.Second, "within the connect timeout")
+				var ie *iam.Error
+				assert.ErrorAs(t, err, &ie)
+				if tc.name == "silent" {
+					assert.ErrorIs(t, err, context.DeadlineExceeded)
+				}
+			})
+		}
+	}
+}
+
+// TestIAMProfile: Profile picks the keys of a profile of the shared
+// credentials file (AWS_SHARED_CREDENTIALS_FILE) and its region from the
+// config file, with a session token; the environment's keys are not used.
+func TestIAMProfile(t *testing.T) {
+	pg, fake := iamSetup(t)
+	dir := t.TempDir()
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_REGION", "")
+	fake.AddKey("AKIAPROFILEETL000001", "profile-secret-0123456789", "profile-token-abcdef")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "credentials"), []byte(
+		"[etl]\naws_access_key_id = AKIAPROFILEETL000001\naws_secret_access_key = profile-secret-0123456789\naws_session_token = profile-token-abcdef\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), []byte("[profile etl]\nregion = eu-west-1\n"), 0o600))
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			c, err := driver.NewConnector(iamForms[1].dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl", "profile": "etl"}))
+			require.NoError(t, err)
+			assert.Equal(t, "eu-west-1", c.Login().Plan().Region)
+			_, conn := open(t, b, iamForms[1].dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl", "profile": "etl"}))
+			assert.Equal(t, "IAM:etl", currentUser(t, conn))
+			reqs := fake.Requests()
+			assert.Equal(t, "AKIAPROFILEETL000001", reqs[len(reqs)-1].Get(harness.FakeKeyParam))
+		})
+	}
+	_, err := sql.Open(driver.Name, iamForms[1].dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl", "profile": "nosuch"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nosuch")
+}
+
+// TestIAMStaticKeys: keys in the DSN sign the call, session token
+// included, in place of the environment's.
+func TestIAMStaticKeys(t *testing.T) {
+	pg, fake := iamSetup(t)
+	fake.AddKey("AKIADSNKEYS000000001", "dsn-secret-0123456789abcdef", "dsn-token-0123456789")
+	for _, b := range backends {
+		for _, f := range iamForms {
+			t.Run(b+"/"+f.name, func(t *testing.T) {
+				_, conn := open(t, b, f.dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl",
+					"key": "AKIADSNKEYS000000001", "secret": "dsn-secret-0123456789abcdef", "token": "dsn-token-0123456789"}))
+				assert.Equal(t, "IAM:etl", currentUser(t, conn))
+				reqs := fake.Requests()
+				assert.Equal(t, "AKIADSNKEYS000000001", reqs[len(reqs)-1].Get(harness.FakeKeyParam))
+			})
+		}
+	}
+}
+
+// TestIAMODBCDataSource: an odbc.ini data source with IAM=1 logs in.
+func TestIAMODBCDataSource(t *testing.T) {
+	pg, fake := iamSetup(t)
+	ini := filepath.Join(t.TempDir(), "odbc.ini")
+	require.NoError(t, os.WriteFile(ini, []byte(fmt.Sprintf(`[Warehouse IAM]
+Driver = /opt/amazon/redshiftodbc/lib/64/libamazonredshiftodbc64.so
+Server = %s
+Port = %d
+Database = %s
+SSLMode = disable
+IAM = 1
+ClusterID = etl-prod
+DbUser = etl
+DbGroups = loaders
+Region = us-east-1
+KeepAlivesIdle = 200
+`, pg.Host, pg.Port, pg.Database)), 0o600))
+	t.Setenv("ODBCINI", ini)
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			before := fake.Calls("")
+			_, conn := open(t, b, "DSN={Warehouse IAM}")
+			assert.Equal(t, "IAM:etl", currentUser(t, conn))
+			assert.Equal(t, 200*time.Second, reportOf(t, conn).Idle)
+			assert.Equal(t, 1, fake.Calls("")-before)
+		})
+	}
+}
+
+// TestIAMNoSecret: the issued password, the secret access key and the
+// session token show nowhere: not in logs, settings reports, printed
+// connectors and DSNs, the login's credentials as printed, nor errors.
+func TestIAMNoSecret(t *testing.T) {
+	pg, fake := iamSetup(t)
+	const secret, token = "dsn-secret-QWERTY0123456789", "dsn-token-ASDFGH0123456789"
+	fake.AddKey("AKIADSNKEYS000000002", secret, token)
+	for _, b := range backends {
+		for _, f := range iamForms {
+			t.Run(b+"/"+f.name, func(t *testing.T) {
+				dsn := f.dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl",
+					"key": "AKIADSNKEYS000000002", "secret": secret, "token": token})
+				_, conn, logs := openLogged(t, b, dsn)
+				_, password := fake.Issued()
+				var out []string
+				out = append(out, logs.lines()...)
+				r := reportOf(t, conn)
+				js, err := json.Marshal(r)
+				require.NoError(t, err)
+				out = append(out, r.String(), string(js), fmt.Sprintf("%+v %#v", r, r))
+				var c sqldriver.Connector
+				if b == rkpq.Name {
+					pc, err := rkpq.NewConnector(dsn)
+					require.NoError(t, err)
+					c = pc
+					cr, err := pc.Login().Credentials(context.Background())
+					require.NoError(t, err)
+					out = append(out, fmt.Sprint(cr), fmt.Sprintf("%+v %#v", cr, cr), fmt.Sprintf("%v %+v %#v", pc.DSN(), pc.DSN(), pc.DSN().IAM))
+				} else {
+					dc, err := driver.NewConnector(dsn)
+					require.NoError(t, err)
+					c = dc
+					cr, err := dc.Login().Credentials(context.Background())
+					require.NoError(t, err)
+					out = append(out, fmt.Sprint(cr), fmt.Sprintf("%+v %#v", cr, cr), fmt.Sprintf("%v %+v %#v", dc.DSN(), dc.DSN(), dc.DSN().IAM))
+					pj, _ := json.Marshal(dc.Login().Plan())
+					out = append(out, string(pj))
+				}
+				out = append(out, fmt.Sprintf("%v %+v %s", c, c, c))
+				_, password2 := fake.Issued() // the second connector's
+				// Errors: AWS refuses; the server refuses.
+				fake.Fail("AccessDenied", "denied")
+				db, err := sql.Open(b, dsn)
+				require.NoError(t, err)
+				err = db.Ping()
+				require.Error(t, err)
+				out = append(out, err.Error())
+				db.Close()
+				fake.Fail("", "")
+				db, err = sql.Open(b, dsn+f.sep+"KeepAlivesIdle=nope")
+				require.Error(t, err)
+				assert.Nil(t, db)
+				out = append(out, err.Error())
+				all := strings.Join(out, "\n")
+				require.NotEqual(t, password, password2)
+				for _, s := range []string{password, password2, secret, token, "QWERTY", "ASDFGH"} {
+					assert.NotContains(t, all, s)
+				}
+				assert.Contains(t, all, "IAM:etl")
+			})
+		}
+	}
+}
+
+// TestIAMSettingsRead: settings.Read works on an IAM connection as on any.
+func TestIAMSettingsRead(t *testing.T) {
+	pg, _ := iamSetup(t)
+	_, conn := open(t, driver.Name, iamForms[0].dsn(pg, etl)+";KeepAlivesIdle=77")
+	require.NoError(t, conn.Raw(func(dc any) error {
+		r, err := settings.ReadPgx(dc.(*stdlib.Conn).Conn().PgConn())
+		require.NoError(t, err)
+		assert.Equal(t, 77*time.Second, r.Idle)
+		return nil
+	}))
+}
+
+// BenchmarkIAMConnect: a new connection (open, ping, close) with IAM
+// credentials from the connector's cache costs what one with a password
+// does. login=password is the superuser with its password; login=iam an
+// IAM DSN whose credentials were issued once, before the loop, and are
+// reused: the loop makes no API call. Both authenticate with SCRAM to the
+// same server. Compare with `benchstat -col /login`.
+func BenchmarkIAMConnect(b *testing.B) {
+	pg := benchPostgres(b)
+	fake := harness.StartAWSFake(b, pg)
+	for k, v := range fake.Env(b.TempDir()) {
+		b.Setenv(k, v)
+	}
+	fake.SetLifetime(time.Hour)
+	cols := []struct{ name, dsn string }{
+		{"password", pg.URL(benchKA)},
+		{"iam", iamForms[1].dsn(pg, etl) + "&" + benchKA},
+	}
+	for _, c := range rotated(cols) {
+		b.Run("login="+c.name, func(b *testing.B) {
+			db, err := sql.Open(driver.Name, c.dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxIdleConns(0) // each connection is closed when released
+			ctx := context.Background()
+			if err := db.PingContext(ctx); err != nil {
+				b.Fatal(err)
+			}
+			calls := fake.Calls("")
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := db.PingContext(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if n := fake.Calls("") - calls; n != 0 {
+				b.Fatalf("%d API calls in the loop; want none", n)
+			}
+		})
+	}
+}
+
+// BenchmarkIAMConnectPaired: the two columns of BenchmarkIAMConnect taking
+// turns op by op in one loop, so that a busy machine slows both alike;
+// it reports each one's time per connection and iam's over password's.
+func BenchmarkIAMConnectPaired(b *testing.B) {
+	pg := benchPostgres(b)
+	fake := harness.StartAWSFake(b, pg)
+	for k, v := range fake.Env(b.TempDir()) {
+		b.Setenv(k, v)
+	}
+	fake.SetLifetime(time.Hour)
+	var dbs [2]*sql.DB
+	ctx := context.Background()
+	for i, dsn := range []string{pg.URL(benchKA), iamForms[1].dsn(pg, etl) + "&" + benchKA} {
+		db, err := sql.Open(driver.Name, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		db.SetMaxIdleConns(0)
+		if err := db.PingContext(ctx); err != nil {
+			b.Fatal(err)
+		}
+		dbs[i] = db
+	}
+	calls := fake.Calls("")
+	var spent [2]time.Duration
+	n := 0
+	for b.Loop() {
+		for k := range 2 {
+			i := (n + k) % 2 // alternate which goes first
+			start := time.Now()
+			if err := dbs[i].PingContext(ctx); err != nil {
+				b.Fatal(err)
+			}
+			spent[i] += time.Since(start)
+		}
+		n++
+	}
+	if got := fake.Calls("") - calls; got != 0 {
+		b.Fatalf("%d API calls in the loop; want none", got)
+	}
+	b.ReportMetric(float64(spent[0].Nanoseconds())/float64(n), "password-ns/conn")
+	b.ReportMetric(float64(spent[1].Nanoseconds())/float64(n), "iam-ns/conn")
+	b.ReportMetric(float64(spent[1])/float64(spent[0]), "iam/password")
+}
