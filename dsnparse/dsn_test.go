@@ -288,14 +288,14 @@ var testDSNs = []dsnCase{
 		name: "jdbc/iam scheme",
 		dsn:  "jdbc:redshift:iam://etl-prod.c9abc.us-east-1.redshift.amazonaws.com:5439/dev?DbUser=etl&DbGroups=loaders&AutoCreate=true&IAMDuration=3600&Profile=etl&user=ignored",
 		form: FormJDBC,
-		rest: "host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com port=5439 dbname=dev user=ignored",
+		rest: "host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com port=5439 dbname=dev user=ignored sslmode=verify-ca",
 		iam:  &IAM{ClusterID: "etl-prod", Region: "us-east-1", DbUser: "etl", DbGroups: []string{"loaders"}, AutoCreate: true, DurationSeconds: 3600, Profile: "etl"},
 	},
 	{
 		name:    "jdbc/IAMAuth, serverless keys, secrets %-escaped",
 		dsn:     "jdbc:redshift://h.example/dev?IAMAuth=true&serverlessWorkGroup=wg&Region=us-east-2&AccessKeyID=AKIAEXAMPLE&SecretAccessKey=s%2Bk+x&SessionToken=t;isServerless=true&serverlessAcctId=123&UID=etl",
 		form:    FormJDBC,
-		rest:    "host=h.example port=5439 dbname=dev user=etl",
+		rest:    "host=h.example port=5439 dbname=dev user=etl sslmode=verify-ca",
 		ignored: []string{"isServerless", "serverlessAcctId"},
 		iam:     &IAM{Workgroup: "wg", Region: "us-east-2", AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "s+k x", SessionToken: "t", DbUser: "etl"},
 	},
@@ -506,5 +506,24 @@ func TestDSNPrintsRedacted(t *testing.T) {
 		assert.Contains(t, outputs["%+v"], "xxxxx")
 		assert.Contains(t, outputs["JSON"], `"Form":`)
 		assert.NotContains(t, d.Rest, "xxxxx", "the field itself is untouched")
+	}
+}
+
+// TestJDBCTLS: a JDBC URL asks for TLS as Amazon's JDBC driver does: ssl
+// is true unless set false (RedshiftProperty.SSL defaults to "true"), and
+// AuthMech is its older name for sslmode, in capitals.
+func TestJDBCTLS(t *testing.T) {
+	for query, want := range map[string]string{
+		"":                        "sslmode=verify-ca",
+		"?ssl=false":              "sslmode=disable",
+		"?ssl=true":               "sslmode=verify-ca",
+		"?sslmode=require":        "sslmode=require",
+		"?AuthMech=VERIFY-FULL":   "sslmode=verify-full",
+		"?AuthMech=DISABLE":       "sslmode=disable",
+		"?ssl=true&sslmode=allow": "sslmode=allow",
+	} {
+		d, err := Parse("jdbc:redshift://h:5439/dev" + query)
+		require.NoError(t, err, query)
+		assert.Equal(t, "host=h port=5439 dbname=dev "+want, d.Rest, query)
 	}
 }

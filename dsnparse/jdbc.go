@@ -20,6 +20,7 @@ var jdbcKeys = map[string]string{
 	"applicationname": "application_name", "connecttimeout": "connect_timeout",
 	"sslrootcert": "sslrootcert", "sslcert": "sslcert", "sslkey": "sslkey",
 	"sslpassword": "sslpassword", "options": "options",
+	"authmech": "sslmode", // the JDBC driver's older name, values in capitals
 }
 
 // jdbcURL is a JDBC URL as [splitJDBC] reads it.
@@ -106,9 +107,9 @@ func splitJDBC(dsn string, lenient bool) (*jdbcURL, error) {
 // parseJDBC converts a JDBC URL to a libpq key=value DSN without the keys
 // redshift-ka owns: host, port (5439 by default, as in Amazon's driver)
 // and dbname from the URL, the JDBC keys libpq knows under their libpq
-// names (an empty value is taken as absent), ssl=true as
-// sslmode=verify-ca and ssl=false as sslmode=disable (the JDBC driver's
-// meanings) unless sslmode is given.
+// names (an empty value is taken as absent), ssl=true (the JDBC driver's
+// default, also when ssl is absent) as sslmode=verify-ca and ssl=false as
+// sslmode=disable, unless sslmode (or its JDBC alias AuthMech) is given.
 func parseJDBC(dsn string) (*DSN, error) {
 	u, err := splitJDBC(strings.TrimRight(dsn, " \t\n\v\f\r"), false)
 	if err != nil {
@@ -170,9 +171,19 @@ func parseJDBC(dsn string) (*DSN, error) {
 			// OS user to pgx and lib/pq.
 			continue
 		}
+		if libpq == "sslmode" {
+			value = asciiLower(value)
+		}
 		if err := put(libpq, key, value); err != nil {
 			return nil, err
 		}
+	}
+	if ssl == nil {
+		// Amazon's JDBC driver requires TLS unless told otherwise: ssl
+		// defaults to true (RedshiftProperty.SSL), which it verifies
+		// against the CA (sslmode verify-ca). pgx and lib/pq would
+		// default to "prefer", which falls back to plain text.
+		ssl = &keyValue{"ssl", "true"}
 	}
 	if ssl != nil {
 		if _, ok := set["sslmode"]; ok {

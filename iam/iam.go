@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -153,6 +154,15 @@ func issued(user, password *string, expiration *time.Time) backend.Credentials {
 // Plan says which API the login calls and with what.
 func (l *login) Plan() backend.Plan { return l.plan }
 
+// Format prints the login as the call it makes, for every verb: the
+// credentials it holds never show.
+func (l *login) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "IAM login (%s for %s)", l.plan.API, l.plan.Target())
+}
+
+// MarshalJSON encodes the login as its plan, without credentials.
+func (l *login) MarshalJSON() ([]byte, error) { return json.Marshal(l.plan) }
+
 // Credentials returns the cached credentials while they are fresh, else
 // waits for the one API call under way, starting it if need be. A failed
 // call is not cached: the next connect calls again.
@@ -261,6 +271,7 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the SDK's error, or the context's.
 func (e *Error) Unwrap() error { return e.Err }
 
 // wrap names the API and the target in err, and AWS's code and request id

@@ -553,16 +553,30 @@ func TestIAMNoSecret(t *testing.T) {
 					pc, err := rkpq.NewConnector(dsn)
 					require.NoError(t, err)
 					c = pc
-					cr, err := pc.Login().Credentials(context.Background())
+					login := pc.Login()
+					cr, err := login.Credentials(context.Background())
 					require.NoError(t, err)
-					out = append(out, fmt.Sprint(cr), fmt.Sprintf("%+v %#v", cr, cr), fmt.Sprintf("%v %+v %#v", pc.DSN(), pc.DSN(), pc.DSN().IAM))
+					crJSON, err := json.Marshal(cr)
+					require.NoError(t, err)
+					loginJSON, err := json.Marshal(login)
+					require.NoError(t, err)
+					out = append(out, fmt.Sprint(cr), fmt.Sprintf("%+v %#v %d %t %x", cr, cr, cr, cr, cr), string(crJSON),
+						fmt.Sprint(login), fmt.Sprintf("%+v %#v %d %x", login, login, login, login), string(loginJSON),
+						fmt.Sprintf("%v %+v %#v", pc.DSN(), pc.DSN(), pc.DSN().IAM))
 				} else {
 					dc, err := driver.NewConnector(dsn)
 					require.NoError(t, err)
 					c = dc
-					cr, err := dc.Login().Credentials(context.Background())
+					login := dc.Login()
+					cr, err := login.Credentials(context.Background())
 					require.NoError(t, err)
-					out = append(out, fmt.Sprint(cr), fmt.Sprintf("%+v %#v", cr, cr), fmt.Sprintf("%v %+v %#v", dc.DSN(), dc.DSN(), dc.DSN().IAM))
+					crJSON, err := json.Marshal(cr)
+					require.NoError(t, err)
+					loginJSON, err := json.Marshal(login)
+					require.NoError(t, err)
+					out = append(out, fmt.Sprint(cr), fmt.Sprintf("%+v %#v %d %t %x", cr, cr, cr, cr, cr), string(crJSON),
+						fmt.Sprint(login), fmt.Sprintf("%+v %#v %d %x", login, login, login, login), string(loginJSON),
+						fmt.Sprintf("%v %+v %#v", dc.DSN(), dc.DSN(), dc.DSN().IAM))
 					pj, _ := json.Marshal(dc.Login().Plan())
 					out = append(out, string(pj))
 				}

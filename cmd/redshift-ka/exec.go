@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/dsnparse"
 	"github.com/redshift-ka/redshift-ka/settings"
 )
 
@@ -58,16 +61,21 @@ func (a *app) exec(args []string) int {
 
 	src, from := *sqlText, "-c"
 	if set["f"] {
+		from = *file
+		if strings.Contains(from, "=") || strings.Contains(from, "://") {
+			// A DSN typed after -f by mistake must not be repeated.
+			from = dsnparse.Redact(from)
+		}
 		b, err := a.readSQL(*file)
 		if a.ctx.Err() != nil {
-			a.errorf("exec: interrupted while reading %s", *file)
+			a.errorf("exec: interrupted while reading %s", from)
 			return exitInterrupted
 		}
 		if err != nil {
-			a.errorf("exec: cannot read the statements: %v", err)
+			a.errorf("exec: cannot read the statements of %s: %v", from, err)
 			return exitUsage
 		}
-		src, from = string(b), *file
+		src = string(b)
 	}
 	stmts, err := a.statements(src, from, false)
 	if err != nil {
@@ -125,6 +133,10 @@ func (a *app) readSQL(name string) ([]byte, error) {
 	done := make(chan result, 1)
 	go func() {
 		f, err := os.Open(name)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the message around it names the file, redacted
+		}
 		if err != nil {
 			done <- result{nil, err}
 			return
@@ -132,7 +144,7 @@ func (a *app) readSQL(name string) ([]byte, error) {
 		defer f.Close()
 		b, err := io.ReadAll(io.LimitReader(f, maxSQLFile+1))
 		if err == nil && len(b) > maxSQLFile {
-			err = fmt.Errorf("%s: larger than %d MiB", name, maxSQLFile>>20)
+			err = fmt.Errorf("larger than %d MiB", maxSQLFile>>20)
 		}
 		done <- result{b, err}
 	}()

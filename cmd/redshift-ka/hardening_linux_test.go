@@ -149,3 +149,15 @@ func TestSignalBeforeConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestDSNAfterF: a DSN given as -f's file is not repeated, even with a
+// password too short for the scrubber.
+func TestDSNAfterF(t *testing.T) {
+	for _, f := range []string{"postgres://etl:pw@host/dev", "host=h password=pw", "Server=h;UID=etl;PWD=pw"} {
+		r := runCLI(t.Context(), "", map[string]string{dsnEnv: "host=127.0.0.1 port=1"}, "exec", "-f", f)
+		assert.Equal(t, exitUsage, r.code, r.all())
+		assert.Contains(t, r.stderr, "cannot read the statements of ")
+		assert.Contains(t, r.stderr, "no such file or directory")
+		assert.NotContains(t, r.all(), "pw", f)
+	}
+}

@@ -5,8 +5,10 @@ package backend
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -95,8 +97,16 @@ func (c Credentials) String() string {
 	return fmt.Sprintf("user %s, password xxxxx, expires %s", c.User, c.Expiration.UTC().Format(time.RFC3339))
 }
 
-// GoString is String, so that %#v does not show the password either.
-func (c Credentials) GoString() string { return c.String() }
+// Format prints String for every verb: no verb shows the password.
+func (c Credentials) Format(f fmt.State, verb rune) { io.WriteString(f, c.String()) }
+
+// MarshalJSON encodes the credentials with the password masked.
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		User, Password string
+		Expiration     time.Time
+	}{c.User, "xxxxx", c.Expiration})
+}
 
 // Plan is what a login asks of AWS: no secret.
 type Plan struct {
