@@ -29,7 +29,9 @@ func init() {
 type Driver struct{}
 
 // Open opens a new connection. database/sql calls [Driver.OpenConnector]
-// instead; Open is there for callers that use the driver directly.
+// instead; Open is there for callers that use the driver directly. Each
+// call parses dsn anew, and with an IAM login calls the API anew: use a
+// [Connector] to share its credentials.
 func (d *Driver) Open(dsn string) (driver.Conn, error) {
 	c, err := NewConnector(dsn)
 	if err != nil {
@@ -77,11 +79,11 @@ type Connector struct {
 	inner driver.Connector
 }
 
-// NewConnector parses dsn (URL, key=value or ODBC form) and returns a
+// NewConnector parses dsn (URL, key=value, ODBC or JDBC form) and returns a
 // connector whose every connection, cancel requests included, is dialed
 // with the DSN's keep-alive settings. A bad DSN gives a
-// [*dsnparse.ParseError] or pgx's own parse error; neither contains the
-// password.
+// [*dsnparse.ParseError], or the message of pgx's own parse error for the
+// DSN with its secrets masked; neither contains the password.
 func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 	o := options(opts)
 	p, cfg, err := pgxConfig(dsn, o)

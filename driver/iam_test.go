@@ -14,7 +14,7 @@ import (
 // iamDSNs ask for an IAM login in each form. This test binary does not
 // import the iam package.
 var iamDSNs = map[string]string{
-	"odbc":     "Server=127.0.0.1;Port=1;Database=dev;IAM=1;ClusterID=etl-prod;DbUser=etl;SecretAccessKey=s3cr3t-key-value",
+	"odbc":     "Server=127.0.0.1;Port=1;Database=dev;IAM=1;ClusterID=etl-prod;DbUser=etl;AccessKeyID=AKIAEXAMPLE;SecretAccessKey=s3cr3t-key-value",
 	"url":      "postgres://127.0.0.1:1/dev?iam=true&cluster_identifier=etl-prod&db_user=etl",
 	"keyvalue": "host=127.0.0.1 port=1 dbname=dev iam=true cluster_identifier=etl-prod db_user=etl",
 }

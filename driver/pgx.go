@@ -7,7 +7,7 @@ import (
 	"github.com/redshift-ka/redshift-ka/internal/backend"
 )
 
-// ParseConfig turns dsn (URL, key=value or ODBC form) into a pgx
+// ParseConfig turns dsn (URL, key=value, ODBC or JDBC form) into a pgx
 // configuration for programs that use pgx directly: the keys redshift-ka
 // owns are taken out, and the dialer that sets them on every socket is in
 // pgx's place. Its Tracer makes connections to Amazon Redshift read

@@ -183,3 +183,38 @@ func TestEndpointParts(t *testing.T) {
 		assert.Equal(t, []string{tc.cluster, tc.workgroup, tc.region}, []string{c, w, r}, tc.host)
 	}
 }
+
+// TestIAMHalfAKeyPair: static AWS credentials come whole, or the DSN is
+// refused at parse time (the SDK would fail only at the first connect).
+func TestIAMHalfAKeyPair(t *testing.T) {
+	const base = "host=c.x.us-east-1.redshift.amazonaws.com iam=1 "
+	for keys, key := range map[string]string{
+		"access_key_id=AKIAEXAMPLE":                      "access_key_id",
+		"secret_access_key=wJalr/K7+x":                   "secret_access_key",
+		"session_token=tok secret_access_key=wJalr/K7+x": "secret_access_key",
+		"session_token=tok":                              "session_token",
+	} {
+		_, err := Parse(base + keys)
+		var pe *ParseError
+		require.ErrorAs(t, err, &pe, keys)
+		assert.ErrorIs(t, err, ErrMissing, keys)
+		assert.Equal(t, key, pe.Key, keys)
+		assert.NotContains(t, err.Error(), "wJalr", keys)
+	}
+	_, err := Parse(base + "access_key_id=AKIAEXAMPLE secret_access_key=wJalr/K7+x session_token=tok")
+	assert.NoError(t, err)
+}
+
+// TestRedactIdentityTokens: identity-provider tokens, which Parse refuses,
+// are still masked by Redact for a program that logs a DSN.
+func TestRedactIdentityTokens(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://h/dev?web_identity_token=eyJSECRETJWT",
+		"jdbc:redshift:iam://h/dev?webIdentityToken=eyJSECRETJWT",
+		"jdbc:redshift://h/dev?token=eyJSECRETJWT",
+		"Server=h;web_identity_token={eyJSECRETJWT}",
+	} {
+		assert.NotContains(t, Redact(dsn), "eyJSECRETJWT", dsn)
+		assert.Contains(t, Secrets(dsn), "eyJSECRETJWT", dsn)
+	}
+}

@@ -230,6 +230,17 @@ func (c *collector) finishIAM(host, user string) (*IAM, error) {
 		// As JDBC and redshift_connector do: the DSN's user.
 		iam.DbUser = user
 	}
+	switch {
+	case iam.AccessKeyID != "" && iam.SecretAccessKey == "":
+		return nil, &ParseError{Key: c.iamKeys[iamAccessKeyID], Err: reason(ErrMissing,
+			"static AWS credentials need SecretAccessKey (secret_access_key) too")}
+	case iam.SecretAccessKey != "" && iam.AccessKeyID == "":
+		return nil, &ParseError{Key: c.iamKeys[iamSecretAccessKey], Err: reason(ErrMissing,
+			"static AWS credentials need AccessKeyID (access_key_id) too")}
+	case iam.SessionToken != "" && iam.AccessKeyID == "":
+		return nil, &ParseError{Key: c.iamKeys[iamSessionToken], Err: reason(ErrMissing,
+			"a session token goes with AccessKeyID (access_key_id) and SecretAccessKey (secret_access_key)")}
+	}
 	if iam.ClusterID != "" && iam.Workgroup != "" {
 		return nil, &ParseError{Key: c.iamKeys[iamWorkgroup], Err: reason(ErrConflict,
 			"conflicts with "+c.iamKeys[iamClusterID]+": IAM login is to a provisioned cluster or a serverless workgroup, not both")}

@@ -18,6 +18,7 @@ var secretKeys = map[string]bool{
 	"secretaccesskey": true, "secret_access_key": true,
 	"sessiontoken": true, "session_token": true,
 	"client_secret": true, "clientsecret": true,
+	"web_identity_token": true, "webidentitytoken": true, "token": true,
 }
 
 // secret is one secret found in a DSN: the bytes [start, end) as written,

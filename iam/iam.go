@@ -94,6 +94,9 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 	switch {
 	case d.Workgroup != "":
 		l.plan.API = apiServerless
+		// GetCredentials logs in as the IAM identity's own user: it takes
+		// no user, groups or auto-create; the plan shows what is sent.
+		l.plan.DbUser, l.plan.DbGroups, l.plan.AutoCreate = "", nil, false
 		c := redshiftserverless.NewFromConfig(cfg, func(o *redshiftserverless.Options) {
 			if d.EndpointURL != "" {
 				o.BaseEndpoint = aws.String(d.EndpointURL)
@@ -117,6 +120,7 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 		})
 		if d.DbUser == "" {
 			l.plan.API = apiClusterIAM
+			l.plan.DbGroups, l.plan.AutoCreate = nil, false // not taken by ...WithIAM
 			in := &redshift.GetClusterCredentialsWithIAMInput{ClusterIdentifier: aws.String(d.ClusterID), DurationSeconds: duration}
 			l.call = func(ctx context.Context) (backend.Credentials, time.Time, error) {
 				out, err := c.GetClusterCredentialsWithIAM(ctx, in)

@@ -15,8 +15,8 @@
 // help prints the short form of this manual; help check and help exec, each
 // command's flags.
 //
-// The DSN is a postgres:// URL, a libpq key=value string or an ODBC
-// connection string, with the keep-alive keys of the driver
+// The DSN is a postgres:// URL, a libpq key=value string, an ODBC
+// connection string or a jdbc:redshift:// URL, with the keep-alive keys of the driver
 // (KeepAlivesIdle, KeepAlivesInterval, KeepAlivesCount, tcp_user_timeout,
 // keepalives; see [github.com/redshift-ka/redshift-ka/dsnparse]). Without a
 // DSN argument it is read from $REDSHIFTKA_DSN, which keeps the password out

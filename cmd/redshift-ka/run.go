@@ -42,8 +42,8 @@ Usage:
   redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--connect-timeout 30s] [DSN]
   redshift-ka help [check | exec]
 
-The DSN is a postgres:// URL, a key=value string or an ODBC connection
-string, with keep-alive keys such as KeepAlivesIdle=200. Without a DSN
+The DSN is a postgres:// URL, a key=value string, an ODBC connection
+string or a jdbc:redshift:// URL, with keep-alive keys such as KeepAlivesIdle=200. Without a DSN
 argument it is read from $REDSHIFTKA_DSN, which keeps the password out of
 the process list (ps shows arguments to every user). A DSN with IAM=1 (or
 iam=true) logs in with temporary credentials from the Redshift API. No

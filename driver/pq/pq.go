@@ -41,7 +41,8 @@ func init() {
 type Driver struct{}
 
 // Open opens a new connection; database/sql calls [Driver.OpenConnector]
-// instead.
+// instead. Each call parses dsn anew, and with an IAM login calls
+// the API anew: use a [Connector] to share its credentials.
 func (d *Driver) Open(dsn string) (driver.Conn, error) {
 	c, err := NewConnector(dsn)
 	if err != nil {
@@ -82,7 +83,7 @@ func (c *Connector) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "redshift-ka-pq connector (%s)", dsnparse.Redact(c.dsn.Rest))
 }
 
-// NewConnector parses dsn (URL, key=value or ODBC form). A bad DSN gives
+// NewConnector parses dsn (URL, key=value, ODBC or JDBC form). A bad DSN gives
 // a [*dsnparse.ParseError] or lib/pq's own error; neither contains the
 // password. Of the options, [rkdriver.WithLogger] applies; pgx's do not.
 func NewConnector(dsn string, opts ...rkdriver.Option) (*Connector, error) {
