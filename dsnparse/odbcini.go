@@ -77,7 +77,8 @@ func lookupDataSource(key, name string) (*dataSource, error) {
 // most maxODBCIni bytes. An error other than one for an absent file says
 // why in words that need no file name.
 func readODBCIni(file string) ([]byte, error) {
-	// Stat first: opening a FIFO for reading blocks until someone writes.
+	// Stat first, and open without blocking: opening a FIFO for reading
+	// waits for a writer, and the path may change in between.
 	fi, err := os.Stat(file)
 	if err != nil {
 		return nil, pathError(err)
@@ -85,7 +86,7 @@ func readODBCIni(file string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("not a regular file (%s)", fileType(fi.Mode()))
 	}
-	f, err := os.Open(file)
+	f, err := os.OpenFile(file, os.O_RDONLY|openNonBlock, 0)
 	if err != nil {
 		return nil, pathError(err)
 	}
