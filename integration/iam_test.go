@@ -8,6 +8,7 @@ import (
 	sqldriver "database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"github.com/redshift-ka/redshift-ka/dsnparse"
 	"net"
 	"os"
 	"path/filepath"
@@ -548,38 +549,30 @@ func TestIAMNoSecret(t *testing.T) {
 				js, err := json.Marshal(r)
 				require.NoError(t, err)
 				out = append(out, r.String(), string(js), fmt.Sprintf("%+v %#v", r, r))
-				var c sqldriver.Connector
-				if b == rkpq.Name {
-					pc, err := rkpq.NewConnector(dsn)
-					require.NoError(t, err)
-					c = pc
-					login := pc.Login()
-					cr, err := login.Credentials(context.Background())
-					require.NoError(t, err)
-					crJSON, err := json.Marshal(cr)
-					require.NoError(t, err)
-					loginJSON, err := json.Marshal(login)
-					require.NoError(t, err)
-					out = append(out, fmt.Sprint(cr), fmt.Sprintf("%+v %#v %d %t %x", cr, cr, cr, cr, cr), string(crJSON),
-						fmt.Sprint(login), fmt.Sprintf("%+v %#v %d %x", login, login, login, login), string(loginJSON),
-						fmt.Sprintf("%v %+v %#v", pc.DSN(), pc.DSN(), pc.DSN().IAM))
-				} else {
-					dc, err := driver.NewConnector(dsn)
-					require.NoError(t, err)
-					c = dc
-					login := dc.Login()
-					cr, err := login.Credentials(context.Background())
-					require.NoError(t, err)
-					crJSON, err := json.Marshal(cr)
-					require.NoError(t, err)
-					loginJSON, err := json.Marshal(login)
-					require.NoError(t, err)
-					out = append(out, fmt.Sprint(cr), fmt.Sprintf("%+v %#v %d %t %x", cr, cr, cr, cr, cr), string(crJSON),
-						fmt.Sprint(login), fmt.Sprintf("%+v %#v %d %x", login, login, login, login), string(loginJSON),
-						fmt.Sprintf("%v %+v %#v", dc.DSN(), dc.DSN(), dc.DSN().IAM))
-					pj, _ := json.Marshal(dc.Login().Plan())
-					out = append(out, string(pj))
+				// Both backends' connectors print, and hand out, the same.
+				var c interface {
+					sqldriver.Connector
+					Login() driver.Login
+					DSN() dsnparse.DSN
 				}
+				if b == rkpq.Name {
+					c, err = rkpq.NewConnector(dsn)
+				} else {
+					c, err = driver.NewConnector(dsn)
+				}
+				require.NoError(t, err)
+				login := c.Login()
+				cr, err := login.Credentials(context.Background())
+				require.NoError(t, err)
+				crJSON, err := json.Marshal(cr)
+				require.NoError(t, err)
+				loginJSON, err := json.Marshal(login)
+				require.NoError(t, err)
+				planJSON, err := json.Marshal(login.Plan())
+				require.NoError(t, err)
+				out = append(out, fmt.Sprint(cr), fmt.Sprintf("%+v %#v %d %t %x", cr, cr, cr, cr, cr), string(crJSON),
+					fmt.Sprint(login), fmt.Sprintf("%+v %#v %d %x", login, login, login, login), string(loginJSON), string(planJSON),
+					fmt.Sprintf("%v %+v %#v", c.DSN(), c.DSN(), c.DSN().IAM))
 				out = append(out, fmt.Sprintf("%v %+v %s", c, c, c))
 				_, password2 := fake.Issued() // the second connector's
 				// Errors: AWS refuses; the server refuses.
