@@ -17,6 +17,8 @@ import (
 
 // The common use: open by name with the DSN you already have, keep-alive
 // keys included.
+//
+// It needs a server, so it is compiled but not run.
 func Example() {
 	db, err := sql.Open("redshift-ka",
 		"postgres://etl:secret@warehouse.example.com:5439/dev?sslmode=require&KeepAlivesIdle=200&KeepAlivesInterval=20&KeepAlivesCount=5")
@@ -42,6 +44,8 @@ func Example() {
 }
 
 // A connector, for options such as a logger of each dial.
+//
+// It needs a server, so it is compiled but not run.
 func ExampleNewConnector() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, err := driver.NewConnector(
@@ -56,6 +60,8 @@ func ExampleNewConnector() {
 
 // An odbc.ini data source, read from $ODBCINI, ~/.odbc.ini or
 // /etc/odbc.ini; keys in the string override the file's.
+//
+// It needs a server, so it is compiled but not run.
 func Example_odbcDataSource() {
 	db, err := sql.Open("redshift-ka", "DSN=Redshift;KeepAlivesIdle=120")
 	if err != nil {
@@ -65,6 +71,8 @@ func Example_odbcDataSource() {
 }
 
 // pgx without database/sql.
+//
+// It needs a server, so it is compiled but not run.
 func ExampleParseConfig() {
 	cfg, err := driver.ParseConfig("postgres://etl@warehouse.example.com:5439/dev?KeepAlivesIdle=200")
 	if err != nil {
@@ -84,6 +92,8 @@ func ExampleParseConfig() {
 }
 
 // pgxpool: every pooled connection's socket carries the settings.
+//
+// It needs a server, so it is compiled but not run.
 func ExampleParsePoolConfig() {
 	cfg, err := driver.ParsePoolConfig("postgres://etl@warehouse.example.com:5439/dev?pool_max_conns=8&KeepAlivesIdle=200")
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 // A tracer of your own goes next to redshift-ka's, which keeps Amazon
 // Redshift's NUMERIC read as text; put in its place, connecting to
 // Redshift fails with ErrNoRedshiftTracer.
+//
+// It needs a server, so it is compiled but not run.
 func ExampleParseConfig_tracer() {
 	cfg, err := driver.ParseConfig("postgres://etl@warehouse.example.com:5439/dev?KeepAlivesIdle=200")
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 // An ODBC DSN as Amazon's ODBC driver takes it: the cluster and region come
 // from the host name, the AWS credentials from the SDK's chain (here the
 // shared files' profile etl).
+//
+// It needs AWS and a cluster, so it is compiled but not run.
 func Example() {
 	db, err := sql.Open("redshift-ka",
 		"Server=etl-prod.abc123.eu-west-1.redshift.amazonaws.com;Database=dev;IAM=1;DbUser=etl;DbGroups=loaders;Profile=etl")
@@ -30,6 +32,8 @@ func Example() {
 // A connector's Login says which API it calls, and hands out the
 // credentials its connections log in with (cached; never print the
 // password).
+//
+// It needs AWS and a cluster, so it is compiled but not run.
 func Example_login() {
 	c, err := driver.NewConnector("jdbc:redshift:iam://etl-prod.abc123.eu-west-1.redshift.amazonaws.com:5439/dev?DbUser=etl")
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 )
 
 // lib/pq underneath instead of pgx: the same keys and DSN forms.
+//
+// It needs a server, so it is compiled but not run.
 func Example() {
 	db, err := sql.Open("redshift-ka-pq",
 		"Driver={Amazon Redshift (x64)};Server=warehouse.example.com;Database=dev;UID=etl;PWD=secret;KeepAlivesIdle=200")
