@@ -63,6 +63,10 @@ func nullable(s string) any {
 // execModes are pgx's query exec modes, as the DSN names them.
 var execModes = []string{"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"}
 
+// redshiftExecModes are those that connect to Redshift: simple_protocol
+// is refused there (TestRedshiftSimpleProtocol).
+var redshiftExecModes = execModes[:4]
+
 // rowQuerier runs a query that returns one row, through some path.
 type rowQuerier func(ctx context.Context, sql string, args ...any) interface{ Scan(...any) error }
 
@@ -250,7 +254,7 @@ func TestRedshiftNumeric(t *testing.T) {
 	numericTable(t, pg)
 	fe := startFrontEnd(t, pg, frontEndOptions{})
 	for _, p := range numericPaths {
-		for _, mode := range execModes {
+		for _, mode := range redshiftExecModes {
 			t.Run(p.name+"/"+mode, func(t *testing.T) {
 				checkNumerics(t, p.open(t, fe.Server().URL("default_query_exec_mode="+mode)), true)
 			})
@@ -479,7 +483,7 @@ func TestRedshiftOnlyTypes(t *testing.T) {
 
 	paths := append([]numericPath{pqPath}, numericPaths...)
 	for _, p := range paths {
-		for _, mode := range execModes {
+		for _, mode := range redshiftExecModes {
 			if p.name == pqPath.name && mode != execModes[0] {
 				continue
 			}
