@@ -264,6 +264,7 @@ func TestRedshiftNumeric(t *testing.T) {
 		checkNumerics(t, pqPath.open(t, fe.Server().URL("")), false)
 	})
 	assert.Zero(t, fe.BinaryNumeric.Load(), "redshift-ka asked Redshift for binary NUMERIC")
+	assert.Zero(t, fe.BinaryNumericParams.Load(), "redshift-ka sent Redshift binary NUMERIC parameters")
 }
 
 // TestRedshiftNotOnPostgreSQL: on PostgreSQL (a front end that changes
@@ -278,9 +279,10 @@ func TestRedshiftNotOnPostgreSQL(t *testing.T) {
 			continue
 		}
 		t.Run(p.name, func(t *testing.T) {
-			before := fe.BinaryNumeric.Load()
+			before, params := fe.BinaryNumeric.Load(), fe.BinaryNumericParams.Load()
 			checkNumerics(t, p.open(t, fe.Server().URL("")), true)
 			assert.Greater(t, fe.BinaryNumeric.Load(), before, "pgx did not ask PostgreSQL for binary NUMERIC")
+			assert.Greater(t, fe.BinaryNumericParams.Load(), params, "pgx sent PostgreSQL no binary NUMERIC parameter")
 		})
 	}
 	t.Run("type map", func(t *testing.T) {
