@@ -207,9 +207,14 @@ type outcome struct {
 }
 
 func (r *runner) run() int {
-	stmts, err := statements(r.src, backslashQuotes(r.pc))
+	bs := backslashQuotes(r.pc)
+	stmts, err := statements(r.src, bs)
 	if err != nil {
-		r.errorf("exec: %s: %v; nothing was run", r.from, err)
+		how := "the server has standard_conforming_strings on: a backslash in '...' is an ordinary character"
+		if bs {
+			how = "the server reads a backslash in '...' as an escape, as Amazon Redshift does"
+		}
+		r.errorf("exec: %s: %v (%s); nothing was run", r.from, err, how)
 		return exitUsage
 	}
 	r.stmts = stmts
