@@ -489,12 +489,12 @@ func (r *relay) fromServer(msg pgproto3.BackendMessage) ([]pgproto3.BackendMessa
 		case m.Name == "standard_conforming_strings":
 			// Redshift has no such setting: it does not report it, and
 			// SHOW or SET of it fails with "unrecognized configuration
-			// parameter" (sqlalchemy/sqlalchemy issues #5698 and #9494,
-			// stripe/mosql issue #38).
+			// parameter" (sqlalchemy issues #5698 and #9494, stripe
+			// mosql issue #38).
 			return nil, nil
 		case m.Name == "client_encoding":
-			// Redshift reports UNICODE (psycopg/psycopg issue #122,
-			// tlocke/pg8000 issues #20 and #33, PostHog/posthog #63777).
+			// Redshift reports UNICODE (psycopg issue #122, pg8000
+			// issues #20 and #33, PostHog issue #63777).
 			m.Value = "UNICODE"
 		}
 	case *pgproto3.ParameterDescription:
