@@ -224,7 +224,9 @@ func textResults(args []any) {
 type formatsPair struct{ from, to pgx.QueryResultFormatsByOID }
 
 // lastFormats remembers the last map textResults replaced: stdlib's, which
-// is the same map in every query, so the copy is made once.
+// is the same map in every query and never changes, so the copy is made
+// once. (A map of the caller's changed after a query it was replaced in
+// would be seen as it was then.)
 var lastFormats atomic.Pointer[formatsPair]
 
 // sameMap reports whether a and b are the same map, not equal ones.

@@ -101,6 +101,9 @@ type frontEnd struct {
 	// errs holds what went wrong inside the front end; the test fails
 	// with them.
 	errs []error
+	// upstream, when set, is the Unix-domain socket dialed in pg's place,
+	// for tests of the front end itself.
+	upstream string
 }
 
 // startFrontEnd starts a front end before pg on 127.0.0.1 and stops it,
@@ -196,6 +199,11 @@ func (f *frontEnd) accept() {
 
 // socket is pg's Unix-domain socket.
 func (f *frontEnd) socket() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.upstream != "" {
+		return f.upstream
+	}
 	return f.pg.UnixSocket()
 }
 
