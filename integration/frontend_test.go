@@ -67,6 +67,13 @@ var copyFromStdin = regexp.MustCompile(`(?is)^\s*copy\s.*\bfrom\s+stdin\b`)
 // issue #38). The front end has the real server raise it.
 const redshiftCopyError = `DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '42601', MESSAGE = 'syntax error at or near "STDIN"'; END$$`
 
+// stringsSetting matches SHOW, SET and RESET of standard_conforming_strings.
+var stringsSetting = regexp.MustCompile(`(?is)^\s*(show|reset|set(\s+session|\s+local)?)\s+standard_conforming_strings\b`)
+
+// redshiftSettingError is what Redshift answers them with: it has no such
+// setting (sqlalchemy issues #5698 and #9494, stripe mosql issue #38).
+const redshiftSettingError = `DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '42704', MESSAGE = 'unrecognized configuration parameter "standard_conforming_strings"'; END$$`
+
 // frontEndOptions says how a front end behaves.
 type frontEndOptions struct {
 	// Passthrough changes nothing: PostgreSQL as it is, only watched.
@@ -446,14 +453,19 @@ func formatOf(codes []int16, i int) int16 {
 	return pgtype.TextFormatCode
 }
 
-// refuseCopy replaces COPY ... FROM STDIN with a statement that fails as
-// Redshift does.
+// refuseCopy replaces COPY ... FROM STDIN, and SHOW or SET of
+// standard_conforming_strings, with a statement that fails as Redshift
+// does.
 func (r *relay) refuseCopy(sql string) string {
-	if r.f.opts.Passthrough || !copyFromStdin.MatchString(sql) {
-		return sql
+	switch {
+	case r.f.opts.Passthrough:
+	case copyFromStdin.MatchString(sql):
+		r.f.CopyRefused.Add(1)
+		return redshiftCopyError
+	case stringsSetting.MatchString(sql):
+		return redshiftSettingError
 	}
-	r.f.CopyRefused.Add(1)
-	return redshiftCopyError
+	return sql
 }
 
 // toClient passes the server's messages on, the Redshift way.

@@ -36,8 +36,9 @@ var hostileStrings = []string{
 }
 
 // TestRedshiftFrontEndStrings is the control of the front end's strings:
-// no standard_conforming_strings, client_encoding UNICODE, and \' in
-// '...' read as a quote, as Redshift does; so plain pgx's simple protocol
+// no standard_conforming_strings (not reported, SHOW refused),
+// client_encoding UNICODE, and \' in '...' read as a quote, as Redshift
+// does; so plain pgx's simple protocol
 // refuses arguments there and pgconn's EscapeString refuses too. The
 // front end passing PostgreSQL through is the control of the control.
 func TestRedshiftFrontEndStrings(t *testing.T) {
@@ -53,6 +54,7 @@ func TestRedshiftFrontEndStrings(t *testing.T) {
 			scs, enc := pc.ParameterStatus("standard_conforming_strings"), pc.ParameterStatus("client_encoding")
 			_, escErr := pc.EscapeString("it's")
 			res, litErr := pc.Exec(ctx, `SELECT 'it\'s'`).ReadAll()
+			_, showErr := pc.Exec(ctx, "SHOW standard_conforming_strings").ReadAll()
 			t.Logf("%s: standard_conforming_strings %q, client_encoding %q, EscapeString error %v, 'it\\'s' error %v", name, scs, enc, escErr, litErr)
 
 			conn, err := pgx.Connect(ctx, fe.Server().URL("default_query_exec_mode=simple_protocol"))
@@ -68,6 +70,7 @@ func TestRedshiftFrontEndStrings(t *testing.T) {
 				assert.Equal(t, "UTF8", enc)
 				assert.NoError(t, escErr)
 				assert.Error(t, litErr, `PostgreSQL with standard strings ends 'it\' at the backslash`)
+				assert.NoError(t, showErr)
 				assert.NoError(t, withArgs)
 				assert.Equal(t, `it\'s`, s)
 				return
@@ -75,6 +78,10 @@ func TestRedshiftFrontEndStrings(t *testing.T) {
 			assert.Empty(t, scs, "Redshift reports no standard_conforming_strings")
 			assert.Equal(t, "UNICODE", enc)
 			assert.ErrorContains(t, escErr, "standard_conforming_strings=on")
+			var pgErr *pgconn.PgError
+			require.ErrorAs(t, showErr, &pgErr)
+			assert.Equal(t, "42704", pgErr.Code)
+			assert.Equal(t, `unrecognized configuration parameter "standard_conforming_strings"`, pgErr.Message)
 			require.NoError(t, litErr)
 			require.Len(t, res, 1)
 			assert.Equal(t, "it's", string(res[0].Rows[0][0]), `Redshift reads 'it\'s' as it's`)
