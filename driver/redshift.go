@@ -28,7 +28,8 @@ import (
 // (pgx's stdlib, pgxpool or pgconn) does not touch it. A user who replaces
 // the tracer instead of combining it with ours is stopped on Redshift
 // with ErrNoRedshiftTracer by the pgconn AfterConnect that install puts
-// in place.
+// in place, and a configuration whose default exec mode is pgx's simple
+// protocol with ErrSimpleProtocol.
 
 // redshiftParam is the ParameterStatus only Redshift sends at startup
 // (lib/pq's master branch, conn.go processParameterStatus, and Amazon's
@@ -52,12 +53,13 @@ var ErrNoRedshiftTracer = errors.New("redshift-ka: the server is Amazon Redshift
 // standard_conforming_strings on: it doubles a quote and leaves a
 // backslash alone. Redshift has no such setting and reads a backslash in
 // '...' as an escape, so a value holding \' would end the literal early:
-// a wrong value or SQL injection. pgx itself refuses such a query with
-// arguments ("simple protocol queries must be run with
-// standard_conforming_strings=on", since Redshift does not report the
-// setting); redshift-ka refuses the connection, so that the mode fails
-// at once rather than at the first query with arguments. The other
-// modes send arguments apart from the SQL and work on Redshift.
+// a wrong value or SQL injection. pgx itself refuses, on Redshift, every
+// Query and SendBatch in that mode and every Exec with arguments ("simple
+// protocol queries must be run with standard_conforming_strings=on",
+// since Redshift does not report the setting); redshift-ka refuses the
+// connection, so that the mode fails at once, with the reason and the
+// way out. The other modes send arguments apart from the SQL and work on
+// Redshift.
 var ErrSimpleProtocol = errors.New("redshift-ka: default_query_exec_mode=simple_protocol does not work on Amazon Redshift: " +
 	"pgx quotes arguments into the SQL for standard_conforming_strings=on, and Redshift reads a backslash in '...' as an escape; " +
 	"use default_query_exec_mode=exec (one round trip, as simple_protocol) or leave the default")
