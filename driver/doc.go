@@ -64,9 +64,10 @@
 // other type whose binary form Amazon's own drivers do not read with
 // PostgreSQL's layout, in every query exec mode and from pgx's statement
 // cache, also after a program registers its own NUMERIC codec
-// (pgx-shopspring-decimal's Register). Binary stays for bool, int2, int4, int8, float4, float8, oid,
-// date, time, timestamp and timestamptz (text types are text anyway).
-// PostgreSQL servers keep pgx's defaults, binary NUMERIC included.
+// (pgx-shopspring-decimal's Register). Binary stays for bool, int2, int4,
+// int8, float4, float8, oid, timestamp and timestamptz (text types are
+// text anyway); DATE and TIME are read as text too. PostgreSQL servers keep
+// pgx's defaults, binary NUMERIC, DATE and TIME included.
 //
 // The switch is a tracer in the pgx configuration of [NewConnector],
 // [ParseConfig] and [ParsePoolConfig]: keep it when adding your own,
@@ -78,7 +79,8 @@
 // AfterConnect hooks (pgx's stdlib, pgxpool, pgconn) do not affect it.
 //
 // Why these types stay binary: Amazon's own drivers read Redshift's binary
-// form of them with PostgreSQL's layout. rc below is
+// form of them with PostgreSQL's layout, at the protocol version pgx gets.
+// rc below is
 // github.com/aws/amazon-redshift-python-driver (redshift_connector/utils/type_utils.py,
 // the redshift_types table and its *_recv functions); JDBC is
 // github.com/aws/amazon-redshift-jdbc-driver (RedshiftConnectionImpl.getSupportedBinaryOids,
@@ -89,8 +91,6 @@
 //	int2, int4, int8       big-endian integers                  rc int2_recv, int4_recv, int8_recv; JDBC
 //	float4, float8         IEEE 754                             rc float4_recv, float8_recv; JDBC
 //	oid                    big-endian uint32                    rc oid_recv
-//	date                   int32 days since 2000-01-01          rc date_recv_binary; JDBC toDateBin
-//	time                   int64 microseconds                   rc time_recv_binary; JDBC toTimeBin
 //	timestamp, timestamptz int64 microseconds since 2000-01-01  rc timestamp_recv_integer,
 //	                                                            timestamptz_recv_integer; JDBC toTimestampBin
 //
@@ -103,6 +103,10 @@
 //	                                                                    (JDBC never asks for it in binary)
 //	interval      int64, int16, int16: 12 bytes, where PostgreSQL's     rc interval_recv_integer
 //	              are 16
+//	date, time    rc reads them in binary (date_recv_binary,            rc core.py
+//	              time_recv_binary) only at client_protocol_version     _enable_protocol_based_conversion_funcs
+//	              2, a startup parameter pgx never sends; at the base   (its text branch: date_in,
+//	              version, pgx's, it reads them as text                 time_in)
 //	arrays        rc reads them as text unless Redshift agreed to its   rc core.py
 //	              own binary protocol (client_protocol_version),        _enable_protocol_based_conversion_funcs
 //	              which pgx does not ask for
@@ -110,11 +114,15 @@
 //	json, inet,
 //	ranges, ...
 //
-// pgx's database/sql adapter asks for binary itself for a fixed list (bool,
-// bytea, cid, date, float4/8, int2/4/8, oid, timestamp, timestamptz, xid),
-// which the type map does not change; all but bytea, cid and xid are on the
-// binary list above, and those three are not Redshift column types. A program
-// that asks for binary itself, with pgx.QueryResultFormats, gets binary too.
+// pgx's database/sql adapter asks for binary itself, whatever the type map
+// says, for a fixed list (bool, bytea, cid, date, float4/8, int2/4/8, oid,
+// timestamp, timestamptz, xid): a pgx.QueryResultFormatsByOID it passes
+// first in every query. On Redshift the tracer replaces that argument with
+// one that asks for text for date and the rest not on the binary list
+// above, so database/sql reads DATE as text too and [sql.Conn.Raw] still
+// hands back pgx's own [*stdlib.Conn]. The same is done to a
+// QueryResultFormatsByOID a program passes itself; one that asks for
+// binary with pgx.QueryResultFormats, by column, gets binary.
 // pgconn.ConnectConfig(ctx, &cfg.Config), pgconn alone, is never seen by pgx's
 // tracer, so it fails on Redshift with ErrNoRedshiftTracer.
 //
@@ -129,9 +137,35 @@
 // Redshift has no COPY ... FROM STDIN: its COPY reads Amazon S3 and other
 // sources on the server side.
 //
+// # Strings on Redshift
+//
+// Redshift has no standard_conforming_strings setting: it does not report
+// it, and it reads a backslash in an ordinary '...' literal as an escape,
+// so \' is a quote inside the literal. It reports client_encoding as
+// UNICODE, where PostgreSQL says UTF8. pgx reads both values in two
+// places, and neither can give a wrong value there:
+//
+//   - pgx's simple protocol (default_query_exec_mode=simple_protocol, or
+//     pgx.QueryExecModeSimpleProtocol for one query) writes the arguments
+//     into the SQL, doubling a quote and leaving a backslash alone, which
+//     on Redshift would let a value holding \' end the literal: a wrong
+//     value or SQL injection. On Redshift pgx refuses every Query and
+//     SendBatch in that mode, and every Exec with arguments ("simple
+//     protocol queries must be run with standard_conforming_strings=on");
+//     redshift-ka refuses a connection whose default mode it is, at
+//     once, with [ErrSimpleProtocol]. Use default_query_exec_mode=exec (one round
+//     trip too) or the default: they send arguments apart from the SQL.
+//     Conn.Exec without arguments sends the SQL as it is, in every mode.
+//   - pgconn's PgConn.EscapeString fails on Redshift ("EscapeString must be
+//     run with standard_conforming_strings=on"); pass values as arguments.
+//
+// Nothing else in pgx reads either value; text arrives as UTF-8 either
+// way. lib/pq sends arguments apart from the SQL and reads neither value.
+//
 // # Compatibility
 //
 // Underneath is pgx's stdlib driver: [sql.Conn.Raw] hands back a
 // [*stdlib.Conn], and TLS, several hosts, default_query_exec_mode and the
-// rest of pgx's keys work as they do with pgx.
+// rest of pgx's keys work as they do with pgx; on Redshift every exec mode
+// but simple_protocol (see above).
 package driver

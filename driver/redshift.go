@@ -3,7 +3,10 @@ package driver
 import (
 	"context"
 	"errors"
+	"maps"
+	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,7 +28,8 @@ import (
 // (pgx's stdlib, pgxpool or pgconn) does not touch it. A user who replaces
 // the tracer instead of combining it with ours is stopped on Redshift
 // with ErrNoRedshiftTracer by the pgconn AfterConnect that install puts
-// in place.
+// in place, and a configuration whose default exec mode is pgx's simple
+// protocol with ErrSimpleProtocol.
 
 // redshiftParam is the ParameterStatus only Redshift sends at startup
 // (lib/pq's master branch, conn.go processParameterStatus, and Amazon's
@@ -43,6 +47,23 @@ const redshiftParam = "padb_version"
 var ErrNoRedshiftTracer = errors.New("redshift-ka: the server is Amazon Redshift and the pgx configuration's Tracer is not redshift-ka's, " +
 	"so pgx would misread Redshift's binary NUMERIC; combine yours with it: cfg.Tracer = multitracer.New(cfg.Tracer, yours)")
 
+// ErrSimpleProtocol is the error of a pgx connection to Amazon Redshift
+// whose default_query_exec_mode is simple_protocol. pgx's simple protocol
+// writes the arguments into the SQL text, quoted for a server with
+// standard_conforming_strings on: it doubles a quote and leaves a
+// backslash alone. Redshift has no such setting and reads a backslash in
+// '...' as an escape, so a value holding \' would end the literal early:
+// a wrong value or SQL injection. pgx itself refuses, on Redshift, every
+// Query and SendBatch in that mode and every Exec with arguments ("simple
+// protocol queries must be run with standard_conforming_strings=on",
+// since Redshift does not report the setting); redshift-ka refuses the
+// connection, so that the mode fails at once, with the reason and the
+// way out. The other modes send arguments apart from the SQL and work on
+// Redshift.
+var ErrSimpleProtocol = errors.New("redshift-ka: default_query_exec_mode=simple_protocol does not work on Amazon Redshift: " +
+	"pgx quotes arguments into the SQL for standard_conforming_strings=on, and Redshift reads a backslash in '...' as an escape; " +
+	"use default_query_exec_mode=exec (one round trip, as simple_protocol) or leave the default")
+
 // IsRedshift reports whether the server of a pgx connection is Amazon
 // Redshift: it announced a padb_version at startup.
 func IsRedshift(pc *pgconn.PgConn) bool {
@@ -50,7 +71,9 @@ func IsRedshift(pc *pgconn.PgConn) bool {
 }
 
 // binaryOnRedshift are the types whose binary form Amazon's own drivers
-// read from Redshift with PostgreSQL's layout; pgx keeps binary for them.
+// read from Redshift with PostgreSQL's layout at the protocol version pgx
+// gets (the base one: pgx never asks for another); pgx keeps binary for
+// them.
 // Every other type pgx would read in binary is read as text on Redshift.
 // Sources: aws/amazon-redshift-python-driver (redshift_connector)
 // redshift_connector/utils/type_utils.py, the redshift_types table and
@@ -68,16 +91,18 @@ var binaryOnRedshift = map[uint32]bool{
 	pgtype.OIDOID:    true, // oid_recv: big-endian uint32
 	// TEXT, VARCHAR, BPCHAR, NAME, "char": text_recv, the bytes as they are.
 	pgtype.TextOID: true, pgtype.VarcharOID: true, pgtype.BPCharOID: true, pgtype.NameOID: true, pgtype.QCharOID: true,
-	// DATE: date_recv_binary and JDBC toDateBin, int32 days since 2000-01-01.
-	pgtype.DateOID: true,
-	// TIME: time_recv_binary and JDBC toTimeBin, int64 microseconds.
-	pgtype.TimeOID: true,
 	// TIMESTAMP, TIMESTAMPTZ: timestamp_recv_integer, timestamptz_recv_integer
 	// and JDBC toTimestampBin, int64 microseconds since 2000-01-01.
 	pgtype.TimestampOID: true, pgtype.TimestamptzOID: true,
 }
 
-// Not on the list, among others: NUMERIC (redshift_connector
+// Not on the list, among others: DATE and TIME (redshift_connector
+// core.py Connection._enable_protocol_based_conversion_funcs reads them
+// with date_recv_binary and time_recv_binary only when Redshift agreed to
+// client_protocol_version 2, BINARY, a startup parameter pgx never sends;
+// at the base version it reads them as text, with date_in and time_in,
+// and Connection.__init__ falls back to that base version when the server
+// does not answer with server_protocol_version), NUMERIC (redshift_connector
 // numeric_in_binary and JDBC ByteConverter.redshiftNumeric: a big-endian
 // 8- or 16-byte integer scaled by the column's scale; JDBC never asks for
 // it in binary), INTERVAL (interval_recv_integer: int64, int16, int16,
@@ -131,9 +156,14 @@ type redshiftTracer struct{}
 // tracedKey marks a connect traced by redshiftTracer.
 type tracedKey struct{}
 
-// TraceConnectStart marks the connect, for install's AfterConnect to see.
-func (redshiftTracer) TraceConnectStart(ctx context.Context, _ pgx.TraceConnectStartData) context.Context {
-	return context.WithValue(ctx, tracedKey{}, true)
+// TraceConnectStart marks the connect with its configuration's exec mode,
+// for install's AfterConnect to see.
+func (redshiftTracer) TraceConnectStart(ctx context.Context, d pgx.TraceConnectStartData) context.Context {
+	mode := pgx.QueryExecModeCacheStatement
+	if d.ConnConfig != nil {
+		mode = d.ConnConfig.DefaultQueryExecMode
+	}
+	return context.WithValue(ctx, tracedKey{}, mode)
 }
 
 // TraceConnectEnd switches a new connection to Redshift to text.
@@ -143,10 +173,67 @@ func (redshiftTracer) TraceConnectEnd(_ context.Context, d pgx.TraceConnectEndDa
 	}
 }
 
-// TraceQueryStart keeps a Redshift connection on text.
-func (redshiftTracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	keepText(conn)
+// TraceQueryStart keeps a Redshift connection on text, and the result
+// formats pgx's database/sql adapter asks for too (see textResults).
+func (redshiftTracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if IsRedshift(conn.PgConn()) {
+		readAsText(conn.TypeMap())
+		textResults(d.Args)
+	}
 	return ctx
+}
+
+// textResults replaces, in the arguments of a query on Redshift, a
+// pgx.QueryResultFormatsByOID that asks for binary for a type not in
+// binaryOnRedshift with one that asks for text for it. pgx's database/sql
+// adapter (stdlib Conn.QueryContext) passes such a map first in every
+// query, binary DATE among the rest, whatever the type map says; it is a
+// package variable of stdlib, shared by every connection, so it is not
+// changed: the argument is replaced. That works because pgx's Conn.Query
+// hands the tracer the slice it then reads its options from (pgx v5.12
+// conn.go); TestRedshiftDateTime fails should that change. A map with
+// nothing to change is left in place, so a caller's own arguments are
+// written to only when they ask Redshift for a binary form nobody reads.
+func textResults(args []any) {
+	if len(args) == 0 {
+		return
+	}
+	formats, ok := args[0].(pgx.QueryResultFormatsByOID)
+	if !ok {
+		return
+	}
+	if last := lastFormats.Load(); last != nil && sameMap(last.from, formats) {
+		args[0] = last.to
+		return
+	}
+	var to pgx.QueryResultFormatsByOID
+	for oid, f := range formats {
+		if f == pgtype.BinaryFormatCode && !binaryOnRedshift[oid] {
+			if to == nil {
+				to = maps.Clone(formats)
+			}
+			to[oid] = pgtype.TextFormatCode
+		}
+	}
+	if to == nil {
+		return
+	}
+	lastFormats.Store(&formatsPair{from: formats, to: to})
+	args[0] = to
+}
+
+// formatsPair is a result-format map and its Redshift form.
+type formatsPair struct{ from, to pgx.QueryResultFormatsByOID }
+
+// lastFormats remembers the last map textResults replaced: stdlib's, which
+// is the same map in every query and never changes, so the copy is made
+// once. (A map of the caller's changed after a query it was replaced in
+// would be seen as it was then.)
+var lastFormats atomic.Pointer[formatsPair]
+
+// sameMap reports whether a and b are the same map, not equal ones.
+func sameMap(a, b pgx.QueryResultFormatsByOID) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // TraceQueryEnd does nothing.
@@ -183,10 +270,17 @@ func keepText(conn *pgx.Conn) {
 }
 
 // checkTraced fails a connection to Redshift that redshiftTracer will not
-// switch to text.
+// switch to text, or whose queries would use pgx's simple protocol.
 func checkTraced(ctx context.Context, pc *pgconn.PgConn) error {
-	if IsRedshift(pc) && ctx.Value(tracedKey{}) == nil {
+	if !IsRedshift(pc) {
+		return nil
+	}
+	mode, traced := ctx.Value(tracedKey{}).(pgx.QueryExecMode)
+	switch {
+	case !traced:
 		return ErrNoRedshiftTracer
+	case mode == pgx.QueryExecModeSimpleProtocol:
+		return ErrSimpleProtocol
 	}
 	return nil
 }

@@ -17,14 +17,14 @@ func TestReadAsText(t *testing.T) {
 	readAsText(rs)
 	readAsText(rs) // twice changes nothing
 
-	for _, oid := range []uint32{pgtype.NumericOID, pgtype.NumericArrayOID, pgtype.IntervalOID, pgtype.Int4ArrayOID, pgtype.UUIDOID, pgtype.ByteaOID} {
+	for _, oid := range []uint32{pgtype.NumericOID, pgtype.NumericArrayOID, pgtype.IntervalOID, pgtype.Int4ArrayOID, pgtype.UUIDOID, pgtype.ByteaOID, pgtype.DateOID, pgtype.TimeOID} {
 		assert.Equal(t, int16(pgtype.BinaryFormatCode), pg.FormatCodeForOID(oid), "PostgreSQL, OID %d", oid)
 		assert.Equal(t, int16(pgtype.TextFormatCode), rs.FormatCodeForOID(oid), "Redshift, OID %d", oid)
 	}
 	for oid := range binaryOnRedshift { // pgx's default, binary or not
 		assert.Equal(t, pg.FormatCodeForOID(oid), rs.FormatCodeForOID(oid), "OID %d", oid)
 	}
-	for _, oid := range []uint32{pgtype.Int8OID, pgtype.Float8OID, pgtype.DateOID, pgtype.TimestamptzOID} {
+	for _, oid := range []uint32{pgtype.Int8OID, pgtype.Float8OID, pgtype.TimestamptzOID} {
 		assert.Equal(t, int16(pgtype.BinaryFormatCode), rs.FormatCodeForOID(oid), "Redshift, OID %d", oid)
 	}
 	// Nothing pgx would read in binary is left out, whatever pgx's version.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -66,6 +67,13 @@ var copyFromStdin = regexp.MustCompile(`(?is)^\s*copy\s.*\bfrom\s+stdin\b`)
 // issue #38). The front end has the real server raise it.
 const redshiftCopyError = `DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '42601', MESSAGE = 'syntax error at or near "STDIN"'; END$$`
 
+// stringsSetting matches SHOW, SET and RESET of standard_conforming_strings.
+var stringsSetting = regexp.MustCompile(`(?is)^\s*(show|reset|set(\s+session|\s+local)?)\s+standard_conforming_strings\b`)
+
+// redshiftSettingError is what Redshift answers them with: it has no such
+// setting (sqlalchemy issues #5698 and #9494, stripe mosql issue #38).
+const redshiftSettingError = `DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '42704', MESSAGE = 'unrecognized configuration parameter "standard_conforming_strings"'; END$$`
+
 // frontEndOptions says how a front end behaves.
 type frontEndOptions struct {
 	// Passthrough changes nothing: PostgreSQL as it is, only watched.
@@ -89,11 +97,20 @@ type frontEnd struct {
 	// BinaryNumeric counts NUMERIC values the client asked for in binary
 	// (re-encoded the Redshift way unless Passthrough).
 	BinaryNumeric atomic.Int64
+	// BinaryNumericParams counts NUMERIC parameters the client sent in
+	// binary (passed on as they are).
+	BinaryNumericParams atomic.Int64
+	// BinaryDateTime counts DATE and TIME values the client asked for in
+	// binary (passed on as they are).
+	BinaryDateTime atomic.Int64
 	// CopyRefused counts COPY ... FROM STDIN statements refused.
 	CopyRefused atomic.Int64
 	// errs holds what went wrong inside the front end; the test fails
 	// with them.
 	errs []error
+	// upstream, when set, is the Unix-domain socket dialed in pg's place,
+	// for tests of the front end itself.
+	upstream string
 }
 
 // startFrontEnd starts a front end before pg on 127.0.0.1 and stops it,
@@ -189,6 +206,11 @@ func (f *frontEnd) accept() {
 
 // socket is pg's Unix-domain socket.
 func (f *frontEnd) socket() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.upstream != "" {
+		return f.upstream
+	}
 	return f.pg.UnixSocket()
 }
 
@@ -226,12 +248,15 @@ func (f *frontEnd) serve(client net.Conn) {
 	defer f.untrack(server)
 	fe := pgproto3.NewFrontend(server, server)
 	fe.SetMaxBodyLen(frontEndMaxMessage)
+	if !f.opts.Passthrough {
+		startup = redshiftSession(startup)
+	}
 	fe.Send(startup)
 	if err := fe.Flush(); err != nil {
 		return
 	}
 	r := &relay{f: f, client: client, server: server, be: be, fe: fe, m: pgtype.NewMap(),
-		stmts: map[string][]pgproto3.FieldDescription{}, portals: map[string]*portal{}}
+		stmts: map[string]*stmt{}, portals: map[string]*portal{}}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -243,6 +268,28 @@ func (f *frontEnd) serve(client net.Conn) {
 	<-done
 }
 
+// redshiftSession returns the startup message the server gets for a
+// client of the Redshift front end: the client's, with the upstream
+// session set to read string literals as Redshift does. Redshift reads a
+// backslash in '...' as an escape, \' as a quote (jOOQ issue #10628,
+// apache/datafusion-sqlparser-rs issue #1801, dbeaver issue #10747), which
+// is PostgreSQL's standard_conforming_strings=off; escape_string_warning
+// off keeps the server from warning about each one, which Redshift does
+// not do either.
+func redshiftSession(m *pgproto3.StartupMessage) *pgproto3.StartupMessage {
+	params := map[string]string{}
+	for k, v := range m.Parameters {
+		params[k] = v
+	}
+	params["standard_conforming_strings"] = "off"
+	params["escape_string_warning"] = "off"
+	return &pgproto3.StartupMessage{ProtocolVersion: m.ProtocolVersion, Parameters: params}
+}
+
+// frontEndCancelWait bounds how long the front end waits for the server to hang
+// up after a cancel request, so that stop never waits on it for ever.
+const frontEndCancelWait = 10 * time.Second
+
 // cancel passes a cancel request on to the server.
 func (f *frontEnd) cancel(m *pgproto3.CancelRequest) {
 	server, err := net.Dial("unix", f.socket())
@@ -250,7 +297,15 @@ func (f *frontEnd) cancel(m *pgproto3.CancelRequest) {
 		f.fail(err)
 		return
 	}
-	defer server.Close()
+	if !f.track(server) { // stop closes it
+		server.Close()
+		return
+	}
+	defer f.untrack(server)
+	if err := server.SetDeadline(time.Now().Add(frontEndCancelWait)); err != nil {
+		f.fail(err)
+		return
+	}
 	fe := pgproto3.NewFrontend(server, server)
 	fe.Send(m)
 	_ = fe.Flush()
@@ -260,7 +315,11 @@ func (f *frontEnd) cancel(m *pgproto3.CancelRequest) {
 // relay is one client's session: what the client asked for, so that each
 // result column's type, type modifier and format are known when its
 // values arrive (a cached prepared statement is executed with no
-// RowDescription before its rows).
+// RowDescription before its rows), and each parameter's type when it is
+// bound. Statements and portals are values of their own, taken when the
+// client names them: in a batch, a later Parse or Bind of the same name
+// (the unnamed statement and portal, say) makes a new one, and the
+// messages already sent keep theirs until the server answers them.
 type relay struct {
 	f              *frontEnd
 	client, server net.Conn
@@ -269,26 +328,43 @@ type relay struct {
 	m              *pgtype.Map        // decodes PostgreSQL's binary NUMERIC
 
 	mu      sync.Mutex
-	stmts   map[string][]pgproto3.FieldDescription // prepared statement: its result columns
+	stmts   map[string]*stmt
 	portals map[string]*portal
 	pending []pending // what the server will answer next, in order
 	simple  []pgproto3.FieldDescription
 }
 
-// portal is a bound statement: its columns (described, or its
-// statement's) and the formats asked for.
+// stmt is a prepared statement: its parameter types (Parse's, then the
+// server's ParameterDescription) and, once described, its result columns.
+type stmt struct {
+	params []uint32
+	fields []pgproto3.FieldDescription
+}
+
+// portal is a bound statement: its statement, its own columns once
+// described, and the result formats asked for.
 type portal struct {
-	stmt    string
-	fields  []pgproto3.FieldDescription
-	formats []int16
+	stmt      *stmt
+	fields    []pgproto3.FieldDescription
+	described bool
+	formats   []int16
+}
+
+// columns are the portal's result columns.
+func (p *portal) columns() []pgproto3.FieldDescription {
+	if p.described {
+		return p.fields
+	}
+	return p.stmt.fields
 }
 
 // pending is a client message the server has yet to answer: 'S' or 'P'
 // (Describe of a statement or portal), 'E' (Execute), 'Y' (Sync), 'Q'
-// (a simple Query).
+// (a simple Query), with the statement or portal it names.
 type pending struct {
-	kind byte
-	name string
+	kind   byte
+	stmt   *stmt
+	portal *portal
 }
 
 // toServer passes the client's messages on, noting what they ask for.
@@ -318,13 +394,19 @@ func (r *relay) fromClient(msg pgproto3.FrontendMessage) {
 		r.pending = append(r.pending, pending{kind: 'Q'})
 	case *pgproto3.Parse:
 		m.Query = r.refuseCopy(m.Query)
-		delete(r.stmts, m.Name)
+		r.stmts[m.Name] = &stmt{params: append([]uint32(nil), m.ParameterOIDs...)}
 	case *pgproto3.Bind:
-		r.portals[m.DestinationPortal] = &portal{stmt: m.PreparedStatement, formats: append([]int16(nil), m.ResultFormatCodes...)}
+		st := r.stmt(m.PreparedStatement)
+		r.countParams(st, m)
+		r.portals[m.DestinationPortal] = &portal{stmt: st, formats: append([]int16(nil), m.ResultFormatCodes...)}
 	case *pgproto3.Describe:
-		r.pending = append(r.pending, pending{kind: m.ObjectType, name: m.Name})
+		if m.ObjectType == 'S' {
+			r.pending = append(r.pending, pending{kind: 'S', stmt: r.stmt(m.Name)})
+		} else {
+			r.pending = append(r.pending, pending{kind: 'P', portal: r.portals[m.Name]})
+		}
 	case *pgproto3.Execute:
-		r.pending = append(r.pending, pending{kind: 'E', name: m.Portal})
+		r.pending = append(r.pending, pending{kind: 'E', portal: r.portals[m.Portal]})
 	case *pgproto3.Sync:
 		r.pending = append(r.pending, pending{kind: 'Y'})
 	case *pgproto3.Close:
@@ -336,14 +418,54 @@ func (r *relay) fromClient(msg pgproto3.FrontendMessage) {
 	}
 }
 
-// refuseCopy replaces COPY ... FROM STDIN with a statement that fails as
-// Redshift does.
-func (r *relay) refuseCopy(sql string) string {
-	if r.f.opts.Passthrough || !copyFromStdin.MatchString(sql) {
-		return sql
+// stmt returns the statement of that name, an empty one if the client
+// never prepared it (the server will say so).
+func (r *relay) stmt(name string) *stmt {
+	st := r.stmts[name]
+	if st == nil {
+		st = &stmt{}
+		r.stmts[name] = st
 	}
-	r.f.CopyRefused.Add(1)
-	return redshiftCopyError
+	return st
+}
+
+// countParams counts the NUMERIC parameters of a Bind sent in binary.
+func (r *relay) countParams(st *stmt, m *pgproto3.Bind) {
+	for i, v := range m.Parameters {
+		if v != nil && i < len(st.params) && st.params[i] == pgtype.NumericOID && formatOf(m.ParameterFormatCodes, i) == pgtype.BinaryFormatCode {
+			r.f.BinaryNumericParams.Add(1)
+		}
+	}
+}
+
+// formatOf is the format of value i for a message's format codes: none
+// is text for all, one is for all, else one each.
+func formatOf(codes []int16, i int) int16 {
+	switch len(codes) {
+	case 0:
+		return pgtype.TextFormatCode
+	case 1:
+		return codes[0]
+	}
+	if i < len(codes) {
+		return codes[i]
+	}
+	return pgtype.TextFormatCode
+}
+
+// refuseCopy replaces COPY ... FROM STDIN, and SHOW or SET of
+// standard_conforming_strings, with a statement that fails as Redshift
+// does.
+func (r *relay) refuseCopy(sql string) string {
+	switch {
+	case r.f.opts.Passthrough:
+	case copyFromStdin.MatchString(sql):
+		r.f.CopyRefused.Add(1)
+		return redshiftCopyError
+	case stringsSetting.MatchString(sql):
+		return redshiftSettingError
+	}
+	return sql
 }
 
 // toClient passes the server's messages on, the Redshift way.
@@ -353,13 +475,12 @@ func (r *relay) toClient() {
 		if err != nil {
 			return
 		}
-		extra, err := r.fromServer(msg)
+		out, err := r.fromServer(msg)
 		if err != nil {
 			r.f.fail(err)
 			return
 		}
-		r.be.Send(msg)
-		for _, m := range extra {
+		for _, m := range out {
 			r.be.Send(m)
 		}
 		if err := r.be.Flush(); err != nil {
@@ -368,20 +489,37 @@ func (r *relay) toClient() {
 	}
 }
 
-// fromServer rewrites a message of the server's and returns any to send
-// after it.
+// fromServer rewrites a message of the server's and returns what to send
+// the client in its place: itself, nothing, or more.
 func (r *relay) fromServer(msg pgproto3.BackendMessage) ([]pgproto3.BackendMessage, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	redshift := !r.f.opts.Passthrough
+	out := []pgproto3.BackendMessage{msg}
 	switch m := msg.(type) {
 	case *pgproto3.AuthenticationOk:
 		if redshift {
-			return []pgproto3.BackendMessage{&pgproto3.ParameterStatus{Name: "padb_version", Value: redshiftPadbVersion}}, nil
+			out = append(out, &pgproto3.ParameterStatus{Name: "padb_version", Value: redshiftPadbVersion})
 		}
 	case *pgproto3.ParameterStatus:
-		if redshift && m.Name == "server_version" {
+		switch {
+		case !redshift:
+		case m.Name == "server_version":
 			m.Value = redshiftServerVersion
+		case m.Name == "standard_conforming_strings":
+			// Redshift has no such setting: it does not report it, and
+			// SHOW or SET of it fails with "unrecognized configuration
+			// parameter" (sqlalchemy issues #5698 and #9494, stripe
+			// mosql issue #38).
+			return nil, nil
+		case m.Name == "client_encoding":
+			// Redshift reports UNICODE (psycopg issue #122, pg8000
+			// issues #20 and #33, PostHog issue #63777).
+			m.Value = "UNICODE"
+		}
+	case *pgproto3.ParameterDescription:
+		if r.front('S') {
+			r.pending[0].stmt.params = append([]uint32(nil), m.ParameterOIDs...)
 		}
 	case *pgproto3.RowDescription:
 		fields := make([]pgproto3.FieldDescription, len(m.Fields))
@@ -396,7 +534,7 @@ func (r *relay) fromServer(msg pgproto3.BackendMessage) ([]pgproto3.BackendMessa
 	case *pgproto3.NoData:
 		r.described(nil)
 	case *pgproto3.DataRow:
-		return nil, r.row(m)
+		return out, r.row(m)
 	case *pgproto3.CommandComplete, *pgproto3.EmptyQueryResponse, *pgproto3.PortalSuspended:
 		if r.front('E') {
 			r.pending = r.pending[1:]
@@ -417,7 +555,7 @@ func (r *relay) fromServer(msg pgproto3.BackendMessage) ([]pgproto3.BackendMessa
 		}
 		r.simple = nil
 	}
-	return nil, nil
+	return out, nil
 }
 
 func (r *relay) front(kind byte) bool {
@@ -429,24 +567,22 @@ func (r *relay) front(kind byte) bool {
 func (r *relay) described(fields []pgproto3.FieldDescription) {
 	switch {
 	case r.front('S'):
-		r.stmts[r.pending[0].name] = fields
+		r.pending[0].stmt.fields = fields
 		r.pending = r.pending[1:]
 	case r.front('P'):
-		p := r.portals[r.pending[0].name]
-		if p == nil {
-			p = &portal{}
-			r.portals[r.pending[0].name] = p
+		if p := r.pending[0].portal; p != nil {
+			p.fields, p.described = fields, true
 		}
-		p.fields = fields
 		r.pending = r.pending[1:]
 	case r.front('Q'):
 		r.simple = fields
 	}
 }
 
-// row re-encodes the NUMERIC values of a row that the client asked for in
-// binary the way Redshift sends them: a big-endian two's complement
-// integer scaled by the column's scale, 8 bytes or 16
+// row counts the binary DATE and TIME values of a row, and re-encodes its
+// NUMERIC values that the client asked for in binary the way Redshift
+// sends them: a big-endian two's complement integer scaled by the
+// column's scale, 8 bytes or 16
 // (aws/amazon-redshift-python-driver redshift_connector/utils/type_utils.py
 // numeric_in_binary; aws/amazon-redshift-jdbc-driver
 // util/ByteConverter.java redshiftNumeric).
@@ -455,23 +591,12 @@ func (r *relay) row(m *pgproto3.DataRow) error {
 	format := func(i int) int16 { return fields[i].Format }
 	switch {
 	case r.front('E'):
-		p := r.portals[r.pending[0].name]
+		p := r.pending[0].portal
 		if p == nil {
 			return errors.New("a row for a portal never bound")
 		}
-		fields = p.fields
-		if fields == nil {
-			fields = r.stmts[p.stmt]
-		}
-		format = func(i int) int16 {
-			switch len(p.formats) {
-			case 0:
-				return pgtype.TextFormatCode
-			case 1:
-				return p.formats[0]
-			}
-			return p.formats[i]
-		}
+		fields = p.columns()
+		format = func(i int) int16 { return formatOf(p.formats, i) }
 	case r.front('Q'):
 		fields = r.simple
 	}
@@ -479,7 +604,15 @@ func (r *relay) row(m *pgproto3.DataRow) error {
 		return fmt.Errorf("a row of %d values for %d described columns", len(m.Values), len(fields))
 	}
 	for i, v := range m.Values {
-		if fields[i].DataTypeOID != pgtype.NumericOID || format(i) != pgtype.BinaryFormatCode || v == nil {
+		if v == nil || format(i) != pgtype.BinaryFormatCode {
+			continue
+		}
+		switch fields[i].DataTypeOID {
+		case pgtype.DateOID, pgtype.TimeOID:
+			r.f.BinaryDateTime.Add(1)
+			continue
+		case pgtype.NumericOID:
+		default:
 			continue
 		}
 		r.f.BinaryNumeric.Add(1)

@@ -63,6 +63,10 @@ func nullable(s string) any {
 // execModes are pgx's query exec modes, as the DSN names them.
 var execModes = []string{"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"}
 
+// redshiftExecModes are those that connect to Redshift: simple_protocol
+// is refused there (TestRedshiftSimpleProtocol).
+var redshiftExecModes = execModes[:4]
+
 // rowQuerier runs a query that returns one row, through some path.
 type rowQuerier func(ctx context.Context, sql string, args ...any) interface{ Scan(...any) error }
 
@@ -250,7 +254,7 @@ func TestRedshiftNumeric(t *testing.T) {
 	numericTable(t, pg)
 	fe := startFrontEnd(t, pg, frontEndOptions{})
 	for _, p := range numericPaths {
-		for _, mode := range execModes {
+		for _, mode := range redshiftExecModes {
 			t.Run(p.name+"/"+mode, func(t *testing.T) {
 				checkNumerics(t, p.open(t, fe.Server().URL("default_query_exec_mode="+mode)), true)
 			})
@@ -260,6 +264,7 @@ func TestRedshiftNumeric(t *testing.T) {
 		checkNumerics(t, pqPath.open(t, fe.Server().URL("")), false)
 	})
 	assert.Zero(t, fe.BinaryNumeric.Load(), "redshift-ka asked Redshift for binary NUMERIC")
+	assert.Zero(t, fe.BinaryNumericParams.Load(), "redshift-ka sent Redshift binary NUMERIC parameters")
 }
 
 // TestRedshiftNotOnPostgreSQL: on PostgreSQL (a front end that changes
@@ -274,9 +279,10 @@ func TestRedshiftNotOnPostgreSQL(t *testing.T) {
 			continue
 		}
 		t.Run(p.name, func(t *testing.T) {
-			before := fe.BinaryNumeric.Load()
+			before, params := fe.BinaryNumeric.Load(), fe.BinaryNumericParams.Load()
 			checkNumerics(t, p.open(t, fe.Server().URL("")), true)
 			assert.Greater(t, fe.BinaryNumeric.Load(), before, "pgx did not ask PostgreSQL for binary NUMERIC")
+			assert.Greater(t, fe.BinaryNumericParams.Load(), params, "pgx sent PostgreSQL no binary NUMERIC parameter")
 		})
 	}
 	t.Run("type map", func(t *testing.T) {
@@ -479,7 +485,7 @@ func TestRedshiftOnlyTypes(t *testing.T) {
 
 	paths := append([]numericPath{pqPath}, numericPaths...)
 	for _, p := range paths {
-		for _, mode := range execModes {
+		for _, mode := range redshiftExecModes {
 			if p.name == pqPath.name && mode != execModes[0] {
 				continue
 			}

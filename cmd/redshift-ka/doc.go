@@ -88,8 +88,16 @@
 // exec runs the statements of -c SQL or -f FILE one by one on one
 // connection and stops at the first that fails. It splits them at each ';'
 // outside string literals, quoted identifiers, dollar-quoted bodies,
-// comments, parentheses and BEGIN ATOMIC bodies, as psql does. Result rows
-// are counted and discarded. COPY ... FROM STDIN reads standard input (on
+// comments, parentheses and BEGIN ATOMIC bodies, as psql does. Inside
+// '...' a backslash escapes the next character, so that \' is a quote,
+// where the server reads it so: on Amazon Redshift, which has no
+// standard_conforming_strings setting and always does (a script holding
+// 'it\'s; here' is three statements there, not split at that ';'), and on
+// PostgreSQL with standard_conforming_strings off; E'...' always. The split
+// is checked before connecting and made once the server is known: a script
+// that neither reading can split is refused before any dial, one that only
+// the other server's reading can split, once connected, with nothing run.
+// Result rows are counted and discarded. COPY ... FROM STDIN reads standard input (on
 // Amazon Redshift, which has no such COPY, it is refused before anything
 // runs); COPY ... TO STDOUT and psql's meta-commands are refused.
 //

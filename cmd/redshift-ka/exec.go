@@ -77,9 +77,14 @@ func (a *app) exec(args []string) int {
 		}
 		src = string(b)
 	}
-	stmts, err := a.statements(src, from, false)
-	if err != nil {
-		return exitUsage
+	// How a backslash in '...' reads is the server's choice, known once
+	// connected (see runner.run): input that neither reading can run is
+	// refused now, before any dial.
+	if _, err := statements(src, false); err != nil {
+		if _, errBS := statements(src, true); errBS != nil {
+			a.errorf("exec: %s: %v", from, err)
+			return exitUsage
+		}
 	}
 
 	connector, err := driver.NewConnector(dsn)
@@ -103,7 +108,7 @@ func (a *app) exec(args []string) int {
 		if !ok {
 			return fmt.Errorf("unexpected driver connection %T", dc)
 		}
-		r := &runner{app: a, pc: sc.Conn().PgConn(), src: src, stmts: stmts, from: from, every: *progress}
+		r := &runner{app: a, pc: sc.Conn().PgConn(), src: src, from: from, every: *progress}
 		rep, err := settings.ReadPgx(r.pc)
 		if err == nil {
 			r.report = &rep
@@ -157,34 +162,26 @@ func (a *app) readSQL(name string) ([]byte, error) {
 }
 
 // statements splits src and checks that exec can run what it holds.
-// Errors are printed.
-func (a *app) statements(src, from string, backslashQuotes bool) ([]statement, error) {
+func statements(src string, backslashQuotes bool) ([]statement, error) {
 	stmts, err := splitSQL(src, backslashQuotes)
 	if err != nil {
-		a.errorf("exec: %s: %v", from, err)
 		return nil, err
 	}
 	if len(stmts) == 0 {
-		err := errors.New("no SQL statements")
-		a.errorf("exec: %s: %v", from, err)
-		return nil, err
+		return nil, errors.New("no SQL statements")
 	}
 	copyIn := 0
 	for i, st := range stmts {
 		if st.copyOut {
-			err := fmt.Errorf("statement %d (line %d) is COPY ... TO STDOUT, which exec does not support: "+
+			return nil, fmt.Errorf("statement %d (line %d) is COPY ... TO STDOUT, which exec does not support: "+
 				"COPY to a file on the server, UNLOAD on Redshift, or psql's \\copy", i+1, st.line)
-			a.errorf("exec: %s: %v", from, err)
-			return nil, err
 		}
 		if st.copyIn {
 			copyIn++
 		}
 	}
 	if copyIn > 1 {
-		err := fmt.Errorf("%d statements are COPY ... FROM STDIN; only one can read standard input", copyIn)
-		a.errorf("exec: %s: %v", from, err)
-		return nil, err
+		return nil, fmt.Errorf("%d statements are COPY ... FROM STDIN; only one can read standard input", copyIn)
 	}
 	return stmts, nil
 }
@@ -210,14 +207,17 @@ type outcome struct {
 }
 
 func (r *runner) run() int {
-	if r.pc.ParameterStatus("standard_conforming_strings") == "off" {
-		// The server reads \' in '...' as a quote: split again its way.
-		stmts, err := r.statements(r.src, r.from, true)
-		if err != nil {
-			return exitUsage
+	bs := backslashQuotes(r.pc)
+	stmts, err := statements(r.src, bs)
+	if err != nil {
+		how := "the server has standard_conforming_strings on: a backslash in '...' is an ordinary character"
+		if bs {
+			how = "the server reads a backslash in '...' as an escape, as Amazon Redshift does"
 		}
-		r.stmts = stmts
+		r.errorf("exec: %s: %v (%s); nothing was run", r.from, err, how)
+		return exitUsage
 	}
+	r.stmts = stmts
 	if code := r.refuseCopyOnRedshift(); code != exitOK {
 		return code
 	}
@@ -238,6 +238,15 @@ func (r *runner) run() int {
 	}
 	fmt.Fprintf(r.stdout, "done: %s in %s\n", plural(len(r.stmts), "statement"), round(time.Since(start)))
 	return exitOK
+}
+
+// backslashQuotes reports whether the server reads a backslash in '...'
+// as an escape, so that \' does not end the literal: PostgreSQL with
+// standard_conforming_strings off, and Amazon Redshift, which has no such
+// setting, does not report it, and always does (jOOQ issue #10628,
+// apache/datafusion-sqlparser-rs issue #1801, dbeaver issue #10747).
+func backslashQuotes(pc *pgconn.PgConn) bool {
+	return driver.IsRedshift(pc) || pc.ParameterStatus("standard_conforming_strings") == "off"
 }
 
 // refuseCopyOnRedshift stops, before anything runs, statements that

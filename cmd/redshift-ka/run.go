@@ -79,7 +79,10 @@ const execUsage = `Usage: redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [
 Runs the statements one by one on one connection, and stops at the first
 that fails. Statements are split at each ';' outside string literals, quoted
 identifiers, dollar-quoted bodies, comments, parentheses and BEGIN ATOMIC
-bodies, as psql does. Result rows are counted and discarded.
+bodies, as psql does. A backslash in '...' escapes the next character (\'
+is a quote) where the server reads it so: on Amazon Redshift, and on
+PostgreSQL with standard_conforming_strings off; E'...' always.
+Result rows are counted and discarded.
 COPY ... FROM STDIN reads this command's standard input (Amazon Redshift has
 none: refused there before anything runs); COPY ... TO STDOUT and psql's
 meta-commands (\copy, ...) are refused.
