@@ -46,8 +46,16 @@ func TestTextResults(t *testing.T) {
 		assert.Equal(t, int16(1), stdlibLike[pgtype.DateOID], "the caller's map was changed")
 		assert.Equal(t, 1, args[1])
 	}
+	// The same map, changed by its owner since: copied again, not served
+	// from lastFormats as it was.
+	stdlibLike[pgtype.Int2OID] = 1
+	stdlibLike[pgtype.TimeOID] = 1
+	args := []any{stdlibLike}
+	textResults(args)
+	assert.Equal(t, pgx.QueryResultFormatsByOID{pgtype.BoolOID: 1, pgtype.DateOID: 0, pgtype.ByteaOID: 0, pgtype.Int4OID: 1, pgtype.TimestamptzOID: 1,
+		pgtype.Int2OID: 1, pgtype.TimeOID: 0}, args[0])
 	fine := pgx.QueryResultFormatsByOID{pgtype.Int8OID: 1, pgtype.DateOID: 0}
-	args := []any{fine}
+	args = []any{fine}
 	textResults(args)
 	assert.True(t, sameMap(fine, args[0].(pgx.QueryResultFormatsByOID)))
 	args = []any{pgx.QueryResultFormats{1}, "x"}

@@ -202,7 +202,7 @@ func textResults(args []any) {
 	if !ok {
 		return
 	}
-	if last := lastFormats.Load(); last != nil && sameMap(last.from, formats) {
+	if last := lastFormats.Load(); last != nil && sameMap(last.from, formats) && maps.Equal(last.was, formats) {
 		args[0] = last.to
 		return
 	}
@@ -218,17 +218,17 @@ func textResults(args []any) {
 	if to == nil {
 		return
 	}
-	lastFormats.Store(&formatsPair{from: formats, to: to})
+	lastFormats.Store(&formatsPair{from: formats, was: maps.Clone(formats), to: to})
 	args[0] = to
 }
 
-// formatsPair is a result-format map and its Redshift form.
-type formatsPair struct{ from, to pgx.QueryResultFormatsByOID }
+// formatsPair is a result-format map (from), its contents when it was
+// replaced (was), and its Redshift form (to).
+type formatsPair struct{ from, was, to pgx.QueryResultFormatsByOID }
 
 // lastFormats remembers the last map textResults replaced: stdlib's, which
 // is the same map in every query and never changes, so the copy is made
-// once. (A map of the caller's changed after a query it was replaced in
-// would be seen as it was then.)
+// once. A map of the caller's that was changed since is copied again.
 var lastFormats atomic.Pointer[formatsPair]
 
 // sameMap reports whether a and b are the same map, not equal ones.
