@@ -14,7 +14,7 @@ import (
 
 // TestConnectorPrintsRedacted: printing a connector of either backend, with
 // any verb, shows its DSN with the password masked. lib/pq's configuration
-// inside PQConnector holds the password in clear.
+// inside the lib/pq connector holds the password in clear.
 func TestConnectorPrintsRedacted(t *testing.T) {
 	const pw = `p a's"s #;&?%={}w`
 	dsns := []string{
