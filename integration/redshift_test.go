@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
 	"github.com/redshift-ka/redshift-ka/settings"
@@ -513,10 +514,16 @@ func TestRedshiftOnlyTypes(t *testing.T) {
 	defer conn.Close(ctx)
 	rows, err := conn.Query(ctx, query)
 	require.NoError(t, err)
-	for i, fd := range rows.FieldDescriptions() {
+	fds := rows.FieldDescriptions()
+	require.Len(t, fds, len(redshiftOnlyColumns))
+	for i, fd := range fds {
+		assert.Equal(t, redshiftOnlyColumns[i].name, fd.Name)
 		assert.Equal(t, redshiftOnlyColumns[i].oid, fd.DataTypeOID, fd.Name)
 	}
+	require.True(t, rows.Next(), "one row: %v", rows.Err())
+	assert.False(t, rows.Next(), "one row only")
 	rows.Close()
+	require.NoError(t, rows.Err())
 }
 
 // TestRedshiftSettings: Settings and PgxSettings name Amazon Redshift
@@ -577,7 +584,11 @@ func TestRedshiftCLI(t *testing.T) {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Env = append(cmd.Environ(), "REDSHIFTKA_DSN="+fe.Server().URL(""))
-		out, _ := cmd.CombinedOutput()
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("%s %s did not run: %v\n%s", bin, strings.Join(args, " "), err, out)
+		}
 		return string(out), cmd.ProcessState.ExitCode()
 	}
 	out, code := run("check")
