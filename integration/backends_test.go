@@ -85,7 +85,9 @@ func TestPgxPool(t *testing.T) {
 			cfg, err := driver.ParsePoolConfig(f.dsn(pg, extra))
 			require.NoError(t, err)
 			assert.EqualValues(t, 4, cfg.MaxConns)
-			ctx := context.Background()
+			// Bounded: pgxpool's Close waits for connects in progress.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
 			pool, err := pgxpool.NewWithConfig(ctx, cfg)
 			require.NoError(t, err)
 			defer pool.Close()

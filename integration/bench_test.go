@@ -293,7 +293,7 @@ func benchListener(b *testing.B) string {
 			c.Close()
 		}
 	}()
-	b.Cleanup(func() { ln.Close(); <-accepted })
+	b.Cleanup(func() { ln.Close(); harness.Await(b, accepted, 10*time.Second, "the closed listener's accept loop") })
 	return ln.Addr().String()
 }
 

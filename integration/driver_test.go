@@ -277,7 +277,7 @@ func TestCancelRequestUsesTheDialer(t *testing.T) {
 	})
 	before := len(logs.lines())
 	require.NoError(t, pc.CancelRequest(context.Background()))
-	err := <-done
+	err := harness.Await(t, done, 10*time.Second, "the cancelled statement")
 	var pgErr *pgconn.PgError
 	require.ErrorAs(t, err, &pgErr)
 	assert.Equal(t, "57014", pgErr.Code) // query_canceled
@@ -390,6 +390,10 @@ func closedPort(t *testing.T) int {
 	require.NoError(t, ln.Close())
 	return port
 }
+
+// ctxGrace is how long past its context's deadline a call may take to
+// return: pgx and lib/pq return at once, and a loaded machine adds some.
+const ctxGrace = 10 * time.Second
 
 // waitFor polls cond every 20 ms for up to 10 s.
 func waitFor(t *testing.T, cond func() bool) {

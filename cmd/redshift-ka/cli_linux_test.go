@@ -396,7 +396,7 @@ func startPTY(t *testing.T, dsn string, args ...string) (*exec.Cmd, *os.File, *r
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		ptmx.Close()
-		<-out.done
+		harness.Await(t, out.done, 10*time.Second, "the terminal's reader, the command killed")
 	})
 	return cmd, ptmx, out
 }
@@ -410,7 +410,7 @@ func wait(t *testing.T, cmd *exec.Cmd, bound time.Duration) int {
 	case <-done:
 	case <-time.After(bound):
 		cmd.Process.Kill()
-		<-done
+		harness.Await(t, done, 10*time.Second, "the killed command's exit")
 		t.Fatalf("still running after %s", bound)
 	}
 	return cmd.ProcessState.ExitCode()
@@ -424,7 +424,7 @@ func TestExecStatusLineOnTerminal(t *testing.T) {
 	cmd, _, out := startPTY(t, pg.URL("KeepAlivesIdle=1&KeepAlivesInterval=1&KeepAlivesCount=3"),
 		"exec", "-c", "SELECT pg_sleep(2.5); SELECT 2")
 	code := wait(t, cmd, 20*time.Second)
-	<-out.done
+	harness.Await(t, out.done, 10*time.Second, "the terminal's reader, the command exited")
 	s := out.String()
 	t.Logf("terminal output: %q", s)
 	require.Equal(t, exitOK, code)
@@ -450,7 +450,7 @@ func TestExecCtrlCOnTerminal(t *testing.T) {
 	pressed := time.Now()
 	code := wait(t, cmd, 15*time.Second)
 	took := time.Since(pressed)
-	<-out.done
+	harness.Await(t, out.done, 10*time.Second, "the terminal's reader, the command exited")
 	s := out.String()
 	t.Logf("exited %s after Ctrl-C: %q", took.Round(time.Millisecond), s)
 	assert.Equal(t, exitInterrupted, code)
