@@ -21,6 +21,7 @@ func TestConnectorPrintsRedacted(t *testing.T) {
 		"postgres://u:" + url.PathEscape(pw) + "@127.0.0.1:1/db?KeepAlivesIdle=5",
 		"host=127.0.0.1 port=1 user=u password='" + strings.ReplaceAll(pw, "'", `\'`) + "' keepalives_idle=5",
 		"Server=127.0.0.1;Port=1;UID=u;PWD={" + strings.ReplaceAll(pw, "}", "}}") + "};KeepAlivesIdle=5",
+		"jdbc:redshift://127.0.0.1:1/db?user=u&password=" + url.QueryEscape(pw) + "&ssl=false&KeepAlivesIdle=5",
 	}
 	for _, dsn := range dsns {
 		c, err := driver.NewConnector(dsn)
@@ -30,7 +31,7 @@ func TestConnectorPrintsRedacted(t *testing.T) {
 		for _, v := range []any{c, pc} {
 			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
 				out := fmt.Sprintf(verb, v)
-				for _, piece := range []string{pw, "a's", `"s`, "#;&?", "%={}w", url.PathEscape(pw)} {
+				for _, piece := range []string{pw, "a's", `"s`, "#;&?", "%={}w", url.PathEscape(pw), url.QueryEscape(pw)} {
 					assert.NotContains(t, out, piece, "%s of %T", verb, v)
 				}
 				assert.Contains(t, out, "xxxxx", "%s of %T", verb, v)

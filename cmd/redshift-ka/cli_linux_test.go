@@ -68,6 +68,7 @@ func TestCheckMatchesSocket(t *testing.T) {
 		{"key=value, zero means the OS", pg.KeyValue("keepalives_idle=0 keepalives_count=5")},
 		{"odbc, no keys", pg.ODBC("")},
 		{"odbc, keep-alive off", pg.ODBC("KeepAlive=0;")},
+		{"jdbc, tcpKeepAlive and the idle", pg.JDBC("tcpKeepAlive=true&KeepAlivesIdle=9")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := settingsOf(t, tc.dsn)
@@ -206,6 +207,7 @@ func TestBadInputHostilePassword(t *testing.T) {
 		{"url", func(ps ...string) string { return p.URL(strings.Join(ps, "&")) }},
 		{"keyvalue", func(ps ...string) string { return p.KeyValue(strings.Join(ps, " ")) }},
 		{"odbc", func(ps ...string) string { return p.ODBC(strings.Join(ps, ";")) }},
+		{"jdbc", func(ps ...string) string { return p.JDBC(strings.Join(ps, "&")) }},
 	} {
 		sslmode := "sslmode"
 		if f.name == "odbc" {
@@ -320,7 +322,7 @@ func TestExecExitStatuses(t *testing.T) {
 	} {
 		// The password quoted, escaped or braced, in each form; from the
 		// command line and from the environment.
-		for _, form := range []struct{ name, dsn string }{{"url", pg.URL("")}, {"keyvalue", pg.KeyValue("")}, {"odbc", pg.ODBC("")}} {
+		for _, form := range []struct{ name, dsn string }{{"url", pg.URL("")}, {"keyvalue", pg.KeyValue("")}, {"odbc", pg.ODBC("")}, {"jdbc", pg.JDBC("")}} {
 			t.Run(form.name+"/"+tc.name, func(t *testing.T) {
 				r := runCLI(t.Context(), "", nil, append(append([]string{"exec"}, tc.args...), form.dsn)...)
 				assert.Equal(t, tc.code, r.code, r.all())

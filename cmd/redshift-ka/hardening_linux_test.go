@@ -28,13 +28,14 @@ var hostileDSNs = map[string]string{
 	"url":       "postgres://etl:" + url.PathEscape(hostilePassword) + "@127.0.0.1:1/dev",
 	"key=value": "host=127.0.0.1 port=1 user=etl password='" + strings.ReplaceAll(hostilePassword, "'", `\'`) + "'",
 	"odbc":      "Server=127.0.0.1;Port=1;UID=etl;PWD={" + strings.ReplaceAll(hostilePassword, "}", "}}") + "}",
+	"jdbc":      "jdbc:redshift://127.0.0.1:1/dev?user=etl&password=" + url.QueryEscape(hostilePassword) + "&ssl=false",
 }
 
 // noHostileSecret fails the test if out shows hostilePassword, any of
 // its distinctive pieces, or one of its escaped forms.
 func noHostileSecret(t *testing.T, out string) {
 	t.Helper()
-	for _, piece := range []string{hostilePassword, "a's", `s"s`, "#;&?", "%={}w", url.PathEscape(hostilePassword), `a\'s`} {
+	for _, piece := range []string{hostilePassword, "a's", `s"s`, "#;&?", "%={}w", url.PathEscape(hostilePassword), url.QueryEscape(hostilePassword), `a\'s`} {
 		assert.NotContains(t, out, piece, "the output shows the password")
 	}
 }
