@@ -73,9 +73,6 @@ func keepAliveConfig(cfg dsnparse.Config) net.KeepAliveConfig {
 	return net.KeepAliveConfig{Enable: true, Idle: orOS(cfg.Idle), Interval: orOS(cfg.Interval), Count: count}
 }
 
-// Config returns the settings the dialer applies.
-func (d *Dialer) Config() dsnparse.Config { return d.cfg }
-
 // DialContext connects to addr and sets the keep-alive options on the
 // socket. A TCP connection comes back as a [*Conn]; a failure to set an
 // option closes the socket and is returned. Other networks ("unix") are

@@ -65,7 +65,12 @@ func inFreshNetns(t *testing.T, sysctls map[string]string, fn func() error) {
 			return fn()
 		}()
 	}()
-	require.NoError(t, <-done)
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(time.Minute):
+		t.Fatal("the function in a fresh network namespace did not return within a minute")
+	}
 }
 
 // loopbackUp brings "lo" up in the calling thread's network namespace.

@@ -61,7 +61,14 @@ func listenGreeting(t *testing.T, greeting []byte) string {
 			t.Cleanup(func() { c.Close() })
 		}
 	}()
-	t.Cleanup(func() { ln.Close(); <-done })
+	t.Cleanup(func() {
+		ln.Close()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("the listener's accept loop did not end within 10 s of Close")
+		}
+	})
 	return ln.Addr().String()
 }
 

@@ -76,7 +76,12 @@
 //
 // A configuration whose tracer was replaced instead fails to connect to
 // Redshift with [ErrNoRedshiftTracer]; it works as before on PostgreSQL.
-// AfterConnect hooks (pgx's stdlib, pgxpool, pgconn) do not affect it.
+// AfterConnect hooks (pgx's stdlib, pgxpool, pgconn) do not affect it: the
+// check runs in both pgconn's ValidateConnect and its AfterConnect, so a
+// pgconn AfterConnect assigned over redshift-ka's, tracer replaced or not,
+// leaves it in force. Chain a ValidateConnect of your own too; with
+// ValidateConnect, AfterConnect and the tracer all replaced, nothing is
+// left to check.
 //
 // Why these types stay binary: Amazon's own drivers read Redshift's binary
 // form of them with PostgreSQL's layout, at the protocol version pgx gets.

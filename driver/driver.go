@@ -120,10 +120,24 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 			return conn, nil
 		}
 	}
+	// The Redshift check and the server pid run in both of pgconn's hooks
+	// after login, ValidateConnect and AfterConnect, and the tracer sets the
+	// pid too: a program that assigns one hook in place of chaining it
+	// keeps the others. Only AfterConnect, ValidateConnect and the Tracer
+	// all replaced lose the check.
+	nextValidate := cfg.ValidateConnect
+	cfg.ValidateConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
+		if err := connected(ctx, pc); err != nil {
+			return err
+		}
+		if nextValidate != nil {
+			return nextValidate(ctx, pc)
+		}
+		return nil
+	}
 	next := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
-		serverpid.Set(pc.Conn(), pc.PID())
-		if err := checkTraced(ctx, pc); err != nil {
+		if err := connected(ctx, pc); err != nil {
 			return err
 		}
 		if next != nil {
@@ -131,6 +145,13 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 		}
 		return nil
 	}
+}
+
+// connected tells the socket its server session and refuses a connection
+// to Redshift that will not be switched to text.
+func connected(ctx context.Context, pc *pgconn.PgConn) error {
+	serverpid.Set(pc.Conn(), pc.PID())
+	return checkTraced(ctx, pc)
 }
 
 // loginError is an IAM login's error as pgconn gets it. pgconn replaces an

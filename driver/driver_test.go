@@ -34,7 +34,6 @@ func TestParseConfigKeepsPgxKeys(t *testing.T) {
 	assert.Equal(t, pgx.QueryExecModeSimpleProtocol, cfg.DefaultQueryExecMode)
 	assert.Equal(t, "etl", cfg.RuntimeParams["application_name"])
 	assert.NotContains(t, cfg.RuntimeParams, "KeepAlivesIdle")
-	assert.NotNil(t, cfg.DialFunc)
 	assert.NotNil(t, cfg.AfterConnect)
 
 	pcfg, err := driver.ParsePoolConfig("host=h pool_max_conns=7 keepalives_count=3 user=u")

@@ -14,13 +14,14 @@ import (
 
 // TestConnectorPrintsRedacted: printing a connector of either backend, with
 // any verb, shows its DSN with the password masked. lib/pq's configuration
-// inside PQConnector holds the password in clear.
+// inside the lib/pq connector holds the password in clear.
 func TestConnectorPrintsRedacted(t *testing.T) {
 	const pw = `p a's"s #;&?%={}w`
 	dsns := []string{
 		"postgres://u:" + url.PathEscape(pw) + "@127.0.0.1:1/db?KeepAlivesIdle=5",
 		"host=127.0.0.1 port=1 user=u password='" + strings.ReplaceAll(pw, "'", `\'`) + "' keepalives_idle=5",
 		"Server=127.0.0.1;Port=1;UID=u;PWD={" + strings.ReplaceAll(pw, "}", "}}") + "};KeepAlivesIdle=5",
+		"jdbc:redshift://127.0.0.1:1/db?user=u&password=" + url.QueryEscape(pw) + "&ssl=false&KeepAlivesIdle=5",
 	}
 	for _, dsn := range dsns {
 		c, err := driver.NewConnector(dsn)
@@ -30,7 +31,7 @@ func TestConnectorPrintsRedacted(t *testing.T) {
 		for _, v := range []any{c, pc} {
 			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
 				out := fmt.Sprintf(verb, v)
-				for _, piece := range []string{pw, "a's", `"s`, "#;&?", "%={}w", url.PathEscape(pw)} {
+				for _, piece := range []string{pw, "a's", `"s`, "#;&?", "%={}w", url.PathEscape(pw), url.QueryEscape(pw)} {
 					assert.NotContains(t, out, piece, "%s of %T", verb, v)
 				}
 				assert.Contains(t, out, "xxxxx", "%s of %T", verb, v)

@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/redshift-ka/redshift-ka/internal/serverpid"
 )
 
 // Amazon Redshift speaks PostgreSQL's protocol but not all of its binary
@@ -27,9 +29,12 @@ import (
 // pgx.ConnectConfig, pgxpool and database/sql alike. A user's AfterConnect
 // (pgx's stdlib, pgxpool or pgconn) does not touch it. A user who replaces
 // the tracer instead of combining it with ours is stopped on Redshift
-// with ErrNoRedshiftTracer by the pgconn AfterConnect that install puts
-// in place, and a configuration whose default exec mode is pgx's simple
-// protocol with ErrSimpleProtocol.
+// with ErrNoRedshiftTracer by the pgconn ValidateConnect and AfterConnect
+// that install puts in place: either one alone is enough, so a
+// configuration whose pgconn AfterConnect was assigned over ours, and
+// whose tracer was replaced too, is still stopped. A configuration whose
+// default exec mode is pgx's simple protocol is stopped there with
+// ErrSimpleProtocol.
 
 // redshiftParam is the ParameterStatus only Redshift sends at startup
 // (lib/pq's master branch, conn.go processParameterStatus, and Amazon's
@@ -38,8 +43,9 @@ const redshiftParam = "padb_version"
 
 // ErrNoRedshiftTracer is the error of a pgx connection to Amazon Redshift
 // whose configuration lost the tracer [ParseConfig], [ParsePoolConfig] and
-// [NewConnector] put in it (ConnConfig.Tracer replaced, not combined),
-// or made by pgconn alone from its Config: without the tracer pgx would
+// [NewConnector] put in it (ConnConfig.Tracer replaced, not combined, with
+// or without ConnConfig.AfterConnect replaced as well), or made by pgconn
+// alone from its Config: without the tracer pgx would
 // read Redshift's binary NUMERIC as wrong numbers. Combine tracers
 // instead:
 //
@@ -166,9 +172,12 @@ func (redshiftTracer) TraceConnectStart(ctx context.Context, d pgx.TraceConnectS
 	return context.WithValue(ctx, tracedKey{}, mode)
 }
 
-// TraceConnectEnd switches a new connection to Redshift to text.
+// TraceConnectEnd switches a new connection to Redshift to text, and
+// tells the socket its server session, as install's hooks do, for a
+// configuration that lost them.
 func (redshiftTracer) TraceConnectEnd(_ context.Context, d pgx.TraceConnectEndData) {
 	if d.Err == nil && d.Conn != nil {
+		serverpid.Set(d.Conn.PgConn().Conn(), d.Conn.PgConn().PID())
 		keepText(d.Conn)
 	}
 }

@@ -2,7 +2,6 @@ package dsnparse
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -437,7 +436,6 @@ func TestFormString(t *testing.T) {
 	assert.Equal(t, "ODBC", FormODBC.String())
 	assert.Equal(t, "unknown", Form(7).String())
 	assert.ErrorIs(t, &ParseError{Err: reason(ErrRange, "x")}, ErrRange)
-	_ = errors.New
 }
 
 // TestODBCManyAttributes: among many attributes, the ODBC parser keeps

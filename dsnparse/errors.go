@@ -74,10 +74,18 @@ func (e *ParseError) Unwrap() error { return e.Err }
 type detail struct {
 	msg  string
 	kind error
+	// cause, when set, is the error behind it (an *os.PathError's Err),
+	// whose text msg holds already.
+	cause error
 }
 
 func (d *detail) Error() string { return d.msg }
-func (d *detail) Unwrap() error { return d.kind }
+func (d *detail) Unwrap() []error {
+	if d.cause == nil {
+		return []error{d.kind}
+	}
+	return []error{d.kind, d.cause}
+}
 
 func reason(kind error, msg string) error { return &detail{msg: msg, kind: kind} }
 

@@ -2,7 +2,7 @@ package dsnparse
 
 import "strings"
 
-// The lexical pieces the tokenizers of the three forms share.
+// The lexical pieces the tokenizers of the DSN forms share.
 
 // pair is one key=value of a DSN as a tokenizer reads it.
 type pair struct {

@@ -58,7 +58,7 @@ func lookupDataSource(key, name string) (*dataSource, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fail("cannot read " + file + ": " + err.Error())
+			return nil, &ParseError{Key: key, Value: name, Err: &detail{msg: "cannot read " + file + ": " + err.Error(), kind: ErrDataSource, cause: err}}
 		}
 		searched = append(searched, file)
 		ds, err := findSection(file, data, name)
@@ -75,7 +75,8 @@ func lookupDataSource(key, name string) (*dataSource, error) {
 // readODBCIni reads an odbc.ini file. It reads regular files only, since
 // opening a FIFO waits for a writer and a device may never end, and at
 // most maxODBCIni bytes. An error other than one for an absent file says
-// why in words that need no file name.
+// why in words that need no file name, and wraps the system's error
+// (fs.ErrPermission matches a file it may not read).
 func readODBCIni(file string) ([]byte, error) {
 	// Stat first, and open without blocking: opening a FIFO for reading
 	// waits for a writer, and the path may change in between.
@@ -91,8 +92,12 @@ func readODBCIni(file string) ([]byte, error) {
 		return nil, pathError(err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
+	fi, err = f.Stat()
+	if err != nil {
+		return nil, pathError(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fileType(fi.Mode()))
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxODBCIni+1))
 	if err != nil {

@@ -293,7 +293,7 @@ func benchListener(b *testing.B) string {
 			c.Close()
 		}
 	}()
-	b.Cleanup(func() { ln.Close(); <-accepted })
+	b.Cleanup(func() { ln.Close(); harness.Await(b, accepted, 10*time.Second, "the closed listener's accept loop") })
 	return ln.Addr().String()
 }
 
@@ -347,11 +347,13 @@ var benchDSNs = []struct{ form, dsn string }{
 	{"odbc", "Driver={Amazon Redshift (x64)};Server=examplecluster.abc123xyz789.us-east-1.redshift.amazonaws.com;" +
 		"Port=5439;Database=dev;UID=etl;PWD=s3cret;SSLMode=require;" +
 		"KeepAlivesIdle=200;KeepAlivesInterval=20;KeepAlivesCount=5"},
+	{"jdbc", "jdbc:redshift://examplecluster.abc123xyz789.us-east-1.redshift.amazonaws.com:5439/dev" +
+		"?user=etl&password=s3cret&sslmode=require&ApplicationName=loader&KeepAlivesIdle=200&KeepAlivesInterval=20&KeepAlivesCount=5"},
 }
 
 // pgxDSN is what a pgx user would hand pgx for the same server: the DSN
-// without our keys. For the ODBC form, which pgx cannot read, it is the
-// key=value DSN redshift-ka converts it to.
+// without our keys. For the ODBC and JDBC forms, which pgx cannot read, it
+// is the key=value DSN redshift-ka converts it to.
 func pgxDSN(b *testing.B, dsn string) string {
 	b.Helper()
 	parsed, err := dsnparse.Parse(dsn)

@@ -81,7 +81,7 @@ func startCLI(t *testing.T, fw *harness.Firewall, bin, dsn string, args ...strin
 	}()
 	t.Cleanup(func() {
 		p.cmd.Process.Kill()
-		<-p.done
+		harness.Await(t, p.done, 10*time.Second, "the killed command's exit")
 	})
 	return p
 }

@@ -237,7 +237,12 @@ func detectOnce(t *testing.T, s *setup, params string) (dialer.Observed, detectS
 	}
 	last := time.Now().Add(-since)
 
-	e := <-ch
+	var e end
+	select {
+	case e = <-ch:
+	case <-time.After(bound + ctxGrace):
+		return want, detectSample{}, fmt.Errorf("the statement did not end within %s of its deadline", ctxGrace)
+	}
 	if !errors.Is(e.err, dialer.ErrConnectionLost) {
 		return want, detectSample{}, fmt.Errorf("want a lost connection, got %v", e.err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/redshift-ka/redshift-ka/settings"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,27 @@ var forms = []form{
 	{"url", func(pg *harness.Postgres, kv [][2]string) string { return pg.URL(join(kv, "&")) }},
 	{"keyvalue", func(pg *harness.Postgres, kv [][2]string) string { return pg.KeyValue(join(kv, " ")) }},
 	{"odbc", func(pg *harness.Postgres, kv [][2]string) string { return pg.ODBC(join(kv, ";")) }},
+	{"jdbc", func(pg *harness.Postgres, kv [][2]string) string { return pg.JDBC(join(jdbcSpelling(kv), "&")) }},
+}
+
+// jdbcSpelling writes libpq keys as a JDBC URL does: under the JDBC
+// driver's names, and a server setting the JDBC driver does not know as
+// options=-c name=value (a JDBC URL's other keys are dropped, see
+// dsnparse's FormJDBC). Keys redshift-ka owns stay as they are.
+func jdbcSpelling(kv [][2]string) [][2]string {
+	out := make([][2]string, len(kv))
+	for i, p := range kv {
+		switch strings.ToLower(p[0]) {
+		case "application_name":
+			p[0] = "ApplicationName"
+		case "connect_timeout":
+			p[0] = "connectTimeout"
+		case "statement_timeout":
+			p = [2]string{"options", url.QueryEscape("-c statement_timeout=" + p[1])}
+		}
+		out[i] = p
+	}
+	return out
 }
 
 func join(kv [][2]string, sep string) string {
@@ -277,7 +299,7 @@ func TestCancelRequestUsesTheDialer(t *testing.T) {
 	})
 	before := len(logs.lines())
 	require.NoError(t, pc.CancelRequest(context.Background()))
-	err := <-done
+	err := harness.Await(t, done, 10*time.Second, "the cancelled statement")
 	var pgErr *pgconn.PgError
 	require.ErrorAs(t, err, &pgErr)
 	assert.Equal(t, "57014", pgErr.Code) // query_canceled
@@ -390,6 +412,10 @@ func closedPort(t *testing.T) int {
 	require.NoError(t, ln.Close())
 	return port
 }
+
+// ctxGrace is how long past its context's deadline a call may take to
+// return: pgx and lib/pq return at once, and a loaded machine adds some.
+const ctxGrace = 10 * time.Second
 
 // waitFor polls cond every 20 ms for up to 10 s.
 func waitFor(t *testing.T, cond func() bool) {

@@ -134,11 +134,11 @@ func TestSurvival(t *testing.T) {
 	query := fmt.Sprintf("SELECT pg_sleep(%g)", sleep.Seconds())
 	oursCh, plainCh := runFor(ours, bound, query), runFor(plain, bound, query)
 
-	r := <-oursCh
+	r := harness.Await(t, oursCh, bound+ctxGrace, "redshift-ka's statement")
 	require.NoError(t, r.err, "redshift-ka did not survive the firewall; conntrack:\n%s", s.fw.Flows())
 	timing(t, "redshift-ka statement of "+sleep.String(), r.elapsed, sleep, sleep+fwIdle)
 
-	c := <-plainCh
+	c := harness.Await(t, plainCh, bound+ctxGrace, "the control's statement")
 	require.Error(t, c.err, "control: plain pgx completed, so the firewall kept the idle flow; the test is invalid")
 	assert.ErrorIs(t, c.err, context.DeadlineExceeded)
 	t.Logf("control: plain pgx still waiting after %s, stopped: %v", c.elapsed.Round(time.Millisecond), c.err)
@@ -184,7 +184,7 @@ func TestLongCopyLandsEveryRow(t *testing.T) {
 	}
 	oursCh, plainCh := run(conn, "landed"), run(plain, "control")
 
-	r := <-oursCh
+	r := harness.Await(t, oursCh, bound+ctxGrace, "redshift-ka's COPY")
 	require.NoError(t, r.err, "conntrack:\n%s", s.fw.Flows())
 	assert.EqualValues(t, rows, r.n)
 	var count, sum int64
@@ -192,7 +192,7 @@ func TestLongCopyLandsEveryRow(t *testing.T) {
 	assert.EqualValues(t, rows, count)
 	assert.EqualValues(t, int64(rows)*(rows+1)/2, sum)
 
-	c := <-plainCh
+	c := harness.Await(t, plainCh, bound+ctxGrace, "the control's COPY")
 	require.Error(t, c.err, "control: plain pgx's COPY completed (%d rows), so the firewall kept the idle flow; the test is invalid", c.n)
 	assert.ErrorIs(t, c.err, context.DeadlineExceeded)
 	// The server ran it; the client never heard, so it cannot know.
@@ -257,7 +257,7 @@ func deadPeer(t *testing.T, s *setup, backend, params string, want dialer.Observ
 	time.Sleep(want.Idle + 1500*time.Millisecond) // a probe or two answered
 	require.NoError(t, s.fw.Cut())
 	cut := time.Now()
-	res := <-ch
+	res := harness.Await(t, ch, time.Minute+ctxGrace, "the statement on the cut path")
 	elapsed := time.Since(cut)
 
 	dead := want.DeadAfter()
@@ -360,7 +360,7 @@ func TestUploadCut(t *testing.T) {
 	require.NoError(t, s.fw.Cut())
 	cut := time.Now()
 
-	r := <-utCh
+	r := harness.Await(t, utCh, 2*bound, "the upload with tcp_user_timeout")
 	elapsed := time.Since(cut)
 	// The oldest unacknowledged data went out at the cut, give or take a
 	// round trip: the kernel gives up tcp_user_timeout after it.
@@ -378,7 +378,7 @@ func TestUploadCut(t *testing.T) {
 	// Let the control go: closing its socket ends the stuck write.
 	stopOnce.Do(func() { close(stop) })
 	require.NoError(t, kaSock.Close())
-	<-kaCh
+	harness.Await(t, kaCh, ctxGrace, "the control's upload, its socket closed")
 }
 
 // TestOSFallbackSurvives: in a client namespace whose keep-alive sysctls are
@@ -403,10 +403,10 @@ func TestOSFallbackSurvives(t *testing.T) {
 
 	query := fmt.Sprintf("SELECT pg_sleep(%g)", sleep.Seconds())
 	fbCh, offCh := runFor(fallback, bound, query), runFor(off, bound, query)
-	res := <-fbCh
+	res := harness.Await(t, fbCh, bound+ctxGrace, "the statement with the OS fallback")
 	require.NoError(t, res.err, "OS fallback did not survive; conntrack:\n%s", s.fw.Flows())
 	timing(t, "statement with OS keep-alive 1/1/3", res.elapsed, sleep, sleep+fwIdle)
-	c := <-offCh
+	c := harness.Await(t, offCh, bound+ctxGrace, "the statement with keepalives=0")
 	require.Error(t, c.err, "keepalives=0 completed: the firewall kept the idle flow; the test is invalid")
 	assert.ErrorIs(t, c.err, context.DeadlineExceeded)
 }
@@ -425,7 +425,7 @@ func TestServerKilled(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
 	killed := time.Now()
-	r := <-ch
+	r := harness.Await(t, ch, time.Minute+ctxGrace, "the statement whose server was killed")
 	elapsed := time.Since(killed)
 	timing(t, "reset noticed", elapsed, 0, k.d(k.idle)/2)
 	require.Error(t, r.err)
@@ -488,8 +488,9 @@ func TestListenLoopEnds(t *testing.T) {
 	time.Sleep(fastKA.d(fastKA.idle) + 1500*time.Millisecond)
 	require.NoError(t, s.fw.Cut())
 	cut := time.Now()
-	o := <-done
 	dead := fastKA.d(fastKA.idle) + fastKA.d(fastKA.interval)*time.Duration(fastKA.count)
+	// Past dead the loop's wait in progress (a minute at most) ends.
+	o := harness.Await(t, done, dead+time.Minute+ctxGrace, "the LISTEN loop")
 	timing(t, "LISTEN loop ended", time.Since(cut), dead-fastKA.d(fastKA.interval), dead+1500*time.Millisecond)
 	var lost *dialer.ConnLostError
 	require.ErrorAs(t, o.err, &lost)

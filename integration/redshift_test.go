@@ -5,13 +5,16 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
 	"github.com/redshift-ka/redshift-ka/settings"
 	"math/big"
+	"net"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +30,7 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/internal/harness"
+	"github.com/redshift-ka/redshift-ka/internal/serverpid"
 )
 
 // amounts are the NUMERIC values of the tests: a NUMERIC(8,2) and a
@@ -249,6 +253,15 @@ func TestRedshiftFrontEndIsFaithful(t *testing.T) {
 
 // TestRedshiftNumeric: redshift-ka reads NUMERIC right through the front
 // end on every path, in every exec mode, and never asks for it in binary.
+//
+// Not every subtest can fail with the switch to text gone (readAsText
+// made a no-op): the five database/sql ones, whose adapter asks for binary
+// only for a fixed list without NUMERIC, and the exec and simple_protocol
+// modes of the others, where pgx asks for text results anyway. They stay,
+// as guards should pgx change that. The ones that can fail cover each
+// entry point: Raw (NewConnector), ParseConfig and ParsePoolConfig in
+// cache_statement, cache_describe and describe_exec modes, nine subtests,
+// all red with the switch gone.
 func TestRedshiftNumeric(t *testing.T) {
 	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	numericTable(t, pg)
@@ -310,6 +323,29 @@ func (c *countingTracer) TraceConnectStart(ctx context.Context, _ pgx.TraceConne
 	return ctx
 }
 func (c *countingTracer) TraceConnectEnd(context.Context, pgx.TraceConnectEndData) {}
+
+// recordServerPIDs records, until the test ends, the server process ids
+// told to sockets (see internal/serverpid); only connections made on the
+// test's goroutine may be counted on.
+func recordServerPIDs(t *testing.T) func() []uint32 {
+	var (
+		mu   sync.Mutex
+		pids []uint32
+	)
+	set := serverpid.Set
+	serverpid.Set = func(c net.Conn, pid uint32) {
+		mu.Lock()
+		pids = append(pids, pid)
+		mu.Unlock()
+		set(c, pid)
+	}
+	t.Cleanup(func() { serverpid.Set = set })
+	return func() []uint32 {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]uint32(nil), pids...)
+	}
+}
 
 // TestRedshiftUserHooks: a user's own tracer, combined with ours, and
 // their own AfterConnect hooks, keep NUMERIC right; a tracer put in
@@ -384,16 +420,63 @@ func TestRedshiftUserHooks(t *testing.T) {
 		require.NoError(t, err)
 		conn.Close(ctx)
 	})
+	// A program that assigns a pgconn hook (cfg.AfterConnect is pgconn's
+	// on a pgx.ConnConfig) in place of chaining it keeps the Redshift
+	// check and the server pid on the socket through the other hooks.
 	t.Run("pgconn AfterConnect replaced", func(t *testing.T) {
 		cfg, err := driver.ParseConfig(dsn)
 		require.NoError(t, err)
 		var called atomic.Bool
 		cfg.AfterConnect = func(context.Context, *pgconn.PgConn) error { called.Store(true); return nil }
+		pids := recordServerPIDs(t)
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		require.NoError(t, err)
 		defer conn.Close(ctx)
 		assert.True(t, called.Load())
+		assert.Contains(t, pids(), conn.PgConn().PID(), "the socket was told its server session")
 		read(t, pgxQuerier(conn))
+	})
+	t.Run("pgconn AfterConnect and tracer replaced", func(t *testing.T) {
+		cfg, err := driver.ParseConfig(dsn)
+		require.NoError(t, err)
+		cfg.AfterConnect = func(context.Context, *pgconn.PgConn) error { return nil }
+		cfg.Tracer = &countingTracer{}
+		_, err = pgx.ConnectConfig(ctx, cfg)
+		require.ErrorIs(t, err, driver.ErrNoRedshiftTracer)
+
+		pcfg, err := driver.ParsePoolConfig(dsn)
+		require.NoError(t, err)
+		pcfg.ConnConfig.AfterConnect = func(context.Context, *pgconn.PgConn) error { return nil }
+		pcfg.ConnConfig.Tracer = &countingTracer{}
+		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+		require.NoError(t, err)
+		defer pool.Close()
+		require.ErrorIs(t, pool.Ping(ctx), driver.ErrNoRedshiftTracer)
+	})
+	t.Run("pgconn ValidateConnect replaced", func(t *testing.T) {
+		cfg, err := driver.ParseConfig(dsn)
+		require.NoError(t, err)
+		cfg.ValidateConnect = func(context.Context, *pgconn.PgConn) error { return nil }
+		cfg.AfterConnect = func(context.Context, *pgconn.PgConn) error { return nil }
+		pids := recordServerPIDs(t)
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		require.NoError(t, err)
+		defer conn.Close(ctx)
+		assert.Contains(t, pids(), conn.PgConn().PID(), "the tracer told the socket its server session")
+		read(t, pgxQuerier(conn))
+
+		cfg.Tracer = &countingTracer{}
+		cfg.AfterConnect = nil // ParseConfig's, chained to nothing, is gone too
+		_, err = pgx.ConnectConfig(ctx, cfg)
+		assert.NoError(t, err, "with all three hooks replaced nothing is left to check (documented)")
+	})
+	t.Run("pgconn ValidateConnect and tracer replaced", func(t *testing.T) {
+		cfg, err := driver.ParseConfig(dsn)
+		require.NoError(t, err)
+		cfg.ValidateConnect = func(context.Context, *pgconn.PgConn) error { return nil }
+		cfg.Tracer = &countingTracer{}
+		_, err = pgx.ConnectConfig(ctx, cfg)
+		require.ErrorIs(t, err, driver.ErrNoRedshiftTracer)
 	})
 	t.Run("pgxpool AfterConnect", func(t *testing.T) {
 		cfg, err := driver.ParsePoolConfig(dsn)
@@ -519,10 +602,16 @@ func TestRedshiftOnlyTypes(t *testing.T) {
 	defer conn.Close(ctx)
 	rows, err := conn.Query(ctx, query)
 	require.NoError(t, err)
-	for i, fd := range rows.FieldDescriptions() {
+	fds := rows.FieldDescriptions()
+	require.Len(t, fds, len(redshiftOnlyColumns))
+	for i, fd := range fds {
+		assert.Equal(t, redshiftOnlyColumns[i].name, fd.Name)
 		assert.Equal(t, redshiftOnlyColumns[i].oid, fd.DataTypeOID, fd.Name)
 	}
+	require.True(t, rows.Next(), "one row: %v", rows.Err())
+	assert.False(t, rows.Next(), "one row only")
 	rows.Close()
+	require.NoError(t, rows.Err())
 }
 
 // TestRedshiftSettings: Settings and PgxSettings name Amazon Redshift
@@ -583,7 +672,11 @@ func TestRedshiftCLI(t *testing.T) {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Env = append(cmd.Environ(), "REDSHIFTKA_DSN="+fe.Server().URL(""))
-		out, _ := cmd.CombinedOutput()
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("%s %s did not run: %v\n%s", bin, strings.Join(args, " "), err, out)
+		}
 		return string(out), cmd.ProcessState.ExitCode()
 	}
 	out, code := run("check")

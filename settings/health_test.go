@@ -106,12 +106,18 @@ func TestHealthConnKinds(t *testing.T) {
 	}
 	t.Run("nil", func(t *testing.T) {
 		_, err := Health(nil)
-		assert.Error(t, err)
+		assert.ErrorIs(t, err, ErrNotRedshiftKA)
+		assert.ErrorContains(t, err, "got <nil>")
 	})
 	t.Run("closed", func(t *testing.T) {
 		c := dial(t, dsnparse.Config{})
 		c.Close()
 		_, err = Health(c)
-		assert.Error(t, err)
+		if runtime.GOOS != "linux" {
+			assert.ErrorIs(t, err, errors.ErrUnsupported)
+			return
+		}
+		assert.ErrorIs(t, err, net.ErrClosed, "redshift-ka's connection, closed: the socket is gone")
+		assert.ErrorContains(t, err, "redshift-ka: read TCP_INFO: ")
 	})
 }

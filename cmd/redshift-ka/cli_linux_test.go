@@ -68,6 +68,7 @@ func TestCheckMatchesSocket(t *testing.T) {
 		{"key=value, zero means the OS", pg.KeyValue("keepalives_idle=0 keepalives_count=5")},
 		{"odbc, no keys", pg.ODBC("")},
 		{"odbc, keep-alive off", pg.ODBC("KeepAlive=0;")},
+		{"jdbc, tcpKeepAlive and the idle", pg.JDBC("tcpKeepAlive=true&KeepAlivesIdle=9")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := settingsOf(t, tc.dsn)
@@ -206,6 +207,7 @@ func TestBadInputHostilePassword(t *testing.T) {
 		{"url", func(ps ...string) string { return p.URL(strings.Join(ps, "&")) }},
 		{"keyvalue", func(ps ...string) string { return p.KeyValue(strings.Join(ps, " ")) }},
 		{"odbc", func(ps ...string) string { return p.ODBC(strings.Join(ps, ";")) }},
+		{"jdbc", func(ps ...string) string { return p.JDBC(strings.Join(ps, "&")) }},
 	} {
 		sslmode := "sslmode"
 		if f.name == "odbc" {
@@ -320,7 +322,7 @@ func TestExecExitStatuses(t *testing.T) {
 	} {
 		// The password quoted, escaped or braced, in each form; from the
 		// command line and from the environment.
-		for _, form := range []struct{ name, dsn string }{{"url", pg.URL("")}, {"keyvalue", pg.KeyValue("")}, {"odbc", pg.ODBC("")}} {
+		for _, form := range []struct{ name, dsn string }{{"url", pg.URL("")}, {"keyvalue", pg.KeyValue("")}, {"odbc", pg.ODBC("")}, {"jdbc", pg.JDBC("")}} {
 			t.Run(form.name+"/"+tc.name, func(t *testing.T) {
 				r := runCLI(t.Context(), "", nil, append(append([]string{"exec"}, tc.args...), form.dsn)...)
 				assert.Equal(t, tc.code, r.code, r.all())
@@ -396,7 +398,7 @@ func startPTY(t *testing.T, dsn string, args ...string) (*exec.Cmd, *os.File, *r
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		ptmx.Close()
-		<-out.done
+		harness.Await(t, out.done, 10*time.Second, "the terminal's reader, the command killed")
 	})
 	return cmd, ptmx, out
 }
@@ -410,7 +412,7 @@ func wait(t *testing.T, cmd *exec.Cmd, bound time.Duration) int {
 	case <-done:
 	case <-time.After(bound):
 		cmd.Process.Kill()
-		<-done
+		harness.Await(t, done, 10*time.Second, "the killed command's exit")
 		t.Fatalf("still running after %s", bound)
 	}
 	return cmd.ProcessState.ExitCode()
@@ -424,7 +426,7 @@ func TestExecStatusLineOnTerminal(t *testing.T) {
 	cmd, _, out := startPTY(t, pg.URL("KeepAlivesIdle=1&KeepAlivesInterval=1&KeepAlivesCount=3"),
 		"exec", "-c", "SELECT pg_sleep(2.5); SELECT 2")
 	code := wait(t, cmd, 20*time.Second)
-	<-out.done
+	harness.Await(t, out.done, 10*time.Second, "the terminal's reader, the command exited")
 	s := out.String()
 	t.Logf("terminal output: %q", s)
 	require.Equal(t, exitOK, code)
@@ -450,7 +452,7 @@ func TestExecCtrlCOnTerminal(t *testing.T) {
 	pressed := time.Now()
 	code := wait(t, cmd, 15*time.Second)
 	took := time.Since(pressed)
-	<-out.done
+	harness.Await(t, out.done, 10*time.Second, "the terminal's reader, the command exited")
 	s := out.String()
 	t.Logf("exited %s after Ctrl-C: %q", took.Round(time.Millisecond), s)
 	assert.Equal(t, exitInterrupted, code)

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
 // hostilePassword has every character that a DSN form escapes or quotes.
@@ -25,13 +28,14 @@ var hostileDSNs = map[string]string{
 	"url":       "postgres://etl:" + url.PathEscape(hostilePassword) + "@127.0.0.1:1/dev",
 	"key=value": "host=127.0.0.1 port=1 user=etl password='" + strings.ReplaceAll(hostilePassword, "'", `\'`) + "'",
 	"odbc":      "Server=127.0.0.1;Port=1;UID=etl;PWD={" + strings.ReplaceAll(hostilePassword, "}", "}}") + "}",
+	"jdbc":      "jdbc:redshift://127.0.0.1:1/dev?user=etl&password=" + url.QueryEscape(hostilePassword) + "&ssl=false",
 }
 
 // noHostileSecret fails the test if out shows hostilePassword, any of
 // its distinctive pieces, or one of its escaped forms.
 func noHostileSecret(t *testing.T, out string) {
 	t.Helper()
-	for _, piece := range []string{hostilePassword, "a's", `s"s`, "#;&?", "%={}w", url.PathEscape(hostilePassword), `a\'s`} {
+	for _, piece := range []string{hostilePassword, "a's", `s"s`, "#;&?", "%={}w", url.PathEscape(hostilePassword), url.QueryEscape(hostilePassword), `a\'s`} {
 		assert.NotContains(t, out, piece, "the output shows the password")
 	}
 }
@@ -99,6 +103,7 @@ func TestSignalBeforeConnection(t *testing.T) {
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	served := make(chan struct{})
+	arrived := make(chan struct{}, 16) // one per connection accepted
 	go func() {
 		defer close(served)
 		var accepted []net.Conn // held open, never answered
@@ -113,29 +118,49 @@ func TestSignalBeforeConnection(t *testing.T) {
 				return
 			}
 			accepted = append(accepted, c)
+			select {
+			case arrived <- struct{}{}:
+			default:
+			}
 		}
 	}()
-	defer func() { silent.Close(); <-served }()
+	defer func() {
+		silent.Close()
+		harness.Await(t, served, 10*time.Second, "the silent server's accept loop, closed")
+	}()
 	silentDSN := "postgres://etl:" + url.PathEscape(hostilePassword) + "@" + silent.Addr().String() + "/dev?sslmode=disable"
 	fifo := filepath.Join(t.TempDir(), "statements.sql")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
 
+	// The command installs its signal handler first thing in main, so a
+	// process seen in a stage has it: one blocked opening the FIFO, one
+	// whose connection the silent server accepted.
+	inFIFO := func(t *testing.T, cmd *exec.Cmd) {
+		waitUntil(t, 10*time.Second, "the command blocked opening "+fifo, func() bool { return openingFIFO(cmd.Process.Pid) })
+	}
+	connected := func(t *testing.T, _ *exec.Cmd) {
+		harness.Await(t, arrived, 10*time.Second, "a connection to the silent server")
+	}
 	for _, stage := range []struct {
-		name string
-		args []string
-		want string
+		name   string
+		args   []string
+		want   string
+		inside func(*testing.T, *exec.Cmd)
 	}{
-		{"reading -f from a FIFO", []string{"exec", "-f", fifo, silentDSN}, "interrupted while reading " + fifo},
-		{"check connecting", []string{"check", "--connect-timeout", "0", silentDSN}, "interrupted while connecting"},
-		{"exec connecting", []string{"exec", "-c", "select 1", "--connect-timeout", "0", silentDSN}, "interrupted while connecting"},
+		{"reading -f from a FIFO", []string{"exec", "-f", fifo, silentDSN}, "interrupted while reading " + fifo, inFIFO},
+		{"check connecting", []string{"check", "--connect-timeout", "0", silentDSN}, "interrupted while connecting", connected},
+		{"exec connecting", []string{"exec", "-c", "select 1", "--connect-timeout", "0", silentDSN}, "interrupted while connecting", connected},
 	} {
 		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 			t.Run(stage.name+"/"+sig.String(), func(t *testing.T) {
 				cmd := exec.Command(binary(t), stage.args...)
 				var out strings.Builder
 				cmd.Stdout, cmd.Stderr = &out, &out
+				for len(arrived) > 0 {
+					<-arrived // an earlier command's
+				}
 				require.NoError(t, cmd.Start())
-				time.Sleep(500 * time.Millisecond) // into the stage
+				stage.inside(t, cmd)
 				require.NoError(t, cmd.Process.Signal(sig))
 				start := time.Now()
 				// The watchdog would end it after cancelWait+2s; the
@@ -146,6 +171,30 @@ func TestSignalBeforeConnection(t *testing.T) {
 				assert.Contains(t, out.String(), stage.want)
 				noHostileSecret(t, out.String())
 			})
+		}
+	}
+}
+
+// openingFIFO reports whether a thread of process pid waits in the
+// kernel for a FIFO's writer.
+func openingFIFO(pid int) bool {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		if w := string(b); w == "wait_for_partner" || w == "fifo_open" {
+			return true
+		}
+	}
+	return false
+}
+
+// waitUntil polls cond every 10 ms, and fails the test when it is not met
+// within d.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, d)
 		}
 	}
 }

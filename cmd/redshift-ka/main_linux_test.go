@@ -20,20 +20,17 @@ import (
 	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
-// TestMain fails the run when run leaves a goroutine of pgx, database/sql
-// or redshift-ka behind, and removes the binary the tests built.
+// TestMain sweeps what dead runs left behind (see harness.Main), fails the
+// run when it leaves a goroutine of pgx, database/sql or redshift-ka
+// behind, and removes the binary the tests built.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	if code == 0 {
-		if left := harness.LeftGoroutines(5 * time.Second); left != "" {
-			fmt.Fprintf(os.Stderr, "goroutines left behind after the tests:\n\n%s\n", left)
-			code = 1
+	os.Exit(harness.Main(func() int {
+		code := m.Run()
+		if binDir != "" {
+			os.RemoveAll(binDir)
 		}
-	}
-	os.Exit(code)
+		return code
+	}, 5*time.Second))
 }
 
 var (
@@ -47,7 +44,7 @@ var (
 func binary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "redshift-ka-cli-")
+		binDir, binErr = harness.MkdirTempOwned(harness.CLIDirPrefix)
 		if binErr != nil {
 			return
 		}

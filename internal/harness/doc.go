@@ -25,8 +25,8 @@
 // [StartPostgres] runs a throw-away server (initdb into a fresh temporary
 // directory, SCRAM password authentication over TCP, optional TLS) and
 // [StartPostgresT] ties it to a test. [Postgres.URL], [Postgres.KeyValue] and
-// [Postgres.ODBC] give connection strings in the three DSN forms the driver
-// accepts. When run as root the server runs as Debian's "postgres" system
+// [Postgres.ODBC] and [Postgres.JDBC] give connection strings in the four DSN
+// forms the driver accepts. When run as root the server runs as Debian's "postgres" system
 // user, since initdb and postgres refuse to run as root.
 //
 // # AWS

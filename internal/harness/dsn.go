@@ -68,6 +68,26 @@ func (p *Postgres) ODBC(params string) string {
 	return s + params
 }
 
+// JDBC returns a URL of Amazon's Redshift JDBC driver for the server,
+//
+//	jdbc:redshift://HOST:PORT/DATABASE?user=USER&password=PASSWORD&ssl=false&PARAMS
+//
+// with the user and password %-escaped, where params (like
+// "connectTimeout=5&KeepAlivesIdle=30") is appended as is. When params
+// sets sslmode (in any case), ssl=false is left out.
+func (p *Postgres) JDBC(params string) string {
+	s := fmt.Sprintf("jdbc:redshift://%s/%s?user=%s&password=%s",
+		net.JoinHostPort(p.Host, strconv.Itoa(p.Port)), p.Database, url.QueryEscape(p.User), url.QueryEscape(p.Password))
+	params = strings.TrimLeft(params, "?&;")
+	if !hasSSLMode(params) {
+		s += "&ssl=false"
+	}
+	if params != "" {
+		s += "&" + params
+	}
+	return s
+}
+
 // hasSSLMode reports whether connection parameters set sslmode, in any case.
 func hasSSLMode(params string) bool {
 	return strings.Contains(strings.ToLower(params), "sslmode")

@@ -11,12 +11,14 @@ import (
 )
 
 // Main runs a test binary's tests (pass m.Run) and returns the exit code
-// for os.Exit. An interrupt (Ctrl-C, or SIGTERM from a CI timeout) deletes
-// the network namespaces first and exits 130; the PostgreSQL servers die
-// with the process. With leakWait > 0, a run that passed fails if a
-// goroutine of the drivers or of database/sql is still there after
-// leakWait.
+// for os.Exit. First it sweeps what earlier runs that died (a -timeout
+// panic, a kill) left behind: see [SweepStale]. An interrupt (Ctrl-C, or
+// SIGTERM from a CI timeout) deletes the network namespaces first and exits
+// 130; the PostgreSQL servers die with the process. With leakWait > 0, a
+// run that passed fails if a goroutine of the drivers or of database/sql is
+// still there after leakWait.
 func Main(run func() int, leakWait time.Duration) int {
+	SweepStale()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {

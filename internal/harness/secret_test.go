@@ -24,6 +24,7 @@ func TestLeaks(t *testing.T) {
 		{"url", p.URL("")},
 		{"key=value", p.KeyValue("")},
 		{"odbc", p.ODBC("")},
+		{"jdbc", p.JDBC("")},
 		{"query escaped", "password=" + url.QueryEscape(pw)},
 		{"first word", "near " + fields[0]},
 		{"second word, cut at the quote", strings.Trim(fields[1], `'"`)},

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -24,6 +27,54 @@ const (
 )
 
 var cleanStaleOnce sync.Once
+
+// CLIDirPrefix starts the name of a temporary directory a test makes for
+// the command's binary, followed by the PID of the test process and a
+// '-': [MkdirTempOwned] makes one, and [SweepStale] removes it once that
+// process is gone.
+const CLIDirPrefix = "redshift-ka-cli-"
+
+// MkdirTempOwned makes a temporary directory named prefix + this process's
+// PID + "-" + random, which [SweepStale] removes once this process is gone.
+func MkdirTempOwned(prefix string) (string, error) {
+	return os.MkdirTemp("", prefix+strconv.Itoa(os.Getpid())+"-")
+}
+
+// SweepStale removes what test processes that died without cleaning up
+// left behind, each by the mark of the process that owns it, never by
+// name alone, since other test processes may be running: the network
+// namespaces named with a PID that is gone ([NewNetns]), the
+// redshift-ka-pg-* directories whose PID file names an owner that is gone
+// (with the server still running from one), and the redshift-ka-cli-PID-*
+// directories of [MkdirTempOwned] whose PID is gone. What has no mark is
+// left alone. [StartPostgres] and [NewNetns] sweep too, once per process.
+func SweepStale() {
+	staleOnce.Do(removeStaleNetns)
+	cleanStaleOnce.Do(cleanStale)
+	removeStaleOwned(CLIDirPrefix)
+}
+
+// ownedName matches the rest of a name of MkdirTempOwned after its
+// prefix: the PID, a '-', and os.MkdirTemp's random digits.
+var ownedName = regexp.MustCompile(`^([0-9]+)-[0-9]+$`)
+
+// removeStaleOwned removes the temporary directories prefix+PID-* of
+// MkdirTempOwned whose process is gone.
+func removeStaleOwned(prefix string) {
+	dirs, err := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
+	if err != nil {
+		return
+	}
+	for _, dir := range dirs {
+		m := ownedName.FindStringSubmatch(strings.TrimPrefix(filepath.Base(dir), prefix))
+		if m == nil {
+			continue
+		}
+		if pid, err := strconv.Atoi(m[1]); err == nil && pid > 0 && pid != os.Getpid() && !processAlive(pid) {
+			_ = os.RemoveAll(dir)
+		}
+	}
+}
 
 // writePidFile records, in the temporary directory, this process's PID and
 // the server's (0 before it starts), so that cleanStale can tell an
