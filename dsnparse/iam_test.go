@@ -134,7 +134,7 @@ func TestIAMKeysTable(t *testing.T) {
 		assert.False(t, fields[spec.Field], "field %s twice", spec.Field)
 		fields[spec.Field] = true
 		assert.NotEmpty(t, spec.Want)
-		assert.Equal(t, spec.Secret, spec.Field == "SecretAccessKey" || spec.Field == "SessionToken", spec.Field)
+		assert.Equal(t, spec.Secret, spec.Field == "SecretAccessKey" || spec.Field == "SessionToken" || spec.Field == "HTTPSProxyPassword", spec.Field)
 		for _, n := range spec.Names {
 			assert.False(t, seen[asciiLower(n)], "key %s twice", n)
 			seen[asciiLower(n)] = true
@@ -149,6 +149,13 @@ func TestIAMKeysTable(t *testing.T) {
 	}
 	for k := range iamIgnoredKeys {
 		assert.False(t, pluginKeys[k], k)
+	}
+	// Amazon's keys dropped are none of ours, nor keys a form maps to
+	// libpq's.
+	for k := range amazonKeys {
+		assert.False(t, pluginKeys[k] || iamIgnoredKeys[k] || seen[k], k)
+		_, jdbc := jdbcKeys[k]
+		assert.False(t, jdbc || odbcKeys[k] != "", k)
 	}
 	// The fields named are those of IAM, but the switch.
 	typ := fmt.Sprintf("%#v", redactedIAM{})
@@ -187,7 +194,7 @@ func TestEndpointParts(t *testing.T) {
 // TestIAMHalfAKeyPair: static AWS credentials come whole, or the DSN is
 // refused at parse time (the SDK would fail only at the first connect).
 func TestIAMHalfAKeyPair(t *testing.T) {
-	const base = "host=c.x.us-east-1.redshift.amazonaws.com iam=1 "
+	const base = "host=c.x.us-east-1.redshift.amazonaws.com iam=1 db_user=u "
 	for keys, key := range map[string]string{
 		"access_key_id=AKIAEXAMPLE":                      "access_key_id",
 		"secret_access_key=wJalr/K7+x":                   "secret_access_key",
@@ -218,3 +225,34 @@ func TestRedactIdentityTokens(t *testing.T) {
 		assert.Contains(t, Secrets(dsn), "eyJSECRETJWT", dsn)
 	}
 }
+
+// TestRedactProxyPasswordAndEndpointUserInfo: https_proxy_password and an
+// EndpointUrl's user info are masked by Redact in every form, and when the
+// parsed IAM login prints or encodes; both reach the IAM login unmasked.
+func TestRedactProxyPasswordAndEndpointUserInfo(t *testing.T) {
+	const pw = `Pr0xy '"#;&?%={}pw`
+	const ep = "https://AKIDSECRETUSER:EPSECRET@api.example"
+	for _, dsn := range []string{
+		"Server=10.0.0.1;IAM=1;ClusterID=c;DbUser=u;https_proxy_host=p;https_proxy_port=3128;https_proxy_password=" + odbcBrace(pw) + ";EndpointUrl=" + ep,
+		"postgres://10.0.0.1/dev?iam=1&ClusterID=c&db_user=u&https_proxy_host=p&https_proxy_port=3128&https_proxy_password=" + strings.ReplaceAll(url.QueryEscape(pw), "+", "%20") + "&endpoint_url=" + url.QueryEscape(ep),
+		"host=10.0.0.1 iam=1 ClusterID=c db_user=u https_proxy_host=p https_proxy_port=3128 https_proxy_password=" + quote(pw) + " endpoint_url=" + ep,
+		"jdbc:redshift:iam://10.0.0.1:5439/dev?ClusterID=c&DbUser=u&https_proxy_host=p&https_proxy_port=3128&https_proxy_password=" + url.QueryEscape(pw) + "&EndpointUrl=" + url.QueryEscape(ep),
+	} {
+		red := Redact(dsn)
+		for _, s := range []string{"Pr0xy", "}pw", "EPSECRET", "AKIDSECRETUSER"} {
+			assert.NotContains(t, red, s, dsn)
+		}
+		d, err := Parse(dsn)
+		require.NoError(t, err, Redact(dsn))
+		assert.Equal(t, pw, d.IAM.HTTPSProxyPassword)
+		assert.Equal(t, ep, d.IAM.EndpointURL)
+		js, _ := json.Marshal(d)
+		for _, out := range []string{fmt.Sprintf("%v", d), fmt.Sprintf("%+v", d.IAM), fmt.Sprintf("%#v", *d.IAM), string(js)} {
+			for _, s := range []string{"Pr0xy", "}pw", "EPSECRET", "AKIDSECRETUSER"} {
+				assert.NotContains(t, out, s, dsn)
+			}
+		}
+	}
+}
+
+func odbcBrace(s string) string { return "{" + strings.ReplaceAll(s, "}", "}}") + "}" }
