@@ -59,6 +59,9 @@ type AWSFake struct {
 	requests []url.Values
 	seq      int
 	password string // to issue, if set
+
+	clusters, workgroups map[string]fakeEndpoint // see awsfake_lookup.go
+	domains              map[string]string
 }
 
 // FakeRole is the IAM role GetClusterCredentialsWithIAM and
@@ -240,11 +243,18 @@ func (f *AWSFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, serverless, http.StatusForbidden, fail[0], fail[1], reqID)
 		return
 	}
+	if f.serveLookup(w, api, params, serverless, reqID) {
+		return
+	}
+	if (api == "GetClusterCredentials" || api == "GetClusterCredentialsWithIAM" || api == "GetCredentials") &&
+		f.checkTarget(w, api, params, serverless, reqID) {
+		return
+	}
 	var user string
 	switch api {
 	case "GetClusterCredentials":
-		if params.Get("ClusterIdentifier") == "" || params.Get("DbUser") == "" {
-			f.refuse(w, false, http.StatusBadRequest, "ValidationError", "ClusterIdentifier and DbUser are required", reqID)
+		if params.Get("DbUser") == "" {
+			f.refuse(w, false, http.StatusBadRequest, "ValidationError", "DbUser is required", reqID)
 			return
 		}
 		user = "IAM:" + params.Get("DbUser")
