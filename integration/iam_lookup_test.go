@@ -140,10 +140,12 @@ func resolveFake(t *testing.T, names map[string]string) {
 // workgroup sends customDomainName, with one the workgroup only.
 func TestIAMCustomDomain(t *testing.T) {
 	pg, fake := iamSetup(t)
-	const domain, nlb = "warehouse.corp.test", "nlb.corp.test"
+	const domain, nlb, stale = "warehouse.corp.test", "nlb.corp.test", "stale.corp.test"
 	fake.AddDomain(domain, "etl-prod")
+	fake.AddDomain(stale, "etl-prod")
+	fake.RefuseDomain(stale)
 	fake.AddDomain("sl."+domain, "etl-wg")
-	resolveFake(t, map[string]string{domain: pg.Host, nlb: pg.Host, "sl." + domain: pg.Host})
+	resolveFake(t, map[string]string{domain: pg.Host, nlb: pg.Host, stale: pg.Host, "sl." + domain: pg.Host})
 	kv := func(host, keys string) string {
 		return fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable iam=true %s", host, pg.Port, pg.Database, keys)
 	}
@@ -188,6 +190,16 @@ func TestIAMCustomDomain(t *testing.T) {
 			assert.Equal(t, "GetClusterCredentials", reqs[1].Get("Action"))
 			assert.Equal(t, "etl-prod", reqs[1].Get("ClusterIdentifier"))
 			assert.Empty(t, reqs[1].Get("CustomDomainName"))
+		})
+		t.Run(b+"/domain refused, retried with the cluster", func(t *testing.T) {
+			before := fake.Calls("")
+			_, conn := open(t, b, kv(stale, "db_user=etl"))
+			assert.Equal(t, "IAM:etl", currentUser(t, conn))
+			reqs := fake.Requests()[before:]
+			require.Len(t, reqs, 3)
+			assert.Equal(t, stale, reqs[1].Get("CustomDomainName"))
+			assert.Equal(t, "etl-prod", reqs[2].Get("ClusterIdentifier"), "the cluster DescribeCustomDomainAssociations gave")
+			assert.Empty(t, reqs[2].Get("CustomDomainName"))
 		})
 		t.Run(b+"/unknown domain without ClusterID", func(t *testing.T) {
 			db, err := sql.Open(b, kv(nlb, "db_user=etl"))
@@ -306,7 +318,8 @@ func (p *proxy) seen() []string {
 // TestIAMHTTPSProxy: ODBC's https_proxy_host, https_proxy_port,
 // https_proxy_username and https_proxy_password send the API calls through
 // the proxy with those credentials, in every form, through both backends,
-// and never reach the server (it would refuse an unknown parameter). The
+// and never reach the server (it would refuse an unknown parameter), nor
+// does ODBC's LoginTimeout. The
 // proxy's password, the server's hostile one, shows in no output: Redact,
 // the connector and its plan printed, and the error of a refused call.
 func TestIAMHTTPSProxy(t *testing.T) {
@@ -330,7 +343,8 @@ func TestIAMHTTPSProxy(t *testing.T) {
 				case "jdbc":
 					extra = "&https_proxy_host=" + host + "&https_proxy_port=" + port + "&https_proxy_username=px&https_proxy_password=" + url.QueryEscape(secret)
 				}
-				dsn := f.dsn(pg, etl) + extra
+				// An ODBC key PostgreSQL does not know, dropped too.
+				dsn := f.dsn(pg, etl) + extra + f.sep + "LoginTimeout=5"
 				before, seen := fake.Calls(""), len(px.seen())
 				db, conn := open(t, b, dsn)
 				assert.Equal(t, "IAM:etl", currentUser(t, conn))

@@ -62,6 +62,7 @@ type AWSFake struct {
 
 	clusters, workgroups map[string]fakeEndpoint // see awsfake_lookup.go
 	domains              map[string]string
+	refused              map[string]bool
 }
 
 // FakeRole is the IAM role GetClusterCredentialsWithIAM and

@@ -58,6 +58,19 @@ func (f *AWSFake) AddDomain(domain, clusterOrWorkgroup string) {
 	f.domains[strings.ToLower(domain)] = clusterOrWorkgroup
 }
 
+// RefuseDomain makes the credentials calls that name the custom domain
+// fail as for an unknown one, while DescribeCustomDomainAssociations still
+// answers for it: the case Amazon's drivers retry with the cluster
+// identifier.
+func (f *AWSFake) RefuseDomain(domain string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refused == nil {
+		f.refused = map[string]bool{}
+	}
+	f.refused[strings.ToLower(domain)] = true
+}
+
 // domain returns what a custom domain is associated with; "" if none.
 func (f *AWSFake) domain(name string) string {
 	f.mu.Lock()
@@ -80,7 +93,12 @@ func (f *AWSFake) checkTarget(w http.ResponseWriter, api string, params url.Valu
 		return false
 	}
 	d := params.Get("CustomDomainName")
+	f.mu.Lock()
+	refused := f.refused[strings.ToLower(d)]
+	f.mu.Unlock()
 	switch {
+	case refused:
+		f.refuse(w, false, http.StatusNotFound, "CustomDomainAssociationNotFoundFault", "custom domain "+d+" is not associated", reqID)
 	case d != "" && params.Get("ClusterIdentifier") != "":
 		f.refuse(w, false, http.StatusBadRequest, "InvalidParameterCombination", "give ClusterIdentifier or CustomDomainName, not both", reqID)
 	case d != "" && f.domain(d) == "":
