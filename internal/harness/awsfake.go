@@ -26,11 +26,14 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// AWSFake is a fake of the two AWS APIs an IAM login calls, on loopback:
+// AWSFake is a fake of the AWS APIs an IAM login calls, on loopback:
 // redshift's GetClusterCredentials and GetClusterCredentialsWithIAM (the
 // AWS Query protocol: a form-encoded POST, XML answers and errors) and
 // redshift-serverless GetCredentials (JSON 1.1). The AWS SDK's real
-// clients talk to it through the endpoint override, unchanged.
+// clients talk to it through the endpoint override, unchanged. It also
+// answers the lookups of [AWSFake.AddCluster], [AWSFake.AddWorkgroup] and
+// [AWSFake.AddDomain]: DescribeClusters, GetWorkgroup and
+// DescribeCustomDomainAssociations.
 //
 // It checks each request's SigV4 signature against the keys it knows and
 // refuses a bad one as AWS does. For each call it issues a new random
