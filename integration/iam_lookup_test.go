@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -389,4 +391,35 @@ func TestIAMHTTPSProxy(t *testing.T) {
 		assert.Contains(t, err.Error(), "GetClusterCredentials for cluster etl-prod")
 		harness.NoLeak(t, pg, "the error", err.Error()+fmt.Sprintf(" %+v %#v", err, err))
 	})
+}
+
+// TestIAMNoHostVerifyFull: with sslmode=verify-full, a DSN without a host
+// checks the server's certificate against the name looked up, through both
+// backends: "localhost", in the test server's certificate, connects; a
+// name not in it is refused.
+func TestIAMNoHostVerifyFull(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{TLS: true})
+	fake := harness.StartAWSFake(t, pg)
+	for k, v := range fake.Env(t.TempDir()) {
+		t.Setenv(k, v)
+	}
+	root := filepath.Join(t.TempDir(), "root.pem")
+	require.NoError(t, os.WriteFile(root, pg.CertPEM, 0o600))
+	fake.AddCluster("etl-prod", "localhost", pg.Port)
+	fake.AddCluster("etl-other", "other.corp.test", pg.Port)
+	resolveFake(t, map[string]string{"localhost": pg.Host, "other.corp.test": pg.Host})
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			dsn := "dbname=" + pg.Database + " sslmode=verify-full sslrootcert=" + root + " iam=true db_user=etl cluster_identifier="
+			_, conn := open(t, b, dsn+"etl-prod")
+			assert.Equal(t, "IAM:etl", currentUser(t, conn))
+
+			db, err := sql.Open(b, dsn+"etl-other")
+			require.NoError(t, err)
+			defer db.Close()
+			err = db.Ping()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "other.corp.test")
+		})
+	}
 }
