@@ -148,7 +148,8 @@ var amazonKeys = keySet(`
 	raiseExceptionOnSilentRollback readOnly readOnlyMode receiveBufferSize reWriteBatchedInserts
 	reWriteBatchedInsertsSize sendBufferSize socketFactory socketFactoryArg socketTimeout sslFactory
 	sslFactoryArg sslHostnameVerifier sslPasswordCallback sslTrustStorePath sspiServiceClass stringType
-	targetServerType unknownLength useSpnego`)
+	targetServerType unknownLength useSpnego
+	applicationName connectTimeout AuthMech`) // a JDBC URL maps these three to libpq's keys
 
 // pluginKeys are the keys of identity-provider plugins (SAML, Okta, ADFS,
 // Azure AD, browser logins, JWT, IAM Identity Center) in Amazon's three
@@ -191,7 +192,7 @@ func (c *collector) take(key, value string) (bool, error) {
 	if i, ok := iamKeyIndex[k]; ok {
 		return true, c.addIAM(i, key, value)
 	}
-	if iamIgnoredKeys[k] || amazonKeys[k] {
+	if _, mapped := jdbcKeys[k]; iamIgnoredKeys[k] || (amazonKeys[k] && !(c.jdbc && mapped)) {
 		c.cfg.Ignored = append(c.cfg.Ignored, key)
 		return true, nil
 	}

@@ -115,7 +115,7 @@ func parseJDBC(dsn string) (*DSN, error) {
 	if err != nil {
 		return nil, err
 	}
-	var c collector
+	c := collector{jdbc: true}
 	if u.iam {
 		if err := c.addIAM(iamSwitch, "jdbc:redshift:iam", "true"); err != nil {
 			return nil, err
