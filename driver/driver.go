@@ -106,6 +106,11 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 // and keeps working.
 func install(cfg *pgconn.Config, p *backend.Prepared) {
 	cfg.DialFunc = p.Dialer.DialContext
+	cfg.LookupFunc = p.LookupFunc(cfg.LookupFunc)
+	cfg.TLSConfig = p.VerifyEndpoint(cfg.TLSConfig)
+	for _, fb := range cfg.Fallbacks {
+		fb.TLSConfig = p.VerifyEndpoint(fb.TLSConfig)
+	}
 	if login := p.Login; login != nil {
 		nextNet := cfg.AfterNetConnect
 		cfg.AfterNetConnect = func(ctx context.Context, c *pgconn.Config, conn net.Conn) (net.Conn, error) {

@@ -82,29 +82,48 @@
 //	SecretAccessKey  SecretAccessKey, secret_access_key
 //	SessionToken     SessionToken, session_token
 //	EndpointURL      EndpointUrl, endpoint_url
+//	GroupFederation  group_federation, groupFederation
+//	ForceLowercase   ForceLowercase, force_lowercase
+//	Serverless       Serverless, isServerless, is_serverless
+//	HTTPSProxyHost   https_proxy_host (and _port, _username, _password)
 //
 // Booleans are 1/0, true/false, on/off or yes/no; an empty value is taken
 // as absent. In a URL, as for the other keys of ours, a '+' is a '+' (write
 // a space as %20); in a JDBC URL a '+' is a space. The IAM keys never reach
 // pgx or lib/pq; in a DSN that does not ask for IAM they are dropped and
 // listed in [Config.Ignored], with the keys of IAM login that redshift-ka has
-// no use for (Serverless, isServerless, serverless_acct_id, IAMDisableCache,
-// ForceLowercase, group_federation, AuthType, InstanceProfile, ...).
+// no use for (serverless_acct_id, IAMDisableCache, AuthType,
+// InstanceProfile, StsEndpointUrl, vpc_endpoint_url, CaPath, scope, ...).
+// So are, in every form, the other keys of Amazon's ODBC driver (rsodbc.h:
+// LoginTimeout, QueryTimeout, ProxyHost, ProxyPwd, Trace, ...) and JDBC
+// driver (RedshiftProperty: socketTimeout, loginTimeout, readOnly, ...)
+// that PostgreSQL does not know: the server would refuse them.
 //
 // The cluster (or workgroup) and region are taken from the host name when
 // the DSN does not give them, as Amazon's drivers do:
 // <cluster>.<id>.<region>.redshift.amazonaws.com, or
-// <workgroup>.<account>.<region>.redshift-serverless.amazonaws.com. A DSN
-// that asks for IAM with neither, or with both a cluster and a workgroup,
-// is refused. DbUser is, as in the JDBC driver and redshift_connector, the
-// DSN's DbUser, else its user (user, UID, or a URL's user info); the DSN's
-// password is not used.
+// <workgroup>.<account>.<region>.redshift-serverless.amazonaws.com. Any
+// other host name is a custom domain name (a CNAME or a load balancer),
+// [IAM.CustomDomain]: its cluster is asked of AWS, or, with Serverless=true
+// and no workgroup, it names the workgroup; an IP address is not one. A
+// DSN without a host needs a cluster or workgroup, whose endpoint is looked
+// up ([IAM.LookupEndpoint]); the DSN handed to pgx or lib/pq then names
+// the host [IAM.LookupHost]. jdbc:redshift:iam://<cluster>:<region>/<db>,
+// JDBC's own form, is one. A DSN with both a cluster and a workgroup, with
+// none of them and no custom domain, or (provisioned, without
+// group_federation) without a user, is refused. DbUser is, as in the JDBC
+// driver and redshift_connector, the DSN's DbUser, else its user (user,
+// UID, or a URL's user info); the DSN's password is not used. The DSN's
+// database is [IAM.DbName]. ForceLowercase lower-cases DbGroups. Profile
+// together with AccessKeyID is refused, as the JDBC driver refuses it.
+// https_proxy_host needs https_proxy_port; https_proxy_password is masked
+// as a password is, and so is the user info of an EndpointUrl.
 //
 // Identity-provider plugins (plugin_name, credentials_provider, idp_host,
-// preferred_role, and the other keys of Okta, ADFS, Azure AD, browser SAML,
-// JWT and IAM Identity Center logins) are not supported: a DSN with one of
-// their keys is refused with [ErrNotSupported], so that it never logs in
-// some other way than asked.
+// preferred_role, token, and the other keys of Okta, ADFS, Azure AD,
+// browser SAML, JWT and IAM Identity Center logins) are not supported: a
+// DSN with one of their keys is refused with [ErrNotSupported], so that it
+// never logs in some other way than asked.
 //
 // # Errors
 //

@@ -3,6 +3,8 @@ package dsnparse
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strings"
 )
 
 // IAM is the login through AWS IAM that a DSN asks for: IAM=1 in an ODBC
@@ -48,8 +50,53 @@ type IAM struct {
 	AccessKeyID, SecretAccessKey, SessionToken string
 	// EndpointURL overrides the Redshift (or Redshift Serverless) API
 	// endpoint, as ODBC's EndpointUrl does; empty: the SDK's, which
-	// AWS_ENDPOINT_URL_REDSHIFT and friends override.
+	// AWS_ENDPOINT_URL_REDSHIFT and friends override. It prints with any
+	// user info masked.
 	EndpointURL string
+	// GroupFederation (group_federation, groupFederation) logs in to a
+	// provisioned cluster with GetClusterCredentialsWithIAM, as the IAM
+	// identity's own user with its groups; false: GetClusterCredentials
+	// as DbUser. Serverless always calls GetCredentials.
+	GroupFederation bool
+	// ForceLowercase lower-cases DbGroups, as JDBC and ODBC do.
+	ForceLowercase bool
+	// Serverless (Serverless, isServerless, is_serverless) says the host
+	// is a Redshift Serverless custom domain name when the DSN gives no
+	// Workgroup.
+	Serverless bool
+	// DbName is the DSN's database, sent to the API (DbName, dbName) so
+	// that the credentials are for that database only; empty: not sent.
+	DbName string
+	// CustomDomain is the DSN's host when it is a name but not a
+	// Redshift endpoint's: a custom domain name (a CNAME) or a load
+	// balancer's name. The login asks DescribeCustomDomainAssociations
+	// for its cluster and sends it as CustomDomainName (customDomainName
+	// for Serverless). Empty for an endpoint name or an IP address.
+	CustomDomain string
+	// LookupEndpoint is true when the DSN names no host: the login looks
+	// the endpoint up (DescribeClusters, or redshift-serverless
+	// GetWorkgroup) and the connection goes there. The DSN handed to pgx
+	// or lib/pq then names the host LookupHost.
+	LookupEndpoint bool
+	// HTTPSProxyHost, HTTPSProxyPort, HTTPSProxyUser and
+	// HTTPSProxyPassword (ODBC's https_proxy_host, https_proxy_port,
+	// https_proxy_username, https_proxy_password) send the AWS API calls
+	// through an HTTP proxy, not the database connection.
+	HTTPSProxyHost     string
+	HTTPSProxyPort     int
+	HTTPSProxyUser     string
+	HTTPSProxyPassword string
+}
+
+// LookupHost is the host name that stands for the endpoint a DSN without
+// a host looks up ([IAM.LookupEndpoint]): "<cluster or workgroup>.invalid",
+// a name that never resolves (RFC 2606).
+func (i *IAM) LookupHost() string {
+	name := i.ClusterID
+	if name == "" {
+		name = i.Workgroup
+	}
+	return name + ".invalid"
 }
 
 // Format prints i, for every verb, with SecretAccessKey and SessionToken
@@ -74,6 +121,24 @@ func (i IAM) masked() IAM {
 	if i.SessionToken != "" {
 		i.SessionToken = mask
 	}
+	if i.HTTPSProxyPassword != "" {
+		i.HTTPSProxyPassword = mask
+	}
+	i.EndpointURL = MaskURL(i.EndpointURL)
 	i.DbGroups = append([]string(nil), i.DbGroups...)
 	return i
+}
+
+// MaskURL returns u with its user info, if any, masked;
+// a URL that does not parse, but holds an '@', is masked whole.
+func MaskURL(u string) string {
+	if !strings.Contains(u, "@") {
+		return u
+	}
+	p, err := url.Parse(u)
+	if err != nil || p.User == nil {
+		return mask
+	}
+	p.User = url.User(mask)
+	return p.String()
 }

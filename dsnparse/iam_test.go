@@ -134,7 +134,7 @@ func TestIAMKeysTable(t *testing.T) {
 		assert.False(t, fields[spec.Field], "field %s twice", spec.Field)
 		fields[spec.Field] = true
 		assert.NotEmpty(t, spec.Want)
-		assert.Equal(t, spec.Secret, spec.Field == "SecretAccessKey" || spec.Field == "SessionToken", spec.Field)
+		assert.Equal(t, spec.Secret, spec.Field == "SecretAccessKey" || spec.Field == "SessionToken" || spec.Field == "HTTPSProxyPassword", spec.Field)
 		for _, n := range spec.Names {
 			assert.False(t, seen[asciiLower(n)], "key %s twice", n)
 			seen[asciiLower(n)] = true
@@ -149,6 +149,14 @@ func TestIAMKeysTable(t *testing.T) {
 	}
 	for k := range iamIgnoredKeys {
 		assert.False(t, pluginKeys[k], k)
+	}
+	// Amazon's keys dropped are none of ours, nor keys a form maps to
+	// libpq's, but the JDBC keys a JDBC URL maps.
+	for k := range amazonKeys {
+		assert.False(t, pluginKeys[k] || iamIgnoredKeys[k] || seen[k], k)
+		_, jdbc := jdbcKeys[k]
+		assert.False(t, jdbc && k != "applicationname" && k != "connecttimeout" && k != "authmech", k)
+		assert.False(t, odbcKeys[k] != "", k)
 	}
 	// The fields named are those of IAM, but the switch.
 	typ := fmt.Sprintf("%#v", redactedIAM{})
@@ -187,7 +195,7 @@ func TestEndpointParts(t *testing.T) {
 // TestIAMHalfAKeyPair: static AWS credentials come whole, or the DSN is
 // refused at parse time (the SDK would fail only at the first connect).
 func TestIAMHalfAKeyPair(t *testing.T) {
-	const base = "host=c.x.us-east-1.redshift.amazonaws.com iam=1 "
+	const base = "host=c.x.us-east-1.redshift.amazonaws.com iam=1 db_user=u "
 	for keys, key := range map[string]string{
 		"access_key_id=AKIAEXAMPLE":                      "access_key_id",
 		"secret_access_key=wJalr/K7+x":                   "secret_access_key",
@@ -216,5 +224,103 @@ func TestRedactIdentityTokens(t *testing.T) {
 	} {
 		assert.NotContains(t, Redact(dsn), "eyJSECRETJWT", dsn)
 		assert.Contains(t, Secrets(dsn), "eyJSECRETJWT", dsn)
+	}
+}
+
+// TestRedactProxyPasswordAndEndpointUserInfo: https_proxy_password and an
+// EndpointUrl's user info are masked by Redact in every form, and when the
+// parsed IAM login prints or encodes; both reach the IAM login unmasked.
+func TestRedactProxyPasswordAndEndpointUserInfo(t *testing.T) {
+	const pw = `Pr0xy '"#;&?%={}pw`
+	const ep = "https://AKIDSECRETUSER:EPSECRET@api.example"
+	for _, dsn := range []string{
+		"Server=10.0.0.1;IAM=1;ClusterID=c;DbUser=u;https_proxy_host=p;https_proxy_port=3128;https_proxy_password=" + odbcBrace(pw) + ";EndpointUrl=" + ep,
+		"postgres://10.0.0.1/dev?iam=1&ClusterID=c&db_user=u&https_proxy_host=p&https_proxy_port=3128&https_proxy_password=" + strings.ReplaceAll(url.QueryEscape(pw), "+", "%20") + "&endpoint_url=" + url.QueryEscape(ep),
+		"host=10.0.0.1 iam=1 ClusterID=c db_user=u https_proxy_host=p https_proxy_port=3128 https_proxy_password=" + quote(pw) + " endpoint_url=" + ep,
+		"jdbc:redshift:iam://10.0.0.1:5439/dev?ClusterID=c&DbUser=u&https_proxy_host=p&https_proxy_port=3128&https_proxy_password=" + url.QueryEscape(pw) + "&EndpointUrl=" + url.QueryEscape(ep),
+	} {
+		red := Redact(dsn)
+		for _, s := range []string{"Pr0xy", "}pw", "EPSECRET", "AKIDSECRETUSER"} {
+			assert.NotContains(t, red, s, dsn)
+		}
+		d, err := Parse(dsn)
+		require.NoError(t, err, Redact(dsn))
+		assert.Equal(t, pw, d.IAM.HTTPSProxyPassword)
+		assert.Equal(t, ep, d.IAM.EndpointURL)
+		js, _ := json.Marshal(d)
+		for _, out := range []string{fmt.Sprintf("%v", d), fmt.Sprintf("%+v", d.IAM), fmt.Sprintf("%#v", *d.IAM), string(js)} {
+			for _, s := range []string{"Pr0xy", "}pw", "EPSECRET", "AKIDSECRETUSER"} {
+				assert.NotContains(t, out, s, dsn)
+			}
+		}
+	}
+}
+
+func odbcBrace(s string) string { return "{" + strings.ReplaceAll(s, "}", "}}") + "}" }
+
+// TestAmazonKeysNeverReachTheServer: every key of Amazon's ODBC driver
+// (rsodbc.h) and JDBC driver (RedshiftProperty.java) is, in the ODBC,
+// key=value and URL forms, either read by redshift-ka, refused, mapped to
+// libpq's key, or dropped into Config.Ignored: none goes on as written to
+// pgx or lib/pq, which would send it to the server.
+func TestAmazonKeysNeverReachTheServer(t *testing.T) {
+	const odbc = `DRIVER DSN HostName Host Server Servername PortNumber Port Database DB LogonID UID User Password PWD
+	LoginTimeout EnableDescribeParam ExtendedColumnMetaData ApplicationUsingThreads FetchRefCursor TransactionErrorBehavior
+	ConnectionRetryCount ConnectionRetryDelay QueryTimeout InitializationString Trace TraceFile TraceLevel CscEnable
+	CscThreshold CscPath CscMaxFileSize SSLMode EncryptionMethod ValidateServerCertificate HostNameInCertificate TrustStore
+	MultiInsertCmdConvertEnable KerberosServiceName KerberosAPI StreamingCursorRows DatabaseMetadataCurrentDbOnly UseUnicode
+	client_protocol_version ProxyHost ProxyPort ProxyUid ProxyPwd KeepAlive KeepAliveCount KeepAliveIdle KeepAliveInterval
+	Min_TLS IAM https_proxy_host https_proxy_port https_proxy_username https_proxy_password idp_use_https_proxy AuthType
+	ClusterId Region EndPointUrl DbUser DbGroups dbgroups_filter AutoCreate Serverless Workgroup ForceLowercase
+	idp_response_timeout IAMDuration AccessKeyID SecretAccessKey SessionToken Profile InstanceProfile plugin_name
+	preferred_role idp_host idp_port ssl_insecure group_federation loginToRp idp_tenant idp_partition client_id
+	client_secret login_url listen_port partner_spid app_id app_name web_identity_token role_arn duration
+	role_session_name CaPath CaFile StsEndpointUrl AuthProfile DisableCache StsConnectionTimeout scope token
+	identity_namespace token_type issuer_url idc_region idc_client_display_name vpc_endpoint_url LogLevel LogPath`
+	const jdbc = `allowEncodingChanges applicationName assumeMinServerVersion authProfile autosave binaryTransfer
+	binaryTransferDisable binaryTransferEnable cancelSignalTimeout cleanupSavepoints compression connectTimeout
+	connectionTimezone currentSchema databaseMetadataCacheFields databaseMetadataCacheFieldsMiB
+	databaseMetadataCurrentDbOnly defaultRowFetchSize blockingRowsMode disableColumnSanitiser disableIsValidQuery
+	enableFetchRingBuffer enableGeneratedName enableMultiSqlSupport enableStatementCache escapeSyntaxCallMode
+	fetchRingBufferSize maxWarningCount gsslib hideUnprivilegedObjects hostRecheckSeconds iniFile iniSection
+	jaasApplicationName jaasLogin kerberosServerName loadBalanceHosts logPath maxLogFileSize maxLogFileCount logLevel
+	dsiLogLevel loginTimeout logServerErrorDetail logUnclosedConnections maxResultBuffer options
+	overrideSchemaPatternType password pwd queryGroup dbname host port preferQueryMode preparedStatementCacheQueries
+	preparedStatementCacheSizeMiB prepareThreshold protocolVersion raiseExceptionOnSilentRollback readOnly
+	readOnlyMode receiveBufferSize reWriteBatchedInserts reWriteBatchedInsertsSize sendBufferSize socketFactory
+	socketFactoryArg socketTimeout sslcert sslFactory sslFactoryArg sslHostnameVerifier sslkey sslmode
+	AuthMech sslpassword sslPasswordCallback sslrootcert sslTrustStorePath sspiServiceClass stringType
+	targetServerType tcpKeepAlive unknownLength user uid useSpnego ClusterID IAMDuration AccessKeyID IAMAuth
+	IAMDisableCache idc_client_display_name identity_namespace token_type Region EndpointUrl StsEndpointUrl Profile
+	SecretAccessKey SessionToken plugin_name AutoCreate DbUser DbGroups dbGroupsFilter ForceLowercase groupFederation
+	webIdentityToken providerName isServerless serverlessAcctId serverlessWorkGroup`
+	// The ODBC names of the connection's basics are libpq's business in
+	// the key=value and URL forms (libpq's grammar, where the ODBC-only
+	// ones are refused): they are checked in the ODBC form only.
+	basics := map[string]bool{"driver": true, "dsn": true, "hostname": true, "host": true, "server": true, "servername": true,
+		"portnumber": true, "port": true, "database": true, "db": true, "logonid": true, "uid": true, "user": true,
+		"password": true, "pwd": true, "sslmode": true}
+	libpq := map[string]bool{"host": true, "port": true, "dbname": true, "user": true, "password": true, "sslmode": true,
+		"sslcert": true, "sslkey": true, "sslrootcert": true, "sslpassword": true, "options": true}
+	for _, key := range strings.Fields(odbc + " " + jdbc) {
+		if libpq[key] {
+			continue
+		}
+		dsns := []string{"Server=10.0.0.1;Database=dev;" + key + "=1"}
+		if !basics[strings.ToLower(key)] {
+			dsns = append(dsns, "host=10.0.0.1 dbname=dev "+key+"=1", "postgres://10.0.0.1/dev?"+key+"=1")
+		}
+		for _, dsn := range dsns {
+			d, err := Parse(dsn)
+			if err != nil {
+				continue // refused: nothing reaches the server
+			}
+			for _, f := range strings.FieldsFunc(d.Rest, func(r rune) bool { return r == ' ' || r == '?' || r == '&' }) {
+				k, _, _ := strings.Cut(f, "=")
+				if strings.EqualFold(k, key) && !libpq[k] {
+					t.Errorf("%s: key %s goes on to the server: %q", dsn, key, d.Rest)
+				}
+			}
+		}
 	}
 }

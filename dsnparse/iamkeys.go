@@ -1,6 +1,9 @@
 package dsnparse
 
-import "strings"
+import (
+	"net"
+	"strings"
+)
 
 // IAMKeySpec describes one field of [IAM] and the DSN keys that set it.
 // The table returned by [IAMKeys] is the single source for parsing, error
@@ -30,6 +33,7 @@ const (
 	iamBool                   // as the keep-alive switch reads it
 	iamList                   // comma-separated, each item trimmed
 	iamSeconds                // whole seconds within min..max
+	iamPort                   // a TCP port, 1..65535
 )
 
 // The fields of iamSpecs, by index.
@@ -47,6 +51,13 @@ const (
 	iamSecretAccessKey
 	iamSessionToken
 	iamEndpointURL
+	iamGroupFederation
+	iamForceLowercase
+	iamServerless
+	iamProxyHost
+	iamProxyPort
+	iamProxyUser
+	iamProxyPassword
 	numIAMFields
 )
 
@@ -67,6 +78,18 @@ var iamSpecs = [numIAMFields]IAMKeySpec{
 	iamSecretAccessKey: {Field: "SecretAccessKey", Names: []string{"SecretAccessKey", "secret_access_key"}, Want: "an AWS secret access key", Secret: true},
 	iamSessionToken:    {Field: "SessionToken", Names: []string{"SessionToken", "session_token"}, Want: "an AWS session token", Secret: true},
 	iamEndpointURL:     {Field: "EndpointURL", Names: []string{"EndpointUrl", "endpoint_url"}, Want: "a URL"},
+	// ODBC RsIamClient::Connect, JDBC IamHelper.findTypeOfGetClusterCredentialsAPI,
+	// redshift_connector IamHelper.get_cluster_credentials_api_type.
+	iamGroupFederation: {Field: "GroupFederation", Names: []string{"group_federation", "groupFederation"}, Want: boolWant, kind: iamBool},
+	// ODBC RsIamClient::SendClusterCredentialsRequest, JDBC IamHelper.setIAMProperties.
+	iamForceLowercase: {Field: "ForceLowercase", Names: []string{"ForceLowercase", "force_lowercase"}, Want: boolWant, kind: iamBool},
+	// ODBC Serverless, JDBC isServerless, redshift_connector is_serverless.
+	iamServerless: {Field: "Serverless", Names: []string{"Serverless", "isServerless", "is_serverless"}, Want: boolWant, kind: iamBool},
+	// ODBC rsodbc.h RS_HTTPS_PROXY_*, used in RsIamClient for the AWS client.
+	iamProxyHost:     {Field: "HTTPSProxyHost", Names: []string{"https_proxy_host"}, Want: "a proxy host name"},
+	iamProxyPort:     {Field: "HTTPSProxyPort", Names: []string{"https_proxy_port"}, Want: "a port 1..65535", kind: iamPort},
+	iamProxyUser:     {Field: "HTTPSProxyUser", Names: []string{"https_proxy_username"}, Want: "a proxy user name"},
+	iamProxyPassword: {Field: "HTTPSProxyPassword", Names: []string{"https_proxy_password"}, Want: "a proxy password", Secret: true},
 }
 
 // IAMKeys returns the table of the keys that ask for IAM login and set its
@@ -91,13 +114,42 @@ var iamKeyIndex = func() map[string]int {
 }()
 
 // iamIgnoredKeys are keys of IAM login in Amazon's drivers that redshift-ka
-// has no use for: serverless is told by the workgroup, the account by the
-// credentials, caching is always on. They are dropped and listed in
-// [Config.Ignored].
-var iamIgnoredKeys = keySet(`Serverless isServerless is_serverless serverlessAcctId serverless_acct_id
-	IAMDisableCache iam_disable_cache DisableCache ForceLowercase force_lowercase
-	groupFederation group_federation dbgroups_filter DbGroupsFilter
-	StsEndpointUrl StsConnectionTimeout InstanceProfile AuthType`)
+// has no use for: the account is told by the credentials, caching is always
+// on, the AWS SDK finds the CA and the STS endpoint itself. They are dropped
+// and listed in [Config.Ignored].
+var iamIgnoredKeys = keySet(`serverlessAcctId serverless_acct_id
+	IAMDisableCache iam_disable_cache DisableCache dbgroups_filter DbGroupsFilter
+	StsEndpointUrl StsConnectionTimeout InstanceProfile AuthType
+	vpc_endpoint_url CaPath scope ssl_insecure`)
+
+// amazonKeys are the other keys of Amazon's Redshift ODBC driver (rsodbc.h)
+// and JDBC driver (RedshiftProperty.java) that PostgreSQL does not know:
+// settings of those drivers (timeouts, logging, fetch sizes, the ODBC
+// database proxy). pgx and lib/pq would send them to the server, which
+// refuses an unknown parameter: they are dropped and listed in
+// [Config.Ignored], in every DSN form. The keys both share with libpq
+// (user, password, sslmode, sslrootcert, options, ...) are not here.
+var amazonKeys = keySet(`
+	LoginTimeout EnableDescribeParam ExtendedColumnMetaData
+	ApplicationUsingThreads FetchRefCursor TransactionErrorBehavior ConnectionRetryCount ConnectionRetryDelay
+	QueryTimeout InitializationString Trace TraceFile TraceLevel CscEnable CscThreshold CscPath CscMaxFileSize
+	EncryptionMethod ValidateServerCertificate HostNameInCertificate TrustStore MultiInsertCmdConvertEnable
+	KerberosServiceName KerberosAPI StreamingCursorRows DatabaseMetadataCurrentDbOnly UseUnicode
+	client_protocol_version ProxyHost ProxyPort ProxyUid ProxyPwd Min_TLS CaFile LogLevel LogPath
+	allowEncodingChanges assumeMinServerVersion autosave binaryTransfer binaryTransferDisable
+	binaryTransferEnable cancelSignalTimeout cleanupSavepoints compression connectionTimezone
+	currentSchema databaseMetadataCacheFields databaseMetadataCacheFieldsMiB databaseMetadataCurrentDbOnly
+	defaultRowFetchSize blockingRowsMode disableColumnSanitiser disableIsValidQuery enableFetchRingBuffer
+	enableGeneratedName enableMultiSqlSupport enableStatementCache escapeSyntaxCallMode fetchRingBufferSize
+	maxWarningCount gsslib hideUnprivilegedObjects hostRecheckSeconds iniFile iniSection jaasApplicationName
+	jaasLogin kerberosServerName loadBalanceHosts maxLogFileSize maxLogFileCount dsiLogLevel
+	logServerErrorDetail logUnclosedConnections maxResultBuffer overrideSchemaPatternType queryGroup
+	preferQueryMode preparedStatementCacheQueries preparedStatementCacheSizeMiB prepareThreshold protocolVersion
+	raiseExceptionOnSilentRollback readOnly readOnlyMode receiveBufferSize reWriteBatchedInserts
+	reWriteBatchedInsertsSize sendBufferSize socketFactory socketFactoryArg socketTimeout sslFactory
+	sslFactoryArg sslHostnameVerifier sslPasswordCallback sslTrustStorePath sspiServiceClass stringType
+	targetServerType unknownLength useSpnego
+	applicationName connectTimeout AuthMech`) // a JDBC URL maps these three to libpq's keys
 
 // pluginKeys are the keys of identity-provider plugins (SAML, Okta, ADFS,
 // Azure AD, browser logins, JWT, IAM Identity Center) in Amazon's three
@@ -108,7 +160,8 @@ var pluginKeys = keySet(`plugin_name credentials_provider idp_host idp_port idp_
 	app_id app_name login_url listen_port partner_spid loginToRp login_to_rp
 	web_identity_token webIdentityToken role_arn roleArn role_session_name roleSessionName
 	identity_namespace idc_region idc_client_display_name issuer_url token_type
-	provider_name providerName AuthProfile auth_profile allow_db_user_override AllowDBUserOverride`)
+	provider_name providerName AuthProfile auth_profile allow_db_user_override AllowDBUserOverride
+	token duration`)
 
 func keySet(words string) map[string]bool {
 	set := map[string]bool{}
@@ -125,7 +178,7 @@ func claimed(key string) bool {
 	k := asciiLower(key)
 	_, own := ownedKeys[k]
 	_, iam := iamKeyIndex[k]
-	return own || iam || iamIgnoredKeys[k] || pluginKeys[k]
+	return own || iam || iamIgnoredKeys[k] || amazonKeys[k] || pluginKeys[k]
 }
 
 // take handles a key that redshift-ka reads itself, and reports whether
@@ -139,7 +192,7 @@ func (c *collector) take(key, value string) (bool, error) {
 	if i, ok := iamKeyIndex[k]; ok {
 		return true, c.addIAM(i, key, value)
 	}
-	if iamIgnoredKeys[k] {
+	if _, mapped := jdbcKeys[k]; iamIgnoredKeys[k] || (amazonKeys[k] && !(c.jdbc && mapped)) {
 		c.cfg.Ignored = append(c.cfg.Ignored, key)
 		return true, nil
 	}
@@ -177,6 +230,13 @@ func (c *collector) addIAM(i int, key, value string) error {
 		if len(v) > 4 || atoi(v) < spec.min || atoi(v) > spec.max {
 			return valueError(key, value, ErrRange, "want "+spec.Want+", got ")
 		}
+	case iamPort:
+		if strings.Trim(v, "0123456789") != "" || len(v) > 5 {
+			return valueError(key, value, ErrSyntax, "want "+spec.Want+", got ")
+		}
+		if n := atoi(v); n < 1 || n > 65535 {
+			return valueError(key, value, ErrRange, "want "+spec.Want+", got ")
+		}
 	case iamList:
 		var items []string
 		for item := range strings.SplitSeq(v, ",") {
@@ -208,10 +268,10 @@ func atoi(s string) int {
 }
 
 // finishIAM builds the IAM login the DSN asks for, or nil, once all its
-// keys are read. host is the (first) host the DSN names and user its
-// database user, both "" if it names none. Without IAM, every IAM key is
-// listed in Config.Ignored.
-func (c *collector) finishIAM(host, user string) (*IAM, error) {
+// keys are read. host is the (first) host the DSN names, user its
+// database user and dbname its database, each "" if it names none.
+// Without IAM, every IAM key is listed in Config.Ignored.
+func (c *collector) finishIAM(host, user, dbname string) (*IAM, error) {
 	if c.iamVal[iamSwitch] != "1" {
 		c.cfg.Ignored = append(c.cfg.Ignored, c.iamSeen...)
 		return nil, nil
@@ -222,9 +282,18 @@ func (c *collector) finishIAM(host, user string) (*IAM, error) {
 		DbUser: v[iamDbUser], AutoCreate: v[iamAutoCreate] == "1", DurationSeconds: atoi(v[iamDuration]),
 		Profile: v[iamProfile], AccessKeyID: v[iamAccessKeyID], SecretAccessKey: v[iamSecretAccessKey],
 		SessionToken: v[iamSessionToken], EndpointURL: v[iamEndpointURL],
+		GroupFederation: v[iamGroupFederation] == "1", ForceLowercase: v[iamForceLowercase] == "1",
+		Serverless: v[iamServerless] == "1", DbName: dbname,
+		HTTPSProxyHost: v[iamProxyHost], HTTPSProxyPort: atoi(v[iamProxyPort]),
+		HTTPSProxyUser: v[iamProxyUser], HTTPSProxyPassword: v[iamProxyPassword],
 	}
 	if v[iamDbGroups] != "" {
-		iam.DbGroups = strings.Split(v[iamDbGroups], ",")
+		groups := v[iamDbGroups]
+		if iam.ForceLowercase {
+			// JDBC IamHelper.setIAMProperties, ODBC RsIamClient::SendClusterCredentialsRequest.
+			groups = strings.ToLower(groups)
+		}
+		iam.DbGroups = strings.Split(groups, ",")
 	}
 	if iam.DbUser == "" {
 		// As JDBC and redshift_connector do: the DSN's user.
@@ -240,6 +309,22 @@ func (c *collector) finishIAM(host, user string) (*IAM, error) {
 	case iam.SessionToken != "" && iam.AccessKeyID == "":
 		return nil, &ParseError{Key: c.iamKeys[iamSessionToken], Err: reason(ErrMissing,
 			"a session token goes with AccessKeyID (access_key_id) and SecretAccessKey (secret_access_key)")}
+	case iam.Profile != "" && iam.AccessKeyID != "":
+		// JDBC IamHelper.setIAMCredentials: "Conflict in connection
+		// property setting Profile and AccessKeyID".
+		return nil, &ParseError{Key: c.iamKeys[iamAccessKeyID], Err: reason(ErrConflict,
+			"conflicts with "+c.iamKeys[iamProfile]+": give AWS credentials either as a profile or as keys, as Amazon's JDBC driver requires")}
+	case iam.HTTPSProxyHost != "" && iam.HTTPSProxyPort == 0:
+		return nil, &ParseError{Key: c.iamKeys[iamProxyHost], Err: reason(ErrMissing, "a proxy needs https_proxy_port too")}
+	case iam.HTTPSProxyHost == "" && (iam.HTTPSProxyPort != 0 || iam.HTTPSProxyUser != "" || iam.HTTPSProxyPassword != ""):
+		key := c.iamKeys[iamProxyPort]
+		if key == "" {
+			key = c.iamKeys[iamProxyUser]
+		}
+		if key == "" {
+			key = c.iamKeys[iamProxyPassword]
+		}
+		return nil, &ParseError{Key: key, Err: reason(ErrMissing, "goes with https_proxy_host, which is not given")}
 	}
 	if iam.ClusterID != "" && iam.Workgroup != "" {
 		return nil, &ParseError{Key: c.iamKeys[iamWorkgroup], Err: reason(ErrConflict,
@@ -252,11 +337,34 @@ func (c *collector) finishIAM(host, user string) (*IAM, error) {
 	if iam.Region == "" {
 		iam.Region = region
 	}
-	if iam.ClusterID == "" && iam.Workgroup == "" {
+	switch {
+	case host == "":
+		// redshift_connector IamHelper.set_cluster_host_and_port, JDBC
+		// IamHelper.callDescribeClustersAPIForV1, ServerlessIamHelper.describeConfiguration.
+		iam.LookupEndpoint = true
+		if iam.ClusterID == "" && iam.Workgroup == "" {
+			return nil, &ParseError{Key: c.iamKeys[iamSwitch], Err: reason(ErrMissing,
+				"IAM login without a host needs ClusterID (cluster_identifier) or Workgroup (serverless_work_group) to look the endpoint up")}
+		}
+	case cluster == "" && workgroup == "" && region == "" && net.ParseIP(host) == nil && !strings.HasPrefix(host, "/"):
+		// Neither an endpoint name nor an address: a custom domain name
+		// (redshift_connector RedshiftProperty.set_is_cname, JDBC
+		// IamHelper.setIAMProperties). An address cannot carry one.
+		iam.CustomDomain = host
+	}
+	if iam.ClusterID == "" && iam.Workgroup == "" && iam.CustomDomain == "" {
 		return nil, &ParseError{Key: c.iamKeys[iamSwitch], Err: reason(ErrMissing,
 			"IAM login needs ClusterID (cluster_identifier) for a provisioned cluster or Workgroup (serverless_work_group) "+
 				"for Redshift Serverless, or a host name <cluster>.<id>.<region>.redshift.amazonaws.com or "+
-				"<workgroup>.<account>.<region>.redshift-serverless.amazonaws.com to take them from")}
+				"<workgroup>.<account>.<region>.redshift-serverless.amazonaws.com to take them from, or a custom domain name")}
+	}
+	if !iam.Serverless && iam.Workgroup == "" && !iam.GroupFederation && iam.DbUser == "" {
+		// redshift_connector IamHelper.set_cluster_credentials: "db_user
+		// must be specified"; JDBC and ODBC call GetClusterCredentials,
+		// which requires it.
+		return nil, &ParseError{Key: c.iamKeys[iamSwitch], Err: reason(ErrMissing,
+			"IAM login to a provisioned cluster needs DbUser (db_user, or the DSN's user) for GetClusterCredentials, "+
+				"or group_federation=true for GetClusterCredentialsWithIAM as the IAM identity's own user")}
 	}
 	return iam, nil
 }

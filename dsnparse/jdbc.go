@@ -115,7 +115,7 @@ func parseJDBC(dsn string) (*DSN, error) {
 	if err != nil {
 		return nil, err
 	}
-	var c collector
+	c := collector{jdbc: true}
 	if u.iam {
 		if err := c.addIAM(iamSwitch, "jdbc:redshift:iam", "true"); err != nil {
 			return nil, err
@@ -138,8 +138,18 @@ func parseJDBC(dsn string) (*DSN, error) {
 		order = append(order, libpq)
 		return nil
 	}
-	if err := jdbcHosts(u, put); err != nil {
+	cluster, region, err := jdbcHosts(u, put)
+	if err != nil {
 		return nil, err
+	}
+	if cluster != "" {
+		// jdbc:redshift:iam://cluster:region/db, as Driver.parseURL reads it.
+		if err := c.addIAM(iamClusterID, "jdbc:redshift:iam://cluster", cluster); err != nil {
+			return nil, err
+		}
+		if err := c.addIAM(iamRegion, "jdbc:redshift:iam://cluster:region", region); err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range u.params {
 		key := strings.TrimSpace(p.key)
@@ -204,17 +214,21 @@ func parseJDBC(dsn string) (*DSN, error) {
 	for i, k := range order {
 		rest[i] = k + "=" + libpqValue(set[k].value)
 	}
-	iam, err := c.finishIAM(firstHost(set["host"].value), set["user"].value)
+	iam, err := c.finishIAM(firstHost(set["host"].value), set["user"].value, set["dbname"].value)
 	if err != nil {
 		return nil, err
+	}
+	if iam != nil && iam.LookupEndpoint {
+		rest = append(rest, "host="+libpqValue(iam.LookupHost()))
 	}
 	return &DSN{Form: FormJDBC, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
 }
 
 // jdbcHosts puts the host, port and dbname of a JDBC URL's host list and
 // path: hosts and ports as comma-separated lists, a port of 5439 for a
-// host without one.
-func jdbcHosts(u *jdbcURL, put func(libpq, key, value string) error) error {
+// host without one. A jdbc:redshift:iam://cluster:region/ URL puts no host
+// or port and returns the cluster and region instead.
+func jdbcHosts(u *jdbcURL, put func(libpq, key, value string) error) (cluster, region string, err error) {
 	var hosts, ports []string
 	for _, addr := range strings.Split(u.hosts, ",") {
 		host, port := addr, defaultODBCPort
@@ -223,27 +237,30 @@ func jdbcHosts(u *jdbcURL, put func(libpq, key, value string) error) error {
 			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strings.Trim(port, "0123456789") != "" {
 				if u.iam && !strings.Contains(u.hosts, ",") && port != "" && strings.Trim(port, "0123456789") != "" {
 					// jdbc:redshift:iam://cluster:region/db: the JDBC
-					// driver looks the host up with DescribeClusters.
-					return &ParseError{Err: reason(ErrNotSupported,
-						"jdbc:redshift:iam://<cluster>:<region>/ URLs are not supported; give the cluster's endpoint host name and port, with ClusterID and Region if the host name is not Redshift's")}
+					// driver (Driver.parseURL) takes the cluster and
+					// region, and looks the endpoint up with DescribeClusters.
+					cluster, region = host, port
+					break
 				}
-				return malformed(FormJDBC, "invalid port of host "+strconv.Itoa(len(hosts)+1)+"; want 1..65535")
+				return "", "", malformed(FormJDBC, "invalid port of host "+strconv.Itoa(len(hosts)+1)+"; want 1..65535")
 			}
 		}
 		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 		if host == "" {
-			return malformed(FormJDBC, "missing host "+strconv.Itoa(len(hosts)+1))
+			return "", "", malformed(FormJDBC, "missing host "+strconv.Itoa(len(hosts)+1))
 		}
 		hosts, ports = append(hosts, host), append(ports, port)
 	}
-	_ = put("host", "host", strings.Join(hosts, ","))
-	_ = put("port", "port", strings.Join(ports, ","))
+	if cluster == "" {
+		_ = put("host", "host", strings.Join(hosts, ","))
+		_ = put("port", "port", strings.Join(ports, ","))
+	}
 	if u.database != "" {
 		db, err := url.QueryUnescape(u.database)
 		if err != nil {
-			return malformed(FormJDBC, "invalid %-escape in the database name")
+			return "", "", malformed(FormJDBC, "invalid %-escape in the database name")
 		}
 		_ = put("dbname", "database", db)
 	}
-	return nil
+	return cluster, region, nil
 }

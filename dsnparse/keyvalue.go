@@ -15,7 +15,7 @@ func parseKeyValue(dsn string) (*DSN, error) {
 		c    collector
 		rest []string
 	)
-	var host, user string
+	var host, user, dbname string
 	for _, p := range pairs {
 		if ours, err := c.take(p.key, p.value); ours {
 			if err != nil {
@@ -28,6 +28,8 @@ func parseKeyValue(dsn string) (*DSN, error) {
 			host = firstHost(p.value)
 		case "user":
 			user = p.value
+		case "dbname":
+			dbname = p.value
 		}
 		if odbcFirstKeys[asciiLower(p.key)] {
 			// Meaningless to libpq (the server would refuse it), and
@@ -46,9 +48,12 @@ func parseKeyValue(dsn string) (*DSN, error) {
 	if splitErr != nil {
 		return nil, splitErr
 	}
-	iam, err := c.finishIAM(host, user)
+	iam, err := c.finishIAM(host, user, dbname)
 	if err != nil {
 		return nil, err
+	}
+	if iam != nil && iam.LookupEndpoint {
+		rest = append(rest, "host="+quote(iam.LookupHost()))
 	}
 	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
 }

@@ -22,6 +22,8 @@ var odbcKeys = func() map[string]string {
 		"server": "host", "host": "host", "port": "port", "database": "dbname", "dbname": "dbname",
 		"uid": "user", "user": "user", "username": "user", "pwd": "password", "password": "password",
 		"sslmode": "sslmode",
+		// Aliases of Amazon's ODBC driver (rsodbc.h).
+		"hostname": "host", "servername": "host", "portnumber": "port", "db": "dbname", "logonid": "user",
 	}
 	for _, k := range strings.Fields(`application_name connect_timeout options
 		sslrootcert sslcert sslkey sslpassword sslnegotiation sslsni sslcertmode
@@ -105,7 +107,11 @@ func parseODBC(dsn string) (*DSN, error) {
 	if i, ok := set["user"]; ok {
 		user = attrs[i].value
 	}
-	iam, err := c.finishIAM(host, user)
+	var dbname string
+	if i, ok := set["dbname"]; ok {
+		dbname = attrs[i].value
+	}
+	iam, err := c.finishIAM(host, user, dbname)
 	if err != nil {
 		// Say which odbc.ini file, if any, the key named came from.
 		for i := len(attrs) - 1; i >= 0; i-- {
@@ -114,6 +120,9 @@ func parseODBC(dsn string) (*DSN, error) {
 			}
 		}
 		return nil, err
+	}
+	if iam != nil && iam.LookupEndpoint {
+		rest = append(rest, "host="+libpqValue(iam.LookupHost()))
 	}
 	return &DSN{Form: FormODBC, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
 }

@@ -234,7 +234,7 @@ func TestDataSourceIAM(t *testing.T) {
 	got, err := Parse("DSN=rs;db_user=loader;Region=eu-west-1")
 	require.NoError(t, err)
 	assert.Equal(t, &IAM{ClusterID: "etl-prod", Region: "eu-west-1", DbUser: "loader", DbGroups: []string{"loaders", "readers"},
-		AutoCreate: true, AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "s k;e#y", DurationSeconds: 3600}, got.IAM)
+		AutoCreate: true, AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "s k;e#y", DurationSeconds: 3600, DbName: "dev"}, got.IAM)
 	assert.Equal(t, "host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com dbname=dev port=5439", got.Rest)
 	assert.Equal(t, []string{"Driver"}, got.Config.Ignored)
 	assert.Equal(t, 200*time.Second, got.Config.Idle)
@@ -245,7 +245,7 @@ func TestDataSourceIAM(t *testing.T) {
 	assert.Nil(t, got.IAM, "the connection string turns IAM off")
 	assert.Equal(t, []string{"Driver", "DbUser", "DbGroups", "AutoCreate", "AccessKeyID", "SecretAccessKey", "ClusterID", "IAMDuration", "iam"}, got.Config.Ignored)
 
-	env, _, _ := iniFiles(t, "[rs]\nServer = db.example\nIAM = 1\nPWD = Hunter2X\n", "", "")
+	env, _, _ := iniFiles(t, "[rs]\nServer = 10.0.0.1\nIAM = 1\nPWD = Hunter2X\n", "", "")
 	_, err = Parse("DSN=rs")
 	require.ErrorIs(t, err, ErrMissing)
 	assert.True(t, strings.HasPrefix(err.Error(), "redshift-ka: "+env+" [rs] IAM: IAM login needs ClusterID"), err.Error())

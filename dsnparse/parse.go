@@ -142,6 +142,9 @@ type collector struct {
 	// in the order met.
 	iamKeys, iamVal [numIAMFields]string
 	iamSeen         []string
+	// jdbc is set for a JDBC URL, whose own keys (jdbcKeys) are mapped to
+	// libpq's, not dropped.
+	jdbc bool
 }
 
 // add records one owned key. Two keys for one setting must agree.

@@ -19,6 +19,14 @@ var secretKeys = map[string]bool{
 	"sessiontoken": true, "session_token": true,
 	"client_secret": true, "clientsecret": true,
 	"web_identity_token": true, "webidentitytoken": true, "token": true,
+	"https_proxy_password": true,
+}
+
+// isURLKey reports whether key names a URL that may carry user info (the
+// IAM EndpointUrl): [Redact] masks such a value whole when it holds an '@'.
+func isURLKey(key string, value string) bool {
+	k := strings.ToLower(strings.TrimSpace(key))
+	return (k == "endpointurl" || k == "endpoint_url") && strings.Contains(value, "@")
 }
 
 // secret is one secret found in a DSN: the bytes [start, end) as written,
@@ -103,7 +111,7 @@ func secretSpans(dsn string) []secret {
 		}
 		_, params, _ := splitURL(dsn, true)
 		for _, p := range params {
-			if isSecretKey(unescaped(url.QueryUnescape, p.key)) {
+			if k := unescaped(url.QueryUnescape, p.key); isSecretKey(k) || isURLKey(k, unescaped(url.QueryUnescape, p.value)) {
 				spans = append(spans, secret{start: p.valStart, end: p.end,
 					value: unescaped(url.QueryUnescape, p.value), alt: unescaped(uriDecode, p.value)})
 			}
@@ -117,7 +125,7 @@ func secretSpans(dsn string) []secret {
 			switch {
 			case p.badKey:
 				spans = append(spans, secret{start: p.start, end: p.end, value: dsn[p.start:p.end]})
-			case isSecretKey(p.key):
+			case isSecretKey(p.key) || isURLKey(p.key, unescaped(url.QueryUnescape, p.value)):
 				spans = append(spans, secret{start: p.valStart, end: p.end,
 					value: unescaped(url.QueryUnescape, p.value), alt: unescaped(url.PathUnescape, p.value)})
 			}
@@ -131,7 +139,7 @@ func secretSpans(dsn string) []secret {
 		switch {
 		case p.badKey:
 			spans = append(spans, secret{start: p.start, end: p.end, value: strings.TrimSpace(dsn[p.start:p.end])})
-		case p.badValue || isSecretKey(p.key):
+		case p.badValue || isSecretKey(p.key) || isURLKey(p.key, p.value):
 			spans = append(spans, secret{start: p.valStart, end: p.end, value: p.value})
 		}
 	}

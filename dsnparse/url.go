@@ -20,6 +20,7 @@ func parseURL(dsn string) (*DSN, error) {
 		rest       = base
 		sep        = "?" // before the next part kept
 		host, user = urlHostUser(base)
+		dbname     = urlDatabase(base)
 	)
 	for _, p := range params {
 		key, err := uriDecode(p.key)
@@ -45,6 +46,8 @@ func parseURL(dsn string) (*DSN, error) {
 					host = firstHost(v)
 				case "user":
 					user = v
+				case "dbname":
+					dbname = v
 				}
 			}
 			continue
@@ -57,9 +60,12 @@ func parseURL(dsn string) (*DSN, error) {
 			return nil, err
 		}
 	}
-	iam, err := c.finishIAM(host, user)
+	iam, err := c.finishIAM(host, user, dbname)
 	if err != nil {
 		return nil, err
+	}
+	if iam != nil && iam.LookupEndpoint {
+		rest += sep + "host=" + url.QueryEscape(iam.LookupHost())
 	}
 	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest, IAM: iam}, nil
 }
@@ -72,6 +78,16 @@ func urlHostUser(base string) (host, user string) {
 		return "", ""
 	}
 	return firstHost(u.Host), u.User.Username()
+}
+
+// urlDatabase returns the database a URL that url.Parse reads names in
+// its path, as pgx reads it; "" for none.
+func urlDatabase(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(u.Path, "/")
 }
 
 // firstHost returns the first host of a comma-separated list of hosts,

@@ -26,16 +26,59 @@
 // instance roles; AccessKeyID, SecretAccessKey and SessionToken in the DSN
 // take the place of that chain, and Region that of the SDK's region. Then:
 //
-//   - with a cluster and a DbUser: redshift GetClusterCredentials
-//     (ClusterIdentifier, DbUser, DbGroups, AutoCreate, DurationSeconds);
-//   - with a cluster and no DbUser: GetClusterCredentialsWithIAM, which logs
-//     in as the IAM identity's own database user;
-//   - with a serverless workgroup: redshift-serverless GetCredentials.
+//   - Redshift Serverless (a workgroup, or Serverless=true with a custom
+//     domain name as host): redshift-serverless GetCredentials
+//     (workgroupName, else customDomainName; dbName, durationSeconds),
+//     which logs in as the IAM identity's own user;
+//   - a provisioned cluster with group_federation=true:
+//     GetClusterCredentialsWithIAM (ClusterIdentifier or CustomDomainName,
+//     DbName, DurationSeconds), as the IAM identity's own user with its
+//     groups, whatever DbUser says;
+//   - otherwise GetClusterCredentials (ClusterIdentifier or
+//     CustomDomainName, DbUser, DbGroups, AutoCreate, DbName,
+//     DurationSeconds); a DSN without a user is refused at sql.Open.
+//
+// This is how Amazon's drivers choose (ODBC RsIamClient::Connect, JDBC
+// IamHelper.findTypeOfGetClusterCredentialsAPI); redshift_connector alone
+// calls GetClusterCredentialsWithIAM for Serverless with group_federation,
+// and JDBC's choice is followed. DbName is the DSN's database, so that the
+// credentials are for it alone.
 //
 // The connection logs in as the user the API returns ("IAM:etl") with the
 // password it issued. The endpoint is the SDK's, which
 // AWS_ENDPOINT_URL_REDSHIFT, AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS and
 // AWS_ENDPOINT_URL override, and the DSN's EndpointUrl overrides both.
+// https_proxy_host, https_proxy_port, https_proxy_username and
+// https_proxy_password (ODBC's keys) send the API calls through that HTTP
+// proxy, as ODBC's RsIamClient does; the database connection does not use
+// it.
+//
+// # No host
+//
+// A DSN without a host (redshift_connector's iam=True with
+// cluster_identifier, JDBC's jdbc:redshift:iam://cluster:region/db) looks
+// the endpoint up once per connector, at its first connection, with
+// DescribeClusters (a cluster) or redshift-serverless GetWorkgroup (a
+// workgroup), as all three drivers do; the port is the answer's, 5439 if
+// it gives none. A failed lookup is not kept: the next connection asks
+// again. With sslmode=verify-full the server's certificate is checked
+// against the name looked up.
+//
+// # Custom domain names
+//
+// A host that is not a Redshift endpoint's name (nor an IP address) is a
+// custom domain name, as Amazon's drivers take it. For a provisioned
+// cluster the login asks DescribeCustomDomainAssociations once per
+// connector for its cluster, then names the domain (CustomDomainName); if
+// that call fails it is made again with the cluster identifier (JDBC
+// IamHelper.getClusterCredentialsResult, redshift_connector
+// IamHelper.set_cluster_credentials). A domain AWS does not know, with a
+// ClusterID (a load balancer in front of the cluster), logs in with the
+// cluster; without one, it fails, naming DescribeCustomDomainAssociations.
+// For Serverless, a workgroup given is sent in place of the domain. The
+// region is the DSN's Region, else the SDK's: the reverse DNS lookup of the
+// host that redshift_connector makes to guess it
+// (set_region_from_endpoint_lookup) is not done.
 //
 // # Caching
 //
@@ -57,6 +100,9 @@
 //
 // An endpoint that does not answer gives the same error with the
 // context's error in place of AWS's, within the connect timeout.
+// A failed lookup names DescribeClusters, redshift-serverless GetWorkgroup
+// or DescribeCustomDomainAssociations the same way.
 // No error, log line (driver.WithLogger) or report shows the secret access
-// key, the session token or the password issued.
+// key, the session token, the proxy's password, the user info of an
+// EndpointUrl, or the password issued.
 package iam

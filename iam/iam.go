@@ -14,8 +14,6 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/redshift"
-	"github.com/aws/aws-sdk-go-v2/service/redshiftserverless"
 	"github.com/aws/smithy-go"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
@@ -43,8 +41,12 @@ var now = time.Now
 // call, and the credentials it last issued.
 type login struct {
 	plan backend.Plan
+	req  request // what the call asks for
 	call func(ctx context.Context) (backend.Credentials, time.Time, error)
 	log  *slog.Logger
+
+	clients  *clients
+	endpoint endpoint // for a DSN without a host
 
 	mu      sync.Mutex
 	cur     backend.Credentials
@@ -78,75 +80,14 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 		opts = append(opts, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(d.AccessKeyID, d.SecretAccessKey, d.SessionToken)))
 	}
+	opts = withProxy(d, opts)
 	cfg, err := config.LoadDefaultConfig(context.Background(), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("redshift-ka: IAM: load the AWS configuration: %w", err)
 	}
-	l := &login{log: logger, plan: backend.Plan{
-		Method: "IAM", Cluster: d.ClusterID, Workgroup: d.Workgroup, Region: cfg.Region,
-		DbUser: d.DbUser, DbGroups: d.DbGroups, AutoCreate: d.AutoCreate, DurationSeconds: d.DurationSeconds,
-		Profile: d.Profile, Endpoint: d.EndpointURL,
-	}}
-	var duration *int32
-	if d.DurationSeconds > 0 {
-		duration = aws.Int32(int32(d.DurationSeconds))
-	}
-	switch {
-	case d.Workgroup != "":
-		l.plan.API = apiServerless
-		// GetCredentials logs in as the IAM identity's own user: it takes
-		// no user, groups or auto-create; the plan shows what is sent.
-		l.plan.DbUser, l.plan.DbGroups, l.plan.AutoCreate = "", nil, false
-		c := redshiftserverless.NewFromConfig(cfg, func(o *redshiftserverless.Options) {
-			if d.EndpointURL != "" {
-				o.BaseEndpoint = aws.String(d.EndpointURL)
-			}
-		})
-		in := &redshiftserverless.GetCredentialsInput{WorkgroupName: aws.String(d.Workgroup), DurationSeconds: duration}
-		l.call = func(ctx context.Context) (backend.Credentials, time.Time, error) {
-			out, err := c.GetCredentials(ctx, in)
-			if err != nil {
-				return backend.Credentials{}, time.Time{}, err
-			}
-			return issued(out.DbUser, out.DbPassword, out.Expiration), aws.ToTime(out.NextRefreshTime), nil
-		}
-	case d.ClusterID == "":
-		return nil, errors.New("redshift-ka: IAM: no cluster or workgroup: give ClusterID (or a serverless workgroup), or connect to the cluster's Redshift endpoint host name")
-	default:
-		c := redshift.NewFromConfig(cfg, func(o *redshift.Options) {
-			if d.EndpointURL != "" {
-				o.BaseEndpoint = aws.String(d.EndpointURL)
-			}
-		})
-		if d.DbUser == "" {
-			l.plan.API = apiClusterIAM
-			l.plan.DbGroups, l.plan.AutoCreate = nil, false // not taken by ...WithIAM
-			in := &redshift.GetClusterCredentialsWithIAMInput{ClusterIdentifier: aws.String(d.ClusterID), DurationSeconds: duration}
-			l.call = func(ctx context.Context) (backend.Credentials, time.Time, error) {
-				out, err := c.GetClusterCredentialsWithIAM(ctx, in)
-				if err != nil {
-					return backend.Credentials{}, time.Time{}, err
-				}
-				return issued(out.DbUser, out.DbPassword, out.Expiration), aws.ToTime(out.NextRefreshTime), nil
-			}
-			break
-		}
-		l.plan.API = apiCluster
-		in := &redshift.GetClusterCredentialsInput{
-			ClusterIdentifier: aws.String(d.ClusterID), DbUser: aws.String(d.DbUser),
-			DbGroups: d.DbGroups, DurationSeconds: duration,
-		}
-		if d.AutoCreate {
-			in.AutoCreate = aws.Bool(true)
-		}
-		l.call = func(ctx context.Context) (backend.Credentials, time.Time, error) {
-			out, err := c.GetClusterCredentials(ctx, in)
-			if err != nil {
-				return backend.Credentials{}, time.Time{}, err
-			}
-			return issued(out.DbUser, out.DbPassword, out.Expiration), time.Time{}, nil
-		}
-	}
+	req := newRequest(d, cfg.Region)
+	l := &login{log: logger, req: req, plan: req.plan(d), clients: newClients(cfg, d.EndpointURL)}
+	l.call = func(ctx context.Context) (backend.Credentials, time.Time, error) { return l.req.call(ctx, l.clients) }
 	return l, nil
 }
 
@@ -280,11 +221,21 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // wrap names the API and the target in err, and AWS's code and request id
 // when AWS answered.
-func (l *login) wrap(err error) error {
-	e := &Error{API: l.plan.API, Target: l.plan.Target(), Err: err}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		e.Code, e.Message = api.ErrorCode(), api.ErrorMessage()
+func (l *login) wrap(err error) error { return l.wrapAPI(l.plan.API, err) }
+
+// wrapAPI is wrap for a call of api.
+func (l *login) wrapAPI(api string, err error) error {
+	var de domainError
+	if errors.As(err, &de) {
+		api = apiDescribeDomain
+	}
+	e := &Error{API: api, Target: l.plan.Target(), Err: err}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		e.Code, e.Message = ae.ErrorCode(), ae.ErrorMessage()
+		if de.err != nil {
+			e.Message += "; the DSN gives no ClusterID to log in with instead"
+		}
 	}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {

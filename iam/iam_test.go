@@ -150,7 +150,9 @@ func TestPlan(t *testing.T) {
 		want string
 	}{
 		{dsnparse.IAM{ClusterID: "c", DbUser: "u", Region: "eu-west-1"}, "GetClusterCredentials cluster c eu-west-1"},
-		{dsnparse.IAM{ClusterID: "c", Region: "eu-west-1"}, "GetClusterCredentialsWithIAM cluster c eu-west-1"},
+		{dsnparse.IAM{ClusterID: "c", DbUser: "u", GroupFederation: true, Region: "eu-west-1"}, "GetClusterCredentialsWithIAM cluster c eu-west-1"},
+		{dsnparse.IAM{CustomDomain: "db.example.com", DbUser: "u", Region: "eu-west-1"}, "GetClusterCredentials custom domain db.example.com eu-west-1"},
+		{dsnparse.IAM{CustomDomain: "db.example.com", Serverless: true, Region: "eu-west-1"}, "redshift-serverless GetCredentials custom domain db.example.com eu-west-1"},
 		{dsnparse.IAM{Workgroup: "w", Region: "us-east-2"}, "redshift-serverless GetCredentials workgroup w us-east-2"},
 	} {
 		l, err := newLogin(&tc.in, nil)
@@ -158,6 +160,4 @@ func TestPlan(t *testing.T) {
 		p := l.Plan()
 		assert.Equal(t, tc.want, p.API+" "+p.Target()+" "+p.Region)
 	}
-	_, err := newLogin(&dsnparse.IAM{Region: "x"}, nil)
-	assert.ErrorContains(t, err, "no cluster or workgroup")
 }

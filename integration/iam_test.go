@@ -78,20 +78,21 @@ var iamForms = []iamForm{
 var (
 	odbcNames = map[string]string{"cluster": "ClusterID", "workgroup": "Workgroup", "user": "DbUser", "groups": "DbGroups",
 		"region": "Region", "profile": "Profile", "key": "AccessKeyID", "secret": "SecretAccessKey", "token": "SessionToken",
-		"endpoint": "EndpointUrl", "autocreate": "AutoCreate"}
+		"endpoint": "EndpointUrl", "autocreate": "AutoCreate", "federation": "group_federation", "lowercase": "ForceLowercase"}
 	rcNames = map[string]string{"cluster": "cluster_identifier", "workgroup": "serverless_work_group", "user": "db_user",
 		"groups": "db_groups", "region": "region", "profile": "profile", "key": "access_key_id", "secret": "secret_access_key",
-		"token": "session_token", "endpoint": "endpoint_url", "autocreate": "auto_create"}
+		"token": "session_token", "endpoint": "endpoint_url", "autocreate": "auto_create", "federation": "group_federation",
+		"lowercase": "force_lowercase"}
 )
 
 // jdbcNames spell them as Amazon's JDBC driver does.
 var jdbcNames = map[string]string{"cluster": "ClusterID", "workgroup": "serverlessWorkGroup", "user": "DbUser", "groups": "DbGroups",
 	"region": "Region", "profile": "Profile", "key": "AccessKeyID", "secret": "SecretAccessKey", "token": "SessionToken",
-	"endpoint": "EndpointUrl", "autocreate": "AutoCreate"}
+	"endpoint": "EndpointUrl", "autocreate": "AutoCreate", "federation": "groupFederation", "lowercase": "ForceLowercase"}
 
 func keysOf(k map[string]string, sep string, names map[string]string) string {
 	var parts []string
-	for _, f := range []string{"cluster", "workgroup", "user", "groups", "region", "profile", "key", "secret", "token", "endpoint", "autocreate"} {
+	for _, f := range []string{"cluster", "workgroup", "user", "groups", "region", "profile", "key", "secret", "token", "endpoint", "autocreate", "federation", "lowercase"} {
 		if v, ok := k[f]; ok {
 			parts = append(parts, names[f]+"="+v)
 		}
@@ -347,21 +348,35 @@ func TestIAMServerless(t *testing.T) {
 	}
 }
 
-// TestIAMWithIAM: without DbUser (and without a user in the DSN), the
-// login is GetClusterCredentialsWithIAM: the IAM identity's own user.
-func TestIAMWithIAM(t *testing.T) {
+// TestIAMGroupFederation: group_federation=true, in each form's spelling,
+// logs in with GetClusterCredentialsWithIAM only, as the IAM identity's own
+// user, even with a DbUser and groups given (Amazon's three drivers do);
+// the call carries the cluster and the database, and no user or groups.
+// Without it, a DSN without a user is refused at sql.Open.
+func TestIAMGroupFederation(t *testing.T) {
 	pg, fake := iamSetup(t)
 	for _, b := range backends {
-		t.Run(b, func(t *testing.T) {
-			before := fake.Calls("GetClusterCredentialsWithIAM")
-			c, err := driver.NewConnector(iamForms[0].dsn(pg, map[string]string{"cluster": "etl-prod"}))
-			require.NoError(t, err)
-			assert.Equal(t, "GetClusterCredentialsWithIAM", c.Login().Plan().API)
-			_, conn := open(t, b, iamForms[0].dsn(pg, map[string]string{"cluster": "etl-prod"}))
-			assert.Equal(t, "IAMR:"+harness.FakeRole, currentUser(t, conn))
-			assert.Equal(t, before+1, fake.Calls("GetClusterCredentialsWithIAM"))
-		})
+		for _, f := range iamForms {
+			t.Run(b+"/"+f.name, func(t *testing.T) {
+				before, beforeV1 := fake.Calls(""), fake.Calls("GetClusterCredentials")
+				keys := map[string]string{"cluster": "etl-prod", "user": "etl", "groups": "loaders", "federation": "true"}
+				c, err := driver.NewConnector(f.dsn(pg, keys))
+				require.NoError(t, err)
+				assert.Equal(t, "GetClusterCredentialsWithIAM", c.Login().Plan().API)
+				_, conn := open(t, b, f.dsn(pg, keys))
+				assert.Equal(t, "IAMR:"+harness.FakeRole, currentUser(t, conn))
+				require.Equal(t, before+1, fake.Calls(""), "one call")
+				assert.Equal(t, beforeV1, fake.Calls("GetClusterCredentials"), "GetClusterCredentials is not called")
+				req := fake.Requests()[before]
+				assert.Equal(t, "GetClusterCredentialsWithIAM", req.Get("Action"))
+				assert.Equal(t, "etl-prod", req.Get("ClusterIdentifier"))
+				assert.Equal(t, pg.Database, req.Get("DbName"))
+				assert.Empty(t, req.Get("DbUser")+req.Get("DbGroups.DbGroup.1"))
+			})
+		}
 	}
+	_, err := sql.Open(driver.Name, iamForms[0].dsn(pg, map[string]string{"cluster": "etl-prod"}))
+	assert.ErrorIs(t, err, dsnparse.ErrMissing, "no user and no group_federation")
 }
 
 // TestIAMAccessDenied: AWS's refusal reaches the program naming the API,

@@ -18,6 +18,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -74,6 +75,9 @@ type Connector struct {
 	cfg   pq.Config
 	d     *dialer.Dialer
 	login backend.Login
+	// endpoint looks up where an IAM login's connections go, for a DSN
+	// without a host; nil otherwise.
+	endpoint func(ctx context.Context) (string, error)
 }
 
 // Format prints the connector, for every verb, as the DSN it hands to
@@ -99,7 +103,7 @@ func NewConnector(dsn string, opts ...rkdriver.Option) (*Connector, error) {
 	if err != nil {
 		return nil, backend.Refused(p.DSN.Rest, func(dsn string) error { _, err := pq.NewConfig(dsn); return err })
 	}
-	return &Connector{dsn: p.DSN, cfg: cfg, d: p.Dialer, login: p.Login}, nil
+	return &Connector{dsn: p.DSN, cfg: cfg, d: p.Dialer, login: p.Login, endpoint: p.Endpoint}, nil
 }
 
 // Connect opens a connection. It is lib/pq's, in a [*Conn] that knows its
@@ -122,6 +126,15 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 			return nil, err
 		}
 		cfg.User, cfg.Password = cr.User, cr.Password
+		if c.endpoint != nil {
+			addr, err := c.endpoint(lctx)
+			if err != nil {
+				return nil, err
+			}
+			host, port, _ := net.SplitHostPort(addr)
+			n, _ := strconv.Atoi(port)
+			cfg.Host, cfg.Port, cfg.Multi = host, uint16(n), nil
+		}
 	}
 	pc, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
@@ -191,6 +204,10 @@ type capturingDialer struct {
 }
 
 func (c *capturingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	addr, err := backend.ResolveAddr(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
 	conn, err := c.d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,10 @@ type Prepared struct {
 	// Login issues the user and password of each new connection; nil
 	// unless the DSN asks for an IAM login.
 	Login Login
+	// Endpoint, for an IAM login whose DSN names no host, returns the
+	// address ("host:port") its connections go to, looked up once; nil
+	// otherwise: connections go to the DSN's host.
+	Endpoint func(ctx context.Context) (string, error)
 }
 
 // Prepare parses dsn, makes the dialer for its settings, and, for a DSN
@@ -54,6 +58,9 @@ func Prepare(dsn string, o *Options) (*Prepared, error) {
 		}
 		if p.Login, err = IAM(parsed.IAM, o.Logger); err != nil {
 			return nil, err
+		}
+		if e, ok := p.Login.(Endpointer); ok && parsed.IAM.LookupEndpoint {
+			p.Endpoint = e.Endpoint
 		}
 	}
 	return p, nil
@@ -80,6 +87,13 @@ type Login interface {
 	// Plan says which API the login calls and with what, without
 	// calling it.
 	Plan() Plan
+}
+
+// Endpointer is a [Login] that can look up the endpoint of the cluster or
+// workgroup it logs in to, for a DSN that names no host.
+type Endpointer interface {
+	// Endpoint returns the address, "host:port", looked up once.
+	Endpoint(ctx context.Context) (string, error)
 }
 
 // Credentials are a database login that expires.
@@ -129,15 +143,28 @@ type Plan struct {
 	DurationSeconds int `json:"duration_seconds,omitempty"`
 	// Profile is the shared config profile; empty: the default chain.
 	Profile string `json:"profile,omitempty"`
-	// Endpoint is the endpoint the DSN set; empty: the SDK's.
+	// Endpoint is the endpoint the DSN set, its user info masked; empty:
+	// the SDK's.
 	Endpoint string `json:"endpoint,omitempty"`
+	// CustomDomain is the custom domain name sent (CustomDomainName).
+	CustomDomain string `json:"custom_domain,omitempty"`
+	// DbName is the database the credentials are for.
+	DbName string `json:"db_name,omitempty"`
+	// Lookup is the call that finds the endpoint of a DSN without a
+	// host: "DescribeClusters" or "redshift-serverless GetWorkgroup".
+	Lookup string `json:"lookup,omitempty"`
+	// Proxy is the HTTPS proxy of the API calls, "host:port".
+	Proxy string `json:"proxy,omitempty"`
 }
 
-// Target names what the call is for: "cluster etl-prod" or
-// "workgroup etl".
+// Target names what the call is for: "cluster etl-prod",
+// "workgroup etl" or "custom domain db.example.com".
 func (p Plan) Target() string {
-	if p.Workgroup != "" {
+	switch {
+	case p.Workgroup != "":
 		return "workgroup " + p.Workgroup
+	case p.Cluster == "" && p.CustomDomain != "":
+		return "custom domain " + p.CustomDomain
 	}
 	return "cluster " + p.Cluster
 }

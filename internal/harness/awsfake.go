@@ -26,11 +26,14 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// AWSFake is a fake of the two AWS APIs an IAM login calls, on loopback:
+// AWSFake is a fake of the AWS APIs an IAM login calls, on loopback:
 // redshift's GetClusterCredentials and GetClusterCredentialsWithIAM (the
 // AWS Query protocol: a form-encoded POST, XML answers and errors) and
 // redshift-serverless GetCredentials (JSON 1.1). The AWS SDK's real
-// clients talk to it through the endpoint override, unchanged.
+// clients talk to it through the endpoint override, unchanged. It also
+// answers the lookups of [AWSFake.AddCluster], [AWSFake.AddWorkgroup] and
+// [AWSFake.AddDomain]: DescribeClusters, GetWorkgroup and
+// DescribeCustomDomainAssociations.
 //
 // It checks each request's SigV4 signature against the keys it knows and
 // refuses a bad one as AWS does. For each call it issues a new random
@@ -59,6 +62,10 @@ type AWSFake struct {
 	requests []url.Values
 	seq      int
 	password string // to issue, if set
+
+	clusters, workgroups map[string]fakeEndpoint // see awsfake_lookup.go
+	domains              map[string]string
+	refused              map[string]bool
 }
 
 // FakeRole is the IAM role GetClusterCredentialsWithIAM and
@@ -240,11 +247,18 @@ func (f *AWSFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, serverless, http.StatusForbidden, fail[0], fail[1], reqID)
 		return
 	}
+	if f.serveLookup(w, api, params, serverless, reqID) {
+		return
+	}
+	if (api == "GetClusterCredentials" || api == "GetClusterCredentialsWithIAM" || api == "GetCredentials") &&
+		f.checkTarget(w, api, params, serverless, reqID) {
+		return
+	}
 	var user string
 	switch api {
 	case "GetClusterCredentials":
-		if params.Get("ClusterIdentifier") == "" || params.Get("DbUser") == "" {
-			f.refuse(w, false, http.StatusBadRequest, "ValidationError", "ClusterIdentifier and DbUser are required", reqID)
+		if params.Get("DbUser") == "" {
+			f.refuse(w, false, http.StatusBadRequest, "ValidationError", "DbUser is required", reqID)
 			return
 		}
 		user = "IAM:" + params.Get("DbUser")

@@ -1,0 +1,97 @@
+package iam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/redshift"
+	"github.com/aws/aws-sdk-go-v2/service/redshiftserverless"
+)
+
+// The calls that find the endpoint of a DSN without a host.
+const (
+	apiDescribeClusters = "DescribeClusters"
+	apiGetWorkgroup     = "redshift-serverless GetWorkgroup"
+)
+
+// defaultPort is Redshift's port, for an answer without one.
+const defaultPort = 5439
+
+// endpoint is the endpoint of a login's cluster or workgroup, looked up
+// once: a failed lookup is not kept, the next connect asks again.
+type endpoint struct {
+	mu   sync.Mutex
+	addr string // host:port, once looked up
+}
+
+// Endpoint returns the address, "host:port", of the cluster
+// (DescribeClusters) or workgroup (redshift-serverless GetWorkgroup) the
+// login is for, asking AWS the first time, as redshift_connector's
+// IamHelper.set_cluster_host_and_port, JDBC's
+// IamHelper.callDescribeClustersAPIForV1 and
+// ServerlessIamHelper.describeConfiguration, and ODBC's
+// RsIamClient::DescribeCluster do for a DSN without a host.
+func (l *login) Endpoint(ctx context.Context) (string, error) {
+	e := &l.endpoint
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.addr != "" {
+		return e.addr, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, callLimit)
+	defer cancel()
+	host, port, err := l.lookup(ctx)
+	if err == nil && host == "" {
+		err = errors.New("the answer has no endpoint address (is the cluster or workgroup available yet?)")
+	}
+	if err != nil {
+		api := apiDescribeClusters
+		if l.req.API == apiServerless {
+			api = apiGetWorkgroup
+		}
+		werr := l.wrapAPI(api, err)
+		if l.log != nil {
+			l.log.Debug("redshift-ka: IAM endpoint lookup failed", "api", api, "target", l.plan.Target(), "error", werr.Error())
+		}
+		return "", werr
+	}
+	if port == 0 {
+		port = defaultPort
+	}
+	e.addr = net.JoinHostPort(host, strconv.Itoa(int(port)))
+	if l.log != nil {
+		l.log.Debug("redshift-ka: IAM endpoint", "target", l.plan.Target(), "address", e.addr)
+	}
+	return e.addr, nil
+}
+
+// lookup makes the call.
+func (l *login) lookup(ctx context.Context) (string, int32, error) {
+	if l.req.API == apiServerless {
+		out, err := l.clients.rss.GetWorkgroup(ctx, &redshiftserverless.GetWorkgroupInput{WorkgroupName: aws.String(l.req.Workgroup)})
+		if err != nil {
+			return "", 0, err
+		}
+		if out.Workgroup == nil || out.Workgroup.Endpoint == nil {
+			return "", 0, nil
+		}
+		return aws.ToString(out.Workgroup.Endpoint.Address), aws.ToInt32(out.Workgroup.Endpoint.Port), nil
+	}
+	out, err := l.clients.rs.DescribeClusters(ctx, &redshift.DescribeClustersInput{ClusterIdentifier: aws.String(l.req.Cluster)})
+	if err != nil {
+		return "", 0, err
+	}
+	if len(out.Clusters) == 0 {
+		return "", 0, fmt.Errorf("no cluster %s", l.req.Cluster)
+	}
+	ep := out.Clusters[0].Endpoint
+	if ep == nil {
+		return "", 0, nil
+	}
+	return aws.ToString(ep.Address), aws.ToInt32(ep.Port), nil
+}

@@ -1,0 +1,101 @@
+package backend
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+)
+
+// Resolve, when set, resolves host names for both backends in place of
+// the system's resolver. Tests set it to resolve a made-up name (a custom
+// domain) to the test server; it is nil otherwise.
+var Resolve func(ctx context.Context, host string) ([]string, error)
+
+// ResolveAddr returns addr ("host:port") with its host resolved by
+// [Resolve] when that is set and the host is a name; else addr.
+func ResolveAddr(ctx context.Context, addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if Resolve == nil || err != nil || net.ParseIP(host) != nil {
+		return addr, nil
+	}
+	ips, err := Resolve(ctx, host)
+	if err != nil {
+		return "", err
+	}
+	if len(ips) == 0 {
+		return "", &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	return net.JoinHostPort(ips[0], port), nil
+}
+
+// LookupFunc returns pgx's host lookup for p: the endpoint an IAM login
+// looks up for the host that stands for it, [Resolve] when set, else
+// next. An endpoint comes back as "address:port", which pgx dials as it
+// is.
+func (p *Prepared) LookupFunc(next func(ctx context.Context, host string) ([]string, error)) func(ctx context.Context, host string) ([]string, error) {
+	lookup := func(ctx context.Context, host string) ([]string, error) {
+		if Resolve != nil {
+			return Resolve(ctx, host)
+		}
+		return next(ctx, host)
+	}
+	if p.Endpoint == nil {
+		return lookup
+	}
+	stand := p.DSN.IAM.LookupHost()
+	return func(ctx context.Context, host string) ([]string, error) {
+		if host != stand {
+			return lookup(ctx, host)
+		}
+		addr, err := p.Endpoint(ctx)
+		if err != nil {
+			return nil, err
+		}
+		h, port, _ := net.SplitHostPort(addr)
+		if net.ParseIP(h) != nil {
+			return []string{addr}, nil
+		}
+		ips, err := lookup(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, len(ips))
+		for i, ip := range ips {
+			out[i] = net.JoinHostPort(ip, port)
+		}
+		return out, nil
+	}
+}
+
+// VerifyEndpoint returns tc for connections to the endpoint an IAM login
+// looks up: a configuration that checks the host name (sslmode
+// verify-full) checks the looked-up name, not the one that stands for
+// it. Other configurations come back as they are.
+func (p *Prepared) VerifyEndpoint(tc *tls.Config) *tls.Config {
+	if tc == nil || p.Endpoint == nil || tc.InsecureSkipVerify {
+		return tc
+	}
+	tc = tc.Clone()
+	roots := tc.RootCAs
+	tc.InsecureSkipVerify = true // verified below, with the endpoint's name
+	tc.ServerName = ""
+	tc.VerifyConnection = func(cs tls.ConnectionState) error {
+		addr, err := p.Endpoint(context.Background()) // looked up before the dial
+		if err != nil {
+			return err
+		}
+		host, _, _ := net.SplitHostPort(addr)
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("redshift-ka: the server sent no certificate")
+		}
+		opts := x509.VerifyOptions{Roots: roots, DNSName: host, Intermediates: x509.NewCertPool()}
+		for _, c := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		_, err = cs.PeerCertificates[0].Verify(opts)
+		return err
+	}
+	return tc
+}
