@@ -131,7 +131,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	pc.Dialer(cd)
 	conn, err := pc.Connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, digestRefused(err)
 	}
 	inner, ok := conn.(pqConn)
 	if !ok {
