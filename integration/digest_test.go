@@ -149,6 +149,13 @@ func TestDigestLogin(t *testing.T) {
 		}))
 		assert.Equal(t, before+1, l.Accepted.Load())
 	})
+	t.Run("sql.Open without TLS", func(t *testing.T) {
+		before, encrypted := l.Accepted.Load(), l.Encrypted.Load()
+		_, conn := open(t, driver.Name, srv.KeyValue("sslmode=disable"))
+		require.NoError(t, conn.PingContext(ctx))
+		assert.Equal(t, before+1, l.Accepted.Load())
+		assert.Equal(t, encrypted, l.Encrypted.Load())
+	})
 	t.Run("ParseConfig", func(t *testing.T) {
 		before := l.Accepted.Load()
 		cfg, err := driver.ParseConfig(srv.KeyValue("sslmode=require"))
@@ -298,4 +305,30 @@ func TestDigestRefusals(t *testing.T) {
 		assert.Zero(t, fe1.opts.Login.Accepted.Load()+fe1.opts.Login.Refused.Load(), "answered anyway")
 		noLeak(t, err)
 	})
+}
+
+// TestDigestIAM: a password issued by an IAM login answers the digest
+// login: the IAM login's AfterNetConnect runs first, and the answer uses
+// what it set.
+func TestDigestIAM(t *testing.T) {
+	pg, fake := iamSetup(t)
+	issued := "iam " + pg.Password // hostile, and not the DSN's (it has none)
+	fake.SetPassword(issued)
+	cert, _, err := harness.SelfSignedCert("127.0.0.1")
+	require.NoError(t, err)
+	fe := startFrontEnd(t, pg, frontEndOptions{Login: &frontEndLogin{Cert: &cert, DigestUser: "IAM:etl", DigestPassword: issued}})
+	srv := fe.Server()
+	dsn := fmt.Sprintf("postgres://%s:%d/%s?sslmode=require&iam=true&cluster_identifier=etl-prod&db_user=etl", srv.Host, srv.Port, srv.Database)
+	ctx := context.Background()
+
+	_, conn := open(t, driver.Name, dsn)
+	assert.Equal(t, "IAM:etl", currentUser(t, conn))
+	cfg, err := driver.ParseConfig(dsn)
+	require.NoError(t, err)
+	pc, err := pgx.ConnectConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer pc.Close(ctx)
+	assert.True(t, isTLS(pc.PgConn()))
+	assert.EqualValues(t, 2, fe.opts.Login.Accepted.Load())
+	assert.Zero(t, fe.opts.Login.Refused.Load())
 }
