@@ -49,7 +49,7 @@ func TestDigestAnswerRefuses(t *testing.T) {
 	now := time.Now()
 	for _, tc := range []struct {
 		name, password, want string
-		req               []byte
+		req                  []byte
 	}{
 		{"scrypt", hostile, "other than SHA-256 (0), which redshift-ka does not compute (got algorithm 1)", digestRequest(1, "s", "n")},
 		{"argon2", hostile, "(got algorithm 2)", digestRequest(2, "s", "n")},
