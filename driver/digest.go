@@ -43,11 +43,12 @@ var errDigestAlgorithm = errors.New("redshift-ka: the server asked for an Amazon
 // a user's, or nil) and then has the connection answer a digest login with
 // the password the connection's configuration then holds. It leaves the
 // connection pgconn uses as it is (a *tls.Conn stays one, for SCRAM's
-// channel binding and for callers that look), and sets the configuration's
-// BuildFrontend, for this connection, to one that reads the server through
-// a [digestReader]. base is the BuildFrontend of the configuration install
-// was given.
-func digestLogin(next func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error), base pgconn.BuildFrontendFunc) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
+// channel binding and for callers that look): it sets the configuration's
+// BuildFrontend, which pgconn calls next, to one that puts the previous
+// one back and builds the frontend with it, over a [digestReader]. So the
+// configuration is as it was once the connection is made, and a
+// BuildFrontend of the user's keeps working.
+func digestLogin(next func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error)) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
 	return func(ctx context.Context, c *pgconn.Config, conn net.Conn) (net.Conn, error) {
 		if next != nil {
 			var err error
@@ -55,9 +56,13 @@ func digestLogin(next func(context.Context, *pgconn.Config, net.Conn) (net.Conn,
 				return conn, err
 			}
 		}
-		password := c.Password
+		password, build := c.Password, c.BuildFrontend
+		if build == nil {
+			build = pgproto3.NewFrontend
+		}
 		c.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
-			return base(&digestReader{r: r, w: w, password: password}, w)
+			c.BuildFrontend = build
+			return build(&digestReader{r: r, w: w, password: password}, w)
 		}
 		return conn, nil
 	}

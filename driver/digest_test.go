@@ -2,13 +2,17 @@ package driver
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -145,4 +149,38 @@ func BenchmarkDigestReader(b *testing.B) {
 			r.Read(p)
 		}
 	})
+}
+
+// TestDigestLoginHook: the hook has the next BuildFrontend call, and only
+// that one, read through the digest reader, with the configuration's own
+// BuildFrontend, and puts that one back: connecting again and again
+// through one configuration stacks nothing.
+func TestDigestLoginHook(t *testing.T) {
+	var readers []io.Reader
+	mine := func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		readers = append(readers, r)
+		return pgproto3.NewFrontend(r, w)
+	}
+	c := &pgconn.Config{Password: hostile, BuildFrontend: mine}
+	hook := digestLogin(func(_ context.Context, c *pgconn.Config, conn net.Conn) (net.Conn, error) {
+		c.Password += "!" // as the IAM login sets it
+		return conn, nil
+	})
+	for i := range 3 {
+		_, err := hook(context.Background(), c, nil)
+		require.NoError(t, err)
+		var w bytes.Buffer
+		fe := c.BuildFrontend(bytes.NewReader(append(digestRequest(0, "s", "n"), message('R', be32(0))...)), &w)
+		msg, err := fe.Receive()
+		require.NoError(t, err)
+		assert.IsType(t, &pgproto3.AuthenticationOk{}, msg)
+		assert.Equal(t, byte('d'), w.Bytes()[0])
+		require.Len(t, readers, i+1)
+		d, ok := readers[i].(*digestReader)
+		require.True(t, ok, "read %T", readers[i])
+		assert.Equal(t, strings.Repeat("!", i+1), strings.TrimPrefix(d.password, hostile))
+	}
+	c.BuildFrontend(strings.NewReader(""), io.Discard) // not after a connect: no digest reader
+	require.Len(t, readers, 4)
+	assert.IsType(t, &strings.Reader{}, readers[3])
 }

@@ -71,14 +71,15 @@
 // login, as they refuse any server that logs in with no method they know.
 //
 // The answer is given in pgconn's AfterNetConnect, last, after the IAM
-// login's and any of your configuration's own: it sets the connection's
-// BuildFrontend to read the server through a small reader that looks at
-// the server's messages until the login is over and then passes bytes
-// through (a few nanoseconds per read, BenchmarkDigestReader). The
-// connection itself is left alone: [pgconn.PgConn.Conn] is the *tls.Conn
-// under TLS, as with pgx. It works for database/sql, [ParseConfig] with
-// pgx.ConnectConfig, and [ParsePoolConfig]; keep the AfterNetConnect those
-// return when adding your own.
+// login's and any of your configuration's own: for that one connection,
+// it has pgconn's BuildFrontend (yours, if you set one) read the server
+// through a small reader that looks at the server's messages until the
+// login is over and then passes bytes through (a few nanoseconds per read,
+// BenchmarkDigestReader). The connection itself is left alone:
+// [pgconn.PgConn.Conn] is the *tls.Conn under TLS, as with pgx. It works
+// for database/sql, [ParseConfig] with pgx.ConnectConfig, and
+// [ParsePoolConfig]; keep the AfterNetConnect those return when adding
+// your own.
 //
 // The lib/pq backend cannot answer it: lib/pq speaks TLS itself, so the
 // socket redshift-ka dials for it carries only ciphertext. It fails with

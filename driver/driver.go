@@ -122,7 +122,7 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 			return conn, nil
 		}
 	}
-	cfg.AfterNetConnect = digestLogin(cfg.AfterNetConnect, cfg.BuildFrontend) // see digest.go
+	cfg.AfterNetConnect = digestLogin(cfg.AfterNetConnect) // see digest.go
 	next := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
 		serverpid.Set(pc.Conn(), pc.PID())
