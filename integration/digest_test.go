@@ -160,10 +160,16 @@ func TestDigestLogin(t *testing.T) {
 		before := l.Accepted.Load()
 		cfg, err := driver.ParseConfig(srv.KeyValue("sslmode=require"))
 		require.NoError(t, err)
+		built := 0
+		cfg.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend { // a user's own
+			built++
+			return pgproto3.NewFrontend(r, w)
+		}
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		require.NoError(t, err)
 		defer conn.Close(ctx)
 		assert.True(t, isTLS(conn.PgConn()), "not over TLS")
+		assert.Equal(t, 1, built, "the user's BuildFrontend")
 		var one int
 		require.NoError(t, conn.QueryRow(ctx, "SELECT 1").Scan(&one))
 		assert.Equal(t, before+1, l.Accepted.Load())
