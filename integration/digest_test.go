@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -129,7 +130,8 @@ func isTLS(pc *pgconn.PgConn) bool {
 
 // TestDigestLogin: redshift-ka logs in with the digest login over TLS,
 // with the hostile password, through database/sql, ParseConfig and
-// ParsePoolConfig; each connection answers it once.
+// ParsePoolConfig, and without TLS through both backends; each connection
+// answers it once.
 func TestDigestLogin(t *testing.T) {
 	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	fe := digestFrontEnd(t, pg, 0)
@@ -153,6 +155,16 @@ func TestDigestLogin(t *testing.T) {
 		before, encrypted := l.Accepted.Load(), l.Encrypted.Load()
 		_, conn := open(t, driver.Name, srv.KeyValue("sslmode=disable"))
 		require.NoError(t, conn.PingContext(ctx))
+		assert.Equal(t, before+1, l.Accepted.Load())
+		assert.Equal(t, encrypted, l.Encrypted.Load())
+	})
+	t.Run("lib/pq without TLS", func(t *testing.T) {
+		before, encrypted := l.Accepted.Load(), l.Encrypted.Load()
+		_, conn := open(t, rkpq.Name, srv.KeyValue("sslmode=disable keepalives_idle=77"))
+		var user string
+		require.NoError(t, conn.QueryRowContext(ctx, "SELECT current_user").Scan(&user))
+		assert.Equal(t, pg.User, user)
+		assert.Equal(t, 77*time.Second, reportOf(t, conn).Idle)
 		assert.Equal(t, before+1, l.Accepted.Load())
 		assert.Equal(t, encrypted, l.Encrypted.Load())
 	})
@@ -249,10 +261,10 @@ KeepAlivesCount = 4
 }
 
 // TestDigestRefusals: a wrong password fails with the server's 28P01 on
-// pgx; lib/pq, which cannot answer the login under TLS, fails with
-// redshift-ka's error naming the login and the pgx driver, right password
-// or wrong; an algorithm other than SHA-256 is refused. No error shows
-// either password.
+// pgx, and on lib/pq without TLS; lib/pq over TLS, where it cannot answer
+// the login, fails with redshift-ka's error naming the login and the pgx
+// driver, right password or wrong; an algorithm other than SHA-256 is
+// refused. No error shows either password.
 func TestDigestRefusals(t *testing.T) {
 	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	fe := digestFrontEnd(t, pg, 0)
@@ -280,10 +292,24 @@ func TestDigestRefusals(t *testing.T) {
 		assert.Equal(t, before+1, fe.opts.Login.Refused.Load())
 		noLeak(t, err)
 	})
+	t.Run("lib/pq wrong password", func(t *testing.T) {
+		before := fe.opts.Login.Refused.Load()
+		db, err := sql.Open(rkpq.Name, wrong.KeyValue("sslmode=disable"))
+		require.NoError(t, err)
+		defer db.Close()
+		err = db.PingContext(ctx)
+		require.Error(t, err)
+		t.Logf("lib/pq: %v", err)
+		var pe *pq.Error
+		require.True(t, errors.As(err, &pe), "not the server's error: %v", err)
+		assert.EqualValues(t, "28P01", pe.Code)
+		assert.Equal(t, before+1, fe.opts.Login.Refused.Load())
+		noLeak(t, err)
+	})
 	for _, p := range []*harness.Postgres{right, &wrong} {
-		name := "lib/pq right password"
+		name := "lib/pq over TLS right password"
 		if p == &wrong {
-			name = "lib/pq wrong password"
+			name = "lib/pq over TLS wrong password"
 		}
 		t.Run(name, func(t *testing.T) {
 			db, err := sql.Open(rkpq.Name, p.KeyValue("sslmode=require"))

@@ -127,7 +127,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cd := &capturingDialer{d: c.d}
+	cd := &capturingDialer{d: c.d, digest: plainDigest(cfg)}
 	pc.Dialer(cd)
 	conn, err := pc.Connect(ctx)
 	if err != nil {
@@ -185,6 +185,7 @@ func (c *Connector) Login() rkdriver.Login { return c.login }
 // connection's cancel requests, which must not replace it.
 type capturingDialer struct {
 	d      *dialer.Dialer
+	digest func(net.Conn) net.Conn // see digest.go
 	mu     sync.Mutex
 	sock   *dialer.Conn
 	frozen bool
@@ -202,7 +203,7 @@ func (c *capturingDialer) DialContext(ctx context.Context, network, addr string)
 		}
 		c.mu.Unlock()
 	}
-	return conn, nil
+	return c.digest(conn), nil
 }
 
 func (c *capturingDialer) Dial(network, addr string) (net.Conn, error) {
