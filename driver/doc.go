@@ -81,10 +81,11 @@
 // [ParsePoolConfig]; keep the AfterNetConnect those return when adding
 // your own.
 //
-// The lib/pq backend cannot answer it: lib/pq speaks TLS itself, so the
-// socket redshift-ka dials for it carries only ciphertext. It fails with
-// [github.com/redshift-ka/redshift-ka/driver/pq.ErrDigestLogin], which names
-// the login and the pgx driver, "redshift-ka".
+// The lib/pq backend answers it only without TLS (sslmode=disable), on the
+// socket redshift-ka dials for lib/pq. Over TLS it cannot: lib/pq speaks
+// TLS itself, on that socket, which then carries only ciphertext. It fails
+// there with [github.com/redshift-ka/redshift-ka/driver/pq.ErrDigestLogin],
+// which names the login and the pgx driver, "redshift-ka".
 //
 // # Amazon Redshift
 //

@@ -10,6 +10,10 @@
 // It is a package of its own so that programs that use pgx do not link
 // lib/pq. [sql.Conn.Raw] hands back a [*Conn]; [Conn.Conn] is lib/pq's
 // connection, for lib/pq's functions that take one.
+//
+// Amazon Redshift's SHA-256 digest login is answered without TLS
+// (sslmode=disable) only; over TLS it fails with [ErrDigestLogin] (see
+// the driver package's docs).
 package pq
 
 import (
