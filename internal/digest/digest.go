@@ -104,11 +104,11 @@ func (d *Reader) next() error {
 		d.pending = msg
 		return nil
 	}
-	answer, err := answer(msg[9:], d.password, time.Now())
+	reply, err := answer(msg[9:], d.password, time.Now())
 	if err != nil {
 		return err
 	}
-	_, err = d.w.Write(answer)
+	_, err = d.w.Write(reply)
 	return err
 }
 
