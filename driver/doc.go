@@ -54,6 +54,39 @@
 // set in pgconn's AfterNetConnect for database/sql, pgx.ConnectConfig and
 // pgxpool alike, so a BeforeConnect of your own keeps working.
 //
+// # Digest login
+//
+// A Redshift user whose password was set as a sha256 hash logs in with
+// Redshift's SHA-256 digest login (authentication code 13), which pgx does
+// not know. Every pgx connection answers it, over TLS or not, with the
+// DSN's password (or the IAM login's), as Amazon's drivers do
+// (redshift_connector core.py handle_AUTHENTICATION_REQUEST and
+// extensible_digest.py; JDBC ConnectionFactoryImpl and ExtensibleDigest):
+// the server sends a salt and a nonce, the client answers with
+// SHA256(SHA256(password + salt) + server nonce + client nonce), and the
+// password never crosses the wire. A wrong password fails with the
+// server's error (SQLSTATE 28P01); an algorithm other than SHA-256 (0),
+// which neither of Amazon's drivers computes either, fails with an error
+// that says so. pgx's require_auth and channel_binding=require refuse the
+// login, as they refuse any server that logs in with no method they know.
+//
+// The answer is given in pgconn's AfterNetConnect, last, after the IAM
+// login's and any of your configuration's own: for that one connection,
+// it has pgconn's BuildFrontend (yours, if you set one) read the server
+// through a small reader that looks at the server's messages until the
+// login is over and then passes bytes through (a few nanoseconds per read,
+// BenchmarkDigestReader). The connection itself is left alone:
+// [pgconn.PgConn.Conn] is the *tls.Conn under TLS, as with pgx. It works
+// for database/sql, [ParseConfig] with pgx.ConnectConfig, and
+// [ParsePoolConfig]; keep the AfterNetConnect those return when adding
+// your own.
+//
+// The lib/pq backend answers it only without TLS (sslmode=disable), on the
+// socket redshift-ka dials for lib/pq. Over TLS it cannot: lib/pq speaks
+// TLS itself, on that socket, which then carries only ciphertext. It fails
+// there with [github.com/redshift-ka/redshift-ka/driver/pq.ErrDigestLogin],
+// which names the login and the pgx driver, "redshift-ka".
+//
 // # Amazon Redshift
 //
 // Redshift speaks PostgreSQL's protocol but not all of its binary formats:

@@ -17,9 +17,12 @@ import (
 //
 // A DSN that asks for an IAM login gets its user and password for each
 // connection pgx.ConnectConfig makes, from the API or the cache (see
-// [Login]), in the configuration's AfterNetConnect: keep it when adding
-// your own. pgconn.ConnectConfig alone would write them into the
-// configuration it is given; use pgx.ConnectConfig, which copies it.
+// [Login]), in the configuration's AfterNetConnect, which also readies
+// every connection for Amazon Redshift's digest login (see the package
+// docs): keep it when adding your own. pgconn.ConnectConfig alone would
+// write the IAM user and password into the configuration it is given, and
+// set its BuildFrontend while it connects; use pgx.ConnectConfig, which
+// copies it.
 //
 //	cfg, err := driver.ParseConfig(dsn)
 //	conn, err := pgx.ConnectConfig(ctx, cfg)

@@ -81,6 +81,9 @@ type frontEndOptions struct {
 	// Relabel presents the columns of these names with these type OIDs
 	// (Redshift's own types, say), the values' text unchanged.
 	Relabel map[string]uint32
+	// Login, if set, answers SSLRequest with TLS and logs a user in with
+	// the digest login (frontend_auth_test.go).
+	Login *frontEndLogin
 }
 
 // frontEnd is a running front end; see [startFrontEnd].
@@ -219,6 +222,7 @@ func (f *frontEnd) serve(client net.Conn) {
 	be := pgproto3.NewBackend(client, client)
 	be.SetMaxBodyLen(frontEndMaxMessage)
 	var startup *pgproto3.StartupMessage
+	var err error
 	for startup == nil {
 		msg, err := be.ReceiveStartupMessage()
 		if err != nil {
@@ -226,7 +230,7 @@ func (f *frontEnd) serve(client net.Conn) {
 		}
 		switch m := msg.(type) {
 		case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
-			if _, err := client.Write([]byte("N")); err != nil {
+			if client, be, err = f.encrypt(client, be, m); err != nil {
 				return
 			}
 		case *pgproto3.CancelRequest:
@@ -235,6 +239,9 @@ func (f *frontEnd) serve(client net.Conn) {
 		case *pgproto3.StartupMessage:
 			startup = m
 		}
+	}
+	if !f.login(client, be, startup) {
+		return
 	}
 	server, err := net.Dial("unix", f.socket())
 	if err != nil {

@@ -10,6 +10,10 @@
 // It is a package of its own so that programs that use pgx do not link
 // lib/pq. [sql.Conn.Raw] hands back a [*Conn]; [Conn.Conn] is lib/pq's
 // connection, for lib/pq's functions that take one.
+//
+// Amazon Redshift's SHA-256 digest login is answered without TLS
+// (sslmode=disable) only; over TLS it fails with [ErrDigestLogin] (see
+// the driver package's docs).
 package pq
 
 import (
@@ -140,11 +144,11 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cd := &capturingDialer{d: c.d}
+	cd := &capturingDialer{d: c.d, digest: plainDigest(cfg)}
 	pc.Dialer(cd)
 	conn, err := pc.Connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, digestRefused(err)
 	}
 	inner, ok := conn.(pqConn)
 	if !ok {
@@ -198,6 +202,7 @@ func (c *Connector) Login() rkdriver.Login { return c.login }
 // connection's cancel requests, which must not replace it.
 type capturingDialer struct {
 	d      *dialer.Dialer
+	digest func(net.Conn) net.Conn // see digest.go
 	mu     sync.Mutex
 	sock   *dialer.Conn
 	frozen bool
@@ -219,7 +224,7 @@ func (c *capturingDialer) DialContext(ctx context.Context, network, addr string)
 		}
 		c.mu.Unlock()
 	}
-	return conn, nil
+	return c.digest(conn), nil
 }
 
 func (c *capturingDialer) Dial(network, addr string) (net.Conn, error) {

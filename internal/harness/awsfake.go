@@ -404,7 +404,7 @@ func (f *AWSFake) setRole(ctx context.Context, user, password string, exp time.T
 	if _, err := conn.Exec(ctx, "DO $$BEGIN CREATE ROLE "+role+" LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END$$"); err != nil {
 		return err
 	}
-	_, err = conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s LOGIN PASSWORD '%s' VALID UNTIL '%s'", role, password, exp.Format(time.RFC3339Nano)))
+	_, err = conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s LOGIN PASSWORD '%s' VALID UNTIL '%s'", role, strings.ReplaceAll(password, "'", "''"), exp.Format(time.RFC3339Nano)))
 	return err
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -75,4 +76,16 @@ func selfSignedCert(host string) (certPEM, keyPEM []byte, err error) {
 	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 	return certPEM, keyPEM, nil
+}
+
+// SelfSignedCert returns a new certificate for a server of the tests
+// (valid for host, 127.0.0.1, ::1 and localhost for a day, signed by
+// itself), and its PEM, for a client's sslrootcert.
+func SelfSignedCert(host string) (tls.Certificate, []byte, error) {
+	certPEM, keyPEM, err := selfSignedCert(host)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	c, err := tls.X509KeyPair(certPEM, keyPEM)
+	return c, certPEM, err
 }
