@@ -50,6 +50,11 @@ type IAM struct {
 	// endpoint, as ODBC's EndpointUrl does; empty: the SDK's, which
 	// AWS_ENDPOINT_URL_REDSHIFT and friends override.
 	EndpointURL string
+	// DisableCache turns off the process's credentials cache
+	// (IAMDisableCache, iam_disable_cache, DisableCache): the connector
+	// then caches its credentials for its own connections only, and calls
+	// the API once for itself.
+	DisableCache bool
 }
 
 // Format prints i, for every verb, with SecretAccessKey and SessionToken

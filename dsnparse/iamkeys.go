@@ -47,6 +47,7 @@ const (
 	iamSecretAccessKey
 	iamSessionToken
 	iamEndpointURL
+	iamDisableCache
 	numIAMFields
 )
 
@@ -67,6 +68,9 @@ var iamSpecs = [numIAMFields]IAMKeySpec{
 	iamSecretAccessKey: {Field: "SecretAccessKey", Names: []string{"SecretAccessKey", "secret_access_key"}, Want: "an AWS secret access key", Secret: true},
 	iamSessionToken:    {Field: "SessionToken", Names: []string{"SessionToken", "session_token"}, Want: "an AWS session token", Secret: true},
 	iamEndpointURL:     {Field: "EndpointURL", Names: []string{"EndpointUrl", "endpoint_url"}, Want: "a URL"},
+	// JDBC RedshiftProperty.IAM_DISABLE_CACHE, redshift_connector
+	// iam_disable_cache, ODBC RS_DISABLE_CACHE (rsodbc.h).
+	iamDisableCache: {Field: "DisableCache", Names: []string{"IAMDisableCache", "iam_disable_cache", "DisableCache"}, Want: boolWant, kind: iamBool},
 }
 
 // IAMKeys returns the table of the keys that ask for IAM login and set its
@@ -92,10 +96,9 @@ var iamKeyIndex = func() map[string]int {
 
 // iamIgnoredKeys are keys of IAM login in Amazon's drivers that redshift-ka
 // has no use for: serverless is told by the workgroup, the account by the
-// credentials, caching is always on. They are dropped and listed in
-// [Config.Ignored].
+// credentials. They are dropped and listed in [Config.Ignored].
 var iamIgnoredKeys = keySet(`Serverless isServerless is_serverless serverlessAcctId serverless_acct_id
-	IAMDisableCache iam_disable_cache DisableCache ForceLowercase force_lowercase
+	ForceLowercase force_lowercase
 	groupFederation group_federation dbgroups_filter DbGroupsFilter
 	StsEndpointUrl StsConnectionTimeout InstanceProfile AuthType`)
 
@@ -221,7 +224,7 @@ func (c *collector) finishIAM(host, user string) (*IAM, error) {
 		ClusterID: v[iamClusterID], Workgroup: v[iamWorkgroup], Region: v[iamRegion],
 		DbUser: v[iamDbUser], AutoCreate: v[iamAutoCreate] == "1", DurationSeconds: atoi(v[iamDuration]),
 		Profile: v[iamProfile], AccessKeyID: v[iamAccessKeyID], SecretAccessKey: v[iamSecretAccessKey],
-		SessionToken: v[iamSessionToken], EndpointURL: v[iamEndpointURL],
+		SessionToken: v[iamSessionToken], EndpointURL: v[iamEndpointURL], DisableCache: v[iamDisableCache] == "1",
 	}
 	if v[iamDbGroups] != "" {
 		iam.DbGroups = strings.Split(v[iamDbGroups], ",")
