@@ -144,6 +144,7 @@ func TestFailedRenewalServes(t *testing.T) {
 	cr, err := l.Credentials(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "pw1", cr.Password)
+	waitRenewed(t, l, "pw1") // a renewal this connect might have started has ended
 	assert.Equal(t, int32(2), s.calls.Load(), "the first call and one failed renewal, not one per connect")
 
 	at.add(8 * time.Second) // past the retry interval (7.5 s)
