@@ -28,6 +28,8 @@ func parseKeyValue(dsn string) (*DSN, error) {
 			host = firstHost(p.value)
 		case "user":
 			user = p.value
+		case "sslmode":
+			c.sawSSLMode(p.key, p.value, p.value)
 		}
 		if odbcFirstKeys[asciiLower(p.key)] {
 			// Meaningless to libpq (the server would refuse it), and
@@ -49,6 +51,11 @@ func parseKeyValue(dsn string) (*DSN, error) {
 	iam, err := c.finishIAM(host, user)
 	if err != nil {
 		return nil, err
+	}
+	if add, err := c.iamTLS(iam); err != nil {
+		return nil, err
+	} else if add {
+		rest = append(rest, iamDefaultTLS)
 	}
 	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
 }

@@ -142,6 +142,9 @@ type collector struct {
 	// in the order met.
 	iamKeys, iamVal [numIAMFields]string
 	iamSeen         []string
+	// The key that set sslmode as written, its value as written, and the
+	// mode it stands for; see sawSSLMode.
+	sslKey, sslRaw, sslMode string
 }
 
 // add records one owned key. Two keys for one setting must agree.

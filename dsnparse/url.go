@@ -45,6 +45,8 @@ func parseURL(dsn string) (*DSN, error) {
 					host = firstHost(v)
 				case "user":
 					user = v
+				case "sslmode":
+					c.sawSSLMode(key, v, v)
 				}
 			}
 			continue
@@ -60,6 +62,11 @@ func parseURL(dsn string) (*DSN, error) {
 	iam, err := c.finishIAM(host, user)
 	if err != nil {
 		return nil, err
+	}
+	if add, err := c.iamTLS(iam); err != nil {
+		return nil, err
+	} else if add {
+		rest += sep + iamDefaultTLS
 	}
 	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest, IAM: iam}, nil
 }
