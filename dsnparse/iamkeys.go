@@ -2,10 +2,11 @@ package dsnparse
 
 import "strings"
 
-// IAMKeySpec describes one field of [IAM] and the DSN keys that set it.
-// The table returned by [IAMKeys] is the single source for parsing, error
-// messages and the docs' list of IAM keys.
-type IAMKeySpec struct {
+// iamKeySpec describes one field of [IAM] and the DSN keys that set it.
+// The table iamSpecs is the single source for parsing them, for their
+// error messages, and for which of them [Redact] masks (secretKeys takes
+// the names of those marked Secret); the package docs list its keys.
+type iamKeySpec struct {
 	// Field names the [IAM] field the keys set; "IAM" is the switch that
 	// asks for IAM login.
 	Field string
@@ -53,7 +54,7 @@ const (
 
 const boolWant = "1/0, true/false, on/off or yes/no"
 
-var iamSpecs = [numIAMFields]IAMKeySpec{
+var iamSpecs = [numIAMFields]iamKeySpec{
 	// JDBC reads IAMAuth=true as its jdbc:redshift:iam:// scheme.
 	iamSwitch:          {Field: "IAM", Names: []string{"IAM", "IAMAuth"}, Want: boolWant, kind: iamBool},
 	iamClusterID:       {Field: "ClusterID", Names: []string{"ClusterID", "cluster_identifier"}, Want: "a cluster identifier"},
@@ -71,16 +72,6 @@ var iamSpecs = [numIAMFields]IAMKeySpec{
 	// JDBC RedshiftProperty.IAM_DISABLE_CACHE, redshift_connector
 	// iam_disable_cache, ODBC RS_DISABLE_CACHE (rsodbc.h).
 	iamDisableCache: {Field: "DisableCache", Names: []string{"IAMDisableCache", "iam_disable_cache", "DisableCache"}, Want: boolWant, kind: iamBool},
-}
-
-// IAMKeys returns the table of the keys that ask for IAM login and set its
-// fields, one entry per field of [IAM]. It is a copy.
-func IAMKeys() []IAMKeySpec {
-	out := iamSpecs // an array: copied
-	for i := range out {
-		out[i].Names = append([]string(nil), out[i].Names...)
-	}
-	return out[:]
 }
 
 // iamKeyIndex maps every key of iamSpecs, lower-cased, to its field.
