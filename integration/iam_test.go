@@ -248,16 +248,18 @@ func newIAMConnector(t *testing.T, b, dsn string) iamConnector {
 	return c
 }
 
-// waitLogin waits, bounded by ctx, until the login hands out the password
-// the fake issued last: a renewal in the background has been answered
-// and cached. Reading the cache starts no call.
-func waitLogin(t *testing.T, ctx context.Context, l driver.Login, fake *harness.AWSFake) {
+// waitLogin waits, bounded by ctx, until the login hands out another
+// password than old: a renewal in the background has been answered and
+// cached. It must be the one the fake issued last. Reading the cache
+// starts no call while a renewal is under way.
+func waitLogin(t *testing.T, ctx context.Context, l driver.Login, fake *harness.AWSFake, old string) {
 	t.Helper()
 	for {
-		_, want := fake.Issued()
 		cr, err := l.Credentials(ctx)
 		require.NoError(t, err)
-		if cr.Password == want {
+		if cr.Password != old {
+			_, want := fake.Issued()
+			require.Equal(t, want, cr.Password, "the renewal's password")
 			return
 		}
 		require.NoError(t, ctx.Err(), "the renewal's answer never reached the cache")
@@ -312,8 +314,10 @@ func TestIAMRenewal(t *testing.T) {
 			waitCalls(t, ctx, fake, before+2)
 			connect() // the renewal hangs; the current credentials serve
 			assert.Equal(t, 2, fake.Calls("")-before, "one renewal in the background, not one per connect")
+			old, err := c.Login().Credentials(ctx)
+			require.NoError(t, err)
 			release()
-			waitLogin(t, ctx, c.Login(), fake)
+			waitLogin(t, ctx, c.Login(), fake, old.Password)
 			connect()
 			assert.Equal(t, 2, fake.Calls("")-before)
 		})
@@ -324,7 +328,9 @@ func TestIAMRenewal(t *testing.T) {
 // while the current credentials are valid, and is tried again a little
 // later (7.5 s for 900 s credentials), not at every connect; once the
 // credentials are within 15 s of their expiration, a connect gets AWS's
-// error. Both backends.
+// error. Each failed renewal is logged (a warning), which the test waits
+// for. AWS's refusal is one it does not retry (AccessDenied: a permission
+// taken away), so that calls and attempts are one. Both backends.
 func TestIAMFailedRenewal(t *testing.T) {
 	pg, fake := iamSetup(t)
 	for i, b := range backends {
@@ -332,29 +338,44 @@ func TestIAMFailedRenewal(t *testing.T) {
 			ctx := iamCtx(t)
 			defer fake.Fail("", "")
 			user := fmt.Sprintf("failing%d", i)
-			c := newIAMConnector(t, b, iamForms[0].dsn(pg, map[string]string{"cluster": "etl-prod", "user": user}))
-			db := sql.OpenDB(c)
-			defer db.Close()
+			db, _, logs := openLogged(t, b, iamForms[0].dsn(pg, map[string]string{"cluster": "etl-prod", "user": user}))
 			db.SetMaxIdleConns(0)
+			failed := func(n int) { // waits for n failed renewals logged
+				t.Helper()
+				for {
+					got := 0
+					for _, l := range logs.lines() {
+						if strings.Contains(l, "IAM renewal failed") {
+							got++
+						}
+					}
+					if got >= n {
+						require.Equal(t, n, got, "failed renewals")
+						return
+					}
+					require.NoError(t, ctx.Err(), "%d failed renewals logged; want %d", got, n)
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
 			require.NoError(t, db.PingContext(ctx))
 			before := fake.Calls("")
-			fake.Fail("Throttling", "Rate exceeded")
+			fake.Fail("AccessDenied", "not authorized to perform redshift:GetClusterCredentials")
 			fake.Advance(t, 841*time.Second)
 			require.NoError(t, db.PingContext(ctx), "the renewal fails in the background")
-			waitCalls(t, ctx, fake, before+1)
+			failed(1)
 			for range 3 {
 				require.NoError(t, db.PingContext(ctx))
 			}
 			assert.Equal(t, 1, fake.Calls("")-before, "one failed renewal, not one per connect")
 			fake.Advance(t, 8*time.Second)
 			require.NoError(t, db.PingContext(ctx))
-			waitCalls(t, ctx, fake, before+2)
+			failed(2)
 			require.NoError(t, db.PingContext(ctx))
 			assert.Equal(t, 2, fake.Calls("")-before, "tried again after the retry interval")
 			fake.Advance(t, 40*time.Second) // 889 s
 			err := db.PingContext(ctx)
 			require.Error(t, err, "no usable credentials: the connect waits for a call, which fails")
-			assert.Contains(t, err.Error(), "GetClusterCredentials for cluster etl-prod: Throttling: Rate exceeded")
+			assert.Contains(t, err.Error(), "GetClusterCredentials for cluster etl-prod: AccessDenied: not authorized")
 		})
 	}
 }
