@@ -63,7 +63,7 @@ type AWSFake struct {
 	last     [2]string // user, password last issued
 	requests []url.Values
 	seq      int
-	password string // to issue, if set
+	password string               // to issue, if set
 	offset   time.Duration        // of the fake's clock from the wall clock
 	expires  map[string]time.Time // per role issued, its expiration in the fake's time
 	hold     chan struct{}        // calls wait for it to close, if set
