@@ -495,7 +495,8 @@ func (f *AWSFake) setRole(ctx context.Context, user, password string, exp time.T
 	f.mu.Lock()
 	offset := f.offset
 	f.mu.Unlock()
-	_, err = conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s LOGIN PASSWORD '%s' VALID UNTIL '%s'", role, password, exp.Add(-offset).Format(time.RFC3339Nano)))
+	_, err = conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s LOGIN PASSWORD '%s' VALID UNTIL '%s'", role,
+		strings.ReplaceAll(password, "'", "''"), exp.Add(-offset).Format(time.RFC3339Nano)))
 	return err
 }
 
