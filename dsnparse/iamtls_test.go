@@ -19,11 +19,13 @@ func TestIAMTLS(t *testing.T) {
 		key             string // the key the error names; "" for no error
 	}{
 		{"url none", "postgres://h/dev?iam=true&cluster_identifier=c", "postgres://h/dev?sslmode=verify-ca", ""},
-		{"url none, other keys", "postgres://h/dev?application_name=x&iam=true&cluster_identifier=c", "postgres://h/dev?application_name=x&sslmode=verify-ca", ""},
+		{"url none, other keys", "postgres://h/dev?application_name=x&iam=true&cluster_identifier=c", "postgres://h/dev?sslmode=verify-ca&application_name=x", ""},
 		{"url disable", "postgres://h/dev?sslmode=disable&iam=true&cluster_identifier=c", "", "sslmode"},
 		{"url prefer", "postgres://h/dev?iam=true&cluster_identifier=c&sslmode=prefer", "", "sslmode"},
 		{"url verify-full", "postgres://h/dev?iam=true&cluster_identifier=c&sslmode=verify-full", "postgres://h/dev?sslmode=verify-full", ""},
-		{"kv none", "host=h iam=true cluster_identifier=c", "host=h sslmode=verify-ca", ""},
+		{"kv none", "host=h iam=true cluster_identifier=c", "sslmode=verify-ca host=h", ""},
+		{"kv none, a trailing empty value", "iam=true cluster_identifier=c host=h 0=", "sslmode=verify-ca host=h 0=", ""},
+		{"url none, a '#' in the query", "postgres://h/dev?a=b#c&iam=true&cluster_identifier=c", "postgres://h/dev?sslmode=verify-ca&a=b#c", ""},
 		{"kv allow", "host=h sslmode=allow iam=true cluster_identifier=c", "", "sslmode"},
 		{"kv empty", "host=h sslmode='' iam=true cluster_identifier=c", "", "sslmode"},
 		{"kv require", "host=h sslmode=require iam=true cluster_identifier=c", "host=h sslmode=require", ""},

@@ -55,7 +55,8 @@ func parseKeyValue(dsn string) (*DSN, error) {
 	if add, err := c.iamTLS(iam); err != nil {
 		return nil, err
 	} else if add {
-		rest = append(rest, iamDefaultTLS)
+		// First: after a trailing "key=" it would be read as key's value.
+		rest = append([]string{iamDefaultTLS}, rest...)
 	}
 	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
 }

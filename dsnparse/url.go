@@ -66,7 +66,9 @@ func parseURL(dsn string) (*DSN, error) {
 	if add, err := c.iamTLS(iam); err != nil {
 		return nil, err
 	} else if add {
-		rest += sep + iamDefaultTLS
+		// First in the query: nothing written before it can swallow it
+		// (lib/pq ends the query at a '#').
+		rest = base + "?" + iamDefaultTLS + strings.Replace(rest[len(base):], "?", "&", 1)
 	}
 	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest, IAM: iam}, nil
 }
