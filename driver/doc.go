@@ -50,8 +50,9 @@
 // credentials from the Redshift API when the program imports
 // [github.com/redshift-ka/redshift-ka/iam]; without it, [sql.Open],
 // [NewConnector], [ParseConfig] and [ParsePoolConfig] fail with [ErrNoIAM].
-// Each new connection gets the connector's cached [Credentials] ([Login]),
-// set in pgconn's AfterNetConnect for database/sql, pgx.ConnectConfig and
+// Each new connection gets cached [Credentials] ([Login]), shared by the
+// connectors of the process that make the same call, set in pgconn's
+// AfterNetConnect for database/sql, pgx.ConnectConfig and
 // pgxpool alike, so a BeforeConnect of your own keeps working.
 //
 // # Digest login

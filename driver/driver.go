@@ -30,8 +30,8 @@ type Driver struct{}
 
 // Open opens a new connection. database/sql calls [Driver.OpenConnector]
 // instead; Open is there for callers that use the driver directly. Each
-// call parses dsn anew, and with an IAM login calls the API anew: use a
-// [Connector] to share its credentials.
+// call parses dsn anew (an IAM login's credentials come from the
+// process's cache, unless IAMDisableCache: use a [Connector] then).
 func (d *Driver) Open(dsn string) (driver.Conn, error) {
 	c, err := NewConnector(dsn)
 	if err != nil {
@@ -205,7 +205,8 @@ func (c *Connector) Login() Login { return c.login }
 
 // Login issues, through AWS IAM, the database user and password of each
 // new connection of a connector whose DSN asks for it (IAM=1, iam=true,
-// jdbc:redshift:iam://), and caches them for all its connections; see
+// jdbc:redshift:iam://), and caches them, once per process for the
+// connectors that make the same call; see
 // package [github.com/redshift-ka/redshift-ka/iam], which a program
 // imports to use it.
 type Login = backend.Login

@@ -66,8 +66,8 @@
 // (redshift_connector's key) in a URL or key=value DSN, IAMAuth=true or the
 // jdbc:redshift:iam:// scheme in a JDBC URL ask for a login with temporary
 // credentials from the Redshift API; [DSN.IAM] then holds what the DSN says
-// about it, and is nil otherwise. [IAMKeys] is the table of its keys, which
-// every form accepts under every name, in any case:
+// about it, and is nil otherwise. Every form accepts its keys under every
+// name, in any case:
 //
 //	IAM              IAM, IAMAuth (and jdbc:redshift:iam://)
 //	ClusterID        ClusterID, cluster_identifier
@@ -86,13 +86,14 @@
 //	ForceLowercase   ForceLowercase, force_lowercase
 //	Serverless       Serverless, isServerless, is_serverless
 //	HTTPSProxyHost   https_proxy_host (and _port, _username, _password)
+//	DisableCache     IAMDisableCache, iam_disable_cache, DisableCache
 //
 // Booleans are 1/0, true/false, on/off or yes/no; an empty value is taken
 // as absent. In a URL, as for the other keys of ours, a '+' is a '+' (write
 // a space as %20); in a JDBC URL a '+' is a space. The IAM keys never reach
 // pgx or lib/pq; in a DSN that does not ask for IAM they are dropped and
 // listed in [Config.Ignored], with the keys of IAM login that redshift-ka has
-// no use for (serverless_acct_id, IAMDisableCache, AuthType,
+// no use for (serverless_acct_id, AuthType,
 // InstanceProfile, StsEndpointUrl, vpc_endpoint_url, CaPath, scope, ...).
 // So are, in every form, the other keys of Amazon's ODBC driver (rsodbc.h:
 // LoginTimeout, QueryTimeout, ProxyHost, ProxyPwd, Trace, ...) and JDBC
@@ -119,6 +120,13 @@
 // https_proxy_host needs https_proxy_port; https_proxy_password is masked
 // as a password is, and so is the user info of an EndpointUrl.
 //
+// An IAM login requires TLS, as Amazon's three drivers do: without sslmode
+// (AuthMech, or ssl in a JDBC URL) the DSN handed on gets sslmode=verify-ca,
+// their default, which checks the server's certificate against sslrootcert
+// or the system's roots; sslmode disable, allow and prefer, JDBC's
+// ssl=false, and values pgx does not know are refused with
+// [ErrTLSRequired], before any AWS call. require and verify-full are kept.
+//
 // Identity-provider plugins (plugin_name, credentials_provider, idp_host,
 // preferred_role, token, and the other keys of Okta, ADFS, Azure AD,
 // browser SAML, JWT and IAM Identity Center logins) are not supported: a
@@ -129,7 +137,8 @@
 //
 // Errors are [*ParseError] values that name the key, the value and the
 // accepted range, and wrap [ErrSyntax], [ErrRange], [ErrConflict],
-// [ErrMalformed], [ErrDataSource], [ErrNotSupported] or [ErrMissing]. No
+// [ErrMalformed], [ErrDataSource], [ErrNotSupported], [ErrMissing] or
+// [ErrTLSRequired]. No
 // error contains a password or an AWS secret, and a [DSN] or [IAM] prints
 // and encodes to JSON with them masked.
 package dsnparse

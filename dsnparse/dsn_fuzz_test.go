@@ -123,18 +123,34 @@ func noOwnedKeyForPQ(t *testing.T, rest string) {
 }
 
 // withoutLookupHost returns d.Rest without the host that stands for the
-// endpoint an IAM login looks up, which must be last.
+// endpoint an IAM login looks up, which must come first in the query or
+// the key=value list (after an sslmode the login added), where nothing
+// before it can swallow it.
 func withoutLookupHost(t *testing.T, d *DSN) string {
 	if d.IAM == nil || !d.IAM.LookupEndpoint {
 		return d.Rest
 	}
-	for _, suffix := range []string{" host=" + quote(d.IAM.LookupHost()), "&host=" + url.QueryEscape(d.IAM.LookupHost()),
-		"?host=" + url.QueryEscape(d.IAM.LookupHost()), "host=" + quote(d.IAM.LookupHost())} {
-		if rest, ok := strings.CutSuffix(d.Rest, suffix); ok {
-			return rest
+	h := d.IAM.LookupHost()
+	if d.Form == FormURL {
+		tok := "host=" + url.QueryEscape(h)
+		for _, prefix := range []string{"?", "?" + iamDefaultTLS + "&"} {
+			if i := strings.Index(d.Rest, prefix+tok); i >= 0 && !strings.Contains(d.Rest[:i], "?") {
+				after := d.Rest[i+len(prefix)+len(tok):]
+				if prefix == "?" {
+					return d.Rest[:i] + strings.Replace(after, "&", "?", 1)
+				}
+				return d.Rest[:i] + "?" + iamDefaultTLS + after
+			}
+		}
+	} else {
+		tok := "host=" + quote(h)
+		for _, prefix := range []string{"", iamDefaultTLS + " "} {
+			if rest, ok := strings.CutPrefix(d.Rest, prefix+tok); ok {
+				return prefix + strings.TrimPrefix(rest, " ")
+			}
 		}
 	}
-	t.Fatalf("no lookup host last in %q", d.Rest)
+	t.Fatalf("no lookup host first in %q", d.Rest)
 	return ""
 }
 

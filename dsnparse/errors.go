@@ -21,6 +21,10 @@ var (
 	// ErrMissing: the DSN lacks a key that another key needs, such as the
 	// cluster or workgroup of an IAM login.
 	ErrMissing = errors.New("missing key")
+	// ErrTLSRequired: the DSN asks for an IAM login without TLS
+	// (sslmode disable, allow or prefer, JDBC's ssl=false), which Amazon's
+	// drivers refuse too.
+	ErrTLSRequired = errors.New("TLS required")
 )
 
 // ParseError reports a DSN that cannot be used. Its message names the key,

@@ -36,7 +36,7 @@ func ExampleParse_iam() {
 	fmt.Printf("%+v\n", *d.IAM)
 	// Output:
 	// JDBC host=etl-prod.c9abcdefgh.us-east-1.redshift.amazonaws.com port=5439 dbname=dev sslmode=verify-ca
-	// {ClusterID:etl-prod Workgroup: Region:us-east-1 DbUser:etl DbGroups:[loaders readers] AutoCreate:true DurationSeconds:0 Profile: AccessKeyID:AKIAEXAMPLE SecretAccessKey:xxxxx SessionToken: EndpointURL: GroupFederation:false ForceLowercase:false Serverless:false DbName:dev CustomDomain: LookupEndpoint:false HTTPSProxyHost: HTTPSProxyPort:0 HTTPSProxyUser: HTTPSProxyPassword:}
+	// {ClusterID:etl-prod Workgroup: Region:us-east-1 DbUser:etl DbGroups:[loaders readers] AutoCreate:true DurationSeconds:0 Profile: AccessKeyID:AKIAEXAMPLE SecretAccessKey:xxxxx SessionToken: EndpointURL: GroupFederation:false ForceLowercase:false Serverless:false DbName:dev CustomDomain: LookupEndpoint:false HTTPSProxyHost: HTTPSProxyPort:0 HTTPSProxyUser: HTTPSProxyPassword: DisableCache:false}
 }
 
 func ExampleParse_plugin() {

@@ -86,6 +86,11 @@ type IAM struct {
 	HTTPSProxyPort     int
 	HTTPSProxyUser     string
 	HTTPSProxyPassword string
+	// DisableCache turns off the process's credentials cache
+	// (IAMDisableCache, iam_disable_cache, DisableCache): the connector
+	// then caches its credentials for its own connections only, and calls
+	// the API once for itself.
+	DisableCache bool
 }
 
 // LookupHost is the host name that stands for the endpoint a DSN without

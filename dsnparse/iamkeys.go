@@ -5,10 +5,11 @@ import (
 	"strings"
 )
 
-// IAMKeySpec describes one field of [IAM] and the DSN keys that set it.
-// The table returned by [IAMKeys] is the single source for parsing, error
-// messages and the docs' list of IAM keys.
-type IAMKeySpec struct {
+// iamKeySpec describes one field of [IAM] and the DSN keys that set it.
+// The table iamSpecs is the single source for parsing them, for their
+// error messages, and for which of them [Redact] masks (secretKeys takes
+// the names of those marked Secret); the package docs list its keys.
+type iamKeySpec struct {
 	// Field names the [IAM] field the keys set; "IAM" is the switch that
 	// asks for IAM login.
 	Field string
@@ -58,12 +59,13 @@ const (
 	iamProxyPort
 	iamProxyUser
 	iamProxyPassword
+	iamDisableCache
 	numIAMFields
 )
 
 const boolWant = "1/0, true/false, on/off or yes/no"
 
-var iamSpecs = [numIAMFields]IAMKeySpec{
+var iamSpecs = [numIAMFields]iamKeySpec{
 	// JDBC reads IAMAuth=true as its jdbc:redshift:iam:// scheme.
 	iamSwitch:          {Field: "IAM", Names: []string{"IAM", "IAMAuth"}, Want: boolWant, kind: iamBool},
 	iamClusterID:       {Field: "ClusterID", Names: []string{"ClusterID", "cluster_identifier"}, Want: "a cluster identifier"},
@@ -90,16 +92,9 @@ var iamSpecs = [numIAMFields]IAMKeySpec{
 	iamProxyPort:     {Field: "HTTPSProxyPort", Names: []string{"https_proxy_port"}, Want: "a port 1..65535", kind: iamPort},
 	iamProxyUser:     {Field: "HTTPSProxyUser", Names: []string{"https_proxy_username"}, Want: "a proxy user name"},
 	iamProxyPassword: {Field: "HTTPSProxyPassword", Names: []string{"https_proxy_password"}, Want: "a proxy password", Secret: true},
-}
-
-// IAMKeys returns the table of the keys that ask for IAM login and set its
-// fields, one entry per field of [IAM]. It is a copy.
-func IAMKeys() []IAMKeySpec {
-	out := iamSpecs // an array: copied
-	for i := range out {
-		out[i].Names = append([]string(nil), out[i].Names...)
-	}
-	return out[:]
+	// JDBC RedshiftProperty.IAM_DISABLE_CACHE, redshift_connector
+	// iam_disable_cache, ODBC RS_DISABLE_CACHE (rsodbc.h).
+	iamDisableCache: {Field: "DisableCache", Names: []string{"IAMDisableCache", "iam_disable_cache", "DisableCache"}, Want: boolWant, kind: iamBool},
 }
 
 // iamKeyIndex maps every key of iamSpecs, lower-cased, to its field.
@@ -114,11 +109,11 @@ var iamKeyIndex = func() map[string]int {
 }()
 
 // iamIgnoredKeys are keys of IAM login in Amazon's drivers that redshift-ka
-// has no use for: the account is told by the credentials, caching is always
-// on, the AWS SDK finds the CA and the STS endpoint itself. They are dropped
+// has no use for: the account is told by the credentials, the AWS SDK finds
+// the CA and the STS endpoint itself. They are dropped
 // and listed in [Config.Ignored].
 var iamIgnoredKeys = keySet(`serverlessAcctId serverless_acct_id
-	IAMDisableCache iam_disable_cache DisableCache dbgroups_filter DbGroupsFilter
+	dbgroups_filter DbGroupsFilter
 	StsEndpointUrl StsConnectionTimeout InstanceProfile AuthType
 	vpc_endpoint_url CaPath scope ssl_insecure`)
 
@@ -286,6 +281,7 @@ func (c *collector) finishIAM(host, user, dbname string) (*IAM, error) {
 		Serverless: v[iamServerless] == "1", DbName: dbname,
 		HTTPSProxyHost: v[iamProxyHost], HTTPSProxyPort: atoi(v[iamProxyPort]),
 		HTTPSProxyUser: v[iamProxyUser], HTTPSProxyPassword: v[iamProxyPassword],
+		DisableCache: v[iamDisableCache] == "1",
 	}
 	if v[iamDbGroups] != "" {
 		groups := v[iamDbGroups]

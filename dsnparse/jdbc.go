@@ -182,33 +182,37 @@ func parseJDBC(dsn string) (*DSN, error) {
 			continue
 		}
 		if libpq == "sslmode" {
+			c.sawSSLMode(key, value, asciiLower(value))
 			value = asciiLower(value)
 		}
 		if err := put(libpq, key, value); err != nil {
 			return nil, err
 		}
 	}
-	if ssl == nil {
+	if _, ok := set["sslmode"]; ok {
+		if ssl != nil {
+			// sslmode (or AuthMech) rules, as in the JDBC driver's
+			// RedshiftConnectionImpl.setAuthMech.
+			c.cfg.Ignored = append(c.cfg.Ignored, ssl.key)
+		}
+	} else {
 		// Amazon's JDBC driver requires TLS unless told otherwise: ssl
 		// defaults to true (RedshiftProperty.SSL), which it verifies
 		// against the CA (sslmode verify-ca). pgx and lib/pq would
 		// default to "prefer", which falls back to plain text.
-		ssl = &keyValue{"ssl", "true"}
-	}
-	if ssl != nil {
-		if _, ok := set["sslmode"]; ok {
-			c.cfg.Ignored = append(c.cfg.Ignored, ssl.key)
-		} else {
-			mode := "verify-ca"
-			switch strings.ToLower(strings.TrimSpace(ssl.value)) {
+		key, value, mode := "ssl", "true", "verify-ca"
+		if ssl != nil {
+			key, value = ssl.key, ssl.value
+			switch strings.ToLower(strings.TrimSpace(value)) {
 			case "", "1", "true", "on", "yes":
 			case "0", "false", "off", "no":
 				mode = "disable"
 			default:
-				return nil, valueError(ssl.key, ssl.value, ErrSyntax, "want "+boolWant+" or nothing, got ")
+				return nil, valueError(key, value, ErrSyntax, "want "+boolWant+" or nothing, got ")
 			}
-			_ = put("sslmode", ssl.key, mode)
 		}
+		c.sawSSLMode(key, value, mode)
+		_ = put("sslmode", key, mode)
 	}
 	rest := make([]string, len(order))
 	for i, k := range order {
@@ -220,6 +224,9 @@ func parseJDBC(dsn string) (*DSN, error) {
 	}
 	if iam != nil && iam.LookupEndpoint {
 		rest = append(rest, "host="+libpqValue(iam.LookupHost()))
+	}
+	if _, err := c.iamTLS(iam); err != nil { // sslmode is always set: nothing to add
+		return nil, err
 	}
 	return &DSN{Form: FormJDBC, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
 }

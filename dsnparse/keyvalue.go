@@ -30,6 +30,8 @@ func parseKeyValue(dsn string) (*DSN, error) {
 			user = p.value
 		case "dbname":
 			dbname = p.value
+		case "sslmode":
+			c.sawSSLMode(p.key, p.value, p.value)
 		}
 		if odbcFirstKeys[asciiLower(p.key)] {
 			// Meaningless to libpq (the server would refuse it), and
@@ -53,7 +55,15 @@ func parseKeyValue(dsn string) (*DSN, error) {
 		return nil, err
 	}
 	if iam != nil && iam.LookupEndpoint {
-		rest = append(rest, "host="+quote(iam.LookupHost()))
+		// First, as sslmode below: after a trailing "key=" it would be
+		// read as key's value.
+		rest = append([]string{"host=" + quote(iam.LookupHost())}, rest...)
+	}
+	if add, err := c.iamTLS(iam); err != nil {
+		return nil, err
+	} else if add {
+		// First: after a trailing "key=" it would be read as key's value.
+		rest = append([]string{iamDefaultTLS}, rest...)
 	}
 	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
 }

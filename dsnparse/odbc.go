@@ -95,6 +95,9 @@ func parseODBC(dsn string) (*DSN, error) {
 			continue
 		}
 		set[name] = i
+		if name == "sslmode" {
+			c.sawSSLMode(a.key, a.value, a.value)
+		}
 		rest = append(rest, name+"="+libpqValue(a.value))
 	}
 	if _, ok := set["port"]; !ok {
@@ -112,6 +115,10 @@ func parseODBC(dsn string) (*DSN, error) {
 		dbname = attrs[i].value
 	}
 	iam, err := c.finishIAM(host, user, dbname)
+	var addTLS bool
+	if err == nil {
+		addTLS, err = c.iamTLS(iam)
+	}
 	if err != nil {
 		// Say which odbc.ini file, if any, the key named came from.
 		for i := len(attrs) - 1; i >= 0; i-- {
@@ -123,6 +130,9 @@ func parseODBC(dsn string) (*DSN, error) {
 	}
 	if iam != nil && iam.LookupEndpoint {
 		rest = append(rest, "host="+libpqValue(iam.LookupHost()))
+	}
+	if addTLS {
+		rest = append(rest, iamDefaultTLS)
 	}
 	return &DSN{Form: FormODBC, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
 }

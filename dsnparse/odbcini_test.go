@@ -235,7 +235,7 @@ func TestDataSourceIAM(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &IAM{ClusterID: "etl-prod", Region: "eu-west-1", DbUser: "loader", DbGroups: []string{"loaders", "readers"},
 		AutoCreate: true, AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "s k;e#y", DurationSeconds: 3600, DbName: "dev"}, got.IAM)
-	assert.Equal(t, "host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com dbname=dev port=5439", got.Rest)
+	assert.Equal(t, "host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com dbname=dev port=5439 sslmode=verify-ca", got.Rest)
 	assert.Equal(t, []string{"Driver"}, got.Config.Ignored)
 	assert.Equal(t, 200*time.Second, got.Config.Idle)
 	assert.NotContains(t, fmt.Sprintf("%+v", got), "s k;e#y")

@@ -145,6 +145,9 @@ type collector struct {
 	// jdbc is set for a JDBC URL, whose own keys (jdbcKeys) are mapped to
 	// libpq's, not dropped.
 	jdbc bool
+	// The key that set sslmode as written, its value as written, and the
+	// mode it stands for; see sawSSLMode.
+	sslKey, sslRaw, sslMode string
 }
 
 // add records one owned key. Two keys for one setting must agree.

@@ -10,17 +10,25 @@ import (
 const mask = "xxxxx"
 
 // secretKeys are the keys, lower-cased, whose values [Redact] masks in
-// every form: the password, the TLS key's passphrase, and the credentials
-// an ODBC DSN may carry for IAM, an identity provider or a proxy.
-var secretKeys = map[string]bool{
-	"password": true, "pwd": true, "sslpassword": true,
-	"proxypwd": true, "proxypassword": true,
-	"secretaccesskey": true, "secret_access_key": true,
-	"sessiontoken": true, "session_token": true,
-	"client_secret": true, "clientsecret": true,
-	"web_identity_token": true, "webidentitytoken": true, "token": true,
-	"https_proxy_password": true,
-}
+// every form: the password, the TLS key's passphrase, the credentials an
+// ODBC DSN may carry for an identity provider or a proxy, and the IAM keys
+// that iamSpecs marks Secret.
+var secretKeys = func() map[string]bool {
+	keys := map[string]bool{
+		"password": true, "pwd": true, "sslpassword": true,
+		"proxypwd": true, "proxypassword": true,
+		"client_secret": true, "clientsecret": true,
+		"web_identity_token": true, "webidentitytoken": true, "token": true,
+	}
+	for _, spec := range iamSpecs {
+		for _, n := range spec.Names {
+			if spec.Secret {
+				keys[asciiLower(n)] = true
+			}
+		}
+	}
+	return keys
+}()
 
 // isURLKey reports whether key names a URL that may carry user info (the
 // IAM EndpointUrl): [Redact] masks such a value whole when it holds an '@'.

@@ -48,6 +48,8 @@ func parseURL(dsn string) (*DSN, error) {
 					user = v
 				case "dbname":
 					dbname = v
+				case "sslmode":
+					c.sawSSLMode(key, v, v)
 				}
 			}
 			continue
@@ -64,8 +66,19 @@ func parseURL(dsn string) (*DSN, error) {
 	if err != nil {
 		return nil, err
 	}
+	var first []string // what IAM login adds to the query
 	if iam != nil && iam.LookupEndpoint {
-		rest += sep + "host=" + url.QueryEscape(iam.LookupHost())
+		first = append(first, "host="+url.QueryEscape(iam.LookupHost()))
+	}
+	if add, err := c.iamTLS(iam); err != nil {
+		return nil, err
+	} else if add {
+		first = append([]string{iamDefaultTLS}, first...)
+	}
+	if len(first) > 0 {
+		// First in the query: nothing written before it can swallow it
+		// (lib/pq ends the query at a '#').
+		rest = base + "?" + strings.Join(first, "&") + strings.Replace(rest[len(base):], "?", "&", 1)
 	}
 	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest, IAM: iam}, nil
 }

@@ -80,16 +80,39 @@
 // host that redshift_connector makes to guess it
 // (set_region_from_endpoint_lookup) is not done.
 //
+// # TLS
+//
+// An IAM login requires TLS, as Amazon's drivers do: a DSN without sslmode
+// connects with sslmode=verify-ca, which checks the server's certificate
+// against sslrootcert, or the system's roots without it; sslmode disable,
+// allow or prefer, and JDBC's ssl=false, fail at sql.Open with
+// [github.com/redshift-ka/redshift-ka/dsnparse.ErrTLSRequired], before any
+// AWS call. The issued password never travels in plain text.
+//
 // # Caching
 //
-// A connector (sql.Open's database, a ParseConfig or ParsePoolConfig
-// configuration) calls the API once and shares the credentials among all
-// its connections: any number of connections dialed at once wait for one
-// call. A new connection gets new credentials once the cached ones are
-// within a tenth of their lifetime (at most a minute) of their expiration,
-// or past the refresh time the API suggests. A failed call is not cached:
-// the next connection calls again. Open connections are not affected by
-// the expiration: the server checks the password only at login.
+// The credentials are cached once per process and request: every
+// connector (sql.Open's database, a ParseConfig or ParsePoolConfig
+// configuration, Driver.Open) whose DSN asks for the same call (API,
+// cluster or workgroup, user, groups, region, every other IAM key, and the
+// AWS environment that selects the credentials and the endpoint) shares
+// one call, as Amazon's drivers share theirs, and any number of
+// connections dialed at once wait for it. IAMDisableCache=1
+// (iam_disable_cache, DisableCache) gives the connector a cache of its
+// own: one call per connector.
+//
+// A tenth of their lifetime (at most a minute) before the credentials
+// expire, or at the refresh time the API suggests if sooner (one in the
+// past is not honoured), the next new connection starts one renewal in the
+// background and logs in with the current credentials meanwhile: a slow
+// or failed renewal neither delays nor fails a connection while they are
+// valid (a failed one is logged at warning level and tried again an
+// eighth of that margin later). Within a quarter of the margin of their
+// expiration, new connections wait for new credentials. A failed call is
+// not cached: the next connection calls again. Open connections are not
+// affected by the expiration: the server checks the password only at
+// login. Nothing runs between connections: a renewal is a call in
+// progress, bounded by a minute.
 //
 // # Errors
 //

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,14 +30,12 @@ const (
 	apiServerless = "redshift-serverless GetCredentials"
 )
 
-// callLimit bounds an API call.
-const callLimit = time.Minute
-
-// now is the clock; tests replace it.
-var now = time.Now
-
-// login is the IAM login of one connector: the AWS configuration, the
-// call, and the credentials it last issued.
+// login is the IAM login of one connector: the AWS clients and the call
+// it makes. The credentials it issues live in a cache entry: the
+// process's entry for the call, shared by every connector that makes the
+// same call, or with IAMDisableCache the connector's own (see cache.go).
+// The cluster a custom domain name stands for and the endpoint of a DSN
+// without a host are the connector's own (in clients and endpoint).
 type login struct {
 	plan backend.Plan
 	req  request // what the call asks for
@@ -47,22 +44,7 @@ type login struct {
 
 	clients  *clients
 	endpoint endpoint // for a DSN without a host
-
-	mu      sync.Mutex
-	cur     backend.Credentials
-	renewAt time.Time // when a new connection asks for new credentials
-	flight  *flight   // the call under way, if any
-}
-
-// flight is one API call, which every connect that needs it waits for.
-// The call ends when it is answered, after callLimit, or once every
-// connect waiting for it has given up.
-type flight struct {
-	done    chan struct{}
-	cr      backend.Credentials
-	err     error
-	waiters int // under login.mu
-	cancel  context.CancelFunc
+	c        *entry
 }
 
 // newLogin loads the AWS configuration (environment, shared files with
@@ -88,6 +70,7 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 	req := newRequest(d, cfg.Region)
 	l := &login{log: logger, req: req, plan: req.plan(d), clients: newClients(cfg, d.EndpointURL)}
 	l.call = func(ctx context.Context) (backend.Credentials, time.Time, error) { return l.req.call(ctx, l.clients) }
+	l.c = cached(d, l.plan)
 	return l, nil
 }
 
@@ -107,84 +90,6 @@ func (l *login) Format(f fmt.State, verb rune) {
 
 // MarshalJSON encodes the login as its plan, without credentials.
 func (l *login) MarshalJSON() ([]byte, error) { return json.Marshal(l.plan) }
-
-// Credentials returns the cached credentials while they are fresh, else
-// waits for the one API call under way, starting it if need be. A failed
-// call is not cached: the next connect calls again.
-func (l *login) Credentials(ctx context.Context) (backend.Credentials, error) {
-	l.mu.Lock()
-	if l.cur.Password != "" && now().Before(l.renewAt) {
-		cr := l.cur
-		l.mu.Unlock()
-		return cr, nil
-	}
-	f := l.flight
-	if f == nil {
-		// The call is the connector's, not this connect's: it keeps the
-		// context's values but not its end, so that a connect that gives
-		// up does not fail the others waiting for it.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callLimit)
-		f = &flight{done: make(chan struct{}), cancel: cancel}
-		l.flight = f
-		go l.fetch(cctx, f)
-	}
-	f.waiters++
-	l.mu.Unlock()
-	select {
-	case <-f.done:
-		return f.cr, f.err
-	case <-ctx.Done():
-		l.mu.Lock()
-		if f.waiters--; f.waiters == 0 {
-			f.cancel() // nobody waits for it any more: the next connect calls anew
-			if l.flight == f {
-				l.flight = nil
-			}
-		}
-		l.mu.Unlock()
-		return backend.Credentials{}, l.wrap(ctx.Err())
-	}
-}
-
-// fetch makes the API call for f.
-func (l *login) fetch(ctx context.Context, f *flight) {
-	defer f.cancel()
-	start := now()
-	cr, next, err := l.call(ctx)
-	if err == nil && (cr.Password == "" || cr.Expiration.IsZero()) {
-		err = errors.New("the answer lacks the password or its expiration")
-	}
-	if err != nil {
-		err = l.wrap(err)
-		if l.log != nil {
-			l.log.Debug("redshift-ka: IAM login failed", "api", l.plan.API, "target", l.plan.Target(), "error", err.Error())
-		}
-	} else if l.log != nil {
-		l.log.Debug("redshift-ka: IAM login", "api", l.plan.API, "target", l.plan.Target(), "user", cr.User, "expires", cr.Expiration)
-	}
-	l.mu.Lock()
-	if err == nil {
-		l.cur, l.renewAt = cr, renewAt(start, cr.Expiration, next)
-	}
-	if l.flight == f {
-		l.flight = nil
-	}
-	l.mu.Unlock()
-	f.cr, f.err = cr, err
-	close(f.done)
-}
-
-// renewAt is when credentials issued at start and valid until expiration
-// are renewed: a tenth of their lifetime, at most a minute, before they
-// expire, or at the API's next refresh time if that is sooner.
-func renewAt(start, expiration, next time.Time) time.Time {
-	margin := min(expiration.Sub(start)/10, time.Minute)
-	at := expiration.Add(-margin)
-	if !next.IsZero() && next.Before(at) {
-		at = next
-	}
-	return at
-}
 
 // Error is a failed IAM login: the API, what it was asked for, and what
 // AWS answered. It never holds a secret.

@@ -14,70 +14,109 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
 	"github.com/redshift-ka/redshift-ka/internal/backend"
+	"github.com/redshift-ka/redshift-ka/internal/clock"
 )
 
-// stubLogin is a login whose call counts and answers from issue.
-func stubLogin(issue func(n int32) (backend.Credentials, error), calls *atomic.Int32, delay time.Duration) *login {
-	return &login{plan: backend.Plan{API: apiCluster, Cluster: "etl-prod"}, call: func(ctx context.Context) (backend.Credentials, time.Time, error) {
+// stubLogin is a login, with its own cache entry, whose call counts and
+// answers from issue after delay, or once hold (if not nil) is closed.
+func stubLogin(issue func(n int32) (backend.Credentials, error), calls *atomic.Int32, delay time.Duration, hold <-chan struct{}) *login {
+	return &login{plan: backend.Plan{API: apiCluster, Cluster: "etl-prod"}, c: &entry{}, call: func(ctx context.Context) (backend.Credentials, time.Time, error) {
 		n := calls.Add(1)
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():
 			return backend.Credentials{}, time.Time{}, ctx.Err()
 		}
+		if hold != nil {
+			select {
+			case <-hold:
+			case <-ctx.Done():
+				return backend.Credentials{}, time.Time{}, ctx.Err()
+			}
+		}
 		cr, err := issue(n)
 		return cr, time.Time{}, err
 	}}
 }
 
-// clock sets now to a clock the test moves.
-func clock(t *testing.T) *time.Time {
+// fakeClock sets the clock to one the test moves.
+func fakeClock(t *testing.T) *fixedClock {
 	t.Helper()
-	at := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	now = func() time.Time { return at }
-	t.Cleanup(func() { now = time.Now })
-	return &at
+	c := &fixedClock{at: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
+	t.Cleanup(clock.Set(c.now))
+	return c
 }
 
-func TestRenewAt(t *testing.T) {
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		life, next, want time.Duration
-	}{
-		{900 * time.Second, 0, 840 * time.Second},     // a minute before
-		{3600 * time.Second, 0, 3540 * time.Second},   // at most a minute
-		{300 * time.Second, 0, 270 * time.Second},     // a tenth of the lifetime
-		{3 * time.Second, 0, 2700 * time.Millisecond}, // short lifetimes too
-		{900 * time.Second, 450 * time.Second, 450 * time.Second},
-	} {
-		var next time.Time
-		if tc.next > 0 {
-			next = start.Add(tc.next)
-		}
-		assert.Equal(t, start.Add(tc.want), renewAt(start, start.Add(tc.life), next), "lifetime %s", tc.life)
-	}
+// fixedClock stands still until moved.
+type fixedClock struct {
+	mu sync.Mutex
+	at time.Time
 }
 
-// TestCacheAndRenewal: one call while fresh, a new one near expiration.
+func (c *fixedClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at
+}
+
+func (c *fixedClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = c.at.Add(d)
+}
+
+// bounded returns a context that ends within a bound far above what the
+// test needs, so that a deadlock fails the test instead of waiting for
+// go test's timeout.
+func bounded(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestCacheAndRenewal: one call while fresh; a new one, in the background,
+// once a minute of a 900 s lifetime is left, which the next connect gets.
 func TestCacheAndRenewal(t *testing.T) {
-	at := clock(t)
+	at := fakeClock(t)
 	var calls atomic.Int32
 	l := stubLogin(func(n int32) (backend.Credentials, error) {
-		return backend.Credentials{User: "IAM:etl", Password: fmt.Sprint("pw", n), Expiration: now().Add(900 * time.Second)}, nil
-	}, &calls, 0)
-	ctx := context.Background()
+		return backend.Credentials{User: "IAM:etl", Password: fmt.Sprint("pw", n), Expiration: clock.Now().Add(900 * time.Second)}, nil
+	}, &calls, 0, nil)
+	ctx := bounded(t)
 	for range 5 {
 		cr, err := l.Credentials(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, "pw1", cr.Password)
 	}
-	*at = at.Add(839 * time.Second)
+	at.add(839 * time.Second)
 	cr, _ := l.Credentials(ctx)
 	assert.Equal(t, "pw1", cr.Password, "fresh until a minute before expiration")
-	*at = at.Add(2 * time.Second)
+	assert.Equal(t, int32(1), calls.Load())
+	at.add(2 * time.Second)
+	cr, _ = l.Credentials(ctx)
+	assert.Equal(t, "pw1", cr.Password, "the renewal runs in the background; the current ones serve meanwhile")
+	waitRenewed(t, l, "pw2")
 	cr, _ = l.Credentials(ctx)
 	assert.Equal(t, "pw2", cr.Password, "renewed a minute before expiration")
 	assert.Equal(t, int32(2), calls.Load())
+}
+
+// waitRenewed waits, bounded, for the login's cache to hold password with
+// no call under way.
+func waitRenewed(t *testing.T, l *login, password string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		l.c.mu.Lock()
+		got, busy := l.c.cur.Password, l.c.flight != nil
+		l.c.mu.Unlock()
+		if got == password && !busy {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cache holds %q (a call under way: %t); want %q", got, busy, password)
+		}
+	}
 }
 
 // TestOneCallForConcurrentConnects: 50 concurrent callers, one call.
@@ -85,11 +124,12 @@ func TestOneCallForConcurrentConnects(t *testing.T) {
 	var calls atomic.Int32
 	l := stubLogin(func(int32) (backend.Credentials, error) {
 		return backend.Credentials{User: "IAM:etl", Password: "pw", Expiration: time.Now().Add(time.Hour)}, nil
-	}, &calls, 100*time.Millisecond)
+	}, &calls, 100*time.Millisecond, nil)
+	ctx := bounded(t)
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
-			_, err := l.Credentials(context.Background())
+			_, err := l.Credentials(ctx)
 			assert.NoError(t, err)
 		})
 	}
@@ -106,36 +146,57 @@ func TestFailureNotCached(t *testing.T) {
 			return backend.Credentials{}, &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"}
 		}
 		return backend.Credentials{User: "IAM:etl", Password: "pw", Expiration: time.Now().Add(time.Hour)}, nil
-	}, &calls, 0)
-	_, err := l.Credentials(context.Background())
+	}, &calls, 0, nil)
+	ctx := bounded(t)
+	_, err := l.Credentials(ctx)
 	require.EqualError(t, err, "redshift-ka: GetClusterCredentials for cluster etl-prod: AccessDenied: no")
 	var e *Error
 	require.ErrorAs(t, err, &e)
-	cr, err := l.Credentials(context.Background())
+	cr, err := l.Credentials(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "pw", cr.Password)
 	assert.Equal(t, int32(2), calls.Load())
 }
 
 // TestConnectGivesUp: a connect whose context ends stops waiting, with the
-// context's error named for the API; the call goes on for the others.
+// context's error named for the API; the call goes on for the others. The
+// order is explicit: the patient connect waits for the call before the
+// short one joins it, and the call answers only once the short one has
+// given up, so no timing decides the outcome.
 func TestConnectGivesUp(t *testing.T) {
 	var calls atomic.Int32
+	hold := make(chan struct{})
 	l := stubLogin(func(int32) (backend.Credentials, error) {
 		return backend.Credentials{User: "IAM:etl", Password: "pw", Expiration: time.Now().Add(time.Hour)}, nil
-	}, &calls, 300*time.Millisecond)
+	}, &calls, 0, hold)
+	long := bounded(t)
+	done := make(chan error, 1)
+	go func() { _, err := l.Credentials(long); done <- err }()
+	waiters := func() int {
+		l.c.mu.Lock()
+		defer l.c.mu.Unlock()
+		if l.c.flight == nil {
+			return 0
+		}
+		return l.c.flight.waiters
+	}
+	for waiters() != 1 {
+		require.NoError(t, long.Err(), "the first connect never started the call")
+		time.Sleep(time.Millisecond)
+	}
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	long, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel2()
-	done := make(chan error)
-	go func() { _, err := l.Credentials(long); done <- err }()
-	start := time.Now()
 	_, err := l.Credentials(short)
-	assert.Less(t, time.Since(start), 200*time.Millisecond)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.EqualError(t, err, "redshift-ka: GetClusterCredentials for cluster etl-prod: context deadline exceeded")
-	require.NoError(t, <-done)
+	assert.Equal(t, 1, waiters(), "the call goes on for the patient connect")
+	close(hold)
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-long.Done():
+		t.Fatal("the patient connect did not get the call's answer")
+	}
 	assert.Equal(t, int32(1), calls.Load())
 }
 

@@ -90,7 +90,9 @@ var pgxParsedOnce = benchDriver{"pgx-parsed-once", func(pg *harness.Postgres) (*
 // function, warms it up, and stops it when the function is done.
 func benchPostgres(b *testing.B) *harness.Postgres {
 	b.Helper()
-	pg := harness.StartPostgresT(b, harness.PostgresOptions{})
+	// With TLS, which the IAM benchmarks need; the DSNs of the others keep
+	// sslmode=disable.
+	pg := harness.StartPostgresT(b, harness.PostgresOptions{TLS: true})
 	// A server just started answers its first statements slower (cold
 	// shared buffers and page cache); whichever column ran first would pay.
 	db, err := sql.Open("pgx", pg.URL(""))

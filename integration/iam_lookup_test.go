@@ -44,26 +44,26 @@ type hostless struct {
 
 var hostlessForms = []hostless{
 	{"keyvalue", false, func(pg *harness.Postgres) string {
-		return "dbname=" + pg.Database + " sslmode=disable iam=true cluster_identifier=etl-prod db_user=etl"
+		return "dbname=" + pg.Database + " sslrootcert=" + pg.CAFile + " iam=true iam_disable_cache=1 cluster_identifier=etl-prod db_user=etl"
 	}},
 	{"url", false, func(pg *harness.Postgres) string {
-		return "postgres:///" + pg.Database + "?sslmode=disable&iam=true&cluster_identifier=etl-prod&db_user=etl"
+		return "postgres:///" + pg.Database + "?sslrootcert=" + pg.CAFile + "&iam=true&iam_disable_cache=1&cluster_identifier=etl-prod&db_user=etl"
 	}},
 	{"odbc", false, func(pg *harness.Postgres) string {
-		return "Driver={Amazon Redshift (x64)};Database=" + pg.Database + ";SSLMode=disable;IAM=1;ClusterID=etl-prod;DbUser=etl"
+		return "Driver={Amazon Redshift (x64)};Database=" + pg.Database + ";sslrootcert=" + pg.CAFile + ";IAM=1;DisableCache=1;ClusterID=etl-prod;DbUser=etl"
 	}},
 	{"jdbc", false, func(pg *harness.Postgres) string {
 		// JDBC's own host-less form, jdbc:redshift:iam://cluster:region/db.
-		return "jdbc:redshift:iam://etl-prod:us-east-1/" + pg.Database + "?ssl=false&DbUser=etl"
+		return "jdbc:redshift:iam://etl-prod:us-east-1/" + pg.Database + "?sslrootcert=" + pg.CAFile + "&IAMDisableCache=true&DbUser=etl"
 	}},
 	{"keyvalue/serverless", true, func(pg *harness.Postgres) string {
-		return "dbname=" + pg.Database + " sslmode=disable iam=true serverless_work_group=etl-wg"
+		return "dbname=" + pg.Database + " sslrootcert=" + pg.CAFile + " iam=true iam_disable_cache=1 serverless_work_group=etl-wg"
 	}},
 	{"url/serverless", true, func(pg *harness.Postgres) string {
-		return "postgres:///" + pg.Database + "?sslmode=disable&iam=true&serverless_work_group=etl-wg"
+		return "postgres:///" + pg.Database + "?sslrootcert=" + pg.CAFile + "&iam=true&iam_disable_cache=1&serverless_work_group=etl-wg"
 	}},
 	{"odbc/serverless", true, func(pg *harness.Postgres) string {
-		return "Database=" + pg.Database + ";SSLMode=disable;IAM=1;Workgroup=etl-wg"
+		return "Database=" + pg.Database + ";sslrootcert=" + pg.CAFile + ";IAM=1;DisableCache=1;Workgroup=etl-wg"
 	}},
 }
 
@@ -149,7 +149,7 @@ func TestIAMCustomDomain(t *testing.T) {
 	fake.AddDomain("sl."+domain, "etl-wg")
 	resolveFake(t, map[string]string{domain: pg.Host, nlb: pg.Host, stale: pg.Host, "sl." + domain: pg.Host})
 	kv := func(host, keys string) string {
-		return fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable iam=true %s", host, pg.Port, pg.Database, keys)
+		return fmt.Sprintf("host=%s port=%d dbname=%s sslrootcert=%s iam=true iam_disable_cache=1 %s", host, pg.Port, pg.Database, pg.CAFile, keys)
 	}
 	for _, b := range backends {
 		t.Run(b+"/provisioned", func(t *testing.T) {
@@ -241,9 +241,10 @@ func TestIAMDbNameAndLowercase(t *testing.T) {
 	for _, b := range backends {
 		for _, f := range iamForms {
 			for _, keys := range []map[string]string{
-				{"cluster": "etl-prod", "user": "etl", "groups": "Loaders,READERS", "lowercase": "true"},
-				{"cluster": "etl-prod", "user": "etl", "federation": "true"},
-				{"workgroup": "etl-wg"},
+				// IAMDisableCache: a call per connector, to see.
+				{"cluster": "etl-prod", "user": "etl", "groups": "Loaders,READERS", "lowercase": "true", "nocache": "true"},
+				{"cluster": "etl-prod", "user": "etl", "federation": "true", "nocache": "true"},
+				{"workgroup": "etl-wg", "nocache": "true"},
 			} {
 				t.Run(b+"/"+f.name, func(t *testing.T) {
 					before := fake.Calls("")
@@ -346,7 +347,8 @@ func TestIAMHTTPSProxy(t *testing.T) {
 					extra = "&https_proxy_host=" + host + "&https_proxy_port=" + port + "&https_proxy_username=px&https_proxy_password=" + url.QueryEscape(secret)
 				}
 				// An ODBC key PostgreSQL does not know, dropped too.
-				dsn := f.dsn(pg, etl) + extra + f.sep + "LoginTimeout=5"
+				// IAMDisableCache: a call per connector, to see go through the proxy.
+				dsn := f.dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl", "nocache": "true"}) + extra + f.sep + "LoginTimeout=5"
 				before, seen := fake.Calls(""), len(px.seen())
 				db, conn := open(t, b, dsn)
 				assert.Equal(t, "IAM:etl", currentUser(t, conn))
@@ -410,7 +412,10 @@ func TestIAMNoHostVerifyFull(t *testing.T) {
 	resolveFake(t, map[string]string{"localhost": pg.Host, "other.corp.test": pg.Host})
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {
-			dsn := "dbname=" + pg.Database + " sslmode=verify-full sslrootcert=" + root + " iam=true db_user=etl cluster_identifier="
+			// IAMDisableCache: the fake issues one password per user at a
+			// time, so etl-other's call would leave a cached etl-prod
+			// password stale for the next backend's connection.
+			dsn := "dbname=" + pg.Database + " sslmode=verify-full sslrootcert=" + root + " iam=true iam_disable_cache=1 db_user=etl cluster_identifier="
 			_, conn := open(t, b, dsn+"etl-prod")
 			assert.Equal(t, "IAM:etl", currentUser(t, conn))
 

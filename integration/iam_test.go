@@ -26,6 +26,7 @@ import (
 	"github.com/redshift-ka/redshift-ka/driver"
 	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
 	"github.com/redshift-ka/redshift-ka/iam"
+	"github.com/redshift-ka/redshift-ka/internal/clock"
 	"github.com/redshift-ka/redshift-ka/internal/harness"
 	"github.com/redshift-ka/redshift-ka/settings"
 )
@@ -34,16 +35,24 @@ import (
 // APIs (harness.AWSFake) issue and set on the server's roles, VALID UNTIL
 // their expiration: the server itself refuses a wrong or expired one.
 // Every AWS endpoint points at the fake on loopback; instance metadata is
-// off.
+// off. The server speaks TLS, as an IAM login requires, with a certificate
+// the DSNs name as sslrootcert; the iam package runs on the fake's clock,
+// so that tests move time on instead of waiting for it.
+//
+// Credentials are cached per process, keyed by the request: tests that
+// count calls per subtest give each subtest its own user (or cluster, or
+// workgroup), so that no subtest is served from another's cache.
 
-// iamSetup starts a server and the fake, and points the AWS SDK at it.
+// iamSetup starts a server with TLS and the fake, points the AWS SDK at
+// the fake and the iam package's clock at the fake's.
 func iamSetup(t *testing.T) (*harness.Postgres, *harness.AWSFake) {
 	t.Helper()
-	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{TLS: true})
 	fake := harness.StartAWSFake(t, pg)
 	for k, v := range fake.Env(t.TempDir()) {
 		t.Setenv(k, v)
 	}
+	t.Cleanup(clock.Set(fake.Now))
 	return pg, fake
 }
 
@@ -59,17 +68,17 @@ type iamForm struct {
 // Amazon's drivers use there: ODBC's, redshift_connector's, JDBC's.
 var iamForms = []iamForm{
 	{"odbc", ";", func(pg *harness.Postgres, k map[string]string) string {
-		return fmt.Sprintf("Driver={Amazon Redshift (x64)};Server=%s;Port=%d;Database=%s;SSLMode=disable;IAM=1;%s",
-			pg.Host, pg.Port, pg.Database, keysOf(k, ";", odbcNames))
+		return fmt.Sprintf("Driver={Amazon Redshift (x64)};Server=%s;Port=%d;Database=%s;sslrootcert=%s;IAM=1;%s",
+			pg.Host, pg.Port, pg.Database, pg.CAFile, keysOf(k, ";", odbcNames))
 	}},
 	{"url", "&", func(pg *harness.Postgres, k map[string]string) string {
-		return fmt.Sprintf("postgres://%s:%d/%s?sslmode=disable&iam=true&%s", pg.Host, pg.Port, pg.Database, keysOf(k, "&", rcNames))
+		return fmt.Sprintf("postgres://%s:%d/%s?sslrootcert=%s&iam=true&%s", pg.Host, pg.Port, pg.Database, pg.CAFile, keysOf(k, "&", rcNames))
 	}},
 	{"keyvalue", " ", func(pg *harness.Postgres, k map[string]string) string {
-		return fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable iam=true %s", pg.Host, pg.Port, pg.Database, keysOf(k, " ", rcNames))
+		return fmt.Sprintf("host=%s port=%d dbname=%s sslrootcert=%s iam=true %s", pg.Host, pg.Port, pg.Database, pg.CAFile, keysOf(k, " ", rcNames))
 	}},
 	{"jdbc", "&", func(pg *harness.Postgres, k map[string]string) string {
-		return fmt.Sprintf("jdbc:redshift:iam://%s:%d/%s?ssl=false&%s", pg.Host, pg.Port, pg.Database, keysOf(k, "&", jdbcNames))
+		return fmt.Sprintf("jdbc:redshift:iam://%s:%d/%s?sslrootcert=%s&%s", pg.Host, pg.Port, pg.Database, pg.CAFile, keysOf(k, "&", jdbcNames))
 	}},
 }
 
@@ -78,21 +87,23 @@ var iamForms = []iamForm{
 var (
 	odbcNames = map[string]string{"cluster": "ClusterID", "workgroup": "Workgroup", "user": "DbUser", "groups": "DbGroups",
 		"region": "Region", "profile": "Profile", "key": "AccessKeyID", "secret": "SecretAccessKey", "token": "SessionToken",
-		"endpoint": "EndpointUrl", "autocreate": "AutoCreate", "federation": "group_federation", "lowercase": "ForceLowercase"}
+		"endpoint": "EndpointUrl", "autocreate": "AutoCreate", "federation": "group_federation", "lowercase": "ForceLowercase",
+		"nocache": "DisableCache"}
 	rcNames = map[string]string{"cluster": "cluster_identifier", "workgroup": "serverless_work_group", "user": "db_user",
 		"groups": "db_groups", "region": "region", "profile": "profile", "key": "access_key_id", "secret": "secret_access_key",
 		"token": "session_token", "endpoint": "endpoint_url", "autocreate": "auto_create", "federation": "group_federation",
-		"lowercase": "force_lowercase"}
+		"lowercase": "force_lowercase", "nocache": "iam_disable_cache"}
 )
 
 // jdbcNames spell them as Amazon's JDBC driver does.
 var jdbcNames = map[string]string{"cluster": "ClusterID", "workgroup": "serverlessWorkGroup", "user": "DbUser", "groups": "DbGroups",
 	"region": "Region", "profile": "Profile", "key": "AccessKeyID", "secret": "SecretAccessKey", "token": "SessionToken",
-	"endpoint": "EndpointUrl", "autocreate": "AutoCreate", "federation": "groupFederation", "lowercase": "ForceLowercase"}
+	"endpoint": "EndpointUrl", "autocreate": "AutoCreate", "federation": "groupFederation", "lowercase": "ForceLowercase",
+	"nocache": "IAMDisableCache"}
 
 func keysOf(k map[string]string, sep string, names map[string]string) string {
 	var parts []string
-	for _, f := range []string{"cluster", "workgroup", "user", "groups", "region", "profile", "key", "secret", "token", "endpoint", "autocreate", "federation", "lowercase"} {
+	for _, f := range []string{"cluster", "workgroup", "user", "groups", "region", "profile", "key", "secret", "token", "endpoint", "autocreate", "federation", "lowercase", "nocache"} {
 		if v, ok := k[f]; ok {
 			parts = append(parts, names[f]+"="+v)
 		}
@@ -116,16 +127,17 @@ func currentUser(t *testing.T, conn *sql.Conn) string {
 // DSN's cluster, user and groups.
 func TestIAMForms(t *testing.T) {
 	pg, fake := iamSetup(t)
-	for _, b := range backends {
-		for _, f := range iamForms {
+	for i, b := range backends {
+		for j, f := range iamForms {
 			t.Run(b+"/"+f.name, func(t *testing.T) {
 				before := fake.Calls("")
-				_, conn := open(t, b, f.dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl", "groups": "loaders,readers"}))
-				assert.Equal(t, "IAM:etl", currentUser(t, conn))
+				user := fmt.Sprintf("etl%d%d", i, j) // a request of its own: not served by the process cache
+				_, conn := open(t, b, f.dsn(pg, map[string]string{"cluster": "etl-prod", "user": user, "groups": "loaders,readers"}))
+				assert.Equal(t, "IAM:"+user, currentUser(t, conn))
 				require.Equal(t, before+1, fake.Calls("GetClusterCredentials"))
 				req := fake.Requests()[before]
 				assert.Equal(t, "etl-prod", req.Get("ClusterIdentifier"))
-				assert.Equal(t, "etl", req.Get("DbUser"))
+				assert.Equal(t, user, req.Get("DbUser"))
 				assert.Equal(t, "loaders", req.Get("DbGroups.DbGroup.1"))
 				assert.Equal(t, "readers", req.Get("DbGroups.DbGroup.2"))
 				assert.Equal(t, fake.AccessKeyID, req.Get(harness.FakeKeyParam))
@@ -135,25 +147,39 @@ func TestIAMForms(t *testing.T) {
 }
 
 // TestIAMServerRefusesStalePasswords: the fake's passwords are real: the
-// server refuses the one issued before the last call, and an expired one.
+// server refuses a wrong one, and one whose expiration the fake's clock
+// has passed (no waiting: the fake moves the server's VALID UNTIL with
+// its clock).
 func TestIAMServerRefusesStalePasswords(t *testing.T) {
 	pg, fake := iamSetup(t)
-	fake.SetLifetime(2 * time.Second)
 	_, conn := open(t, driver.Name, iamForms[0].dsn(pg, etl))
 	assert.Equal(t, "IAM:etl", currentUser(t, conn))
 	user, pw := fake.Issued()
 	direct := func(password string) error {
-		c, err := pgx.Connect(context.Background(), fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable user='%s' password='%s'",
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable user='%s' password='%s'",
 			pg.Host, pg.Port, pg.Database, user, password))
 		if err == nil {
-			c.Close(context.Background())
+			c.Close(ctx)
 		}
 		return err
 	}
 	require.NoError(t, direct(pw), "the issued password works")
 	require.ErrorContains(t, direct(pw+"x"), "password authentication failed")
-	time.Sleep(2500 * time.Millisecond)
+	fake.Advance(t, 899*time.Second)
+	require.NoError(t, direct(pw), "valid a second before its expiration")
+	fake.Advance(t, 2*time.Second)
 	require.ErrorContains(t, direct(pw), "password authentication failed", "an expired password is refused")
+}
+
+// iamCtx returns a context that bounds a test's waits well above what
+// they take, so that a break fails fast rather than at go test's timeout.
+func iamCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // TestIAMConcurrentFirstConnections: 20 connections dialed at once by a
@@ -161,10 +187,12 @@ func TestIAMServerRefusesStalePasswords(t *testing.T) {
 func TestIAMConcurrentFirstConnections(t *testing.T) {
 	pg, fake := iamSetup(t)
 	fake.SetDelay(300 * time.Millisecond)
-	for _, b := range backends {
+	ctx := iamCtx(t)
+	for i, b := range backends {
 		t.Run(b, func(t *testing.T) {
 			before := fake.Calls("")
-			db, err := sql.Open(b, iamForms[1].dsn(pg, etl))
+			user := fmt.Sprintf("etl%d", i)
+			db, err := sql.Open(b, iamForms[1].dsn(pg, map[string]string{"cluster": "etl-prod", "user": user}))
 			require.NoError(t, err)
 			defer db.Close()
 			db.SetMaxOpenConns(20)
@@ -174,7 +202,7 @@ func TestIAMConcurrentFirstConnections(t *testing.T) {
 			conns := make(chan *sql.Conn, 20)
 			for range 20 {
 				wg.Go(func() {
-					c, err := db.Conn(context.Background())
+					c, err := db.Conn(ctx)
 					if err != nil {
 						errs <- err
 						return
@@ -190,7 +218,7 @@ func TestIAMConcurrentFirstConnections(t *testing.T) {
 			}
 			n := 0
 			for c := range conns {
-				assert.Equal(t, "IAM:etl", currentUser(t, c))
+				assert.Equal(t, "IAM:"+user, currentUser(t, c))
 				c.Close()
 				n++
 			}
@@ -200,43 +228,230 @@ func TestIAMConcurrentFirstConnections(t *testing.T) {
 	}
 }
 
-// TestIAMRenewal: credentials near their expiration are renewed for the
-// next new connection: one new call, and the connection logs in with the
-// new password (the old one has expired on the server).
+// iamConnector is a connector of either backend, with its login.
+type iamConnector interface {
+	sqldriver.Connector
+	Login() driver.Login
+	DSN() dsnparse.DSN
+}
+
+// newIAMConnector makes a connector of backend b for dsn.
+func newIAMConnector(t *testing.T, b, dsn string) iamConnector {
+	t.Helper()
+	var (
+		c   iamConnector
+		err error
+	)
+	if b == rkpq.Name {
+		c, err = rkpq.NewConnector(dsn)
+	} else {
+		c, err = driver.NewConnector(dsn)
+	}
+	require.NoError(t, err)
+	return c
+}
+
+// waitLogin waits, bounded by ctx, until the login hands out another
+// password than old: a renewal in the background has been answered and
+// cached. It must be the one the fake issued last. Reading the cache
+// starts no call while a renewal is under way.
+func waitLogin(t *testing.T, ctx context.Context, l driver.Login, fake *harness.AWSFake, old string) {
+	t.Helper()
+	for {
+		cr, err := l.Credentials(ctx)
+		require.NoError(t, err)
+		if cr.Password != old {
+			_, want := fake.Issued()
+			require.Equal(t, want, cr.Password, "the renewal's password")
+			return
+		}
+		require.NoError(t, ctx.Err(), "the renewal's answer never reached the cache")
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitCalls waits, bounded by ctx, until the fake has seen n calls.
+func waitCalls(t *testing.T, ctx context.Context, fake *harness.AWSFake, n int) {
+	t.Helper()
+	for fake.Calls("") < n {
+		require.NoError(t, ctx.Err(), "the fake saw %d calls; want %d", fake.Calls(""), n)
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestIAMRenewal: on the fake's clock, with 900 s credentials: three
+// connects before the renewal point make one call; in the renewal window
+// (from 840 s) a connect gets the current credentials at once although
+// the renewal hangs at the fake, and starts one renewal in the background,
+// whose answer the next connection logs in with (the server no longer
+// takes the old password). Both backends.
 func TestIAMRenewal(t *testing.T) {
 	pg, fake := iamSetup(t)
-	fake.SetLifetime(3 * time.Second)
-	for _, b := range backends {
+	for i, b := range backends {
 		t.Run(b, func(t *testing.T) {
+			ctx := iamCtx(t)
+			user := fmt.Sprintf("renew%d", i)
 			before := fake.Calls("")
-			db, err := sql.Open(b, iamForms[2].dsn(pg, etl))
-			require.NoError(t, err)
+			c := newIAMConnector(t, b, iamForms[2].dsn(pg, map[string]string{"cluster": "etl-prod", "user": user}))
+			db := sql.OpenDB(c)
 			defer db.Close()
 			db.SetMaxIdleConns(0) // each Conn is a new connection
-			for range 3 {
-				c, err := db.Conn(context.Background())
+			connect := func() {
+				t.Helper()
+				cctx, cancel := context.WithTimeout(ctx, 20*time.Second) // a connect held by the renewal fails here
+				defer cancel()
+				conn, err := db.Conn(cctx)
 				require.NoError(t, err)
-				c.Close()
+				defer conn.Close()
+				assert.Equal(t, "IAM:"+user, currentUser(t, conn))
 			}
-			require.Equal(t, 1, fake.Calls("")-before, "credentials are cached while fresh")
-			time.Sleep(3200 * time.Millisecond) // past the expiration: the server refuses the old password
-			c, err := db.Conn(context.Background())
+			for range 3 {
+				connect()
+				fake.Advance(t, 200*time.Second)
+			}
+			require.Equal(t, 1, fake.Calls("")-before, "cached while fresh: three connects over 600 s")
+			fake.Advance(t, 250*time.Second) // 850 s: renewal from 840 s
+			release := fake.Hold()
+			defer release()
+			connect()
+			waitCalls(t, ctx, fake, before+2)
+			connect() // the renewal hangs; the current credentials serve
+			assert.Equal(t, 2, fake.Calls("")-before, "one renewal in the background, not one per connect")
+			old, err := c.Login().Credentials(ctx)
 			require.NoError(t, err)
-			assert.Equal(t, "IAM:etl", currentUser(t, c))
-			c.Close()
-			assert.Equal(t, 2, fake.Calls("")-before, "renewed once")
+			release()
+			waitLogin(t, ctx, c.Login(), fake, old.Password)
+			connect()
+			assert.Equal(t, 2, fake.Calls("")-before)
 		})
 	}
+}
+
+// TestIAMFailedRenewal: a renewal that AWS refuses does not fail connects
+// while the current credentials are valid, and is tried again a little
+// later (7.5 s for 900 s credentials), not at every connect; once the
+// credentials are within 15 s of their expiration, a connect gets AWS's
+// error. Each failed renewal is logged (a warning), which the test waits
+// for. AWS's refusal is one it does not retry (AccessDenied: a permission
+// taken away), so that calls and attempts are one. Both backends.
+func TestIAMFailedRenewal(t *testing.T) {
+	pg, fake := iamSetup(t)
+	for i, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			ctx := iamCtx(t)
+			defer fake.Fail("", "")
+			user := fmt.Sprintf("failing%d", i)
+			db, _, logs := openLogged(t, b, iamForms[0].dsn(pg, map[string]string{"cluster": "etl-prod", "user": user}))
+			db.SetMaxIdleConns(0)
+			failed := func(n int) { // waits for n failed renewals logged
+				t.Helper()
+				for {
+					got := 0
+					for _, l := range logs.lines() {
+						if strings.Contains(l, "IAM renewal failed") {
+							got++
+						}
+					}
+					if got >= n {
+						require.Equal(t, n, got, "failed renewals")
+						return
+					}
+					require.NoError(t, ctx.Err(), "%d failed renewals logged; want %d", got, n)
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			require.NoError(t, db.PingContext(ctx))
+			before := fake.Calls("")
+			fake.Fail("AccessDenied", "not authorized to perform redshift:GetClusterCredentials")
+			fake.Advance(t, 841*time.Second)
+			require.NoError(t, db.PingContext(ctx), "the renewal fails in the background")
+			failed(1)
+			for range 3 {
+				require.NoError(t, db.PingContext(ctx))
+			}
+			assert.Equal(t, 1, fake.Calls("")-before, "one failed renewal, not one per connect")
+			fake.Advance(t, 8*time.Second)
+			require.NoError(t, db.PingContext(ctx))
+			failed(2)
+			require.NoError(t, db.PingContext(ctx))
+			assert.Equal(t, 2, fake.Calls("")-before, "tried again after the retry interval")
+			fake.Advance(t, 40*time.Second) // 889 s
+			err := db.PingContext(ctx)
+			require.Error(t, err, "no usable credentials: the connect waits for a call, which fails")
+			assert.Contains(t, err.Error(), "GetClusterCredentials for cluster etl-prod: AccessDenied: not authorized")
+		})
+	}
+}
+
+// TestIAMNextRefreshInThePast: an API answer whose NextRefreshTime is
+// already past (serverless GetCredentials returns one) does not make
+// every connect call the API.
+func TestIAMNextRefreshInThePast(t *testing.T) {
+	pg, fake := iamSetup(t)
+	fake.SetNextRefresh(-time.Hour)
+	for i, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			ctx := iamCtx(t)
+			before := fake.Calls("")
+			db, err := sql.Open(b, iamForms[1].dsn(pg, map[string]string{"workgroup": fmt.Sprintf("past%d", i)}))
+			require.NoError(t, err)
+			defer db.Close()
+			db.SetMaxIdleConns(0)
+			for range 5 {
+				require.NoError(t, db.PingContext(ctx))
+				fake.Advance(t, 10*time.Second)
+			}
+			assert.Equal(t, 1, fake.Calls("")-before)
+		})
+	}
+}
+
+// TestIAMProcessCache: connectors of one request share the process's
+// credentials, whatever the DSN form or backend: sql.Open twice, ODBC and
+// URL, pgx and lib/pq make one call; IAMDisableCache (in each form's
+// spelling) makes one per connector, and none per connection.
+func TestIAMProcessCache(t *testing.T) {
+	pg, fake := iamSetup(t)
+	ctx := iamCtx(t)
+	ping := func(b, dsn string) {
+		t.Helper()
+		db, err := sql.Open(b, dsn)
+		require.NoError(t, err)
+		defer db.Close()
+		db.SetMaxIdleConns(0)
+		for range 2 {
+			require.NoError(t, db.PingContext(ctx))
+		}
+	}
+	before := fake.Calls("")
+	login := map[string]string{"cluster": "etl-prod", "user": "shared", "groups": "loaders"}
+	for _, b := range backends {
+		for _, f := range iamForms {
+			ping(b, f.dsn(pg, login))
+		}
+	}
+	assert.Equal(t, 1, fake.Calls("")-before, "8 connectors of one request, 16 connections: one call")
+
+	before = fake.Calls("")
+	login["nocache"] = "true"
+	for _, b := range backends {
+		for _, f := range iamForms {
+			ping(b, f.dsn(pg, login))
+		}
+	}
+	assert.Equal(t, 8, fake.Calls("")-before, "IAMDisableCache: one call per connector")
 }
 
 // TestIAMPgx: ParseConfig with pgx.ConnectConfig, and ParsePoolConfig with
 // pgxpool at several sizes: one call per connector, whatever the pool's
 // size; the user's own BeforeConnect still runs; and a pool keeps
-// connecting after the credentials expire.
+// connecting after the credentials expire. Every wait is bounded: a pool
+// whose connects hang fails within poolBound instead of hanging in
+// pgxpool's Close, which waits for connects in progress.
 func TestIAMPgx(t *testing.T) {
 	pg, fake := iamSetup(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a pool retries a failing connect until then
-	defer cancel()
+	const poolBound = 20 * time.Second
+	ctx := iamCtx(t)
 	dsn := iamForms[0].dsn(pg, etl)
 
 	before := fake.Calls("")
@@ -252,32 +467,51 @@ func TestIAMPgx(t *testing.T) {
 	}
 	assert.Equal(t, 1, fake.Calls("")-before, "ParseConfig: one call for three connections")
 
+	// newPool makes a pool whose every wait ends within poolBound.
+	newPool := func(t *testing.T, pcfg *pgxpool.Config) (*pgxpool.Pool, context.Context) {
+		t.Helper()
+		pctx, cancel := context.WithTimeout(ctx, poolBound)
+		pool, err := pgxpool.NewWithConfig(pctx, pcfg)
+		require.NoError(t, err)
+		t.Cleanup(func() {
+			cancel()
+			closed := make(chan struct{})
+			go func() { pool.Close(); close(closed) }()
+			select {
+			case <-closed:
+			case <-time.After(poolBound):
+				t.Errorf("pgxpool's Close still waits after %s: a connect in progress never ends", poolBound)
+			}
+		})
+		return pool, pctx
+	}
+
 	fake.SetDelay(200 * time.Millisecond)
 	for _, size := range []int{1, 5, 20} {
 		t.Run(fmt.Sprintf("pool%d", size), func(t *testing.T) {
 			before := fake.Calls("")
-			pcfg, err := driver.ParsePoolConfig(dsn + fmt.Sprintf(";pool_max_conns=%d", size))
+			user := fmt.Sprintf("pool%d", size) // a request of its own
+			pcfg, err := driver.ParsePoolConfig(iamForms[0].dsn(pg, map[string]string{"cluster": "etl-prod", "user": user}) +
+				fmt.Sprintf(";pool_max_conns=%d", size))
 			require.NoError(t, err)
 			var mine sync.Map
 			pcfg.BeforeConnect = func(_ context.Context, c *pgx.ConnConfig) error {
 				mine.Store(c, true)
 				return nil
 			}
-			pool, err := pgxpool.NewWithConfig(ctx, pcfg)
-			require.NoError(t, err)
-			defer pool.Close()
+			pool, pctx := newPool(t, pcfg)
 			var wg sync.WaitGroup
 			conns := make([]*pgxpool.Conn, size)
 			errs := make([]error, size)
 			for i := range size {
-				wg.Go(func() { conns[i], errs[i] = pool.Acquire(ctx) })
+				wg.Go(func() { conns[i], errs[i] = pool.Acquire(pctx) })
 			}
 			wg.Wait()
 			for i := range size {
 				require.NoError(t, errs[i])
 				var u string
-				require.NoError(t, conns[i].QueryRow(ctx, "SELECT current_user").Scan(&u))
-				assert.Equal(t, "IAM:etl", u)
+				require.NoError(t, conns[i].QueryRow(pctx, "SELECT current_user").Scan(&u))
+				assert.Equal(t, "IAM:"+user, u)
 				conns[i].Release()
 			}
 			assert.Equal(t, int32(size), pool.Stat().TotalConns())
@@ -290,22 +524,17 @@ func TestIAMPgx(t *testing.T) {
 	fake.SetDelay(0)
 
 	t.Run("pool renews", func(t *testing.T) {
-		fake.SetLifetime(2 * time.Second)
-		defer fake.SetLifetime(0)
 		before := fake.Calls("")
-		pcfg, err := driver.ParsePoolConfig(dsn + ";pool_max_conn_lifetime=1s;pool_max_conn_lifetime_jitter=0")
+		pcfg, err := driver.ParsePoolConfig(iamForms[0].dsn(pg, map[string]string{"cluster": "etl-prod", "user": "poolrenews"}))
 		require.NoError(t, err)
-		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
-		require.NoError(t, err)
-		defer pool.Close()
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-			var u string
-			require.NoError(t, pool.QueryRow(ctx, "SELECT current_user").Scan(&u))
-		}
-		calls := fake.Calls("") - before
-		t.Logf("pool with 1 s connection lifetime: %d API calls in 5 s of 2 s credentials", calls)
-		assert.GreaterOrEqual(t, calls, 2, "renewed as the credentials expire")
-		assert.LessOrEqual(t, calls, 4, "at most about one call per credential lifetime (5 s of 2 s lifetimes)")
+		pool, pctx := newPool(t, pcfg)
+		var u string
+		require.NoError(t, pool.QueryRow(pctx, "SELECT current_user").Scan(&u))
+		fake.Advance(t, 901*time.Second) // expired: the server refuses the password
+		pool.Reset()                     // new connections from now on
+		require.NoError(t, pool.QueryRow(pctx, "SELECT current_user").Scan(&u))
+		assert.Equal(t, "IAM:poolrenews", u)
+		assert.Equal(t, 2, fake.Calls("")-before, "one new call once the credentials expired")
 	})
 }
 
@@ -334,15 +563,16 @@ func TestIAMUserBeforeConnect(t *testing.T) {
 // GetCredentials (JSON 1.1), with both backends.
 func TestIAMServerless(t *testing.T) {
 	pg, fake := iamSetup(t)
-	for _, b := range backends {
-		for _, f := range iamForms {
+	for i, b := range backends {
+		for j, f := range iamForms {
 			t.Run(b+"/"+f.name, func(t *testing.T) {
 				before := fake.Calls("GetCredentials")
-				_, conn := open(t, b, f.dsn(pg, map[string]string{"workgroup": "etl-wg"}))
+				wg := fmt.Sprintf("etl-wg%d%d", i, j) // a request of its own
+				_, conn := open(t, b, f.dsn(pg, map[string]string{"workgroup": wg}))
 				assert.Equal(t, "IAMR:"+harness.FakeRole, currentUser(t, conn))
 				assert.Equal(t, before+1, fake.Calls("GetCredentials"))
 				reqs := fake.Requests()
-				assert.Equal(t, "etl-wg", reqs[len(reqs)-1].Get("workgroupName"))
+				assert.Equal(t, wg, reqs[len(reqs)-1].Get("workgroupName"))
 			})
 		}
 	}
@@ -359,7 +589,8 @@ func TestIAMGroupFederation(t *testing.T) {
 		for _, f := range iamForms {
 			t.Run(b+"/"+f.name, func(t *testing.T) {
 				before, beforeV1 := fake.Calls(""), fake.Calls("GetClusterCredentials")
-				keys := map[string]string{"cluster": "etl-prod", "user": "etl", "groups": "loaders", "federation": "true"}
+				keys := map[string]string{"cluster": "etl-prod", "user": "etl", "groups": "loaders", "federation": "true",
+					"nocache": "true"} // a call per connector, to count
 				c, err := driver.NewConnector(f.dsn(pg, keys))
 				require.NoError(t, err)
 				assert.Equal(t, "GetClusterCredentialsWithIAM", c.Login().Plan().API)
@@ -524,22 +755,22 @@ Driver = /opt/amazon/redshiftodbc/lib/64/libamazonredshiftodbc64.so
 Server = %s
 Port = %d
 Database = %s
-SSLMode = disable
+sslrootcert = %s
 IAM = 1
 ClusterID = etl-prod
 DbUser = etl
 DbGroups = loaders
 Region = us-east-1
 KeepAlivesIdle = 200
-`, pg.Host, pg.Port, pg.Database)), 0o600))
+`, pg.Host, pg.Port, pg.Database, pg.CAFile)), 0o600))
 	t.Setenv("ODBCINI", ini)
-	for _, b := range backends {
+	for i, b := range backends {
 		t.Run(b, func(t *testing.T) {
 			before := fake.Calls("")
 			_, conn := open(t, b, "DSN={Warehouse IAM}")
 			assert.Equal(t, "IAM:etl", currentUser(t, conn))
 			assert.Equal(t, 200*time.Second, reportOf(t, conn).Idle)
-			assert.Equal(t, 1, fake.Calls("")-before)
+			assert.Equal(t, 1-i, fake.Calls("")-before, "one call; the second backend is served by the process cache")
 		})
 	}
 }
@@ -554,8 +785,11 @@ func TestIAMNoSecret(t *testing.T) {
 	for _, b := range backends {
 		for _, f := range iamForms {
 			t.Run(b+"/"+f.name, func(t *testing.T) {
+				// Each connector calls for itself (IAMDisableCache), so
+				// that each issues a password of its own, and the failures
+				// below are not served from a cache.
 				dsn := f.dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl",
-					"key": "AKIADSNKEYS000000002", "secret": secret, "token": token})
+					"key": "AKIADSNKEYS000000002", "secret": secret, "token": token, "nocache": "1"})
 				_, conn, logs := openLogged(t, b, dsn)
 				_, password := fake.Issued()
 				var out []string
@@ -577,7 +811,7 @@ func TestIAMNoSecret(t *testing.T) {
 				}
 				require.NoError(t, err)
 				login := c.Login()
-				cr, err := login.Credentials(context.Background())
+				cr, err := login.Credentials(iamCtx(t))
 				require.NoError(t, err)
 				crJSON, err := json.Marshal(cr)
 				require.NoError(t, err)
@@ -590,22 +824,35 @@ func TestIAMNoSecret(t *testing.T) {
 					fmt.Sprintf("%v %+v %#v", c.DSN(), c.DSN(), c.DSN().IAM))
 				out = append(out, fmt.Sprintf("%v %+v %s", c, c, c))
 				_, password2 := fake.Issued() // the second connector's
-				// Errors: AWS refuses; the server refuses.
+				// Errors: AWS refuses; the server refuses the password
+				// issued (a hostile one); the DSN does not parse.
 				fake.Fail("AccessDenied", "denied")
 				db, err := sql.Open(b, dsn)
 				require.NoError(t, err)
-				err = db.Ping()
+				err = db.PingContext(iamCtx(t))
 				require.Error(t, err)
 				out = append(out, err.Error())
 				db.Close()
 				fake.Fail("", "")
+				const refused = `iam pw 'q" #;&?%={}`
+				fake.SetUnknownToServer(true)
+				fake.SetPassword(refused)
+				db, err = sql.Open(b, dsn)
+				require.NoError(t, err)
+				err = db.PingContext(iamCtx(t))
+				fake.SetUnknownToServer(false)
+				fake.SetPassword("")
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "password authentication failed", "the server refuses")
+				out = append(out, err.Error(), fmt.Sprintf("%+v %#v", err, err))
+				db.Close()
 				db, err = sql.Open(b, dsn+f.sep+"KeepAlivesIdle=nope")
 				require.Error(t, err)
 				assert.Nil(t, db)
 				out = append(out, err.Error())
 				all := strings.Join(out, "\n")
 				require.NotEqual(t, password, password2)
-				for _, s := range []string{password, password2, secret, token, "QWERTY", "ASDFGH"} {
+				for _, s := range []string{password, password2, secret, token, "QWERTY", "ASDFGH", refused, "iam pw"} {
 					assert.NotContains(t, all, s)
 				}
 				assert.Contains(t, all, "IAM:etl")
@@ -631,7 +878,8 @@ func TestIAMSettingsRead(t *testing.T) {
 // does. login=password is the superuser with its password; login=iam an
 // IAM DSN whose credentials were issued once, before the loop, and are
 // reused: the loop makes no API call. Both authenticate with SCRAM to the
-// same server. Compare with `benchstat -col /login`.
+// same server, over TLS verified as IAM's verify-ca does. Compare with
+// `benchstat -col /login`.
 func BenchmarkIAMConnect(b *testing.B) {
 	pg := benchPostgres(b)
 	fake := harness.StartAWSFake(b, pg)
@@ -640,7 +888,7 @@ func BenchmarkIAMConnect(b *testing.B) {
 	}
 	fake.SetLifetime(time.Hour)
 	cols := []struct{ name, dsn string }{
-		{"password", pg.URL(benchKA)},
+		{"password", pg.URL("sslmode=verify-ca&sslrootcert=" + pg.CAFile + "&" + benchKA)},
 		{"iam", iamForms[1].dsn(pg, etl) + "&" + benchKA},
 	}
 	for _, c := range rotated(cols) {
@@ -681,7 +929,7 @@ func BenchmarkIAMConnectPaired(b *testing.B) {
 	fake.SetLifetime(time.Hour)
 	var dbs [2]*sql.DB
 	ctx := context.Background()
-	for i, dsn := range []string{pg.URL(benchKA), iamForms[1].dsn(pg, etl) + "&" + benchKA} {
+	for i, dsn := range []string{pg.URL("sslmode=verify-ca&sslrootcert=" + pg.CAFile + "&" + benchKA), iamForms[1].dsn(pg, etl) + "&" + benchKA} {
 		db, err := sql.Open(driver.Name, dsn)
 		if err != nil {
 			b.Fatal(err)

@@ -19,16 +19,16 @@ import (
 // secret key and session token.
 func iamCLI(t *testing.T) (*harness.Postgres, *harness.AWSFake, string) {
 	t.Helper()
-	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{TLS: true}) // an IAM login requires TLS
 	fake := harness.StartAWSFake(t, pg)
 	for k, v := range fake.Env(t.TempDir()) {
 		t.Setenv(k, v)
 	}
 	fake.AddKey("AKIACLIKEYS000000001", "cli-secret-ZXCVBN0123456789", "cli-token-POIUYT0123456789")
-	dsn := fmt.Sprintf("Driver={Amazon Redshift (x64)};Server=%s;Port=%d;Database=%s;SSLMode=disable;"+
+	dsn := fmt.Sprintf("Driver={Amazon Redshift (x64)};Server=%s;Port=%d;Database=%s;sslrootcert=%s;"+
 		"IAM=1;ClusterID=etl-prod;DbUser=etl;DbGroups=loaders,readers;Region=us-east-1;"+
 		"AccessKeyID=AKIACLIKEYS000000001;SecretAccessKey=cli-secret-ZXCVBN0123456789;SessionToken=cli-token-POIUYT0123456789;KeepAlivesIdle=200",
-		pg.Host, pg.Port, pg.Database)
+		pg.Host, pg.Port, pg.Database, pg.CAFile)
 	return pg, fake, dsn
 }
 

@@ -46,8 +46,9 @@ func init() {
 type Driver struct{}
 
 // Open opens a new connection; database/sql calls [Driver.OpenConnector]
-// instead. Each call parses dsn anew, and with an IAM login calls
-// the API anew: use a [Connector] to share its credentials.
+// instead. Each call parses dsn anew (an IAM login's credentials come
+// from the process's cache, unless IAMDisableCache: use a [Connector]
+// then).
 func (d *Driver) Open(dsn string) (driver.Conn, error) {
 	c, err := NewConnector(dsn)
 	if err != nil {

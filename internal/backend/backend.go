@@ -78,7 +78,8 @@ var ErrNoIAM = errors.New(`redshift-ka: the DSN asks for an AWS IAM login, which
 var IAM func(d *dsnparse.IAM, logger *slog.Logger) (Login, error)
 
 // Login issues the database user and password new connections log in
-// with, and caches them while they are valid.
+// with, and caches them while they are valid (iam: once per process and
+// request).
 type Login interface {
 	// Credentials returns credentials valid for a new connection: the
 	// cached ones, or new ones from the API when those are near their

@@ -40,6 +40,11 @@ import (
 // password and sets it, with VALID UNTIL its expiration, on the role of
 // the user it returns in the real PostgreSQL server, creating the role if
 // need be: the server itself refuses a wrong or expired password.
+//
+// It keeps its own clock ([AWSFake.Now]), the wall clock moved on by
+// [AWSFake.Advance]: expirations are in its time, and the server's VALID
+// UNTIL follows it. A test that sets the iam package's clock to it
+// (internal/clock) drives expirations and renewals instead of waiting.
 type AWSFake struct {
 	// URL is the endpoint, http://127.0.0.1:port.
 	URL string
@@ -66,6 +71,11 @@ type AWSFake struct {
 	clusters, workgroups map[string]fakeEndpoint // see awsfake_lookup.go
 	domains              map[string]string
 	refused              map[string]bool
+	offset               time.Duration        // of the fake's clock from the wall clock
+	expires              map[string]time.Time // per role issued, its expiration in the fake's time
+	hold                 chan struct{}        // calls wait for it to close, if set
+	next                 *time.Duration       // NextRefreshTime after the issue time, if set
+	unset                bool                 // issue passwords without setting them on the server
 }
 
 // FakeRole is the IAM role GetClusterCredentialsWithIAM and
@@ -85,7 +95,7 @@ func StartAWSFake(t T, pg *Postgres) *AWSFake {
 	secret, _ := randomHex(20)
 	f := &AWSFake{
 		URL: "http://" + ln.Addr().String(), AccessKeyID: "AKIAFAKE" + strings.ToUpper(id), SecretAccessKey: secret,
-		pg: pg, ln: ln, calls: map[string]int{}, keys: map[string][2]string{},
+		pg: pg, ln: ln, calls: map[string]int{}, keys: map[string][2]string{}, expires: map[string]time.Time{},
 	}
 	f.keys[f.AccessKeyID] = [2]string{secret, ""}
 	f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
@@ -119,6 +129,83 @@ func (f *AWSFake) SetPassword(password string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.password = password
+}
+
+// Now is the fake's time: the wall clock moved on by every [AWSFake.Advance].
+func (f *AWSFake) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return time.Now().Add(f.offset)
+}
+
+// Advance moves the fake's clock on by d, and with it the server's VALID
+// UNTIL of every role it issued a password for, so that a password whose
+// expiration d passes is refused by the server from now on.
+func (f *AWSFake) Advance(t T, d time.Duration) {
+	t.Helper()
+	f.mu.Lock()
+	f.offset += d
+	offset := f.offset
+	expires := make(map[string]time.Time, len(f.expires))
+	for role, exp := range f.expires {
+		expires[role] = exp
+	}
+	f.mu.Unlock()
+	if f.pg == nil || len(expires) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, f.pg.URL(""))
+	if err != nil {
+		t.Fatalf("harness: connect to the server: %s", f.pg.redact(err.Error()))
+	}
+	defer conn.Close(ctx)
+	for role, exp := range expires {
+		if _, err := conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s VALID UNTIL '%s'",
+			pgx.Identifier{role}.Sanitize(), exp.Add(-offset).Format(time.RFC3339Nano))); err != nil {
+			t.Fatalf("harness: %v", err)
+		}
+	}
+}
+
+// Hold makes calls wait, unanswered, until release is called (or the
+// client gives up): a renewal that hangs. release may be called more than
+// once.
+func (f *AWSFake) Hold() (release func()) {
+	h := make(chan struct{})
+	f.mu.Lock()
+	f.hold = h
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			if f.hold == h {
+				f.hold = nil
+			}
+			f.mu.Unlock()
+			close(h)
+		})
+	}
+}
+
+// SetNextRefresh makes GetClusterCredentialsWithIAM and GetCredentials
+// answer with a NextRefreshTime d after the issue time (negative: in the
+// past); by default it is half the lifetime.
+func (f *AWSFake) SetNextRefresh(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.next = &d
+}
+
+// SetUnknownToServer makes the fake issue passwords without setting them
+// on the server, which then refuses the login, as a server would whose
+// clock or state disagrees with AWS's; false goes back.
+func (f *AWSFake) SetUnknownToServer(on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unset = on
 }
 
 // SetDelay makes every call take this long before it answers.
@@ -234,10 +321,17 @@ func (f *AWSFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := fmt.Sprintf("fake-%08d-%d", f.seq, time.Now().UnixNano()%1e6)
 	f.calls[api]++
 	f.requests = append(f.requests, params)
-	delay, fail, lifetime, fixed := f.delay, f.fail, f.lifetime, f.password
+	delay, fail, lifetime, fixed, hold, nextAfter, unset := f.delay, f.fail, f.lifetime, f.password, f.hold, f.next, f.unset
 	f.mu.Unlock()
 	w.Header().Set("X-Amzn-Requestid", reqID)
 	time.Sleep(delay)
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
 
 	if code, msg := f.checkSignature(r, body, serverless); code != "" {
 		f.refuse(w, serverless, http.StatusForbidden, code, msg, reqID)
@@ -285,20 +379,28 @@ func (f *AWSFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if fixed != "" {
 		password = fixed
 	}
-	exp := time.Now().Add(lifetime).UTC().Truncate(time.Millisecond)
-	if err := f.setRole(r.Context(), user, password, exp); err != nil {
+	issuedAt := f.Now()
+	exp := issuedAt.Add(lifetime).UTC().Truncate(time.Millisecond)
+	next := exp.Add(-lifetime / 2)
+	if nextAfter != nil {
+		next = issuedAt.Add(*nextAfter).UTC().Truncate(time.Millisecond)
+	}
+	if unset {
+		// The server keeps the role's password, if any.
+	} else if err := f.setRole(r.Context(), user, password, exp); err != nil {
 		f.refuse(w, serverless, http.StatusInternalServerError, "InternalFailure", "fake: "+err.Error(), reqID)
 		return
 	}
 	f.mu.Lock()
 	f.last = [2]string{user, password}
+	f.expires[user] = exp
 	f.mu.Unlock()
 	if serverless {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		json.NewEncoder(w).Encode(map[string]any{
 			"dbUser": user, "dbPassword": password,
 			"expiration":      float64(exp.UnixMilli()) / 1000,
-			"nextRefreshTime": float64(exp.Add(-lifetime/2).UnixMilli()) / 1000,
+			"nextRefreshTime": float64(next.UnixMilli()) / 1000,
 		})
 		return
 	}
@@ -307,7 +409,7 @@ func (f *AWSFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(&out, "<DbUser>%s</DbUser><DbPassword>%s</DbPassword><Expiration>%s</Expiration>",
 		xmlText(user), xmlText(password), exp.Format("2006-01-02T15:04:05.000Z"))
 	if api == "GetClusterCredentialsWithIAM" {
-		fmt.Fprintf(&out, "<NextRefreshTime>%s</NextRefreshTime>", exp.Add(-lifetime/2).Format("2006-01-02T15:04:05.000Z"))
+		fmt.Fprintf(&out, "<NextRefreshTime>%s</NextRefreshTime>", next.Format("2006-01-02T15:04:05.000Z"))
 	}
 	fmt.Fprintf(&out, `</%sResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`, api, reqID, api)
 	w.Header().Set("Content-Type", "text/xml")
@@ -390,7 +492,7 @@ func (f *AWSFake) checkSignature(r *http.Request, body []byte, serverless bool) 
 }
 
 // setRole makes user a login role of the server with password, valid
-// until exp.
+// until exp in the fake's time.
 func (f *AWSFake) setRole(ctx context.Context, user, password string, exp time.Time) error {
 	if f.pg == nil {
 		return nil // a fake for tests without a server
@@ -404,7 +506,11 @@ func (f *AWSFake) setRole(ctx context.Context, user, password string, exp time.T
 	if _, err := conn.Exec(ctx, "DO $$BEGIN CREATE ROLE "+role+" LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END$$"); err != nil {
 		return err
 	}
-	_, err = conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s LOGIN PASSWORD '%s' VALID UNTIL '%s'", role, strings.ReplaceAll(password, "'", "''"), exp.Format(time.RFC3339Nano)))
+	f.mu.Lock()
+	offset := f.offset
+	f.mu.Unlock()
+	_, err = conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s LOGIN PASSWORD '%s' VALID UNTIL '%s'", role,
+		strings.ReplaceAll(password, "'", "''"), exp.Add(-offset).Format(time.RFC3339Nano)))
 	return err
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"path/filepath"
 	"time"
 )
@@ -34,6 +35,10 @@ func (p *Postgres) writeCert(su serverUser) (certFile, keyFile string, err error
 		return "", "", err
 	}
 	p.CertPEM = certPEM
+	p.CAFile = filepath.Join(p.base, "ca.crt")
+	if err := os.WriteFile(p.CAFile, certPEM, 0o644); err != nil {
+		return "", "", fmt.Errorf("harness: %w", err)
+	}
 	return certFile, keyFile, nil
 }
 

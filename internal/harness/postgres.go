@@ -69,6 +69,9 @@ type Postgres struct {
 	// started with TLS, usable as sslrootcert for sslmode=verify-full; its
 	// names are Host, 127.0.0.1, ::1 and localhost. Nil without TLS.
 	CertPEM []byte
+	// CAFile is a file holding CertPEM, readable by the tests, to give as
+	// sslrootcert; "" without TLS.
+	CAFile string
 
 	base    string // temporary directory holding Dir, the socket and the PID file
 	logPath string

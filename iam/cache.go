@@ -1,0 +1,219 @@
+package iam
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/backend"
+	"github.com/redshift-ka/redshift-ka/internal/clock"
+)
+
+// callLimit bounds an API call.
+const callLimit = time.Minute
+
+// The process's credentials cache: one entry per request, shared by every
+// connector that makes it, as Amazon's drivers share theirs
+// (redshift_connector IamHelper.credentials_cache keyed by
+// get_credentials_cache_key, JDBC IamHelper.credentialsCache keyed by
+// getCredentialsCacheKey, ODBC RsIamHelper::s_iamCredentialsCache). An
+// entry is small and kept for the life of the process.
+var cache = struct {
+	sync.Mutex
+	m map[cacheKey]*entry
+}{m: map[cacheKey]*entry{}}
+
+// cacheKey is a hash of everything that changes what the API answers:
+// the whole parsed request, the plan made from it (API, region), and the
+// AWS environment that selects the endpoint and the credentials source.
+// Hashed, since the request holds secrets.
+type cacheKey [sha256.Size]byte
+
+// rawIAM is dsnparse.IAM without its methods, so that %#v prints every
+// field, secrets included, where dsnparse.IAM's Format masks them.
+type rawIAM dsnparse.IAM
+
+// keyOf returns the cache key of the request d planned as p. The key is
+// the request as a whole value, printed field by field: a field added to
+// dsnparse.IAM (a database name, group federation, a custom domain) joins
+// the key with no edit here; TestCacheKeyHasEveryField checks that each
+// does. The credentials source is the DSN's keys or Profile (in d), else
+// the AWS SDK's default chain, which the AWS_ environment variables select
+// (keys, profile, shared files, web identity, endpoints).
+func keyOf(d *dsnparse.IAM, p backend.Plan) cacheKey {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	slices.Sort(env)
+	return sha256.Sum256(fmt.Appendf(nil, "%#v\n%#v\n%q", rawIAM(*d), p, env))
+}
+
+// cached returns the cache entry of the request d planned as p: the
+// process's, or with IAMDisableCache a new one of the connector's own.
+func cached(d *dsnparse.IAM, p backend.Plan) *entry {
+	if d.DisableCache {
+		return &entry{}
+	}
+	k := keyOf(d, p)
+	cache.Lock()
+	defer cache.Unlock()
+	e := cache.m[k]
+	if e == nil {
+		e = &entry{}
+		cache.m[k] = e
+	}
+	return e
+}
+
+// entry holds the credentials of one request and the call under way.
+type entry struct {
+	mu  sync.Mutex
+	cur backend.Credentials
+	// From refreshAt, a new connection starts a renewal in the background
+	// (one at a time) and still gets cur, until usableUntil; from then on,
+	// new connections wait for new credentials.
+	refreshAt, usableUntil time.Time
+	retry                  time.Duration // after a failed renewal, before the next
+	flight                 *flight       // the call under way, if any
+}
+
+// flight is one API call. Connects that need it wait for it; it ends when
+// answered, after callLimit, or, unless it is a renewal in the background,
+// once every connect waiting for it has given up.
+type flight struct {
+	done       chan struct{}
+	cr         backend.Credentials
+	err        error
+	waiters    int  // under entry.mu
+	background bool // a renewal no connect waits for at its start
+	cancel     context.CancelFunc
+}
+
+// Credentials returns credentials for a new connection. While the cached
+// ones are usable it returns them at once, and from their renewal point
+// starts one renewal in the background, so that a slow or failed renewal
+// neither delays nor fails a connect while they are valid. Without usable
+// ones it waits for the one call under way, starting it if need be. A
+// failed call is not cached: the next connect calls again.
+func (l *login) Credentials(ctx context.Context) (backend.Credentials, error) {
+	e := l.c
+	e.mu.Lock()
+	if t := clock.Now(); e.cur.Password != "" && t.Before(e.usableUntil) {
+		cr := e.cur
+		if !t.Before(e.refreshAt) && e.flight == nil {
+			l.start(ctx, true)
+		}
+		e.mu.Unlock()
+		return cr, nil
+	}
+	f := e.flight
+	if f == nil {
+		f = l.start(ctx, false)
+	}
+	f.waiters++
+	e.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.cr, f.err
+	case <-ctx.Done():
+		e.mu.Lock()
+		if f.waiters--; f.waiters == 0 && !f.background {
+			f.cancel() // nobody waits for it any more: the next connect calls anew
+			if e.flight == f {
+				e.flight = nil
+			}
+		}
+		e.mu.Unlock()
+		return backend.Credentials{}, l.wrap(ctx.Err())
+	}
+}
+
+// start starts the API call of the entry, under e.mu. The call is the
+// entry's, not this connect's: it keeps the context's values but not its
+// end, so that a connect that gives up does not fail the others waiting
+// for it; callLimit bounds it, so that no goroutine is left behind.
+func (l *login) start(ctx context.Context, background bool) *flight {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callLimit)
+	f := &flight{done: make(chan struct{}), cancel: cancel, background: background}
+	l.c.flight = f
+	go l.fetch(cctx, f)
+	return f
+}
+
+// fetch makes the API call for f and caches its answer.
+func (l *login) fetch(ctx context.Context, f *flight) {
+	defer f.cancel()
+	start := clock.Now()
+	cr, next, err := l.call(ctx)
+	if err == nil && (cr.Password == "" || cr.Expiration.IsZero()) {
+		err = errors.New("the answer lacks the password or its expiration")
+	}
+	e := l.c
+	e.mu.Lock()
+	if err == nil {
+		e.cur = cr
+		e.refreshAt, e.usableUntil, e.retry = schedule(start, cr.Expiration, next)
+	} else if f.background {
+		// The old credentials serve on: try again a little later, not at
+		// every connect.
+		e.refreshAt = clock.Now().Add(e.retry)
+	}
+	usable := e.usableUntil
+	if e.flight == f {
+		e.flight = nil
+	}
+	e.mu.Unlock()
+	if err != nil {
+		err = l.wrap(err)
+	}
+	if l.log != nil {
+		switch {
+		case err == nil:
+			l.log.Debug("redshift-ka: IAM login", "api", l.plan.API, "target", l.plan.Target(), "user", cr.User, "expires", cr.Expiration)
+		case f.background:
+			l.log.Warn("redshift-ka: IAM renewal failed; the current credentials serve new connections until shortly before they expire",
+				"api", l.plan.API, "target", l.plan.Target(), "until", usable, "error", err.Error())
+		default:
+			l.log.Debug("redshift-ka: IAM login failed", "api", l.plan.API, "target", l.plan.Target(), "error", err.Error())
+		}
+	}
+	f.cr, f.err = cr, err
+	close(f.done)
+}
+
+// schedule returns, for credentials issued at start and valid until
+// expiration, when a new connection starts their renewal (refresh), until
+// when they serve new connections (usable), and how long to wait after a
+// failed renewal before the next (retry).
+//
+// Amazon's drivers keep cached credentials until they expire and then call
+// in the foreground (redshift_connector IamHelper.set_cluster_credentials,
+// JDBC IamHelper.getClusterCredentialsResult with
+// RequestUtils.isCredentialExpired). Here the renewal starts a tenth of
+// their lifetime, at most a minute, before they expire, or at the API's
+// NextRefreshTime if that is sooner; and they serve until a quarter of
+// that margin is left, which leaves a login time to use them. A
+// NextRefreshTime less than a quarter of the lifetime after start, in the
+// past included, is not honoured: it would renew at every connect.
+func schedule(start, expiration, next time.Time) (refresh, usable time.Time, retry time.Duration) {
+	life := expiration.Sub(start)
+	if life <= 0 {
+		return start, start, 0
+	}
+	margin := min(life/10, time.Minute)
+	refresh = expiration.Add(-margin)
+	if next.After(start.Add(life/4)) && next.Before(refresh) {
+		refresh = next
+	}
+	return refresh, expiration.Add(-margin / 4), margin / 8
+}
