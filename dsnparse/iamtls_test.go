@@ -78,11 +78,11 @@ func TestIAMTLSDataSource(t *testing.T) {
 // fills in without ssl is never listed.
 func TestJDBCSSLIgnored(t *testing.T) {
 	for dsn, ignored := range map[string][]string{
-		"jdbc:redshift://h:5439/dev?sslmode=require":                      nil,
-		"jdbc:redshift://h:5439/dev?AuthMech=REQUIRE":                     nil,
+		"jdbc:redshift://h:5439/dev?sslmode=require":                               nil,
+		"jdbc:redshift://h:5439/dev?AuthMech=REQUIRE":                              nil,
 		"jdbc:redshift:iam://h:5439/dev?ClusterID=c&DbUser=u&AuthMech=verify-full": nil,
-		"jdbc:redshift://h:5439/dev?SSL=true&sslmode=require":             {"SSL"},
-		"jdbc:redshift://h:5439/dev":                                      nil,
+		"jdbc:redshift://h:5439/dev?SSL=true&sslmode=require":                      {"SSL"},
+		"jdbc:redshift://h:5439/dev":                                               nil,
 	} {
 		got, err := Parse(dsn)
 		require.NoError(t, err, dsn)
