@@ -191,4 +191,3 @@ func waitGone(t *testing.T, s *setup, db *sql.DB, pid uint32) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-
