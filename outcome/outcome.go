@@ -75,7 +75,7 @@ func (s Statement) String() string {
 		case "success":
 			b.WriteString(" with success")
 			if s.Rows >= 0 {
-				fmt.Fprintf(&b, " (%s rows)", thousands(s.Rows))
+				fmt.Fprintf(&b, " (%s %s)", thousands(s.Rows), plural(s.Rows, "row", "rows"))
 			}
 		case "failed":
 			b.WriteString(", failed")
@@ -96,6 +96,14 @@ func clock(t time.Time) string {
 		return "an unknown time"
 	}
 	return t.UTC().Format("15:04:05 UTC")
+}
+
+// plural picks the word for n.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // thousands writes n with commas: 1,234,567.
