@@ -140,11 +140,16 @@ func Of(ctx context.Context, db *sql.DB, lost error, query string, wait bool) (S
 	if cl.ServerPID == 0 {
 		return Statement{State: Unknown, Rows: -1, Reason: "the server did not tell the session's process id"}, nil
 	}
+	var last Statement
 	for {
 		st, err := ask(ctx, db, cl, query)
+		if err != nil && last.State == Running && ctx.Err() != nil {
+			return last, nil // the wait ended while asking again
+		}
 		if err != nil || !wait || st.State != Running {
 			return st, err
 		}
+		last = st
 		t := time.NewTimer(pollEvery)
 		select {
 		case <-ctx.Done():
