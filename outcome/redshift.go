@@ -3,6 +3,7 @@ package outcome
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -125,7 +126,7 @@ func askRedshift(ctx context.Context, conn *sql.Conn, cl *dialer.ConnLostError, 
 	case "COPY":
 		var loaded sql.NullInt64
 		err := conn.QueryRowContext(ctx, redshiftLoaded, r.id).Scan(&loaded)
-		if err != nil && err != sql.ErrNoRows {
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return Statement{}, fmt.Errorf("ask SYS_LOAD_HISTORY: %w", err)
 		}
 		if loaded.Valid {
