@@ -396,6 +396,13 @@ func (r *runner) askServer(st statement, lostErr error) (code int, ok bool) {
 		return exitLost, false
 	}
 	r.errorf("%s", ans)
+	return exitFor(ans)
+}
+
+// exitFor is the exit status for the server's answer about a statement
+// whose connection was lost; ok is false when the answer tells no more
+// than the manual look-up (Unknown).
+func exitFor(ans serverside.Statement) (code int, ok bool) {
 	switch {
 	case ans.State == serverside.Finished && ans.Result == "success":
 		return exitServerSuccess, true
