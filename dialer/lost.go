@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/redshift-ka/redshift-ka/internal/sockopt"
 )
@@ -39,6 +40,10 @@ type ConnLostError struct {
 	Settings Observed
 	// ServerPID is the server process id of the session, 0 if unknown.
 	ServerPID uint32
+	// Sent is when data was last written to the connection: for a
+	// statement that was waiting on the server, when it was sent. Zero if
+	// nothing was written.
+	Sent time.Time
 	// Sys is the error the kernel returned, for its text.
 	Sys error
 }
@@ -78,8 +83,9 @@ func (e lostTimeout) Unwrap() error   { return e.ConnLostError }
 
 // lostState is kept on the connection for the error above.
 type lostState struct {
-	pid atomic.Uint32
-	err atomic.Pointer[ConnLostError]
+	pid  atomic.Uint32
+	sent atomic.Int64 // Unix nanoseconds of the last write
+	err  atomic.Pointer[ConnLostError]
 }
 
 // Read reads from the connection; a connection the kernel ended for want
@@ -98,6 +104,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 		return 0, c.opError("write", e)
 	}
 	n, err := c.TCPConn.Write(p)
+	if n > 0 {
+		c.lost.sent.Store(time.Now().UnixNano())
+	}
 	return n, c.check("write", err)
 }
 
@@ -155,6 +164,9 @@ func (c *Conn) check(op string, err error) error {
 		Settings:  settings,
 		ServerPID: c.lost.pid.Load(),
 		Sys:       err,
+	}
+	if ns := c.lost.sent.Load(); ns != 0 {
+		lost.Sent = time.Unix(0, ns)
 	}
 	if !c.lost.err.CompareAndSwap(nil, lost) {
 		return c.opError(op, c.lost.err.Load()) // a concurrent Read or Write got there first

@@ -9,7 +9,7 @@
 // # Usage
 //
 //	redshift-ka check [--json] [--offline] [--connect-timeout 30s] [DSN]
-//	redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--connect-timeout 30s] [DSN]
+//	redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
 //	redshift-ka help [check | exec]
 //
 // help prints the short form of this manual; help check and help exec, each
@@ -39,6 +39,8 @@
 //	-f FILE                 exec: the statements, read from a file
 //	--progress 30s          exec: how often a progress line is printed when the
 //	                        output is not a terminal (0: never)
+//	--wait 0                exec: after a lost connection, wait up to this long
+//	                        for a statement still running on the server to end
 //	--connect-timeout 30s   both: give up connecting after this long (0: no limit)
 //
 // No output shows a password: the DSN is printed through
@@ -110,6 +112,24 @@
 // interval, until the path dies and the probes go unanswered. When the
 // output is not a terminal, it prints a progress line every --progress.
 //
+// When the kernel gives up on the connection during a statement (a
+// [github.com/redshift-ka/redshift-ka/dialer.ConnLostError]), exec
+// reconnects with the same DSN (a fresh IAM login if need be) and asks the
+// server what became of the statement
+// ([github.com/redshift-ka/redshift-ka/outcome.Of]): on Amazon Redshift,
+// SYS_QUERY_HISTORY and SYS_LOAD_HISTORY; on PostgreSQL,
+// pg_stat_activity. It prints one line: "the statement is still running
+// on the server (process 4514, for 35m12s)", "the statement finished on
+// the server at 12:04:31 UTC with success (1,234,567 rows)", "..., failed:
+// MESSAGE", "the statement was cancelled ...", or "what became of the
+// statement is unknown (process 4514): WHY". PostgreSQL does not record
+// whether a statement succeeded: there it says only that it finished, and
+// when. --wait 1h asks again every second while the statement runs, up to
+// an hour. The statement's text is not printed (it may hold credentials).
+// Note that pgx, closing the broken connection, sends the server a cancel
+// request for the statement; where it gets through, the statement is
+// cancelled.
+//
 // Ctrl-C (or SIGTERM) sends the server a cancel request for the running
 // statement, waits up to 10 s for it to end, and exits 130; a second one
 // exits at once. Before a statement runs (reading -f FILE, connecting), an
@@ -120,11 +140,16 @@
 //	0    success
 //	1    SQL error: a statement failed; the statements after it were not run
 //	2    bad input: flags, DSN or SQL that cannot be used; nothing was run
-//	3    connection lost during a statement: it may have finished on the
-//	     server; the server process id and the queries that find it there
-//	     (pg_stat_activity; STV_RECENTS and STL_QUERY on Redshift) are printed
+//	3    connection lost during a statement; the server says it is still
+//	     running, or cannot tell, or could not be asked (then the server
+//	     process id and the queries that find it there are printed:
+//	     pg_stat_activity; STV_RECENTS and STL_QUERY on Redshift)
 //	4    could not connect (or check could not read the settings): nothing
 //	     was run
+//	5    connection lost; the server says the statement finished with success
+//	6    connection lost; the server says it failed, or was cancelled
+//	7    connection lost; the statement ended on the server, which does not
+//	     record how (PostgreSQL): check its effect before running it again
 //	130  interrupted (Ctrl-C or SIGTERM): the running statement was
 //	     cancelled on the server
 package main

@@ -18,6 +18,7 @@ import (
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	serverside "github.com/redshift-ka/redshift-ka/outcome"
 	"github.com/redshift-ka/redshift-ka/settings"
 )
 
@@ -34,6 +35,7 @@ func (a *app) exec(args []string) int {
 	file := fs.String("f", "", "run the SQL statements in `FILE`")
 	progress := fs.Duration("progress", 30*time.Second, "print a progress line this often when the output is not a terminal (0: never)")
 	timeout := fs.Duration("connect-timeout", defaultConnectTimeout, "give up connecting after this long (0: no limit)")
+	wait := fs.Duration("wait", 0, "after a lost connection, wait up to this long for a statement still running on the server to end (0: do not wait)")
 	pos, help, err := a.parseFlags(fs, execUsage, args)
 	if help {
 		return exitOK
@@ -50,6 +52,10 @@ func (a *app) exec(args []string) int {
 	}
 	if *progress < 0 {
 		a.errorf("exec: --progress %s: want a positive duration such as 30s, or 0", *progress)
+		return exitUsage
+	}
+	if *wait < 0 {
+		a.errorf("exec: --wait %s: want a positive duration such as 1h, or 0", *wait)
 		return exitUsage
 	}
 	dsn, err := a.dsnFrom(pos)
@@ -108,7 +114,8 @@ func (a *app) exec(args []string) int {
 		if !ok {
 			return fmt.Errorf("unexpected driver connection %T", dc)
 		}
-		r := &runner{app: a, pc: sc.Conn().PgConn(), src: src, from: from, every: *progress}
+		r := &runner{app: a, pc: sc.Conn().PgConn(), src: src, from: from, every: *progress,
+			db: db, creds: connector.Login(), connectTimeout: *timeout, wait: *wait}
 		rep, err := settings.ReadPgx(r.pc)
 		if err == nil {
 			r.report = &rep
@@ -197,6 +204,12 @@ type runner struct {
 	report *settings.Report // nil when the settings could not be read
 	server string           // the server's name and version
 	status status
+	// After a lost connection: where to reconnect and ask the server what
+	// became of the statement (see askServer).
+	db             *sql.DB
+	creds          driver.Login
+	connectTimeout time.Duration
+	wait           time.Duration
 }
 
 // outcome is how a statement ended.
@@ -336,6 +349,10 @@ func (r *runner) finished(i int, st statement, took time.Duration, o outcome) in
 	where := fmt.Sprintf("statement %d of %d (line %d)", i+1, len(r.stmts), st.line)
 	if lost(o.err, r.pc) {
 		r.errorf("exec: %s: the connection was lost after %s: %v", where, round(took), o.err)
+		if code, ok := r.askServer(st, o.err); ok {
+			r.errorf("%s", r.tally(i, true))
+			return code
+		}
 		r.errorf("the statement may have finished on the server. Before running it again, look for server process id %d there:\n"+
 			"  PostgreSQL: SELECT state, query_start, query FROM pg_stat_activity WHERE pid = %d;\n"+
 			"              (no row: the session has ended; look for the process id in the server log)\n"+
@@ -348,6 +365,55 @@ func (r *runner) finished(i int, st statement, took time.Duration, o outcome) in
 	r.errorf("exec: %s failed after %s: %s", where, round(took), sqlError(o.err))
 	r.errorf("%s", r.tally(i, true))
 	return exitSQL
+}
+
+// askServer reconnects with the same DSN (a fresh IAM login if need be)
+// and asks the server what became of the statement of a connection the
+// kernel gave up on (see [serverside.Of]), waiting up to --wait while it
+// runs. It prints the answer and returns the exit status; ok is false
+// when the server said nothing that tells more than the manual look-up.
+func (r *runner) askServer(st statement, lostErr error) (code int, ok bool) {
+	var cl *dialer.ConnLostError
+	if !errors.As(lostErr, &cl) {
+		return exitLost, false // the server ended the session: it said so
+	}
+	ctx, cancel := connectContext(r.ctx, r.connectTimeout)
+	defer cancel()
+	if _, err := r.login(ctx, r.creds); err != nil {
+		r.errorf("exec: could not log in again to ask the server what became of the statement: %v", err)
+		return exitLost, false
+	}
+	ans, err := serverside.Of(ctx, r.db, lostErr, st.text, false)
+	cancel()
+	if err == nil && ans.State == serverside.Running && r.wait > 0 {
+		r.errorf("%s; waiting up to %s for it to end", ans, r.wait)
+		wctx, wcancel := context.WithTimeout(r.ctx, r.wait)
+		ans, err = serverside.Of(wctx, r.db, lostErr, st.text, true)
+		wcancel()
+	}
+	if err != nil {
+		r.errorf("exec: could not ask the server what became of the statement: %v", err)
+		return exitLost, false
+	}
+	r.errorf("%s", ans)
+	return exitFor(ans)
+}
+
+// exitFor is the exit status for the server's answer about a statement
+// whose connection was lost; ok is false when the answer tells no more
+// than the manual look-up (Unknown).
+func exitFor(ans serverside.Statement) (code int, ok bool) {
+	switch {
+	case ans.State == serverside.Finished && ans.Result == "success":
+		return exitServerSuccess, true
+	case ans.State == serverside.Finished && ans.Result == "failed", ans.State == serverside.Cancelled:
+		return exitServerFailed, true
+	case ans.State == serverside.Finished:
+		return exitServerEnded, true
+	case ans.State == serverside.Running:
+		return exitLost, true
+	}
+	return exitLost, false
 }
 
 // interrupted cancels statement i on the server after Ctrl-C, waits for

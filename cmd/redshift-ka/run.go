@@ -20,12 +20,16 @@ import (
 
 // Exit statuses; doc.go and the usage text list them.
 const (
-	exitOK          = 0   // every statement ran, or check found the settings
-	exitSQL         = 1   // a statement failed; the ones after it were not run
-	exitUsage       = 2   // bad flags, DSN or SQL: nothing was run
-	exitLost        = 3   // the connection was lost during a statement
-	exitConnect     = 4   // could not connect: nothing was run
-	exitInterrupted = 130 // Ctrl-C: the running statement was cancelled
+	exitOK      = 0 // every statement ran, or check found the settings
+	exitSQL     = 1 // a statement failed; the ones after it were not run
+	exitUsage   = 2 // bad flags, DSN or SQL: nothing was run
+	exitLost    = 3 // the connection was lost during a statement
+	exitConnect = 4 // could not connect: nothing was run
+	// After a lost connection (3), the server's answer:
+	exitServerSuccess = 5   // the statement finished there with success
+	exitServerFailed  = 6   // it failed there, or was cancelled
+	exitServerEnded   = 7   // it ended there; the server keeps no record of how (PostgreSQL)
+	exitInterrupted   = 130 // Ctrl-C: the running statement was cancelled
 )
 
 // dsnEnv names the environment variable that holds the DSN when no
@@ -39,7 +43,7 @@ Redshift DSN and runs long statements with the connection's health in view.
 
 Usage:
   redshift-ka check [--json] [--offline] [--connect-timeout 30s] [DSN]
-  redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--connect-timeout 30s] [DSN]
+  redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
   redshift-ka help [check | exec]
 
 The DSN is a postgres:// URL, a key=value string, an ODBC connection
@@ -53,9 +57,14 @@ Exit status:
   0    success
   1    SQL error: a statement failed; the statements after it were not run
   2    bad input: flags, DSN or SQL that cannot be used; nothing was run
-  3    connection lost during a statement: it may have finished on the
-       server; the server process id and what to look for there are printed
+  3    connection lost during a statement; exec reconnected and the server
+       says it is still running (or it cannot tell, or could not be asked:
+       the server process id and what to look for there are printed)
   4    could not connect (or check could not read the settings): nothing was run
+  5    connection lost; the server says the statement finished with success
+  6    connection lost; the server says the statement failed or was cancelled
+  7    connection lost; the statement ended on the server, which does not
+       record how (PostgreSQL): check its effect before running it again
   130  interrupted (Ctrl-C or SIGTERM): the running statement was cancelled on
        the server
 `
@@ -74,7 +83,7 @@ password expires; --offline shows the API it would call and with what
 Flags:
 `
 
-const execUsage = `Usage: redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--connect-timeout 30s] [DSN]
+const execUsage = `Usage: redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
 
 Runs the statements one by one on one connection, and stops at the first
 that fails. Statements are split at each ';' outside string literals, quoted
@@ -91,6 +100,14 @@ On a terminal a status line shows the statement, the time it has run, and
 the connection's health as the kernel sees it (Linux): round-trip time, time
 since data and acknowledgements last arrived, and unanswered keep-alive
 probes. Otherwise a progress line is printed every --progress.
+
+When the kernel gives up on the connection during a statement, exec
+reconnects with the same DSN and prints what the server did with it:
+still running (for how long), finished with success (rows loaded or
+returned, on Redshift), failed (with the server's message) or cancelled;
+PostgreSQL does not record success or failure, only that it ended.
+--wait 1h waits up to an hour for a statement still running to end. The
+exit status tells these apart (see redshift-ka help).
 
 Ctrl-C asks the server to cancel the running statement, waits up to 10 s for
 it to confirm, and exits with status 130; a second Ctrl-C exits at once.

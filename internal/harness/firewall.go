@@ -142,7 +142,14 @@ func (f *Firewall) nft(rules string) error {
 // without a reset: the path is dead.
 func (f *Firewall) Cut() error { return f.nft("add rule inet rska cut drop\n") }
 
-// Restore undoes Cut. Flows the firewall forgot meanwhile stay forgotten.
+// CutPort drops, without a reset, every packet of the flows whose client
+// port is port, in both directions: that connection's path is dead, while
+// new connections pass.
+func (f *Firewall) CutPort(port int) error {
+	return f.nft(fmt.Sprintf("add rule inet rska cut tcp sport %d drop\nadd rule inet rska cut tcp dport %d drop\n", port, port))
+}
+
+// Restore undoes Cut and CutPort. Flows the firewall forgot meanwhile stay forgotten.
 func (f *Firewall) Restore() error { return f.nft("flush chain inet rska cut\n") }
 
 // Flows lists the flows conntrack tracks now, one per line, as nft's
