@@ -32,6 +32,13 @@ func digestLogin(next func(context.Context, *pgconn.Config, net.Conn) (net.Conn,
 				return conn, err
 			}
 		}
+		if c.ChannelBinding == "require" || c.RequireAuth != "" {
+			// The user restricted how pgx may authenticate, and neither
+			// setting has a name for the digest login: pgx refuses it
+			// ("unknown authentication type: 13") without a digest of
+			// the password ever being sent.
+			return conn, nil
+		}
 		password, build := c.Password, c.BuildFrontend
 		if build == nil {
 			build = pgproto3.NewFrontend

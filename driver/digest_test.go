@@ -70,3 +70,18 @@ func TestDigestLoginHook(t *testing.T) {
 	require.Len(t, readers, 4)
 	assert.IsType(t, &strings.Reader{}, readers[3])
 }
+
+// TestDigestNotWhenAuthRestricted: with channel_binding=require or
+// require_auth, the digest login is not answered (pgx then refuses it), so
+// no digest of the password reaches a server the user did not allow.
+func TestDigestNotWhenAuthRestricted(t *testing.T) {
+	for _, c := range []*pgconn.Config{
+		{Password: hostile, ChannelBinding: "require"},
+		{Password: hostile, RequireAuth: "scram-sha-256"},
+	} {
+		hook := digestLogin(nil)
+		_, err := hook(context.Background(), c, nil)
+		require.NoError(t, err)
+		assert.Nil(t, c.BuildFrontend, "no digest reader installed")
+	}
+}

@@ -68,8 +68,9 @@
 // password never crosses the wire. A wrong password fails with the
 // server's error (SQLSTATE 28P01); an algorithm other than SHA-256 (0),
 // which neither of Amazon's drivers computes either, fails with an error
-// that says so. pgx's require_auth and channel_binding=require refuse the
-// login, as they refuse any server that logs in with no method they know.
+// that says so. With pgx's require_auth or channel_binding=require, which
+// have no name for this login, it is not answered: pgx refuses it, and no
+// digest of the password is sent.
 //
 // The answer is given in pgconn's AfterNetConnect, last, after the IAM
 // login's and any of your configuration's own: for that one connection,

@@ -25,9 +25,25 @@ const defaultPort = 5439
 // endpoint is the endpoint of a login's cluster or workgroup, looked up
 // once: a failed lookup is not kept, the next connect asks again.
 type endpoint struct {
-	mu   sync.Mutex
-	addr string // host:port, once looked up
+	once sync.Once
+	lock chan struct{} // holds a token while a connect looks up or reads addr
+	addr string        // host:port, once looked up
 }
+
+// acquire takes e's lock, or gives up with ctx: a connect waiting for
+// another's lookup waits no longer than its own context allows.
+func (e *endpoint) acquire(ctx context.Context) error {
+	e.once.Do(func() { e.lock = make(chan struct{}, 1) })
+	select {
+	case e.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// release gives e's lock back.
+func (e *endpoint) release() { <-e.lock }
 
 // Endpoint returns the address, "host:port", of the cluster
 // (DescribeClusters) or workgroup (redshift-serverless GetWorkgroup) the
@@ -37,9 +53,15 @@ type endpoint struct {
 // ServerlessIamHelper.describeConfiguration, and ODBC's
 // RsIamClient::DescribeCluster do for a DSN without a host.
 func (l *login) Endpoint(ctx context.Context) (string, error) {
+	api := apiDescribeClusters
+	if l.req.API == apiServerless {
+		api = apiGetWorkgroup
+	}
 	e := &l.endpoint
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	if err := e.acquire(ctx); err != nil {
+		return "", l.wrapAPI(api, err)
+	}
+	defer e.release()
 	if e.addr != "" {
 		return e.addr, nil
 	}
@@ -50,10 +72,6 @@ func (l *login) Endpoint(ctx context.Context) (string, error) {
 		err = errors.New("the answer has no endpoint address (is the cluster or workgroup available yet?)")
 	}
 	if err != nil {
-		api := apiDescribeClusters
-		if l.req.API == apiServerless {
-			api = apiGetWorkgroup
-		}
 		werr := l.wrapAPI(api, err)
 		if l.log != nil {
 			l.log.Debug("redshift-ka: IAM endpoint lookup failed", "api", api, "target", l.plan.Target(), "error", werr.Error())
