@@ -245,3 +245,23 @@ func TestCacheKeyHasEveryField(t *testing.T) {
 	}
 	assert.NotEqual(t, k, keyOf(&base, backend.Plan{API: apiClusterIAM, Cluster: "c"}), "the plan is in the key")
 }
+
+// TestEndpointLockHonoursContext: a connect that waits for another's
+// endpoint lookup gives up with its own context, not after the lookup.
+func TestEndpointLockHonoursContext(t *testing.T) {
+	var e endpoint
+	require.NoError(t, e.acquire(context.Background())) // a lookup under way
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- e.acquire(ctx) }()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the waiting connect did not give up with its context")
+	}
+	e.release()
+	require.NoError(t, e.acquire(context.Background()), "the lock is free again")
+	e.release()
+}
