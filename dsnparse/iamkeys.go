@@ -334,6 +334,11 @@ func (c *collector) finishIAM(host, user, dbname string) (*IAM, error) {
 		iam.Region = region
 	}
 	switch {
+	case host == "" && c.emptyHost != "":
+		// pgx would read the empty host after the one put in for the
+		// lookup, and connect to a local socket with the issued password.
+		return nil, &ParseError{Key: c.emptyHost, Err: reason(ErrSyntax,
+			"IAM login: the host is empty; give the cluster's endpoint, or leave the key out to look the endpoint up")}
 	case host == "":
 		// redshift_connector IamHelper.set_cluster_host_and_port, JDBC
 		// IamHelper.callDescribeClustersAPIForV1, ServerlessIamHelper.describeConfiguration.

@@ -17,11 +17,17 @@ var iamTLSModes = map[string]bool{"require": true, "verify-ca": true, "verify-fu
 // certificate against sslrootcert, or the system's roots without it.
 const iamDefaultTLS = "sslmode=verify-ca"
 
-// sawSSLMode records the key that sets sslmode, as written, its value as
-// written, and the mode it stands for; the first one only.
+// sawSSLMode records a key that sets sslmode, as written, its value as
+// written, and the mode it stands for. A key=value or URL DSN may give
+// sslmode more than once, and pgx reads the last where lib/pq may read
+// the first: the first is kept, and so is the first that does not always
+// encrypt, which iamTLS refuses whichever the backend reads.
 func (c *collector) sawSSLMode(key, raw, mode string) {
 	if c.sslKey == "" {
 		c.sslKey, c.sslRaw, c.sslMode = key, raw, mode
+	}
+	if !iamTLSModes[mode] && c.sslBadKey == "" {
+		c.sslBadKey, c.sslBadRaw = key, raw
 	}
 }
 
@@ -36,9 +42,9 @@ func (c *collector) iamTLS(iam *IAM) (add bool, err error) {
 		return false, nil
 	case c.sslKey == "":
 		return true, nil
-	case iamTLSModes[c.sslMode]:
+	case c.sslBadKey == "":
 		return false, nil
 	}
-	return false, valueError(c.sslKey, c.sslRaw, ErrTLSRequired,
+	return false, valueError(c.sslBadKey, c.sslBadRaw, ErrTLSRequired,
 		"IAM login requires TLS, as Amazon's drivers do: want sslmode require, verify-ca or verify-full (absent: verify-ca), got ")
 }

@@ -40,6 +40,12 @@ func TestIAMTLS(t *testing.T) {
 		{"jdbc AuthMech", "jdbc:redshift:iam://h:5439/dev?ClusterID=c&DbUser=u&AuthMech=DISABLE", "", "AuthMech"},
 		{"jdbc sslmode prefer", "jdbc:redshift:iam://h:5439/dev?ClusterID=c&DbUser=u&sslmode=prefer", "", "sslmode"},
 		{"jdbc sslmode require", "jdbc:redshift:iam://h:5439/dev?ClusterID=c&DbUser=u&sslmode=require", "host=h port=5439 dbname=dev sslmode=require", ""},
+		// pgx reads the last sslmode, lib/pq (in a URL) the first: every
+		// one must encrypt.
+		{"kv require then disable", "host=h sslmode=require iam=true cluster_identifier=c db_user=u sslmode=disable", "", "sslmode"},
+		{"kv disable then require", "host=h sslmode=disable sslmode=require iam=true cluster_identifier=c db_user=u", "", "sslmode"},
+		{"url require then disable", "postgres://h/dev?sslmode=require&iam=true&cluster_identifier=c&db_user=u&sslmode=disable", "", "sslmode"},
+		{"kv require then verify-full", "host=h sslmode=require sslmode=verify-full iam=true cluster_identifier=c db_user=u", "host=h sslmode=require sslmode=verify-full", ""},
 		{"no IAM: url disable", "postgres://h/dev?sslmode=disable", "postgres://h/dev?sslmode=disable", ""},
 		{"no IAM: kv none", "host=h", "host=h", ""},
 		{"no IAM: odbc prefer", "Server=h;SSLMode=prefer;IAM=0", "host=h sslmode=prefer port=5439", ""},
@@ -88,4 +94,24 @@ func TestJDBCSSLIgnored(t *testing.T) {
 		require.NoError(t, err, dsn)
 		assert.Equal(t, ignored, got.Config.Ignored, dsn)
 	}
+}
+
+// TestIAMEmptyHost: an empty host key is not a DSN without a host: pgx
+// would read it after the host put in for the lookup and connect to a
+// local socket, so it is refused, naming the key.
+func TestIAMEmptyHost(t *testing.T) {
+	for _, dsn := range []string{
+		"user=u iam=true cluster_identifier=c region=r host=",
+		"host=h.example user=u iam=true cluster_identifier=c region=r host=''",
+		"postgres:///dev?iam=true&cluster_identifier=c&region=r&db_user=u&host=",
+	} {
+		_, err := Parse(dsn)
+		require.ErrorIs(t, err, ErrSyntax, dsn)
+		var pe *ParseError
+		require.True(t, errors.As(err, &pe))
+		assert.Equal(t, "host", pe.Key, dsn)
+	}
+	got, err := Parse("host= host=h.example user=u iam=true cluster_identifier=c region=r")
+	require.NoError(t, err, "the last host counts, as for pgx")
+	assert.False(t, got.IAM.LookupEndpoint)
 }

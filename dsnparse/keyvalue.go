@@ -26,6 +26,9 @@ func parseKeyValue(dsn string) (*DSN, error) {
 		switch p.key {
 		case "host":
 			host = firstHost(p.value)
+			if host == "" {
+				c.emptyHost = p.key
+			}
 		case "user":
 			user = p.value
 		case "dbname":

@@ -148,6 +148,11 @@ type collector struct {
 	// The key that set sslmode as written, its value as written, and the
 	// mode it stands for; see sawSSLMode.
 	sslKey, sslRaw, sslMode string
+	// The first key that set sslmode to a mode that may not encrypt, and
+	// its value, as written.
+	sslBadKey, sslBadRaw string
+	// emptyHost is a host key given with no host, as written.
+	emptyHost string
 }
 
 // add records one owned key. Two keys for one setting must agree.

@@ -44,6 +44,9 @@ func parseURL(dsn string) (*DSN, error) {
 				switch key {
 				case "host":
 					host = firstHost(v)
+					if host == "" {
+						c.emptyHost = key
+					}
 				case "user":
 					user = v
 				case "dbname":
