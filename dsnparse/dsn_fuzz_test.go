@@ -53,6 +53,9 @@ func FuzzParse(f *testing.F) {
 		if again.Rest != d.Rest {
 			t.Fatalf("stripping twice changed %q to %q", d.Rest, again.Rest)
 		}
+		if d.IAM != nil {
+			iamEncrypts(t, d)
+		}
 		switch d.Form {
 		case FormURL:
 			noOwnedKeyForPQ(t, d.Rest)
@@ -122,6 +125,30 @@ func noOwnedKeyForPQ(t *testing.T, rest string) {
 	}
 }
 
+// iamEncrypts checks that pgx reads an IAM DSN's Rest as a connection that
+// is always encrypted, and, when the DSN has no host, that it goes to the
+// host put in for the endpoint lookup: the issued password never goes in
+// plain text, nor to another server.
+func iamEncrypts(t *testing.T, d *DSN) {
+	cfg, err := pgconn.ParseConfig(d.Rest)
+	if err != nil {
+		return // pgx refuses it: nothing is sent
+	}
+	// A Unix socket (an empty host is pgx's default one) never has TLS,
+	// and never leaves the machine.
+	if cfg.TLSConfig == nil && !strings.HasPrefix(cfg.Host, "/") {
+		t.Fatalf("IAM DSN %q: pgx reads no TLS to %q", d.Rest, cfg.Host)
+	}
+	for _, fb := range cfg.Fallbacks {
+		if fb.TLSConfig == nil && !strings.HasPrefix(fb.Host, "/") {
+			t.Fatalf("IAM DSN %q: pgx may fall back to plain text to %q", d.Rest, fb.Host)
+		}
+	}
+	if d.IAM.LookupEndpoint && cfg.Host != d.IAM.LookupHost() {
+		t.Fatalf("IAM DSN %q without a host: pgx reads host %q, not %q", d.Rest, cfg.Host, d.IAM.LookupHost())
+	}
+}
+
 // withoutLookupHost returns d.Rest without the host that stands for the
 // endpoint an IAM login looks up, which must come first in the query or
 // the key=value list (after an sslmode the login added), where nothing
@@ -165,13 +192,25 @@ func samePgxView(t *testing.T, dsn, rest string) {
 	if err != nil {
 		t.Fatalf("pgx reads %q but not the stripped %q: %v", dsn, rest, err)
 	}
+	// A URL's key is also ours if lib/pq would read it as one of ours: it
+	// unescapes the key as written (a '+' is a space, %2B a '+') and trims
+	// it. pgxKey is how pgx reads that key.
+	forPQ := map[string]bool{}
+	if _, query, ok := strings.Cut(dsn, "?"); ok && strings.HasPrefix(dsn, "postgres") {
+		for _, kv := range strings.Split(query, "&") {
+			raw, _, _ := strings.Cut(kv, "=")
+			if k, err := url.QueryUnescape(raw); err == nil && claimed(strings.TrimSpace(k)) {
+				if pgxKey, err := url.QueryUnescape(raw); err == nil {
+					forPQ[pgxKey] = true
+				}
+			}
+		}
+	}
 	want := map[string]string{}
 	for k, v := range in.RuntimeParams {
-		// A key is also ours if lib/pq would read it as one of ours: it
-		// takes a '+' for a space, and trims keys.
-		ours := claimed(k)
-		forPQ := claimed(strings.TrimSpace(strings.ReplaceAll(k, "+", " ")))
-		if !ours && !forPQ {
+		// The key as pgx read it, a '+' taken for a space and trimmed.
+		plus := claimed(strings.TrimSpace(strings.ReplaceAll(k, "+", " ")))
+		if !claimed(k) && !forPQ[k] && !(plus && !strings.Contains(strings.ToLower(dsn), "%2b")) {
 			want[k] = v
 		}
 	}

@@ -347,6 +347,14 @@ func (c *collector) finishIAM(host, user, dbname string) (*IAM, error) {
 			return nil, &ParseError{Key: c.iamKeys[iamSwitch], Err: reason(ErrMissing,
 				"IAM login without a host needs ClusterID (cluster_identifier) or Workgroup (serverless_work_group) to look the endpoint up")}
 		}
+		// The name stands in the host handed on (LookupHost): AWS allows
+		// letters, digits and hyphens in both, and a ',' or '/' there
+		// would make pgx read other hosts or a local socket.
+		for _, f := range []int{iamClusterID, iamWorkgroup} {
+			if strings.Trim(c.iamVal[f], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != "" {
+				return nil, valueError(c.iamKeys[f], c.iamVal[f], ErrSyntax, "want a cluster or workgroup name (letters, digits and hyphens), got ")
+			}
+		}
 	case cluster == "" && workgroup == "" && region == "" && net.ParseIP(host) == nil && !strings.HasPrefix(host, "/"):
 		// Neither an endpoint name nor an address: a custom domain name
 		// (redshift_connector RedshiftProperty.set_is_cname, JDBC
