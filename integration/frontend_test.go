@@ -19,12 +19,15 @@ import (
 	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
-// A Redshift-faithful front end: a small PostgreSQL protocol front end, on
-// 127.0.0.1, in front of a real PostgreSQL server, that behaves as Amazon
-// Redshift does in the ways that matter to wire formats. Each behaviour
-// names its source. It is for wire-format tests only: being a user-space
-// proxy, it answers keep-alive probes itself, so keep-alive tests never
-// go through it.
+// A Redshift-faithful front end: a small PostgreSQL protocol front end in
+// front of a real PostgreSQL server, that behaves as Amazon Redshift does
+// in the ways that matter to wire formats. Each behaviour names its
+// source. Being a user-space proxy, it answers keep-alive probes itself:
+// on 127.0.0.1 it is for wire-format tests only; behind a kernel firewall
+// (frontEndOptions.Netns) the client's probes cross the firewall to the
+// front end's kernel, so a cut path there is a real lost connection to
+// "Redshift" (the front end's own path to PostgreSQL is a Unix-domain
+// socket and is never cut).
 
 const (
 	// redshiftServerVersion is what Redshift gives as server_version: it
@@ -84,6 +87,13 @@ type frontEndOptions struct {
 	// Login, if set, answers SSLRequest with TLS and logs a user in with
 	// the digest login (frontend_auth_test.go).
 	Login *frontEndLogin
+	// Netns, if set, is the network namespace to listen in, at
+	// harness.ServerAddr (the server's namespace of a [harness.Firewall]),
+	// so that the path to the front end can be cut. The listening socket
+	// belongs to the namespace it was made in, and so do the connections
+	// it accepts; the front end still reaches pg over its Unix-domain
+	// socket, which no network namespace confines.
+	Netns *harness.Netns
 }
 
 // frontEnd is a running front end; see [startFrontEnd].
@@ -116,13 +126,27 @@ type frontEnd struct {
 	upstream string
 }
 
-// startFrontEnd starts a front end before pg on 127.0.0.1 and stops it,
-// every goroutine of it ended, when the test ends. It reaches pg over its
+// startFrontEnd starts a front end before pg on 127.0.0.1 (or, with
+// opts.Netns, at harness.ServerAddr in that namespace) and stops it, every
+// goroutine of it ended, when the test ends. It reaches pg over its
 // Unix-domain socket, which the harness trusts, so it accepts clients
 // without checking their password.
 func startFrontEnd(t testing.TB, pg *harness.Postgres, opts frontEndOptions) *frontEnd {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	listen := func() (ln net.Listener, err error) {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+		return ln, err
+	}
+	if opts.Netns != nil {
+		listen = func() (ln net.Listener, err error) {
+			err = opts.Netns.Do(func() error {
+				ln, err = net.Listen("tcp", net.JoinHostPort(harness.ServerAddr, "0"))
+				return err
+			})
+			return ln, err
+		}
+	}
+	ln, err := listen()
 	if err != nil {
 		t.Fatalf("front end: %v", err)
 	}
@@ -142,7 +166,7 @@ func startFrontEnd(t testing.TB, pg *harness.Postgres, opts frontEndOptions) *fr
 // other DSN builders.
 func (f *frontEnd) Server() *harness.Postgres {
 	addr := f.ln.Addr().(*net.TCPAddr)
-	return &harness.Postgres{Host: "127.0.0.1", Port: addr.Port, User: f.pg.User, Password: f.pg.Password, Database: f.pg.Database}
+	return &harness.Postgres{Host: addr.IP.String(), Port: addr.Port, User: f.pg.User, Password: f.pg.Password, Database: f.pg.Database}
 }
 
 func (f *frontEnd) stop() {
