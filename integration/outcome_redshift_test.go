@@ -52,6 +52,25 @@ CREATE TABLE redshift.sys_load_history (
 	file_bytes_scanned bigint, error_count bigint, copy_job_id bigint);
 `
 
+// startRedshiftUpstream starts the PostgreSQL server for a Redshift front
+// end, on 127.0.0.1, with redshiftViews in a schema its database's
+// search_path puts first (new sessions, the front end's included, see
+// them), and returns it with a connection, closed with the test, to write
+// the views' rows.
+func startRedshiftUpstream(t *testing.T) (*harness.Postgres, *pgx.Conn) {
+	t.Helper()
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	ctx := context.Background()
+	up, err := pgx.Connect(ctx, pg.URL(""))
+	require.NoError(t, err)
+	t.Cleanup(func() { up.Close(ctx) })
+	_, err = up.Exec(ctx, redshiftViews)
+	require.NoError(t, err)
+	_, err = up.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s SET search_path = redshift, pg_catalog, public", pgx.Identifier{pg.Database}.Sanitize()))
+	require.NoError(t, err)
+	return pg, up
+}
+
 // TestOutcomeOnRedshift: outcome.Of through the Redshift front end, on both
 // backends, reads the emulated system views: a statement running, one that
 // succeeded (a COPY, with the rows SYS_LOAD_HISTORY says it loaded, found
@@ -62,15 +81,9 @@ CREATE TABLE redshift.sys_load_history (
 // shows the real ones; this shows the queries and their reading. It was
 // not run on a real cluster.
 func TestOutcomeOnRedshift(t *testing.T) {
-	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	pg, up := startRedshiftUpstream(t)
 	ctx := context.Background()
-	up, err := pgx.Connect(ctx, pg.URL(""))
-	require.NoError(t, err)
-	defer up.Close(ctx)
-	_, err = up.Exec(ctx, redshiftViews)
-	require.NoError(t, err)
-	_, err = up.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s SET search_path = redshift, pg_catalog, public", pgx.Identifier{pg.Database}.Sanitize()))
-	require.NoError(t, err)
+	var err error
 
 	start := time.Now().UTC().Add(-time.Minute).Truncate(time.Microsecond)
 	end := start.Add(35*time.Minute + 12*time.Second)

@@ -46,7 +46,8 @@ import (
 // UNTIL follows it. A test that sets the iam package's clock to it
 // (internal/clock) drives expirations and renewals instead of waiting.
 type AWSFake struct {
-	// URL is the endpoint, http://127.0.0.1:port.
+	// URL is the endpoint, http://127.0.0.1:port (or ServerAddr, see
+	// [StartAWSFakeIn]).
 	URL string
 	// AccessKeyID and SecretAccessKey are the keys [AWSFake.Env] puts in
 	// the environment; requests signed with them, or with keys added by
@@ -87,7 +88,25 @@ const FakeRole = "fake-role"
 // test ends. With a nil pg it issues passwords that work nowhere.
 func StartAWSFake(t T, pg *Postgres) *AWSFake {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return StartAWSFakeIn(t, pg, nil)
+}
+
+// StartAWSFakeIn is [StartAWSFake] listening in the network namespace ns
+// at [ServerAddr] (a [Firewall]'s server namespace, where the firewall's
+// client reaches it), or on 127.0.0.1 when ns is nil. It sets passwords on
+// pg over pg's Unix-domain socket, which every namespace reaches.
+func StartAWSFakeIn(t T, pg *Postgres, ns *Netns) *AWSFake {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	if ns == nil {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	} else {
+		err = ns.Do(func() error {
+			ln, err = net.Listen("tcp", net.JoinHostPort(ServerAddr, "0"))
+			return err
+		})
+	}
 	if err != nil {
 		t.Fatalf("harness: %v", err)
 	}
@@ -156,7 +175,7 @@ func (f *AWSFake) Advance(t T, d time.Duration) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, f.pg.URL(""))
+	conn, err := pgx.Connect(ctx, f.pg.socketDSN())
 	if err != nil {
 		t.Fatalf("harness: connect to the server: %s", f.pg.redact(err.Error()))
 	}
@@ -497,7 +516,7 @@ func (f *AWSFake) setRole(ctx context.Context, user, password string, exp time.T
 	if f.pg == nil {
 		return nil // a fake for tests without a server
 	}
-	conn, err := pgx.Connect(ctx, f.pg.URL(""))
+	conn, err := pgx.Connect(ctx, f.pg.socketDSN())
 	if err != nil {
 		return errors.New("connect to the server: " + f.pg.redact(err.Error()))
 	}

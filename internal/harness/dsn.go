@@ -34,6 +34,13 @@ func (p *Postgres) URL(params string) string {
 	return u.String() + "?" + query
 }
 
+// socketDSN is a key/value connection string for the server's
+// Unix-domain socket, which trusts its clients (no password) and which
+// every network namespace reaches.
+func (p *Postgres) socketDSN() string {
+	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s", kvQuote(p.base), p.Port, kvQuote(p.User), kvQuote(p.Database))
+}
+
 // KeyValue returns a libpq key/value connection string for the server,
 //
 //	host=HOST port=PORT user=postgres password=PASSWORD dbname=postgres sslmode=disable PARAMS
