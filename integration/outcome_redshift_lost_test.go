@@ -180,7 +180,7 @@ func TestCLIExecRedshiftLost(t *testing.T) {
 		pid, err := strconv.ParseUint(m[1], 10, 32)
 		require.NoError(t, err)
 		pids[i] = uint32(pid)
-		assert.Contains(t, p.stdout.String(), "version "+redshiftServerVersion, "exec sees Redshift")
+		assert.Contains(t, p.stdout.String(), "version Amazon Redshift "+redshiftPadbVersion, "exec sees Redshift")
 		// The pid exec printed is the upstream session running the statement.
 		awaitRunning(t, up, pids[i], queries[i])
 	}
