@@ -123,6 +123,8 @@ type app struct {
 	stderr io.Writer
 	getenv func(string) string
 	tty    *terminal // stdout, when it is a terminal
+	// failure is the first message of [app.fail]: why the command ended.
+	failure string
 }
 
 // run runs the command with args (without the program name) and returns
@@ -269,7 +271,7 @@ func (a *app) scrub(dsn string) {
 		// Shorter ones would match ordinary words; Redact masks them in
 		// the DSN itself.
 		if len(s) >= 4 {
-			pairs = append(pairs, s, "xxxxx")
+			pairs = append(pairs, secretPairs(s)...)
 		}
 	}
 	if len(pairs) == 0 {
@@ -286,7 +288,7 @@ func (a *app) scrubSecret(secret string) {
 	if secret == "" {
 		return
 	}
-	r := strings.NewReplacer(secret, "xxxxx")
+	r := strings.NewReplacer(secretPairs(secret)...)
 	a.stdout = &scrubber{w: a.stdout, r: r}
 	a.stderr = &scrubber{w: a.stderr, r: r}
 }
@@ -316,6 +318,17 @@ func (a *app) connect(ctx context.Context, db *sql.DB, l driver.Login) (*sql.Con
 	return db.Conn(ctx)
 }
 
+// secretPairs are the replacements that mask secret as written, and as a
+// JSON string holds it (--json), where a quote or a backslash in it is
+// escaped.
+func secretPairs(secret string) []string {
+	pairs := []string{secret, "xxxxx"}
+	if j := jsonForm(secret); j != secret {
+		pairs = append(pairs, j, "xxxxx")
+	}
+	return pairs
+}
+
 // scrubber masks secrets in what is written through it. Each write is
 // masked on its own; the command writes whole lines.
 type scrubber struct {
@@ -342,6 +355,16 @@ func connectContext(ctx context.Context, timeout time.Duration) (context.Context
 func (a *app) errorf(format string, args ...any) {
 	a.tty.clear(a.stdout)
 	fmt.Fprintf(a.stderr, "redshift-ka: "+format+"\n", args...)
+}
+
+// fail prints why the command ends, keeps the first such message for
+// exec --json, and returns code.
+func (a *app) fail(code int, format string, args ...any) int {
+	a.errorf(format, args...)
+	if a.failure == "" {
+		a.failure = fmt.Sprintf(format, args...)
+	}
+	return code
 }
 
 // dsnError words an error from parsing a DSN: the driver's message
