@@ -354,37 +354,54 @@ func TestExecExitStatuses(t *testing.T) {
 }
 
 // TestExecInterrupt: an interrupt cancels the running statement on the
-// server (the server logs the cancel request), then exits 130 at once.
+// server (the server logs the cancel request), then exits 130 at once;
+// with --json, the object says the statement was interrupted.
 func TestExecInterrupt(t *testing.T) {
 	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	// Interrupt once statement 2 runs on the server: a fixed delay would
-	// land in the connect on a loaded machine.
-	var interrupted time.Time
-	go func() {
-		defer cancel()
-		db, err := sql.Open(driver.Name, pg.URL(""))
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			var n int
-			if db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'`).Scan(&n) == nil && n > 0 {
-				break
+	for _, asJSON := range []bool{false, true} {
+		t.Run(fmt.Sprintf("json=%t", asJSON), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			// Interrupt once statement 2 runs on the server: a fixed delay
+			// would land in the connect on a loaded machine.
+			var interrupted time.Time
+			go func() {
+				defer cancel()
+				db, err := sql.Open(driver.Name, pg.URL(""))
+				if err != nil {
+					return
+				}
+				defer db.Close()
+				for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+					var n int
+					if db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'`).Scan(&n) == nil && n > 0 {
+						break
+					}
+				}
+				interrupted = time.Now()
+			}()
+			args := []string{"exec", "-c", "SELECT 1; SELECT pg_sleep(30); SELECT 3", pg.URL("")}
+			if asJSON {
+				args = append(args, "--json")
 			}
-		}
-		interrupted = time.Now()
-	}()
-	r := runCLI(ctx, "", nil, "exec", "-c", "SELECT 1; SELECT pg_sleep(30); SELECT 3", pg.URL(""))
-	took := time.Since(interrupted)
-	t.Logf("exited %s after the interrupt:\n%s%s", took.Round(time.Millisecond), r.stdout, r.stderr)
-	assert.Equal(t, exitInterrupted, r.code)
-	assert.Less(t, took, cancelWait, "the server confirms the cancel well within cancelWait")
-	assert.Contains(t, r.stderr, "statement 2 was cancelled on the server; statement 1 completed; statement 3 was not run")
-	assert.Contains(t, pg.Log(), "canceling statement due to user request")
-	noSecret(t, pg, r.all())
+			r := runCLI(ctx, "", nil, args...)
+			took := time.Since(interrupted)
+			t.Logf("exited %s after the interrupt:\n%s%s", took.Round(time.Millisecond), r.stdout, r.stderr)
+			assert.Equal(t, exitInterrupted, r.code)
+			assert.Less(t, took, cancelWait, "the server confirms the cancel well within cancelWait")
+			assert.Contains(t, r.stderr, "statement 2 was cancelled on the server; statement 1 completed; statement 3 was not run")
+			assert.Contains(t, pg.Log(), "canceling statement due to user request")
+			noSecret(t, pg, r.all())
+			if asJSON {
+				res := execJSON(t, r)
+				require.Len(t, res.Statements, 3)
+				assert.Equal(t, stmtDone, res.Statements[0].Status)
+				assert.Equal(t, stmtInterrupted, res.Statements[1].Status)
+				assert.Contains(t, res.Statements[1].Error, "cancelled on the server")
+				assert.Equal(t, stmtNotRun, res.Statements[2].Status)
+			}
+		})
+	}
 }
 
 // startPTY runs the command as a process on a pseudo-terminal, with the
