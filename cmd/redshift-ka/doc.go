@@ -126,9 +126,9 @@
 // whether a statement succeeded: there it says only that it finished, and
 // when. --wait 1h asks again every second while the statement runs, up to
 // an hour. The statement's text is not printed (it may hold credentials).
-// Note that pgx, closing the broken connection, sends the server a cancel
-// request for the statement; where it gets through, the statement is
-// cancelled.
+// The lost connection's statement is not cancelled: it runs on, on the
+// server, as it would with libpq or Amazon's drivers (see
+// [github.com/redshift-ka/redshift-ka/driver]).
 //
 // Ctrl-C (or SIGTERM) sends the server a cancel request for the running
 // statement, waits up to 10 s for it to end, and exits 130; a second one
