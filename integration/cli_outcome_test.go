@@ -127,8 +127,8 @@ func TestCLIExecOutcomes(t *testing.T) {
 			var cut cutResult
 			select {
 			case cut = <-r.cut:
-			case <-time.After(30 * time.Second):
-				t.Fatal("no cut within 30 s")
+			case <-time.After(cutBound + time.Second + dead + 5*time.Second + askBound):
+				t.Fatal("watchCut did not end in time")
 			}
 			require.NoError(t, cut.err, "%s%s", r.p.stdout.String(), r.p.stderr.String())
 			pid := strconv.Itoa(cut.pid)
@@ -200,6 +200,13 @@ func TestCLIExecOutcomes(t *testing.T) {
 	}
 }
 
+// askBound bounds a reconnect and a question to the server, on a loaded
+// machine.
+const askBound = 10 * time.Second
+
+// cutBound bounds exec's start, connect and statement, up to the cut.
+const cutBound = 20 * time.Second
+
 // cutResult is a cut of one exec's connection, and what exec then said.
 type cutResult struct {
 	pid     int       // the server process id exec printed
@@ -224,8 +231,9 @@ func watchCut(fw *harness.Firewall, local *sql.DB, p *cliProcess, query string, 
 		return res
 	}
 	if waits {
-		if res.waiting, ok = p.waitStderr("; waiting up to ", 2*defaultConnectTimeout); !ok {
-			res.err = fmt.Errorf("no wait within %s", 2*defaultConnectTimeout)
+		// exec asks the server once before it waits: a reconnect.
+		if res.waiting, ok = p.waitStderr("; waiting up to ", askBound); !ok {
+			res.err = fmt.Errorf("no wait within %s of the lost connection", askBound)
 		}
 	}
 	return res
@@ -238,12 +246,12 @@ var serverPIDRE = regexp.MustCompile(`server process id (\d+)`)
 // connection. Every wait is bounded.
 func cutWhenRunning(fw *harness.Firewall, local *sql.DB, p *cliProcess, query string) cutResult {
 	var res cutResult
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(cutBound)
 	for ; res.pid == 0; time.Sleep(20 * time.Millisecond) {
 		if m := serverPIDRE.FindStringSubmatch(p.stdout.String() + p.stderr.String()); m != nil {
 			res.pid, _ = strconv.Atoi(m[1])
 		} else if time.Now().After(deadline) {
-			return cutResult{err: fmt.Errorf("no server process id printed within 20 s")}
+			return cutResult{err: fmt.Errorf("no server process id printed within %s", cutBound)}
 		}
 	}
 	for ; ; time.Sleep(20 * time.Millisecond) {
@@ -266,7 +274,7 @@ func cutWhenRunning(fw *harness.Firewall, local *sql.DB, p *cliProcess, query st
 			return res
 		}
 		if time.Now().After(deadline) {
-			return cutResult{err: fmt.Errorf("process %d not running the statement within 20 s: state %q, error %v", res.pid, state, err)}
+			return cutResult{err: fmt.Errorf("process %d not running the statement within %s: state %q, error %v", res.pid, cutBound, state, err)}
 		}
 	}
 }
