@@ -43,7 +43,7 @@ Redshift DSN and runs long statements with the connection's health in view.
 
 Usage:
   redshift-ka check [--json] [--offline] [--connect-timeout 30s] [DSN]
-  redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
+  redshift-ka exec (-c SQL | -f FILE) [--json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
   redshift-ka help [check | exec]
 
 The DSN is a postgres:// URL, a key=value string, an ODBC connection
@@ -83,7 +83,7 @@ password expires; --offline shows the API it would call and with what
 Flags:
 `
 
-const execUsage = `Usage: redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
+const execUsage = `Usage: redshift-ka exec (-c SQL | -f FILE) [--json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
 
 Runs the statements one by one on one connection, and stops at the first
 that fails. Statements are split at each ';' outside string literals, quoted
@@ -108,6 +108,13 @@ returned, on Redshift), failed (with the server's message) or cancelled;
 PostgreSQL does not record success or failure, only that it ended.
 --wait 1h waits up to an hour for a statement still running to end. The
 exit status tells these apart (see redshift-ka help).
+
+--json prints one JSON object on standard output when exec ends, whatever
+the exit status, and the other lines on standard error: the masked dsn,
+server, server_pid, server_version, redshift; statements (n, line, status:
+done, failed, lost, interrupted or not run; tag, rows, seconds, error);
+after a lost connection outcome, the server's answer (or outcome_error);
+error, when no statement says why exec ended; and exit. No statement text.
 
 Ctrl-C asks the server to cancel the running statement, waits up to 10 s for
 it to confirm, and exits with status 130; a second Ctrl-C exits at once.
