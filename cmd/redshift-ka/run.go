@@ -43,7 +43,7 @@ Redshift DSN and runs long statements with the connection's health in view.
 
 Usage:
   redshift-ka check [--json] [--offline] [--connect-timeout 30s] [DSN]
-  redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
+  redshift-ka exec (-c SQL | -f FILE) [--json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
   redshift-ka help [check | exec]
 
 The DSN is a postgres:// URL, a key=value string, an ODBC connection
@@ -83,7 +83,7 @@ password expires; --offline shows the API it would call and with what
 Flags:
 `
 
-const execUsage = `Usage: redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
+const execUsage = `Usage: redshift-ka exec (-c SQL | -f FILE) [--json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
 
 Runs the statements one by one on one connection, and stops at the first
 that fails. Statements are split at each ';' outside string literals, quoted
@@ -109,6 +109,13 @@ PostgreSQL does not record success or failure, only that it ended.
 --wait 1h waits up to an hour for a statement still running to end. The
 exit status tells these apart (see redshift-ka help).
 
+--json prints one JSON object on standard output when exec ends, whatever
+the exit status, and the other lines on standard error: the masked dsn,
+server, server_pid, server_version, redshift; statements (n, line, status:
+done, failed, lost, interrupted or not run; tag, rows, seconds, error);
+after a lost connection outcome, the server's answer (or outcome_error);
+error, when no statement says why exec ended; and exit. No statement text.
+
 Ctrl-C asks the server to cancel the running statement, waits up to 10 s for
 it to confirm, and exits with status 130; a second Ctrl-C exits at once.
 
@@ -123,6 +130,8 @@ type app struct {
 	stderr io.Writer
 	getenv func(string) string
 	tty    *terminal // stdout, when it is a terminal
+	// failure is the first message of [app.fail]: why the command ended.
+	failure string
 }
 
 // run runs the command with args (without the program name) and returns
@@ -269,7 +278,7 @@ func (a *app) scrub(dsn string) {
 		// Shorter ones would match ordinary words; Redact masks them in
 		// the DSN itself.
 		if len(s) >= 4 {
-			pairs = append(pairs, s, "xxxxx")
+			pairs = append(pairs, secretPairs(s)...)
 		}
 	}
 	if len(pairs) == 0 {
@@ -286,7 +295,7 @@ func (a *app) scrubSecret(secret string) {
 	if secret == "" {
 		return
 	}
-	r := strings.NewReplacer(secret, "xxxxx")
+	r := strings.NewReplacer(secretPairs(secret)...)
 	a.stdout = &scrubber{w: a.stdout, r: r}
 	a.stderr = &scrubber{w: a.stderr, r: r}
 }
@@ -316,6 +325,17 @@ func (a *app) connect(ctx context.Context, db *sql.DB, l driver.Login) (*sql.Con
 	return db.Conn(ctx)
 }
 
+// secretPairs are the replacements that mask secret as written, and as a
+// JSON string holds it (--json), where a quote or a backslash in it is
+// escaped.
+func secretPairs(secret string) []string {
+	pairs := []string{secret, "xxxxx"}
+	if j := jsonForm(secret); j != secret {
+		pairs = append(pairs, j, "xxxxx")
+	}
+	return pairs
+}
+
 // scrubber masks secrets in what is written through it. Each write is
 // masked on its own; the command writes whole lines.
 type scrubber struct {
@@ -342,6 +362,16 @@ func connectContext(ctx context.Context, timeout time.Duration) (context.Context
 func (a *app) errorf(format string, args ...any) {
 	a.tty.clear(a.stdout)
 	fmt.Fprintf(a.stderr, "redshift-ka: "+format+"\n", args...)
+}
+
+// fail prints why the command ends, keeps the first such message for
+// exec --json, and returns code.
+func (a *app) fail(code int, format string, args ...any) int {
+	a.errorf(format, args...)
+	if a.failure == "" {
+		a.failure = fmt.Sprintf(format, args...)
+	}
+	return code
 }
 
 // dsnError words an error from parsing a DSN: the driver's message
