@@ -428,6 +428,10 @@ func (r *runner) askServer(st statement, lostErr error) (code int, ok bool) {
 		wctx, wcancel := context.WithTimeout(r.ctx, r.wait)
 		ans, err = serverside.Of(wctx, r.db, lostErr, st.text, true)
 		wcancel()
+		// An IAM password renewed while waiting is masked too.
+		lctx, lcancel := context.WithTimeout(context.Background(), cancelWait)
+		_, _ = r.login(lctx, r.creds)
+		lcancel()
 	}
 	if err != nil {
 		r.res.OutcomeError = err.Error()

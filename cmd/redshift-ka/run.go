@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -132,12 +134,14 @@ type app struct {
 	tty    *terminal // stdout, when it is a terminal
 	// failure is the first message of [app.fail]: why the command ended.
 	failure string
+	secrets *secrets // masked in stdout and stderr
 }
 
 // run runs the command with args (without the program name) and returns
 // its exit status. ctx is done when the user interrupts (Ctrl-C).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, tty: terminalOf(stdout, getenv)}
+	a := &app{ctx: ctx, stdin: stdin, getenv: getenv, tty: terminalOf(stdout, getenv), secrets: &secrets{}}
+	a.stdout, a.stderr = &scrubber{w: stdout, s: a.secrets}, &scrubber{w: stderr, s: a.secrets}
 	// Any argument but exec's SQL may be a DSN, or hold one after a flag's
 	// '=': every line written is scrubbed of their secrets, whatever goes
 	// wrong.
@@ -273,31 +277,21 @@ func (a *app) scrubArg(arg string) {
 // scrub makes every later write to stdout and stderr mask the DSN's
 // secrets: a library's error message may quote part of a DSN.
 func (a *app) scrub(dsn string) {
-	var pairs []string
 	for _, s := range dsnparse.Secrets(dsn) {
 		// Shorter ones would match ordinary words; Redact masks them in
 		// the DSN itself.
 		if len(s) >= 4 {
-			pairs = append(pairs, secretPairs(s)...)
+			a.secrets.add(s)
 		}
 	}
-	if len(pairs) == 0 {
-		return
-	}
-	r := strings.NewReplacer(pairs...)
-	a.stdout = &scrubber{w: a.stdout, r: r}
-	a.stderr = &scrubber{w: a.stderr, r: r}
 }
 
 // scrubSecret makes every later write to stdout and stderr mask secret: a
 // password the command learns while it runs, such as an IAM login's.
 func (a *app) scrubSecret(secret string) {
-	if secret == "" {
-		return
+	if secret != "" {
+		a.secrets.add(secret)
 	}
-	r := strings.NewReplacer(secretPairs(secret)...)
-	a.stdout = &scrubber{w: a.stdout, r: r}
-	a.stderr = &scrubber{w: a.stderr, r: r}
 }
 
 // login gets the IAM login's credentials, when the DSN asks for one,
@@ -325,26 +319,56 @@ func (a *app) connect(ctx context.Context, db *sql.DB, l driver.Login) (*sql.Con
 	return db.Conn(ctx)
 }
 
-// secretPairs are the replacements that mask secret as written, and as a
-// JSON string holds it (--json), where a quote or a backslash in it is
-// escaped.
-func secretPairs(secret string) []string {
-	pairs := []string{secret, "xxxxx"}
+// secrets are what the command's output must not show. Both of its
+// writers share them, so a secret learnt late (an IAM password renewed
+// while exec waits) is masked in every later write, through whichever
+// writer a part of the command holds.
+type secrets struct {
+	mu   sync.Mutex
+	list []string
+	r    *strings.Replacer // made from list when first needed
+}
+
+// add masks secret as written, and as a JSON string holds it (--json),
+// where a quote or a backslash in it is escaped.
+func (s *secrets) add(secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.list = append(s.list, secret)
 	if j := jsonForm(secret); j != secret {
-		pairs = append(pairs, j, "xxxxx")
+		s.list = append(s.list, j)
 	}
-	return pairs
+	s.r = nil
+}
+
+// mask replaces every secret in text with "xxxxx", the longest first, so
+// that a secret holding another is masked whole.
+func (s *secrets) mask(text string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.list) == 0 {
+		return text
+	}
+	if s.r == nil {
+		slices.SortStableFunc(s.list, func(x, y string) int { return len(y) - len(x) })
+		pairs := make([]string, 0, 2*len(s.list))
+		for _, secret := range s.list {
+			pairs = append(pairs, secret, "xxxxx")
+		}
+		s.r = strings.NewReplacer(pairs...)
+	}
+	return s.r.Replace(text)
 }
 
 // scrubber masks secrets in what is written through it. Each write is
 // masked on its own; the command writes whole lines.
 type scrubber struct {
 	w io.Writer
-	r *strings.Replacer
+	s *secrets
 }
 
 func (s *scrubber) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(s.w, s.r.Replace(string(p))); err != nil {
+	if _, err := io.WriteString(s.w, s.s.mask(string(p))); err != nil {
 		return 0, err
 	}
 	return len(p), nil
