@@ -26,6 +26,17 @@
 // stopped answering gives a [*dialer.ConnLostError]: check with
 // errors.Is(err, dialer.ErrConnectionLost). No error shows a password.
 //
+// The statement of a lost connection is not cancelled. pgx, dropping a
+// broken connection, sends the server a cancel request for its statement
+// on a new connection; for a connection lost to a dead path (a NAT gateway
+// that forgot the flow lets new ones pass) that would cancel a COPY the
+// server was about to finish. The driver refuses that one dial, so the
+// statement runs on, as it does with libpq, lib/pq and Amazon's drivers;
+// [github.com/redshift-ka/redshift-ka/outcome.Of] tells what became of
+// it. A statement whose context is cancelled is cancelled on the server
+// as before. A connection made with an AfterNetConnect that hides the
+// socket (a wrapper without a NetConn method) keeps pgx's behaviour.
+//
 // # What it sets
 //
 // Each connection, and each cancel request pgx sends, is dialed by a

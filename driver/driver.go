@@ -103,9 +103,11 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 // (database/sql, pgx.ConnectConfig, pgxpool) it is made, with a
 // configuration of that connection's own, before the startup message
 // names the user. A user's BeforeConnect (stdlib or pgxpool) runs before
-// and keeps working. Last in AfterNetConnect, after the IAM login's and
-// any of the configuration's own, each connection is readied to answer
-// Amazon Redshift's digest login with the password then set.
+// and keeps working. In AfterNetConnect, after the IAM login's and any of
+// the configuration's own, each connection is readied to answer Amazon
+// Redshift's digest login with the password then set, and, last, kept
+// from cancelling its statement once the kernel gives up on it (see
+// cancel.go).
 func install(cfg *pgconn.Config, p *backend.Prepared) {
 	cfg.DialFunc = p.Dialer.DialContext
 	cfg.LookupFunc = p.LookupFunc(cfg.LookupFunc)
@@ -127,7 +129,8 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 			return conn, nil
 		}
 	}
-	cfg.AfterNetConnect = digestLogin(cfg.AfterNetConnect) // see digest.go
+	cfg.AfterNetConnect = digestLogin(cfg.AfterNetConnect)   // see digest.go
+	cfg.AfterNetConnect = keepStatement(cfg.AfterNetConnect) // see cancel.go
 	// The Redshift check and the server pid run in both of pgconn's hooks
 	// after login, ValidateConnect and AfterConnect, and the tracer sets the
 	// pid too: a program that assigns one hook in place of chaining it

@@ -223,22 +223,39 @@ func TestCLIExecThroughFirewall(t *testing.T) {
 		out := p.stdout.String() + p.stderr.String()
 		require.NotEqual(t, -1, code, "still running %s after the cut:\n%s", time.Since(cut), out)
 		t.Logf("exec after the cut:\n%s", out)
-		// pgx, closing the broken connection, sends the server a cancel
-		// request for the statement (pgconn's asyncClose) on a new
+		// pgx, closing the broken connection, would send the server a
+		// cancel request for the statement (pgconn's asyncClose) on a new
 		// connection, which gets through once the path is back; the
-		// server cancels the statement, its reply meets a reset, and it
-		// ends the session. So the honest answer is "unknown": exit 3.
+		// driver refuses that dial, so the statement runs on: exit 3,
+		// still running.
 		assert.Equal(t, 3, code)
 		timing(t, fmt.Sprintf("path cut: redshift-ka exec said the connection was lost (DeadAfter %s)", dead), noticed.Sub(cut), dead-intvl, dead+1500*time.Millisecond)
 		for _, want := range []string{
 			"statement 2 of 3 (line 1): the connection was lost after",
 			fmt.Sprintf("%d keep-alive probes went unanswered", count),
-			"what became of the statement is unknown (process " + pid + "): no session with process id " + pid + " on the server",
-			"look for server process id " + pid + " there",
+			"the statement is still running on the server (process " + pid + ", for ",
 			"statement 1 completed; statement 3 was not run",
 		} {
 			assert.Contains(t, out, want)
 		}
+		// exec has exited, so no cancel request of its can still come:
+		// the server runs the statement on.
+		var state, query string
+		require.NoError(t, fw.Server.Do(func() error {
+			db, err := sql.Open(driver.Name, pg.URL(""))
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			ctx := context.Background()
+			if err := db.QueryRowContext(ctx, "SELECT state, query FROM pg_stat_activity WHERE pid = $1", pid).Scan(&state, &query); err != nil {
+				return err
+			}
+			var ended bool
+			return db.QueryRowContext(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ended)
+		}))
+		assert.Equal(t, "active", state, "the statement runs on after exec exits")
+		assert.Equal(t, "SELECT pg_sleep(60)", query)
 		harness.NoLeak(t, pg, "exec's output", out)
 		most := 0
 		for _, h := range healthLines(p.stdout.String()) {

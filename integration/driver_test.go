@@ -311,6 +311,36 @@ func TestCancelRequestUsesTheDialer(t *testing.T) {
 	}
 }
 
+// TestContextCancelStillCancels: a statement whose context ends is
+// cancelled on the server, though the driver keeps pgx from cancelling
+// the statement of a lost connection (driver/cancel.go): the connection
+// is not lost, so pgx's cancel request goes out. Without it pg_sleep(30)
+// would run on for 30 s: PostgreSQL does not notice a closed client while
+// a statement sleeps.
+func TestContextCancelStillCancels(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	db, conn := open(t, driver.Name, pg.KeyValue("KeepAlivesIdle=33"))
+	var pid int
+	require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT pg_backend_pid()").Scan(&pid))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := conn.ExecContext(ctx, "SELECT pg_sleep(30)")
+		done <- err
+	}()
+	running := func() bool {
+		var n int
+		_ = db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND query = 'SELECT pg_sleep(30)' AND state = 'active'", pid).Scan(&n)
+		return n == 1
+	}
+	waitFor(t, running)
+	cancel()
+	err := harness.Await(t, done, 10*time.Second, "the statement whose context ended")
+	require.ErrorIs(t, err, context.Canceled)
+	waitFor(t, func() bool { return !running() })
+}
+
 // TestTLSRequire: sslmode=require against a self-signed server; the
 // settings are read through the TLS layer.
 func TestTLSRequire(t *testing.T) {

@@ -47,13 +47,12 @@ type lostStatement struct {
 // success or failure, since PostgreSQL records neither; the third, whose
 // session the server terminated, unknown, with why.
 //
-// pgx, when it closes a broken connection, sends the server a cancel
-// request for its statement on a new connection (pgconn's asyncClose). In
-// this test that dial starts on a goroutine outside the client namespace,
-// where the server's address has no route, so the statements run on; in
-// a program where a new connection reaches the server, the cancel lands
-// (TestCLIExecThroughFirewall sees it) and the answer is about a
-// cancelled statement.
+// pgx, when it closes a broken connection, would send the server a cancel
+// request for its statement on a new connection (pgconn's asyncClose); the
+// driver refuses that dial. Here it could not land anyway: pgx dials on a
+// goroutine outside the client namespace, where the server's address has
+// no route. TestCLIExecThroughFirewall, whose whole process is in the
+// client namespace, shows the statement running on.
 func TestOutcomeAfterLostConnection(t *testing.T) {
 	s := newSetup(t)
 	db, _ := s.open(t, driver.Name, s.pg.URL(fastKA.params()))

@@ -21,7 +21,11 @@
 // The *sql.DB may be opened with "redshift-ka" or "redshift-ka-pq"; the
 // new connection goes through the same DSN (and a fresh IAM login, where
 // the DSN asks for one), so it logs in as the same database user, which
-// is what both servers require to see the session's rows.
+// is what both servers require to see the session's rows. A program that
+// uses pgx without database/sql passes stdlib.OpenDB(*cfg), cfg from
+// [github.com/redshift-ka/redshift-ka/driver.ParseConfig], or
+// stdlib.OpenDBFromPool(pool), pool from
+// [github.com/redshift-ka/redshift-ka/driver.ParsePoolConfig].
 //
 // # What each server can tell
 //

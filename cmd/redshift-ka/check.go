@@ -218,8 +218,7 @@ func (a *app) checkConnected(connector *driver.Connector, parsed *dsnparse.DSN, 
 // connectFailed reports a failed connection and returns the exit status.
 func (a *app) connectFailed(cmd string, err error, offlineHint bool) int {
 	if a.ctx.Err() != nil {
-		a.errorf("%s: interrupted while connecting", cmd)
-		return exitInterrupted
+		return a.fail(exitInterrupted, "%s: interrupted while connecting", cmd)
 	}
 	hint := "check the host, port, user, password and sslmode, and that the server lets this machine in"
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -228,8 +227,7 @@ func (a *app) connectFailed(cmd string, err error, offlineHint bool) int {
 	if offlineHint {
 		hint += "; --offline shows the settings without connecting"
 	}
-	a.errorf("%s: could not connect: %v\n%s", cmd, err, hint)
-	return exitConnect
+	return a.fail(exitConnect, "%s: could not connect: %v\n%s", cmd, err, hint)
 }
 
 // fill copies the settings into the result and judges them.

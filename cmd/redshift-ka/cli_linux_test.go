@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -353,37 +354,54 @@ func TestExecExitStatuses(t *testing.T) {
 }
 
 // TestExecInterrupt: an interrupt cancels the running statement on the
-// server (the server logs the cancel request), then exits 130 at once.
+// server (the server logs the cancel request), then exits 130 at once;
+// with --json, the object says the statement was interrupted.
 func TestExecInterrupt(t *testing.T) {
 	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	// Interrupt once statement 2 runs on the server: a fixed delay would
-	// land in the connect on a loaded machine.
-	var interrupted time.Time
-	go func() {
-		defer cancel()
-		db, err := sql.Open(driver.Name, pg.URL(""))
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			var n int
-			if db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'`).Scan(&n) == nil && n > 0 {
-				break
+	for _, asJSON := range []bool{false, true} {
+		t.Run(fmt.Sprintf("json=%t", asJSON), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			// Interrupt once statement 2 runs on the server: a fixed delay
+			// would land in the connect on a loaded machine.
+			var interrupted time.Time
+			go func() {
+				defer cancel()
+				db, err := sql.Open(driver.Name, pg.URL(""))
+				if err != nil {
+					return
+				}
+				defer db.Close()
+				for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+					var n int
+					if db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'`).Scan(&n) == nil && n > 0 {
+						break
+					}
+				}
+				interrupted = time.Now()
+			}()
+			args := []string{"exec", "-c", "SELECT 1; SELECT pg_sleep(30); SELECT 3", pg.URL("")}
+			if asJSON {
+				args = append(args, "--json")
 			}
-		}
-		interrupted = time.Now()
-	}()
-	r := runCLI(ctx, "", nil, "exec", "-c", "SELECT 1; SELECT pg_sleep(30); SELECT 3", pg.URL(""))
-	took := time.Since(interrupted)
-	t.Logf("exited %s after the interrupt:\n%s%s", took.Round(time.Millisecond), r.stdout, r.stderr)
-	assert.Equal(t, exitInterrupted, r.code)
-	assert.Less(t, took, cancelWait, "the server confirms the cancel well within cancelWait")
-	assert.Contains(t, r.stderr, "statement 2 was cancelled on the server; statement 1 completed; statement 3 was not run")
-	assert.Contains(t, pg.Log(), "canceling statement due to user request")
-	noSecret(t, pg, r.all())
+			r := runCLI(ctx, "", nil, args...)
+			took := time.Since(interrupted)
+			t.Logf("exited %s after the interrupt:\n%s%s", took.Round(time.Millisecond), r.stdout, r.stderr)
+			assert.Equal(t, exitInterrupted, r.code)
+			assert.Less(t, took, cancelWait, "the server confirms the cancel well within cancelWait")
+			assert.Contains(t, r.stderr, "statement 2 was cancelled on the server; statement 1 completed; statement 3 was not run")
+			assert.Contains(t, pg.Log(), "canceling statement due to user request")
+			noSecret(t, pg, r.all())
+			if asJSON {
+				res := execJSON(t, r)
+				require.Len(t, res.Statements, 3)
+				assert.Equal(t, stmtDone, res.Statements[0].Status)
+				assert.Equal(t, stmtInterrupted, res.Statements[1].Status)
+				assert.Contains(t, res.Statements[1].Error, "cancelled on the server")
+				assert.Equal(t, stmtNotRun, res.Statements[2].Status)
+			}
+		})
+	}
 }
 
 // startPTY runs the command as a process on a pseudo-terminal, with the
@@ -461,4 +479,106 @@ func TestExecCtrlCOnTerminal(t *testing.T) {
 	assert.Contains(t, pg.Log(), "canceling statement due to user request")
 	noSecret(t, pg, s)
 	assert.NotEqual(t, syscall.SIGINT, cmd.ProcessState.Sys().(syscall.WaitStatus).Signal(), "exited by itself, not killed by the signal")
+}
+
+// execJSON reads exec --json's standard output: exactly one JSON object
+// and nothing else, whose exit is the command's exit status.
+func execJSON(t *testing.T, r result) execResult {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	var res execResult
+	require.NoError(t, dec.Decode(&res), "stdout is not one JSON object:\n%s", r.stdout)
+	rest, _ := io.ReadAll(dec.Buffered())
+	require.Empty(t, strings.TrimSpace(string(rest)), "more than the object on stdout")
+	_, err := dec.Token()
+	require.ErrorIs(t, err, io.EOF, "more than the object on stdout:\n%s", r.stdout)
+	assert.Equal(t, r.code, res.Exit, "exit in the object")
+	assert.NotNil(t, res.Statements, "statements is a list, never null")
+	return res
+}
+
+// TestExecJSON: with --json, standard output carries one JSON object when
+// exec ends, whatever the exit status, and the text lines go to standard
+// error; no statement text and no password in it, even where the
+// server's error message quotes the password (JSON escapes its quote).
+func TestExecJSON(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	dsn := pg.URL("")
+	require.NotContains(t, pg.Password, "$", "the password is quoted as $q$...$q$ below")
+	quotesPassword := "SELECT $q$" + pg.Password + "$q$::int"
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		code     int
+		statuses []string
+		check    func(t *testing.T, res execResult)
+	}{
+		{"success", []string{"-c", "SELECT generate_series(1, 3); CREATE TEMP TABLE t (n int); INSERT INTO t VALUES (1), (2)", dsn}, exitOK,
+			[]string{stmtDone, stmtDone, stmtDone}, func(t *testing.T, res execResult) {
+				assert.Equal(t, "SELECT 3", res.Statements[0].Tag)
+				assert.EqualValues(t, 3, *res.Statements[0].Rows)
+				assert.Equal(t, "CREATE TABLE", res.Statements[1].Tag)
+				assert.EqualValues(t, 0, *res.Statements[1].Rows)
+				assert.Equal(t, "INSERT 0 2", res.Statements[2].Tag)
+				assert.EqualValues(t, 2, *res.Statements[2].Rows)
+				assert.Empty(t, res.Error)
+			}},
+		{"sql error", []string{"-c", "SELECT 1;\nSELECT * FROM nope; SELECT 3", dsn}, exitSQL,
+			[]string{stmtDone, stmtFailed, stmtNotRun}, func(t *testing.T, res execResult) {
+				assert.Equal(t, 2, res.Statements[1].Line)
+				assert.Contains(t, res.Statements[1].Error, `relation "nope" does not exist (SQLSTATE 42P01)`)
+				assert.Empty(t, res.Error, "the statement holds the reason")
+			}},
+		{"error quoting the password", []string{"-c", quotesPassword, dsn}, exitSQL,
+			[]string{stmtFailed}, func(t *testing.T, res execResult) {
+				assert.Contains(t, res.Statements[0].Error, `invalid input syntax for type integer: "xxxxx"`)
+			}},
+		{"session ended by the server", []string{"-c", "SELECT 1; SELECT pg_terminate_backend(pg_backend_pid()); SELECT 3", dsn}, exitLost,
+			[]string{stmtDone, stmtLost, stmtNotRun}, func(t *testing.T, res execResult) {
+				assert.Contains(t, res.Statements[1].Error, "SQLSTATE 57P01")
+				assert.Nil(t, res.Outcome, "the server said it ended the session: nothing to ask")
+			}},
+		{"no statements", []string{"-c", " -- nothing\n;", dsn}, exitUsage, nil, func(t *testing.T, res execResult) {
+			assert.Contains(t, res.Error, "-c: no SQL statements")
+			assert.Empty(t, res.Server)
+		}},
+		{"could not connect", []string{"-c", "SELECT 1", "--connect-timeout", "5s",
+			(&url.URL{Scheme: "postgres", User: url.UserPassword("postgres", pg.Password), Host: "127.0.0.1:1", Path: "/postgres", RawQuery: "sslmode=disable"}).String()},
+			exitConnect, nil, func(t *testing.T, res execResult) {
+				assert.Contains(t, res.Error, "could not connect")
+				assert.Contains(t, res.DSN, "127.0.0.1:1")
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t.Context(), "", nil, append([]string{"exec", "--json"}, tc.args...)...)
+			t.Logf("exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			require.Equal(t, tc.code, r.code)
+			res := execJSON(t, r)
+			var statuses []string
+			for i, s := range res.Statements {
+				assert.Equal(t, i+1, s.N)
+				statuses = append(statuses, s.Status)
+			}
+			assert.Equal(t, tc.statuses, statuses)
+			if tc.code != exitUsage {
+				assert.Contains(t, res.DSN, "xxxxx", "the DSN, masked")
+			}
+			if tc.statuses != nil {
+				assert.NotZero(t, res.ServerPID)
+				assert.Contains(t, r.stderr, fmt.Sprintf("server process id %d", res.ServerPID), "the text lines go to stderr")
+				assert.NotEmpty(t, res.ServerVersion)
+				assert.False(t, res.Redshift)
+			}
+			assert.NotContains(t, r.stdout, "SELECT 1;", "no statement text")
+			assert.NotContains(t, r.stdout, "generate_series", "no statement text")
+			tc.check(t, res)
+			noSecret(t, pg, r.all())
+		})
+	}
+	t.Run("bad flag: nothing on stdout", func(t *testing.T) {
+		r := runCLI(t.Context(), "", nil, "exec", "--json", "--wait", "soon", "-c", "SELECT 1", dsn)
+		assert.Equal(t, exitUsage, r.code)
+		assert.Empty(t, r.stdout)
+	})
 }

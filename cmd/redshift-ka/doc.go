@@ -9,7 +9,7 @@
 // # Usage
 //
 //	redshift-ka check [--json] [--offline] [--connect-timeout 30s] [DSN]
-//	redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
+//	redshift-ka exec (-c SQL | -f FILE) [--json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
 //	redshift-ka help [check | exec]
 //
 // help prints the short form of this manual; help check and help exec, each
@@ -32,7 +32,9 @@
 //
 // Flags:
 //
-//	--json                  check: one JSON object instead of text
+//	--json                  check: one JSON object instead of text; exec: one
+//	                        JSON object on standard output when it ends, the
+//	                        other lines on standard error
 //	--offline               check: do not connect; resolve the DSN against this
 //	                        machine's OS values
 //	-c SQL                  exec: the statements, given on the command line
@@ -126,9 +128,26 @@
 // whether a statement succeeded: there it says only that it finished, and
 // when. --wait 1h asks again every second while the statement runs, up to
 // an hour. The statement's text is not printed (it may hold credentials).
-// Note that pgx, closing the broken connection, sends the server a cancel
-// request for the statement; where it gets through, the statement is
-// cancelled.
+// The lost connection's statement is not cancelled: it runs on, on the
+// server, as it would with libpq or Amazon's drivers (see
+// [github.com/redshift-ka/redshift-ka/driver]).
+//
+// With --json, exec prints one JSON object on standard output when it
+// ends, whatever the exit status (bad flags aside: then nothing), and
+// nothing else there; the lines it prints for people (the server, the
+// settings, progress every --progress, errors) go to standard error. The
+// object holds: dsn (masked), server (its address), server_pid,
+// server_version and redshift; statements, one per statement with n, line,
+// status ("done", "failed", "lost", "interrupted" or "not run"), tag and
+// rows (done), seconds (as the client saw it) and error (failed, lost,
+// interrupted); after a lost connection, outcome, the server's answer
+// (state "running", "finished", "cancelled" or "unknown", server,
+// server_pid, started, ended, for_ns, result, message, rows, reason; see
+// [github.com/redshift-ka/redshift-ka/outcome.Statement]), or
+// outcome_error when the server could not be asked; error, why exec ended
+// when no statement says it (bad input, no connection, an interrupt
+// before a statement); and exit, the exit status. It holds no statement
+// text and no password.
 //
 // Ctrl-C (or SIGTERM) sends the server a cancel request for the running
 // statement, waits up to 10 s for it to end, and exits 130; a second one
@@ -152,4 +171,6 @@
 //	     record how (PostgreSQL): check its effect before running it again
 //	130  interrupted (Ctrl-C or SIGTERM): the running statement was
 //	     cancelled on the server
+//
+// exec --json prints the exit status as its object's exit too.
 package main

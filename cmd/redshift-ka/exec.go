@@ -31,11 +31,13 @@ const queryCanceled = "57014"
 
 func (a *app) exec(args []string) int {
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
-	sqlText := fs.String("c", "", "run the `SQL` statements given here")
-	file := fs.String("f", "", "run the SQL statements in `FILE`")
-	progress := fs.Duration("progress", 30*time.Second, "print a progress line this often when the output is not a terminal (0: never)")
-	timeout := fs.Duration("connect-timeout", defaultConnectTimeout, "give up connecting after this long (0: no limit)")
-	wait := fs.Duration("wait", 0, "after a lost connection, wait up to this long for a statement still running on the server to end (0: do not wait)")
+	var o execOptions
+	fs.StringVar(&o.sql, "c", "", "run the `SQL` statements given here")
+	fs.StringVar(&o.file, "f", "", "run the SQL statements in `FILE`")
+	fs.DurationVar(&o.progress, "progress", 30*time.Second, "print a progress line this often when the output is not a terminal (0: never)")
+	fs.DurationVar(&o.timeout, "connect-timeout", defaultConnectTimeout, "give up connecting after this long (0: no limit)")
+	fs.DurationVar(&o.wait, "wait", 0, "after a lost connection, wait up to this long for a statement still running on the server to end (0: do not wait)")
+	fs.BoolVar(&o.json, "json", false, "when exec ends, print one JSON object on standard output, and the other lines on standard error")
 	pos, help, err := a.parseFlags(fs, execUsage, args)
 	if help {
 		return exitOK
@@ -44,42 +46,66 @@ func (a *app) exec(args []string) int {
 		a.errorf("exec: %v; see redshift-ka help exec", err)
 		return exitUsage
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["c"] == set["f"] {
-		a.errorf("exec: give the statements with either -c SQL or -f FILE")
-		return exitUsage
+	fs.Visit(func(f *flag.Flag) {
+		o.setC = o.setC || f.Name == "c"
+		o.setF = o.setF || f.Name == "f"
+	})
+	res := newExecResult()
+	if o.json {
+		a.tty = nil // no status line on standard output
 	}
-	if *progress < 0 {
-		a.errorf("exec: --progress %s: want a positive duration such as 30s, or 0", *progress)
-		return exitUsage
+	code := a.execWith(o, pos, res)
+	if o.json {
+		if code != exitOK {
+			res.Error = a.failure
+		}
+		res.Exit = code
+		if err := writeJSON(a.stdout, res); err != nil {
+			a.errorf("exec: write the JSON result: %v", err)
+		}
 	}
-	if *wait < 0 {
-		a.errorf("exec: --wait %s: want a positive duration such as 1h, or 0", *wait)
-		return exitUsage
+	return code
+}
+
+// execOptions are exec's flags.
+type execOptions struct {
+	sql, file               string
+	setC, setF              bool // -c and -f were given
+	progress, timeout, wait time.Duration
+	json                    bool
+}
+
+// execWith runs exec with its flags read, recording in res what it did.
+func (a *app) execWith(o execOptions, pos []string, res *execResult) int {
+	if o.setC == o.setF {
+		return a.fail(exitUsage, "exec: give the statements with either -c SQL or -f FILE")
+	}
+	if o.progress < 0 {
+		return a.fail(exitUsage, "exec: --progress %s: want a positive duration such as 30s, or 0", o.progress)
+	}
+	if o.wait < 0 {
+		return a.fail(exitUsage, "exec: --wait %s: want a positive duration such as 1h, or 0", o.wait)
 	}
 	dsn, err := a.dsnFrom(pos)
 	if err != nil {
-		a.errorf("exec: %v", err)
-		return exitUsage
+		return a.fail(exitUsage, "exec: %v", err)
 	}
 	a.scrub(dsn)
+	res.DSN = dsnparse.Redact(dsn)
 
-	src, from := *sqlText, "-c"
-	if set["f"] {
-		from = *file
+	src, from := o.sql, "-c"
+	if o.setF {
+		from = o.file
 		if strings.Contains(from, "=") || strings.Contains(from, "://") {
 			// A DSN typed after -f by mistake must not be repeated.
 			from = dsnparse.Redact(from)
 		}
-		b, err := a.readSQL(*file)
+		b, err := a.readSQL(o.file)
 		if a.ctx.Err() != nil {
-			a.errorf("exec: interrupted while reading %s", from)
-			return exitInterrupted
+			return a.fail(exitInterrupted, "exec: interrupted while reading %s", from)
 		}
 		if err != nil {
-			a.errorf("exec: cannot read the statements of %s: %v", from, err)
-			return exitUsage
+			return a.fail(exitUsage, "exec: cannot read the statements of %s: %v", from, err)
 		}
 		src = string(b)
 	}
@@ -88,20 +114,18 @@ func (a *app) exec(args []string) int {
 	// refused now, before any dial.
 	if _, err := statements(src, false); err != nil {
 		if _, errBS := statements(src, true); errBS != nil {
-			a.errorf("exec: %s: %v", from, err)
-			return exitUsage
+			return a.fail(exitUsage, "exec: %s: %v", from, err)
 		}
 	}
 
 	connector, err := driver.NewConnector(dsn)
 	if err != nil {
-		a.errorf("exec: %s", dsnError(err))
-		return exitUsage
+		return a.fail(exitUsage, "exec: %s", dsnError(err))
 	}
 	a.scrub(connector.DSN().Rest) // an odbc.ini data source may have added a password
 	db := sql.OpenDB(connector)
 	defer db.Close()
-	ctx, cancel := connectContext(a.ctx, *timeout)
+	ctx, cancel := connectContext(a.ctx, o.timeout)
 	conn, err := a.connect(ctx, db, connector.Login())
 	cancel()
 	if err != nil {
@@ -114,8 +138,8 @@ func (a *app) exec(args []string) int {
 		if !ok {
 			return fmt.Errorf("unexpected driver connection %T", dc)
 		}
-		r := &runner{app: a, pc: sc.Conn().PgConn(), src: src, from: from, every: *progress,
-			db: db, creds: connector.Login(), connectTimeout: *timeout, wait: *wait}
+		r := &runner{app: a, pc: sc.Conn().PgConn(), src: src, from: from, every: o.progress,
+			db: db, creds: connector.Login(), connectTimeout: o.timeout, wait: o.wait, res: res, asJSON: o.json}
 		rep, err := settings.ReadPgx(r.pc)
 		if err == nil {
 			r.report = &rep
@@ -125,8 +149,7 @@ func (a *app) exec(args []string) int {
 		return nil
 	})
 	if err != nil {
-		a.errorf("exec: %v", err)
-		return exitConnect
+		return a.fail(exitConnect, "exec: %v", err)
 	}
 	return code
 }
@@ -210,6 +233,17 @@ type runner struct {
 	creds          driver.Login
 	connectTimeout time.Duration
 	wait           time.Duration
+	res            *execResult // what --json prints
+	asJSON         bool        // --json: the text lines go to stderr
+}
+
+// text is where the lines for people go: stdout, or with --json, which
+// keeps stdout for the JSON object, stderr.
+func (r *runner) text() io.Writer {
+	if r.asJSON {
+		return r.stderr
+	}
+	return r.stdout
 }
 
 // outcome is how a statement ended.
@@ -220,6 +254,8 @@ type outcome struct {
 }
 
 func (r *runner) run() int {
+	r.res.Server, r.res.ServerPID = r.pc.Conn().RemoteAddr().String(), r.pc.PID()
+	r.res.ServerVersion, r.res.Redshift = r.server, driver.IsRedshift(r.pc)
 	bs := backslashQuotes(r.pc)
 	stmts, err := statements(r.src, bs)
 	if err != nil {
@@ -227,14 +263,14 @@ func (r *runner) run() int {
 		if bs {
 			how = "the server reads a backslash in '...' as an escape, as Amazon Redshift does"
 		}
-		r.errorf("exec: %s: %v (%s); nothing was run", r.from, err, how)
-		return exitUsage
+		return r.fail(exitUsage, "exec: %s: %v (%s); nothing was run", r.from, err, how)
 	}
 	r.stmts = stmts
+	r.res.split(stmts)
 	if code := r.refuseCopyOnRedshift(); code != exitOK {
 		return code
 	}
-	r.status = status{out: r.stdout, tty: r.tty, n: len(r.stmts)}
+	r.status = status{out: r.text(), tty: r.tty, n: len(r.stmts)}
 	if r.report != nil {
 		r.status.count = r.report.Count
 	}
@@ -242,14 +278,13 @@ func (r *runner) run() int {
 	start := time.Now()
 	for i := range r.stmts {
 		if r.ctx.Err() != nil {
-			r.errorf("exec: interrupted before statement %d; %s", i+1, r.tally(i, false))
-			return exitInterrupted
+			return r.fail(exitInterrupted, "exec: interrupted before statement %d; %s", i+1, r.tally(i, false))
 		}
 		if code := r.runOne(i); code != exitOK {
 			return code
 		}
 	}
-	fmt.Fprintf(r.stdout, "done: %s in %s\n", plural(len(r.stmts), "statement"), round(time.Since(start)))
+	fmt.Fprintf(r.text(), "done: %s in %s\n", plural(len(r.stmts), "statement"), round(time.Since(start)))
 	return exitOK
 }
 
@@ -270,10 +305,9 @@ func (r *runner) refuseCopyOnRedshift() int {
 	}
 	for i, st := range r.stmts {
 		if st.copyIn {
-			r.errorf("exec: %s: statement %d (line %d) is COPY ... FROM STDIN, which Amazon Redshift does not have: "+
+			return r.fail(exitUsage, "exec: %s: statement %d (line %d) is COPY ... FROM STDIN, which Amazon Redshift does not have: "+
 				"its COPY reads from Amazon S3, DynamoDB, EMR or SSH on the server side (COPY ... FROM 's3://...'); nothing was run",
 				r.from, i+1, st.line)
-			return exitUsage
 		}
 	}
 	return exitOK
@@ -285,16 +319,16 @@ func (r *runner) header() {
 	if r.server != "" {
 		server += ", version " + r.server
 	}
-	fmt.Fprintln(r.stdout, server)
+	fmt.Fprintln(r.text(), server)
 	if r.report == nil {
-		fmt.Fprintln(r.stdout, "keep-alive settings: cannot be read back here")
+		fmt.Fprintln(r.text(), "keep-alive settings: cannot be read back here")
 	} else {
-		fmt.Fprintln(r.stdout, oneLine(*r.report))
+		fmt.Fprintln(r.text(), oneLine(*r.report))
 		if w := shortWarning(*r.report); w != "" {
 			fmt.Fprintf(r.stderr, "redshift-ka: warning: %s\n", w)
 		}
 	}
-	fmt.Fprintf(r.stdout, "running %s from %s\n", plural(len(r.stmts), "statement"), r.from)
+	fmt.Fprintf(r.text(), "running %s from %s\n", plural(len(r.stmts), "statement"), r.from)
 }
 
 // runOne runs statement i, shows its progress, and handles Ctrl-C.
@@ -325,7 +359,7 @@ func (r *runner) runOne(i int) int {
 		case <-tick:
 			r.status.running(i, st, time.Since(started), r.health())
 		case <-interrupt:
-			return r.interrupted(i, st, stop, done)
+			return r.interrupted(i, started, stop, done)
 		}
 	}
 }
@@ -343,11 +377,13 @@ func (r *runner) health() *settings.TCPHealth {
 func (r *runner) finished(i int, st statement, took time.Duration, o outcome) int {
 	if o.err == nil {
 		r.status.done(i, st, took, o)
+		r.res.done(i, took, o)
 		return exitOK
 	}
 	r.status.clear()
 	where := fmt.Sprintf("statement %d of %d (line %d)", i+1, len(r.stmts), st.line)
 	if lost(o.err, r.pc) {
+		r.res.ended(i, stmtLost, took, o.err.Error())
 		r.errorf("exec: %s: the connection was lost after %s: %v", where, round(took), o.err)
 		if code, ok := r.askServer(st, o.err); ok {
 			r.errorf("%s", r.tally(i, true))
@@ -362,6 +398,7 @@ func (r *runner) finished(i int, st statement, took time.Duration, o outcome) in
 		r.errorf("%s", r.tally(i, true))
 		return exitLost
 	}
+	r.res.ended(i, stmtFailed, took, sqlError(o.err))
 	r.errorf("exec: %s failed after %s: %s", where, round(took), sqlError(o.err))
 	r.errorf("%s", r.tally(i, true))
 	return exitSQL
@@ -380,6 +417,7 @@ func (r *runner) askServer(st statement, lostErr error) (code int, ok bool) {
 	ctx, cancel := connectContext(r.ctx, r.connectTimeout)
 	defer cancel()
 	if _, err := r.login(ctx, r.creds); err != nil {
+		r.res.OutcomeError = fmt.Sprintf("could not log in again: %v", err)
 		r.errorf("exec: could not log in again to ask the server what became of the statement: %v", err)
 		return exitLost, false
 	}
@@ -390,11 +428,17 @@ func (r *runner) askServer(st statement, lostErr error) (code int, ok bool) {
 		wctx, wcancel := context.WithTimeout(r.ctx, r.wait)
 		ans, err = serverside.Of(wctx, r.db, lostErr, st.text, true)
 		wcancel()
+		// An IAM password renewed while waiting is masked too.
+		lctx, lcancel := context.WithTimeout(context.Background(), cancelWait)
+		_, _ = r.login(lctx, r.creds)
+		lcancel()
 	}
 	if err != nil {
+		r.res.OutcomeError = err.Error()
 		r.errorf("exec: could not ask the server what became of the statement: %v", err)
 		return exitLost, false
 	}
+	r.res.answer(ans)
 	r.errorf("%s", ans)
 	return exitFor(ans)
 }
@@ -416,9 +460,9 @@ func exitFor(ans serverside.Statement) (code int, ok bool) {
 	return exitLost, false
 }
 
-// interrupted cancels statement i on the server after Ctrl-C, waits for
-// it to end, and returns exit status 130.
-func (r *runner) interrupted(i int, st statement, stop context.CancelFunc, done <-chan outcome) int {
+// interrupted cancels statement i, started at started, on the server after
+// Ctrl-C, waits for it to end, and returns exit status 130.
+func (r *runner) interrupted(i int, started time.Time, stop context.CancelFunc, done <-chan outcome) int {
 	pid := r.pc.PID()
 	r.errorf("exec: interrupted: asking the server to cancel statement %d (server process id %d); Ctrl-C again to quit at once", i+1, pid)
 	ctx, cancel := context.WithTimeout(context.Background(), cancelWait)
@@ -437,13 +481,17 @@ func (r *runner) interrupted(i int, st statement, stop context.CancelFunc, done 
 			o = <-done
 		}
 	}
+	took := time.Since(started)
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(o.err, &pgErr) && pgErr.Code == queryCanceled:
+		r.res.ended(i, stmtInterrupted, took, "cancelled on the server: "+o.err.Error())
 		r.errorf("exec: statement %d was cancelled on the server; %s", i+1, r.tally(i, true))
 	case o.err == nil:
+		r.res.done(i, took, o)
 		r.errorf("exec: statement %d completed before the cancel reached the server; %s", i+1, r.tally(i+1, false))
 	default:
+		r.res.ended(i, stmtInterrupted, took, o.err.Error())
 		r.errorf("exec: statement %d ended: %v\nit may still be running on the server: look for server process id %d; %s",
 			i+1, o.err, pid, r.tally(i, true))
 	}

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -43,7 +45,7 @@ Redshift DSN and runs long statements with the connection's health in view.
 
 Usage:
   redshift-ka check [--json] [--offline] [--connect-timeout 30s] [DSN]
-  redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
+  redshift-ka exec (-c SQL | -f FILE) [--json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
   redshift-ka help [check | exec]
 
 The DSN is a postgres:// URL, a key=value string, an ODBC connection
@@ -83,7 +85,7 @@ password expires; --offline shows the API it would call and with what
 Flags:
 `
 
-const execUsage = `Usage: redshift-ka exec (-c SQL | -f FILE) [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
+const execUsage = `Usage: redshift-ka exec (-c SQL | -f FILE) [--json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
 
 Runs the statements one by one on one connection, and stops at the first
 that fails. Statements are split at each ';' outside string literals, quoted
@@ -109,6 +111,13 @@ PostgreSQL does not record success or failure, only that it ended.
 --wait 1h waits up to an hour for a statement still running to end. The
 exit status tells these apart (see redshift-ka help).
 
+--json prints one JSON object on standard output when exec ends, whatever
+the exit status, and the other lines on standard error: the masked dsn,
+server, server_pid, server_version, redshift; statements (n, line, status:
+done, failed, lost, interrupted or not run; tag, rows, seconds, error);
+after a lost connection outcome, the server's answer (or outcome_error);
+error, when no statement says why exec ended; and exit. No statement text.
+
 Ctrl-C asks the server to cancel the running statement, waits up to 10 s for
 it to confirm, and exits with status 130; a second Ctrl-C exits at once.
 
@@ -123,12 +132,16 @@ type app struct {
 	stderr io.Writer
 	getenv func(string) string
 	tty    *terminal // stdout, when it is a terminal
+	// failure is the first message of [app.fail]: why the command ended.
+	failure string
+	secrets *secrets // masked in stdout and stderr
 }
 
 // run runs the command with args (without the program name) and returns
 // its exit status. ctx is done when the user interrupts (Ctrl-C).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, tty: terminalOf(stdout, getenv)}
+	a := &app{ctx: ctx, stdin: stdin, getenv: getenv, tty: terminalOf(stdout, getenv), secrets: &secrets{}}
+	a.stdout, a.stderr = &scrubber{w: stdout, s: a.secrets}, &scrubber{w: stderr, s: a.secrets}
 	// Any argument but exec's SQL may be a DSN, or hold one after a flag's
 	// '=': every line written is scrubbed of their secrets, whatever goes
 	// wrong.
@@ -264,31 +277,21 @@ func (a *app) scrubArg(arg string) {
 // scrub makes every later write to stdout and stderr mask the DSN's
 // secrets: a library's error message may quote part of a DSN.
 func (a *app) scrub(dsn string) {
-	var pairs []string
 	for _, s := range dsnparse.Secrets(dsn) {
 		// Shorter ones would match ordinary words; Redact masks them in
 		// the DSN itself.
 		if len(s) >= 4 {
-			pairs = append(pairs, s, "xxxxx")
+			a.secrets.add(s)
 		}
 	}
-	if len(pairs) == 0 {
-		return
-	}
-	r := strings.NewReplacer(pairs...)
-	a.stdout = &scrubber{w: a.stdout, r: r}
-	a.stderr = &scrubber{w: a.stderr, r: r}
 }
 
 // scrubSecret makes every later write to stdout and stderr mask secret: a
 // password the command learns while it runs, such as an IAM login's.
 func (a *app) scrubSecret(secret string) {
-	if secret == "" {
-		return
+	if secret != "" {
+		a.secrets.add(secret)
 	}
-	r := strings.NewReplacer(secret, "xxxxx")
-	a.stdout = &scrubber{w: a.stdout, r: r}
-	a.stderr = &scrubber{w: a.stderr, r: r}
 }
 
 // login gets the IAM login's credentials, when the DSN asks for one,
@@ -316,15 +319,56 @@ func (a *app) connect(ctx context.Context, db *sql.DB, l driver.Login) (*sql.Con
 	return db.Conn(ctx)
 }
 
+// secrets are what the command's output must not show. Both of its
+// writers share them, so a secret learnt late (an IAM password renewed
+// while exec waits) is masked in every later write, through whichever
+// writer a part of the command holds.
+type secrets struct {
+	mu   sync.Mutex
+	list []string
+	r    *strings.Replacer // made from list when first needed
+}
+
+// add masks secret as written, and as a JSON string holds it (--json),
+// where a quote or a backslash in it is escaped.
+func (s *secrets) add(secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.list = append(s.list, secret)
+	if j := jsonForm(secret); j != secret {
+		s.list = append(s.list, j)
+	}
+	s.r = nil
+}
+
+// mask replaces every secret in text with "xxxxx", the longest first, so
+// that a secret holding another is masked whole.
+func (s *secrets) mask(text string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.list) == 0 {
+		return text
+	}
+	if s.r == nil {
+		slices.SortStableFunc(s.list, func(x, y string) int { return len(y) - len(x) })
+		pairs := make([]string, 0, 2*len(s.list))
+		for _, secret := range s.list {
+			pairs = append(pairs, secret, "xxxxx")
+		}
+		s.r = strings.NewReplacer(pairs...)
+	}
+	return s.r.Replace(text)
+}
+
 // scrubber masks secrets in what is written through it. Each write is
 // masked on its own; the command writes whole lines.
 type scrubber struct {
 	w io.Writer
-	r *strings.Replacer
+	s *secrets
 }
 
 func (s *scrubber) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(s.w, s.r.Replace(string(p))); err != nil {
+	if _, err := io.WriteString(s.w, s.s.mask(string(p))); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -342,6 +386,16 @@ func connectContext(ctx context.Context, timeout time.Duration) (context.Context
 func (a *app) errorf(format string, args ...any) {
 	a.tty.clear(a.stdout)
 	fmt.Fprintf(a.stderr, "redshift-ka: "+format+"\n", args...)
+}
+
+// fail prints why the command ends, keeps the first such message for
+// exec --json, and returns code.
+func (a *app) fail(code int, format string, args ...any) int {
+	a.errorf(format, args...)
+	if a.failure == "" {
+		a.failure = fmt.Sprintf(format, args...)
+	}
+	return code
 }
 
 // dsnError words an error from parsing a DSN: the driver's message
