@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,8 +114,6 @@ func waitAllStderr(ps []*cliProcess, s string, bound time.Duration) []time.Time 
 	}
 	return seen
 }
-
-var serverPIDRE = regexp.MustCompile(`server process id (\d+)`)
 
 // TestCLIExecRedshiftLost runs `redshift-ka exec` in the client namespace
 // against the Redshift front end behind the kernel firewall, seven at
