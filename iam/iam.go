@@ -62,7 +62,7 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 		opts = append(opts, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(d.AccessKeyID, d.SecretAccessKey, d.SessionToken)))
 	}
-	opts = withProxy(d, opts)
+	opts = withHTTPClient(d, opts)
 	cfg, err := config.LoadDefaultConfig(context.Background(), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("redshift-ka: IAM: load the AWS configuration: %w", err)

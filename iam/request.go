@@ -101,20 +101,33 @@ func (r request) plan(d *dsnparse.IAM) backend.Plan {
 	return p
 }
 
-// withProxy adds the DSN's HTTPS proxy, if any, to the AWS configuration's
-// HTTP client, as ODBC's RsIamClient sets proxyHost, proxyPort,
+// withHTTPClient gives the AWS configuration an HTTP client that dials a
+// new connection for each API call, through the DSN's HTTPS proxy if any.
+//
+// Each call comes minutes apart (a login, a renewal) or after a lost
+// database connection, which is when a connection kept open from the last
+// call is likeliest to be dead: a NAT gateway or firewall that forgot its
+// idle flow, or a network path that broke, drops the request written on it
+// without a reset, and the call waits unanswered until the connect's
+// deadline. A new connection costs a handshake per call; a dead path then
+// fails the dial, or the dial waits for the path to come back.
+//
+// The proxy is set as ODBC's RsIamClient sets proxyHost, proxyPort,
 // proxyUserName and proxyPassword on the AWS client's configuration. The
 // proxy's password goes only into the Proxy-Authorization header.
-func withProxy(d *dsnparse.IAM, opts []func(*config.LoadOptions) error) []func(*config.LoadOptions) error {
-	if d.HTTPSProxyHost == "" {
-		return opts
-	}
-	u := &url.URL{Scheme: "http", Host: net.JoinHostPort(d.HTTPSProxyHost, strconv.Itoa(d.HTTPSProxyPort))}
-	if d.HTTPSProxyUser != "" || d.HTTPSProxyPassword != "" {
-		u.User = url.UserPassword(d.HTTPSProxyUser, d.HTTPSProxyPassword)
+func withHTTPClient(d *dsnparse.IAM, opts []func(*config.LoadOptions) error) []func(*config.LoadOptions) error {
+	var proxy *url.URL
+	if d.HTTPSProxyHost != "" {
+		proxy = &url.URL{Scheme: "http", Host: net.JoinHostPort(d.HTTPSProxyHost, strconv.Itoa(d.HTTPSProxyPort))}
+		if d.HTTPSProxyUser != "" || d.HTTPSProxyPassword != "" {
+			proxy.User = url.UserPassword(d.HTTPSProxyUser, d.HTTPSProxyPassword)
+		}
 	}
 	client := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.Proxy = http.ProxyURL(u)
+		tr.DisableKeepAlives = true
+		if proxy != nil {
+			tr.Proxy = http.ProxyURL(proxy)
+		}
 	})
 	return append(opts, config.WithHTTPClient(client))
 }
