@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,11 +210,17 @@ func TestCLIExecRedshiftLost(t *testing.T) {
 	restored = true
 
 	// The waited one polls while its row says running; then it ends.
-	w := ps[5]
+	wi := slices.IndexFunc(cases, func(c tc) bool { return c.name == "waited" })
+	w := ps[wi]
 	_, ok := w.waitStderr("waiting up to", 2*defaultConnectTimeout)
 	require.True(t, ok, "waited: no wait:\n%s%s", w.stdout.String(), w.stderr.String())
+	select {
+	case <-w.done:
+		t.Fatalf("waited: exec ended while the row still said running:\n%s%s", w.stdout.String(), w.stderr.String())
+	default:
+	}
 	_, err := up.Exec(context.Background(), "UPDATE redshift.sys_query_history SET status = 'success', end_time = $1 WHERE session_id = $2",
-		time.Now().UTC(), int64(pids[5]))
+		time.Now().UTC(), int64(pids[wi]))
 	require.NoError(t, err)
 	updated := time.Now()
 	poll := time.Second // outcome's pollEvery
