@@ -199,8 +199,13 @@ func TestConnLostError(t *testing.T) {
 	c := dial(t, dsnparse.Config{})
 	assert.NoError(t, c.Lost())
 	c.lost.err.Store(lost)
-	_, err := c.Read(make([]byte, 1))
 	var op *net.OpError
+	for i := range timeoutReturns {
+		_, err := c.Read(make([]byte, 1))
+		require.ErrorAs(t, err, &op)
+		assert.True(t, op.Timeout(), "report %d is a timeout", i+1)
+	}
+	_, err := c.Write(make([]byte, 1))
 	require.ErrorAs(t, err, &op, "lib/pq marks a connection bad on *net.OpError")
 	assert.False(t, op.Timeout(), "later reports are not timeouts")
 	require.ErrorAs(t, err, &got)

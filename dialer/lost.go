@@ -24,13 +24,16 @@ var ErrConnectionLost = errors.New("redshift-ka: connection lost")
 // errors.Is(err, syscall.ETIMEDOUT) holds too.
 //
 // Read and Write return it inside a [*net.OpError], so that lib/pq marks
-// the connection bad. The first time, it comes as a timeout (Timeout
+// the connection bad. The first two times, it comes as a timeout (Timeout
 // true): pgx ignores the error of its first read after a statement
 // (MultiResultReader.NextResult) and, for any error but a timeout, closes
 // the connection there and then reports "conn closed", which database/sql
-// takes for a connection that is safe to retry. Every later Read and Write
-// returns it as not a timeout, so that pgx closes the connection and loops
-// that wait again on a timeout (WaitForNotification) end.
+// takes for a connection that is safe to retry, and runs the statement
+// again on another. The second is for pgx's background reader: started
+// when a write takes over 15 ms, it can stay blocked in a read through a
+// long statement, and it drops a timeout it reads. Every later Read and
+// Write returns it as not a timeout, so that pgx closes the connection and
+// loops that wait again on a timeout (WaitForNotification) end.
 type ConnLostError struct {
 	// Addr is the server's address.
 	Addr string
@@ -83,16 +86,30 @@ func (e lostTimeout) Unwrap() error   { return e.ConnLostError }
 
 // lostState is kept on the connection for the error above.
 type lostState struct {
-	pid  atomic.Uint32
-	sent atomic.Int64 // Unix nanoseconds of the last write
-	err  atomic.Pointer[ConnLostError]
+	pid      atomic.Uint32
+	sent     atomic.Int64 // Unix nanoseconds of the last write
+	err      atomic.Pointer[ConnLostError]
+	returned atomic.Int32 // how often err was returned
+}
+
+// timeoutReturns is how many times a lost connection's error is returned
+// as a timeout; see [ConnLostError].
+const timeoutReturns = 2
+
+// lostError returns e as op's error, as a timeout the first
+// timeoutReturns times.
+func (c *Conn) lostError(op string, e *ConnLostError) error {
+	if c.lost.returned.Add(1) <= timeoutReturns {
+		return c.opError(op, lostTimeout{e})
+	}
+	return c.opError(op, e)
 }
 
 // Read reads from the connection; a connection the kernel ended for want
 // of answers comes back as a [*ConnLostError].
 func (c *Conn) Read(p []byte) (int, error) {
 	if e := c.lost.err.Load(); e != nil {
-		return 0, c.opError("read", e)
+		return 0, c.lostError("read", e)
 	}
 	n, err := c.TCPConn.Read(p)
 	return n, c.check("read", err)
@@ -101,7 +118,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 // Write writes to the connection; see [Conn.Read] for errors.
 func (c *Conn) Write(p []byte) (int, error) {
 	if e := c.lost.err.Load(); e != nil {
-		return 0, c.opError("write", e)
+		return 0, c.lostError("write", e)
 	}
 	n, err := c.TCPConn.Write(p)
 	if n > 0 {
@@ -146,7 +163,7 @@ func (c *Conn) check(op string, err error) error {
 		return nil
 	}
 	if e := c.lost.err.Load(); e != nil {
-		return c.opError(op, e)
+		return c.lostError(op, e)
 	}
 	timedOut := errors.Is(err, syscall.ETIMEDOUT)
 	if !timedOut && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EPIPE) {
@@ -169,9 +186,9 @@ func (c *Conn) check(op string, err error) error {
 		lost.Sent = time.Unix(0, ns)
 	}
 	if !c.lost.err.CompareAndSwap(nil, lost) {
-		return c.opError(op, c.lost.err.Load()) // a concurrent Read or Write got there first
+		lost = c.lost.err.Load() // a concurrent Read or Write got there first
 	}
-	return c.opError(op, lostTimeout{lost})
+	return c.lostError(op, lost)
 }
 
 // describeLost words the cause from what the kernel counted.
