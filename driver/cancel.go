@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
-	"sync/atomic"
+	"runtime"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -25,11 +26,11 @@ var errNoCancel = errors.New("redshift-ka: no cancel request for the statement o
 // as a new connection gets through (a NAT gateway that forgot the old
 // flow lets new ones pass). libpq, lib/pq and Amazon's drivers send none.
 // So the connection's own configuration (pgx.ConnectConfig copies it for
-// each connection) gets a DialFunc that refuses the first dial to the
-// server's address once the connection is lost, which is that cancel
-// request's; every other dial passes. A cancel for a statement on a
-// connection that is not lost (a context cancelled, Ctrl-C) is sent as
-// before.
+// each connection) gets a DialFunc that refuses a dial made by asyncClose
+// once the connection is lost; every other dial passes: a cancel request
+// for a connection that is not lost (a context cancelled, Ctrl-C), one a
+// program sends itself, and a connection made with a copy of the
+// configuration (pgx.Conn.Config).
 func keepStatement(next func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error)) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
 	return func(ctx context.Context, c *pgconn.Config, conn net.Conn) (net.Conn, error) {
 		if next != nil {
@@ -43,14 +44,33 @@ func keepStatement(next func(context.Context, *pgconn.Config, net.Conn) (net.Con
 			return conn, nil // not our socket: pgx's behaviour stays
 		}
 		dial, addr := c.DialFunc, kc.RemoteAddr().String()
-		var refused atomic.Bool
 		c.DialFunc = func(ctx context.Context, network, address string) (net.Conn, error) {
-			if address == addr && kc.Lost() != nil && refused.CompareAndSwap(false, true) {
+			if address == addr && kc.Lost() != nil && fromAsyncClose() {
 				return nil, errNoCancel
 			}
 			return dial(ctx, network, address)
 		}
 		return conn, nil
+	}
+}
+
+// asyncClose is where pgx dials to cancel the statement of a connection it
+// drops (pgx v5.12: the goroutine asyncClose starts calls CancelRequest).
+const asyncClose = "github.com/jackc/pgx/v5/pgconn.(*PgConn).asyncClose"
+
+// fromAsyncClose reports whether the caller was called by pgx's
+// asyncClose. It runs only for a dial to a lost connection's server.
+func fromAsyncClose() bool {
+	pcs := make([]uintptr, 16)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	for {
+		f, more := frames.Next()
+		if strings.HasPrefix(f.Function, asyncClose) {
+			return true
+		}
+		if !more {
+			return false
+		}
 	}
 }
 
