@@ -20,9 +20,11 @@ import (
 // connects again with the lost connection's own configuration
 // (pgx.Conn.Config, a copy that carries the driver's guard against pgx's
 // cancel request, driver/cancel.go) gets a connection, whether the loss
-// came to a statement (pgx then closes the connection itself, and its
-// cancel request is refused: the statement runs on) or to a LISTEN
-// session waiting for a notification (the program closes it).
+// came to a statement (pgx then closes the connection itself, and tries
+// to send its cancel request) or to a LISTEN session waiting for a
+// notification (the program closes it). That the cancel request is
+// refused, TestCLIExecThroughFirewall shows: here pgx would dial it on a
+// goroutine outside the client namespace, which has no route.
 func TestReconnectWithLostConfig(t *testing.T) {
 	s := newSetup(t)
 	ctx := context.Background()
@@ -82,7 +84,6 @@ func TestReconnectWithLostConfig(t *testing.T) {
 		assert.NoError(t, again.QueryRow(ctx, "SELECT 1").Scan(&one), name)
 		again.Close(ctx)
 	}
-	assert.True(t, active(t, s, pid), "the lost statement runs on: pgx's cancel request was refused")
 }
 
 // active reports whether the server process pid runs a statement.
