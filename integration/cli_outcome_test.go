@@ -159,7 +159,7 @@ func TestCLIExecOutcomes(t *testing.T) {
 			switch r.wait {
 			case shortWait:
 				// Over once the wait is: it asks every pollEvery until then.
-				timing(t, fmt.Sprintf("exec --wait %s, from the start of the wait to the exit", r.wait), r.p.end.Sub(cut.waiting), r.wait-100*time.Millisecond, r.wait+2*time.Second)
+				timing(t, fmt.Sprintf("exec --wait %s, from the start of the wait to the exit", r.wait), r.p.end.Sub(cut.waiting), r.wait-time.Second, r.wait+2*time.Second)
 			case longWait:
 				// The statement ends sleep after it started on the server,
 				// after exec started and before the test saw it run; exec
@@ -242,7 +242,7 @@ func watchCut(fw *harness.Firewall, local *sql.DB, p *cliProcess, query string, 
 var serverPIDRE = regexp.MustCompile(`server process id (\d+)`)
 
 // cutWhenRunning waits until the server runs query for p, on the process
-// id p printed, and a second more, and then drops the packets of that
+// id p printed, and the server has acknowledged it, and then drops the packets of that
 // connection. Every wait is bounded.
 func cutWhenRunning(fw *harness.Firewall, local *sql.DB, p *cliProcess, query string) cutResult {
 	var res cutResult
@@ -266,10 +266,10 @@ func cutWhenRunning(fw *harness.Firewall, local *sql.DB, p *cliProcess, query st
 			// The server's acknowledgement of the statement (a delayed ACK,
 			// within 200 ms on Linux) must get through: while data is
 			// unacknowledged the kernel retransmits instead of probing, and
-			// keep-alive is not what notices the cut. A keep-alive probe
-			// comes only after idle (1 s) anyway.
-			time.Sleep(time.Second)
-			res.err = fw.CutPort(port)
+			// keep-alive is not what notices the cut.
+			if res.err = acked(fw.Client); res.err == nil {
+				res.err = fw.CutPort(port)
+			}
 			res.at = time.Now()
 			return res
 		}

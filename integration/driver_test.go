@@ -331,7 +331,7 @@ func TestContextCancelStillCancels(t *testing.T) {
 	}()
 	running := func() bool {
 		var n int
-		_ = db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND query = 'SELECT pg_sleep(30)' AND state = 'active'", pid).Scan(&n)
+		require.NoError(t, db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND query = 'SELECT pg_sleep(30)' AND state = 'active'", pid).Scan(&n))
 		return n == 1
 	}
 	waitFor(t, running)

@@ -83,10 +83,17 @@ func awaitRunning(t *testing.T, up *pgx.Conn, pid uint32, query string) {
 // tcp_user_timeout is set), so the tests cut only once it has come.
 func awaitAcked(t *testing.T, ns *harness.Netns) {
 	t.Helper()
+	require.NoError(t, acked(ns))
+}
+
+// acked is awaitAcked for a goroutine: it returns what went wrong.
+func acked(ns *harness.Netns) error {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		out, err := ns.Run("ss", "-tnH", "state", "established")
-		require.NoError(t, err)
+		if err != nil {
+			return err
+		}
 		inFlight := false
 		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 			if f := strings.Fields(line); len(f) >= 2 && f[1] != "0" {
@@ -94,9 +101,11 @@ func awaitAcked(t *testing.T, ns *harness.Netns) {
 			}
 		}
 		if !inFlight {
-			return
+			return nil
 		}
-		require.True(t, time.Now().Before(deadline), "data unacknowledged after 5 s:\n%s", out)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("data unacknowledged after 5 s:\n%s", out)
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
@@ -129,9 +138,7 @@ func waitAllStderr(ps []*cliProcess, s string, bound time.Duration) []time.Time 
 // poll of the change); no row (3, unknown).
 //
 // The rows are the test's: what the server did with the statement upstream
-// does not matter here. (pgx, closing the broken connection, sends a
-// cancel request for the statement that, through the front end, cancels
-// it upstream; the emulated views do not see that.)
+// does not matter here.
 func TestCLIExecRedshiftLost(t *testing.T) {
 	const wait = 30 * time.Second // exec --wait; the test ends the wait long before
 	bin := buildCLI(t)

@@ -147,12 +147,13 @@
 // outcome_error when the server could not be asked; error, why exec ended
 // when no statement says it (bad input, no connection, an interrupt
 // before a statement); and exit, the exit status. It holds no statement
-// text and no password.
+// text (a server's error message may quote part of one) and no password.
 //
 // Ctrl-C (or SIGTERM) sends the server a cancel request for the running
 // statement, waits up to 10 s for it to end, and exits 130; a second one
 // exits at once. Before a statement runs (reading -f FILE, connecting), an
-// interrupt exits 130 at once.
+// interrupt exits 130 at once. During --wait, it ends the wait: the
+// statement still runs on the server, and exec exits 3.
 //
 // # Exit status
 //

@@ -429,7 +429,7 @@ func (r *runner) askServer(st statement, lostErr error) (code int, ok bool) {
 		ans, err = serverside.Of(wctx, r.db, lostErr, st.text, true)
 		wcancel()
 		// An IAM password renewed while waiting is masked too.
-		lctx, lcancel := context.WithTimeout(context.Background(), cancelWait)
+		lctx, lcancel := context.WithTimeout(r.ctx, cancelWait)
 		_, _ = r.login(lctx, r.creds)
 		lcancel()
 	}

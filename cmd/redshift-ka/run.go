@@ -112,11 +112,13 @@ PostgreSQL does not record success or failure, only that it ended.
 exit status tells these apart (see redshift-ka help).
 
 --json prints one JSON object on standard output when exec ends, whatever
-the exit status, and the other lines on standard error: the masked dsn,
+the exit status (bad flags aside: then none), and the other lines on
+standard error: the masked dsn,
 server, server_pid, server_version, redshift; statements (n, line, status:
 done, failed, lost, interrupted or not run; tag, rows, seconds, error);
 after a lost connection outcome, the server's answer (or outcome_error);
-error, when no statement says why exec ended; and exit. No statement text.
+error, when no statement says why exec ended; and exit. No statement text
+(a server's error message may quote part of one).
 
 Ctrl-C asks the server to cancel the running statement, waits up to 10 s for
 it to confirm, and exits with status 130; a second Ctrl-C exits at once.
