@@ -41,7 +41,7 @@ const (
 	redshiftPadbVersion = "1.0.122914"
 
 	// frontEndMaxConns bounds the connections a front end serves at once.
-	frontEndMaxConns = 32
+	frontEndMaxConns = 128
 	// frontEndMaxMessage bounds a message's size, either way.
 	frontEndMaxMessage = 8 << 20
 )

@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -126,8 +127,9 @@ func waitAllStderr(ps []*cliProcess, s string, bound time.Duration) []time.Time 
 }
 
 // TestCLIExecRedshiftLost runs `redshift-ka exec` in the client namespace
-// against the Redshift front end behind the kernel firewall, seven at
-// once, each a statement that runs for minutes. The path is cut; each
+// against the Redshift front end behind the kernel firewall, thirteen at
+// once (each case but the waited one also with --json, whose object must
+// say the same), each a statement that runs for minutes. The path is cut; each
 // says the connection was lost once keep-alive 1/1/3 gives up; the path
 // comes back; each reconnects and reads what the test wrote in the
 // emulated SYS_QUERY_HISTORY (and SYS_LOAD_HISTORY) for the server
@@ -153,23 +155,30 @@ func TestCLIExecRedshiftLost(t *testing.T) {
 		args []string
 		code int
 		want []string
+		json bool // --json: the answer is read from the object on stdout
 	}
 	cases := []tc{
 		{"success", &historyRow{status: "success", typ: "SELECT", returned: 42}, nil, 5,
-			[]string{"with success (42 rows)"}},
+			[]string{"with success (42 rows)"}, false},
 		{"copy", &historyRow{status: "success", typ: "COPY", loaded: 1234567}, nil, 5,
-			[]string{"with success (1,234,567 rows)"}},
+			[]string{"with success (1,234,567 rows)"}, false},
 		{"failed", &historyRow{status: "failed", typ: "SELECT", msg: "Query (4242) cancelled by WLM abort action of Query Monitoring Rule \"too_long\"."}, nil, 6,
-			[]string{`, failed: Query (4242) cancelled by WLM abort action of Query Monitoring Rule "too_long".`}},
+			[]string{`, failed: Query (4242) cancelled by WLM abort action of Query Monitoring Rule "too_long".`}, false},
 		{"cancelled", &historyRow{status: "canceled", typ: "SELECT"}, nil, 6,
-			[]string{"the statement was cancelled on the server at "}},
+			[]string{"the statement was cancelled on the server at "}, false},
 		{"running", &historyRow{status: "running", typ: "SELECT"}, nil, 3,
-			[]string{"the statement is still running on the server (process "}},
+			[]string{"the statement is still running on the server (process "}, false},
 		{"waited", &historyRow{status: "running", typ: "SELECT", returned: 7}, []string{"--wait", wait.String()}, 5,
-			[]string{"; waiting up to " + wait.String() + " for it to end", "with success (7 rows)"}},
+			[]string{"; waiting up to " + wait.String() + " for it to end", "with success (7 rows)"}, false},
 		{"no row", nil, nil, 3,
 			[]string{"what became of the statement is unknown (process ", "SYS_QUERY_HISTORY has no statement of session ",
-				"the statement may have finished on the server. Before running it again, look for server process id "}},
+				"the statement may have finished on the server. Before running it again, look for server process id "}, false},
+	}
+	for _, c := range slices.Clone(cases) {
+		if c.name != "waited" {
+			c.name, c.json, c.args = c.name+", json", true, append(c.args, "--json")
+			cases = append(cases, c)
+		}
 	}
 	ps := make([]*cliProcess, len(cases))
 	queries := make([]string, len(cases))
@@ -179,13 +188,14 @@ func TestCLIExecRedshiftLost(t *testing.T) {
 	}
 	pids := make([]uint32, len(cases))
 	for i, p := range ps {
-		require.True(t, p.waitOutput("statement 1 of 1 (line 1) started", 10*time.Second), "%s: no start: %s%s", cases[i].name, p.stdout.String(), p.stderr.String())
-		m := serverPIDRE.FindStringSubmatch(p.stdout.String())
-		require.Len(t, m, 2, p.stdout.String())
+		started := waitAny(p, "statement 1 of 1 (line 1) started", 10*time.Second)
+		require.True(t, started, "%s: no start: %s%s", cases[i].name, p.stdout.String(), p.stderr.String())
+		m := serverPIDRE.FindStringSubmatch(p.stdout.String() + p.stderr.String())
+		require.Len(t, m, 2, p.stdout.String()+p.stderr.String())
 		pid, err := strconv.ParseUint(m[1], 10, 32)
 		require.NoError(t, err)
 		pids[i] = uint32(pid)
-		assert.Contains(t, p.stdout.String(), "version Amazon Redshift "+redshiftPadbVersion, "exec sees Redshift")
+		assert.Contains(t, p.stdout.String()+p.stderr.String(), "version Amazon Redshift "+redshiftPadbVersion, "exec sees Redshift")
 		// The pid exec printed is the upstream session running the statement.
 		awaitRunning(t, up, pids[i], queries[i])
 	}
@@ -250,7 +260,50 @@ func TestCLIExecRedshiftLost(t *testing.T) {
 			assert.NotContains(t, p.stderr.String(), "could not", c.name)
 		}
 		harness.NoLeak(t, pg, c.name+": exec's output", out)
+		if c.json {
+			var res cliOutcome
+			require.NoError(t, json.Unmarshal([]byte(p.stdout.String()), &res), "%s: stdout is one JSON object: %s", c.name, p.stdout.String())
+			assert.Equal(t, code, res.Exit, c.name)
+			assert.Equal(t, pids[i], res.ServerPID, c.name)
+			require.Len(t, res.Statements, 1, c.name)
+			assert.Equal(t, "lost", res.Statements[0].Status, c.name)
+			assert.NotContains(t, p.stdout.String(), queries[i], "%s: no statement text", c.name)
+			if c.row == nil {
+				require.NotNil(t, res.Outcome, c.name)
+				assert.Equal(t, outcome.Unknown, res.Outcome.State, c.name)
+				continue
+			}
+			require.NotNil(t, res.Outcome, "%s: the server's answer", c.name)
+			o := res.Outcome
+			assert.Equal(t, "Amazon Redshift", o.Server, c.name)
+			assert.Equal(t, pids[i], o.PID, c.name)
+			assert.Empty(t, o.Query, c.name)
+			switch c.row.status {
+			case "success":
+				assert.Equal(t, outcome.Finished, o.State, c.name)
+				assert.Equal(t, "success", o.Result, c.name)
+				assert.EqualValues(t, max(c.row.returned, c.row.loaded), o.Rows, c.name)
+			case "failed":
+				assert.Equal(t, outcome.Finished, o.State, c.name)
+				assert.Equal(t, "failed", o.Result, c.name)
+				assert.Equal(t, c.row.msg, o.Message, c.name)
+			case "canceled":
+				assert.Equal(t, outcome.Cancelled, o.State, c.name)
+			case "running":
+				assert.Equal(t, outcome.Running, o.State, c.name)
+			}
+		}
 	}
+}
+
+// waitAny polls stdout and stderr for s, up to bound.
+func waitAny(p *cliProcess, s string, bound time.Duration) bool {
+	for deadline := time.Now().Add(bound); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(p.stdout.String()+p.stderr.String(), s) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestOutcomeRedshiftLost: outcome.Of after a real lost connection to the
