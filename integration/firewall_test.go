@@ -465,7 +465,7 @@ func TestServerKilled(t *testing.T) {
 
 // TestListenLoopEnds: a LISTEN loop that waits again on a timeout, as pgx
 // programs do, ends once the path is dead: the lost connection is reported
-// as a timeout once, then as an error that closes it.
+// as a timeout twice, then as an error that closes it.
 func TestListenLoopEnds(t *testing.T) {
 	s := newSetup(t)
 	cfg, err := driver.ParseConfig(s.pg.URL(fastKA.params()))
@@ -506,6 +506,9 @@ func TestListenLoopEnds(t *testing.T) {
 	timing(t, "LISTEN loop ended", time.Since(cut), dead-fastKA.d(fastKA.interval), dead+1500*time.Millisecond)
 	var lost *dialer.ConnLostError
 	require.ErrorAs(t, o.err, &lost)
-	assert.LessOrEqual(t, o.waits, 2, "the loop waited again on a dead connection")
+	// The first two reports of the loss are timeouts (see
+	// dialer.ConnLostError), so the loop waits twice more, and each wait
+	// ends at once; the timing above shows it does not wait on.
+	assert.LessOrEqual(t, o.waits, 3, "the loop waited again on a dead connection")
 	assert.True(t, conn.IsClosed())
 }
