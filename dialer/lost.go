@@ -77,7 +77,7 @@ func (e *ConnLostError) Unwrap() error { return ErrConnectionLost }
 // Is reports the kernel's ETIMEDOUT, which a lost connection is.
 func (e *ConnLostError) Is(target error) bool { return target == syscall.ETIMEDOUT }
 
-// lostTimeout is a ConnLostError the first time it is returned: a timeout.
+// lostTimeout is a ConnLostError as the first timeoutReturns reports give it: a timeout.
 type lostTimeout struct{ *ConnLostError }
 
 func (e lostTimeout) Timeout() bool   { return true }
