@@ -73,20 +73,12 @@ func TestCLIExecIAMReconnect(t *testing.T) {
 	// expired (it was issued before the statement started).
 	awaitAcked(t, fw.Client)
 	time.Sleep(time.Until(started.Add(lifetime)))
-	require.NoError(t, fw.Cut())
-	cut := time.Now()
-	restored := false
-	t.Cleanup(func() {
-		if !restored {
-			assert.NoError(t, fw.Restore())
-		}
-	})
+	cut, restore := cutPath(t, fw)
 	dead := fastKA.d(fastKA.idle + fastKA.interval*fastKA.count)
 	noticed, ok := p.waitStderr("the connection was lost", dead+5*time.Second)
 	require.True(t, ok, "no lost connection %s after the cut:\n%s%s", time.Since(cut), p.stdout.String(), p.stderr.String())
 	timing(t, "IAM: exec said the connection was lost", noticed.Sub(cut), dead-fastKA.d(fastKA.interval), dead+1500*time.Millisecond)
-	require.NoError(t, fw.Restore())
-	restored = true
+	restore()
 
 	code := p.wait(time.Since(p.start) + 2*defaultConnectTimeout)
 	out := p.stdout.String() + p.stderr.String()

@@ -111,6 +111,23 @@ func acked(ns *harness.Netns) error {
 	}
 }
 
+// cutPath cuts every path through fw and says when; restore brings them
+// back, and the test's end does if it has not.
+func cutPath(t *testing.T, fw *harness.Firewall) (cut time.Time, restore func()) {
+	t.Helper()
+	require.NoError(t, fw.Cut())
+	cut = time.Now()
+	restored := false
+	restore = func() {
+		if !restored {
+			restored = true
+			require.NoError(t, fw.Restore())
+		}
+	}
+	t.Cleanup(restore)
+	return cut, restore
+}
+
 // waitAllStderr polls the processes' stderr for s, up to bound, and says
 // when it saw it in each (zero where it did not).
 func waitAllStderr(ps []*cliProcess, s string, bound time.Duration) []time.Time {
@@ -208,14 +225,7 @@ func TestCLIExecRedshiftLost(t *testing.T) {
 		}
 	}
 
-	require.NoError(t, fw.Cut())
-	cut := time.Now()
-	restored := false
-	t.Cleanup(func() {
-		if !restored {
-			assert.NoError(t, fw.Restore())
-		}
-	})
+	cut, restore := cutPath(t, fw)
 	dead := fastKA.d(fastKA.idle + fastKA.interval*fastKA.count)
 	noticed := waitAllStderr(ps, "the connection was lost", dead+5*time.Second)
 	for i, at := range noticed {
@@ -223,8 +233,7 @@ func TestCLIExecRedshiftLost(t *testing.T) {
 		timing(t, fmt.Sprintf("Redshift front end, path cut: exec %q said the connection was lost (DeadAfter %s)", cases[i].name, dead),
 			at.Sub(cut), dead-fastKA.d(fastKA.interval), dead+1500*time.Millisecond)
 	}
-	require.NoError(t, fw.Restore())
-	restored = true
+	restore()
 
 	// The waited one polls while its row says running; then it ends.
 	wi := slices.IndexFunc(cases, func(c tc) bool { return c.name == "waited" })
@@ -338,14 +347,7 @@ func TestOutcomeRedshiftLost(t *testing.T) {
 		awaitRunning(t, up, 0, q)
 	}
 	awaitAcked(t, s.fw.Client)
-	require.NoError(t, s.fw.Cut())
-	cut := time.Now()
-	restored := false
-	t.Cleanup(func() {
-		if !restored {
-			assert.NoError(t, s.fw.Restore())
-		}
-	})
+	cut, restore := cutPath(t, s.fw)
 	lost := make([]error, len(backends))
 	pids := make([]uint32, len(backends))
 	for i, b := range backends {
@@ -358,8 +360,7 @@ func TestOutcomeRedshiftLost(t *testing.T) {
 		lost[i], pids[i] = r.err, cl.ServerPID
 		timing(t, b+": lost connection to the Redshift front end, path cut", time.Since(cut), dead-fastKA.d(fastKA.interval), dead+1500*time.Millisecond)
 	}
-	require.NoError(t, s.fw.Restore())
-	restored = true
+	restore()
 
 	start := time.Now().UTC().Truncate(time.Microsecond)
 	end := start.Add(1234 * time.Millisecond)
