@@ -402,6 +402,10 @@ var badDSNs = []badCase{
 	{"kv/non-ASCII white space", "host=h\u00a0keepalives_idle=5 password=Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: white space other than ASCII in the unquoted value of key "host" at offset 6; quote the value`},
 	{"url/bad port", "postgres://u:Hunter2X@h:abc/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host`},
 	{"url/slash in password", "postgres://u:Hun/ter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host`},
+	{"url/control character", "postgres://u:Hunter2X@h/db?application_name=a\tb", ErrMalformed, `redshift-ka: malformed URL DSN: a control character; write it %-escaped`},
+	// url.Parse takes this one, but with the key stripped the NUL would
+	// come before the '#'.
+	{"url/control character after #", "postgres://u:Hunter2X@h/db?https_proxy_password=#&\x00", ErrMalformed, `redshift-ka: malformed URL DSN: a control character; write it %-escaped`},
 	{"url/bad escape", "postgres://u:Hun%zzter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid %-escape`},
 	{"kv/unterminated quote", "host=h password='Hunter2X keepalives=1", ErrMalformed, `redshift-ka: malformed key=value DSN: unterminated quoted value of key "password"`},
 	{"kv/missing =", "host=h Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: missing "=" after the word at offset 7`},

@@ -145,6 +145,12 @@ func splitURL(dsn string, lenient bool) (base string, params []pair, err error) 
 			// why.
 			return "", nil, malformed(FormURL, `a "?" before the "@" that ends the user info; write it as %3F`)
 		}
+		// url.Parse refuses control characters, but not after a '#'. To
+		// us that is still the query, and stripping a key there can move
+		// them before the '#': refuse them anywhere.
+		if strings.ContainsFunc(dsn, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			return "", nil, malformed(FormURL, "a control character; write it %-escaped")
+		}
 		// lib/pq reads URLs with url.Parse: refuse what it refuses.
 		if _, err := url.Parse(dsn); err != nil {
 			return "", nil, malformed(FormURL, urlErrorText(err))
