@@ -366,7 +366,7 @@ func TestUploadCut(t *testing.T) {
 	}
 	utCh, _ := upload(withUT)
 	kaCh, kaSock := upload(kaOnly)
-	time.Sleep(time.Second) // streaming
+	waitFor(t, func() bool { return copying(t, s) == 2 }) // both streaming
 	require.NoError(t, s.fw.Cut())
 	cut := time.Now()
 
@@ -423,6 +423,22 @@ func TestOSFallbackSurvives(t *testing.T) {
 	assert.ErrorIs(t, c.err, context.DeadlineExceeded)
 }
 
+// copying returns how many COPY FROM statements the server has read data
+// for.
+func copying(t *testing.T, s *setup) int {
+	t.Helper()
+	var n int
+	s.inClient(t, func() error {
+		conn, err := pgx.Connect(context.Background(), s.pg.URL(""))
+		if err != nil {
+			return err
+		}
+		defer conn.Close(context.Background())
+		return conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_progress_copy WHERE bytes_processed > 0").Scan(&n)
+	})
+	return n
+}
+
 // TestServerKilled: the server's backend dies mid-statement (a reset, not
 // silence): the statement fails at once, long before keep-alive could have
 // noticed, and the pool works again once the server is back.
@@ -434,7 +450,7 @@ func TestServerKilled(t *testing.T) {
 	require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT pg_backend_pid()").Scan(&pid))
 
 	ch := runFor(conn, time.Minute, "SELECT pg_sleep(60)")
-	time.Sleep(500 * time.Millisecond)
+	waitFor(t, func() bool { return active(t, s, uint32(pid)) })
 	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
 	killed := time.Now()
 	r := harness.Await(t, ch, time.Minute+ctxGrace, "the statement whose server was killed")
