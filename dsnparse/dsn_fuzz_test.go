@@ -136,11 +136,15 @@ func iamEncrypts(t *testing.T, d *DSN) {
 	}
 	// A Unix socket (an empty host is pgx's default one) never has TLS,
 	// and never leaves the machine.
-	if cfg.TLSConfig == nil && !strings.HasPrefix(cfg.Host, "/") {
+	socket := func(host string, port uint16) bool {
+		network, _ := pgconn.NetworkAddress(host, port)
+		return network == "unix"
+	}
+	if cfg.TLSConfig == nil && !socket(cfg.Host, cfg.Port) {
 		t.Fatalf("IAM DSN %q: pgx reads no TLS to %q", d.Rest, cfg.Host)
 	}
 	for _, fb := range cfg.Fallbacks {
-		if fb.TLSConfig == nil && !strings.HasPrefix(fb.Host, "/") {
+		if fb.TLSConfig == nil && !socket(fb.Host, fb.Port) {
 			t.Fatalf("IAM DSN %q: pgx may fall back to plain text to %q", d.Rest, fb.Host)
 		}
 	}

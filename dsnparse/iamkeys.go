@@ -355,7 +355,7 @@ func (c *collector) finishIAM(host, user, dbname string) (*IAM, error) {
 				return nil, valueError(c.iamKeys[f], c.iamVal[f], ErrSyntax, "want a cluster or workgroup name (letters, digits and hyphens), got ")
 			}
 		}
-	case cluster == "" && workgroup == "" && region == "" && net.ParseIP(host) == nil && !strings.HasPrefix(host, "/"):
+	case cluster == "" && workgroup == "" && region == "" && net.ParseIP(host) == nil && !localSocket(host):
 		// Neither an endpoint name nor an address: a custom domain name
 		// (redshift_connector RedshiftProperty.set_is_cname, JDBC
 		// IamHelper.setIAMProperties). An address cannot carry one.

@@ -107,9 +107,13 @@ func urlDatabase(base string) string {
 }
 
 // firstHost returns the first host of a comma-separated list of hosts,
-// each with an optional port, without its port or brackets.
+// each with an optional port, without its port or brackets; a socket's
+// directory whole.
 func firstHost(hosts string) string {
 	h, _, _ := strings.Cut(hosts, ",")
+	if localSocket(h) {
+		return h
+	}
 	if strings.HasPrefix(h, "[") {
 		h, _, _ = strings.Cut(h[1:], "]")
 		return h
@@ -229,4 +233,12 @@ func urlErrorText(err error) string {
 		msg = msg[:i] + "(withheld)" + msg[j+1:]
 	}
 	return msg
+}
+
+// localSocket reports whether pgx reads host as the directory of a Unix
+// socket: a path from '/', or from a drive letter as in `C:\` (pgconn's
+// isAbsolutePath).
+func localSocket(host string) bool {
+	return strings.HasPrefix(host, "/") ||
+		len(host) >= 3 && 'A' <= host[0] && host[0] <= 'Z' && host[1] == ':' && host[2] == '\\'
 }
