@@ -366,7 +366,9 @@ func TestUploadCut(t *testing.T) {
 	}
 	utCh, _ := upload(withUT)
 	kaCh, kaSock := upload(kaOnly)
-	waitFor(t, func() bool { return copying(t, s) == 2 }) // both streaming
+	waitFor(t, func() bool { // both streaming
+		return selectCount(t, s, "SELECT count(*) FROM pg_stat_progress_copy WHERE bytes_processed > 0") == 2
+	})
 	require.NoError(t, s.fw.Cut())
 	cut := time.Now()
 
@@ -421,22 +423,6 @@ func TestOSFallbackSurvives(t *testing.T) {
 	c := harness.Await(t, offCh, bound+ctxGrace, "the statement with keepalives=0")
 	require.Error(t, c.err, "keepalives=0 completed: the firewall kept the idle flow; the test is invalid")
 	assert.ErrorIs(t, c.err, context.DeadlineExceeded)
-}
-
-// copying returns how many COPY FROM statements the server has read data
-// for.
-func copying(t *testing.T, s *setup) int {
-	t.Helper()
-	var n int
-	s.inClient(t, func() error {
-		conn, err := pgx.Connect(context.Background(), s.pg.URL(""))
-		if err != nil {
-			return err
-		}
-		defer conn.Close(context.Background())
-		return conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_progress_copy WHERE bytes_processed > 0").Scan(&n)
-	})
-	return n
 }
 
 // TestServerKilled: the server's backend dies mid-statement (a reset, not

@@ -89,6 +89,12 @@ func TestReconnectWithLostConfig(t *testing.T) {
 // active reports whether the server process pid runs a statement.
 func active(t *testing.T, s *setup, pid uint32) bool {
 	t.Helper()
+	return selectCount(t, s, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", int64(pid)) == 1
+}
+
+// selectCount runs query, a SELECT count(*), on a new connection to s's server.
+func selectCount(t *testing.T, s *setup, query string, args ...any) int {
+	t.Helper()
 	var n int
 	s.inClient(t, func() error {
 		conn, err := pgx.Connect(context.Background(), s.pg.URL(""))
@@ -96,7 +102,7 @@ func active(t *testing.T, s *setup, pid uint32) bool {
 			return err
 		}
 		defer conn.Close(context.Background())
-		return conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", int64(pid)).Scan(&n)
+		return conn.QueryRow(context.Background(), query, args...).Scan(&n)
 	})
-	return n == 1
+	return n
 }
