@@ -54,8 +54,9 @@
 // A DSN the two backends would read differently is refused rather than
 // guessed. In a URL the query is everything after the first '?', as pgx
 // reads it, so a '#' is part of a value (KeepAlivesIdle=200#note is refused;
-// lib/pq would end the value at the '#'); a '?' before the '@' of the user
-// info is refused (write it %3F); query keys may be %-escaped, and a key
+// lib/pq would end the value at the '#'), and a control character is
+// refused there too; a '?' before the '@' of the user info is refused
+// (write it %3F); query keys may be %-escaped, and a key
 // lib/pq would read as one of ours (+keepalives_idle) is taken out too. In
 // the key=value form, keys only ODBC reads (Server, UID, PWD, Driver, DSN)
 // are refused, and so is white space other than ASCII in an unquoted value.
