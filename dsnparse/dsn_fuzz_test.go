@@ -204,7 +204,7 @@ func samePgxView(t *testing.T, dsn, rest string) {
 		for _, kv := range strings.Split(query, "&") {
 			raw, _, _ := strings.Cut(kv, "=")
 			if k, err := url.QueryUnescape(raw); err == nil && claimed(strings.TrimSpace(k)) {
-				if pgxKey, err := url.QueryUnescape(raw); err == nil {
+				if pgxKey, err := url.PathUnescape(raw); err == nil { // pgx keeps a '+'
 					forPQ[pgxKey] = true
 				}
 			}
