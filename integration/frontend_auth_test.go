@@ -102,6 +102,9 @@ func (f *frontEnd) login(client net.Conn, be *pgproto3.Backend, startup *pgproto
 	if err != nil {
 		return false
 	}
+	if _, ok := msg.(*pgproto3.Terminate); ok {
+		return false // a client that does not know the request hangs up (plain pgx), with or without Terminate
+	}
 	answer, ok := msg.(*pgproto3.CopyData) // 'd', as pgproto3 names it
 	if !ok {
 		f.fail(fmt.Errorf("digest login: the client answered with %T", msg))
