@@ -10,7 +10,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/redshiftserverless v1.35.2
 	github.com/aws/smithy-go v1.28.9
 	github.com/creack/pty v1.1.24
-	github.com/jackc/pgx/v5 v5.12.0
+	github.com/jackc/pgx/v5 v5.13.0
 	github.com/lib/pq v1.12.3
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/sys v0.50.0
