@@ -76,8 +76,12 @@ func keepAliveConfig(cfg dsnparse.Config) net.KeepAliveConfig {
 // DialContext connects to addr and sets the keep-alive options on the
 // socket. A TCP connection comes back as a [*Conn]; a failure to set an
 // option closes the socket and is returned. Other networks ("unix") are
-// dialed as they are: keep-alive does not apply to them.
+// dialed as they are: keep-alive does not apply to them. [LostNetwork]
+// is refused with [ErrNoCancel].
 func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if network == LostNetwork {
+		return nil, ErrNoCancel
+	}
 	c, err := d.nd.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err

@@ -176,41 +176,51 @@ func TestCopyGoesThroughConn(t *testing.T) {
 	assert.ErrorIs(t, err, ErrConnectionLost)
 }
 
-// TestConnLostError: the first error is a timeout, later ones are not;
-// all of them are the same ConnLostError inside a *net.OpError.
+// TestConnLostError: every report is the same ConnLostError inside a
+// *net.OpError, never a timeout, and a lost connection's address is one
+// the dialer refuses.
 func TestConnLostError(t *testing.T) {
 	lost := &ConnLostError{Addr: "198.51.100.1:5432", Cause: "3 keep-alive probes went unanswered",
 		Settings: Observed{KeepAlive: true, Idle: time.Second, Interval: time.Second, Count: 3}, ServerPID: 42}
 	assert.Equal(t, "redshift-ka: connection to 198.51.100.1:5432 lost: 3 keep-alive probes went unanswered "+
 		"(keep-alive idle 1s, interval 1s, count 3); the statement may have finished on the server: look for "+
-		"server process id 42 (pg_stat_activity, or STV_RECENTS and STL_QUERY on Redshift)", lost.Error())
+		"server process id 42 (pg_stat_activity, or SYS_QUERY_HISTORY on Redshift; outcome.Of looks)", lost.Error())
 	assert.ErrorIs(t, lost, ErrConnectionLost)
 	assert.ErrorIs(t, lost, syscall.ETIMEDOUT)
 	var ne net.Error
 	assert.False(t, errors.As(error(lost), &ne), "not a net.Error by itself")
 
-	first := error(&net.OpError{Op: "read", Net: "tcp", Err: lostTimeout{lost}})
-	require.True(t, errors.As(first, &ne))
-	assert.True(t, ne.Timeout(), "the first report is a timeout")
-	var got *ConnLostError
-	require.ErrorAs(t, first, &got)
-	assert.Same(t, lost, got)
-
+	d, err := New(dsnparse.Config{}, nil)
+	require.NoError(t, err)
 	c := dial(t, dsnparse.Config{})
 	assert.NoError(t, c.Lost())
+	addr := c.RemoteAddr()
+	assert.Equal(t, "tcp", addr.Network())
 	c.lost.err.Store(lost)
 	var op *net.OpError
-	for i := range timeoutReturns {
+	var got *ConnLostError
+	for i := range 3 {
 		_, err := c.Read(make([]byte, 1))
-		require.ErrorAs(t, err, &op)
-		assert.True(t, op.Timeout(), "report %d is a timeout", i+1)
+		require.ErrorAs(t, err, &op, "lib/pq marks a connection bad on *net.OpError")
+		assert.False(t, op.Timeout(), "report %d is a timeout", i+1)
+		assert.False(t, op.Temporary(), "report %d is temporary: crypto/tls would not keep it", i+1)
+		require.ErrorAs(t, err, &got)
+		assert.Same(t, lost, got)
 	}
-	_, err := c.Write(make([]byte, 1))
-	require.ErrorAs(t, err, &op, "lib/pq marks a connection bad on *net.OpError")
-	assert.False(t, op.Timeout(), "later reports are not timeouts")
+	_, err = c.Write(make([]byte, 1))
 	require.ErrorAs(t, err, &got)
-	assert.Same(t, lost, got)
 	assert.Same(t, lost, c.Lost())
+
+	// pgx dials RemoteAddr to cancel a dropped connection's statement.
+	lostAddr := c.RemoteAddr()
+	assert.Equal(t, LostNetwork, lostAddr.Network())
+	assert.Equal(t, addr.String(), lostAddr.String())
+	_, err = d.DialContext(context.Background(), lostAddr.Network(), lostAddr.String())
+	assert.ErrorIs(t, err, ErrNoCancel)
+	// A reconnect dials the configuration's network and passes.
+	again, err := d.DialContext(context.Background(), addr.Network(), addr.String())
+	require.NoError(t, err)
+	again.Close()
 }
 
 // TestServerPIDIsNamed: the backends' serverpid.Set reaches the connection,

@@ -24,16 +24,9 @@ var ErrConnectionLost = errors.New("redshift-ka: connection lost")
 // errors.Is(err, syscall.ETIMEDOUT) holds too.
 //
 // Read and Write return it inside a [*net.OpError], so that lib/pq marks
-// the connection bad. The first two times, it comes as a timeout (Timeout
-// true): pgx ignores the error of its first read after a statement
-// (MultiResultReader.NextResult) and, for any error but a timeout, closes
-// the connection there and then reports "conn closed", which database/sql
-// takes for a connection that is safe to retry, and runs the statement
-// again on another. The second is for pgx's background reader: started
-// when a write takes over 15 ms, it can stay blocked in a read through a
-// long statement, and it drops a timeout it reads. Every later Read and
-// Write returns it as not a timeout, so that pgx closes the connection and
-// loops that wait again on a timeout (WaitForNotification) end.
+// the connection bad; it is never a timeout, so that crypto/tls keeps it
+// for every later call. The pgx backend reports it as a timeout once, to
+// the read pgx ignores after a statement (see DESIGN.md).
 type ConnLostError struct {
 	// Addr is the server's address.
 	Addr string
@@ -65,7 +58,7 @@ func (e *ConnLostError) Error() string {
 	}
 	b.WriteString(")")
 	if e.ServerPID != 0 {
-		fmt.Fprintf(&b, "; the statement may have finished on the server: look for server process id %d (pg_stat_activity, or STV_RECENTS and STL_QUERY on Redshift)", e.ServerPID)
+		fmt.Fprintf(&b, "; the statement may have finished on the server: look for server process id %d (pg_stat_activity, or SYS_QUERY_HISTORY on Redshift; outcome.Of looks)", e.ServerPID)
 	}
 	return b.String()
 }
@@ -77,39 +70,18 @@ func (e *ConnLostError) Unwrap() error { return ErrConnectionLost }
 // Is reports the kernel's ETIMEDOUT, which a lost connection is.
 func (e *ConnLostError) Is(target error) bool { return target == syscall.ETIMEDOUT }
 
-// lostTimeout is a ConnLostError as the first timeoutReturns reports give it: a timeout.
-type lostTimeout struct{ *ConnLostError }
-
-func (e lostTimeout) Timeout() bool   { return true }
-func (e lostTimeout) Temporary() bool { return false }
-func (e lostTimeout) Unwrap() error   { return e.ConnLostError }
-
 // lostState is kept on the connection for the error above.
 type lostState struct {
-	pid      atomic.Uint32
-	sent     atomic.Int64 // Unix nanoseconds of the last write
-	err      atomic.Pointer[ConnLostError]
-	returned atomic.Int32 // how often err was returned
-}
-
-// timeoutReturns is how many times a lost connection's error is returned
-// as a timeout; see [ConnLostError].
-const timeoutReturns = 2
-
-// lostError returns e as op's error, as a timeout the first
-// timeoutReturns times.
-func (c *Conn) lostError(op string, e *ConnLostError) error {
-	if c.lost.returned.Add(1) <= timeoutReturns {
-		return c.opError(op, lostTimeout{e})
-	}
-	return c.opError(op, e)
+	pid  atomic.Uint32
+	sent atomic.Int64 // Unix nanoseconds of the last write
+	err  atomic.Pointer[ConnLostError]
 }
 
 // Read reads from the connection; a connection the kernel ended for want
 // of answers comes back as a [*ConnLostError].
 func (c *Conn) Read(p []byte) (int, error) {
 	if e := c.lost.err.Load(); e != nil {
-		return 0, c.lostError("read", e)
+		return 0, c.opError("read", e)
 	}
 	n, err := c.TCPConn.Read(p)
 	return n, c.check("read", err)
@@ -118,7 +90,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 // Write writes to the connection; see [Conn.Read] for errors.
 func (c *Conn) Write(p []byte) (int, error) {
 	if e := c.lost.err.Load(); e != nil {
-		return 0, c.lostError("write", e)
+		return 0, c.opError("write", e)
 	}
 	n, err := c.TCPConn.Write(p)
 	if n > 0 {
@@ -137,8 +109,31 @@ func (c *Conn) Lost() error {
 }
 
 func (c *Conn) opError(op string, err error) error {
-	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.TCPConn.RemoteAddr(), Err: err}
 }
+
+// LostNetwork is the network of a lost connection's [Conn.RemoteAddr]. A
+// [Dialer] refuses to dial it with [ErrNoCancel]: pgx dials RemoteAddr to
+// cancel the statement of a connection it drops (see DESIGN.md).
+const LostNetwork = "redshift-ka-lost"
+
+// ErrNoCancel is the error of a dial to a lost connection's address.
+var ErrNoCancel = errors.New("redshift-ka: no cancel request for the statement of a lost connection: it may still finish on the server")
+
+// RemoteAddr returns the server's address; once the connection is lost,
+// with [LostNetwork] for its network.
+func (c *Conn) RemoteAddr() net.Addr {
+	a := c.TCPConn.RemoteAddr()
+	if a != nil && c.lost.err.Load() != nil {
+		return lostAddr{a}
+	}
+	return a
+}
+
+// lostAddr is a lost connection's remote address.
+type lostAddr struct{ net.Addr }
+
+func (lostAddr) Network() string { return LostNetwork }
 
 // WriteTo copies what is read from the connection to w through
 // [Conn.Read]; the promoted method of the embedded socket would go around
@@ -163,7 +158,7 @@ func (c *Conn) check(op string, err error) error {
 		return nil
 	}
 	if e := c.lost.err.Load(); e != nil {
-		return c.lostError(op, e)
+		return c.opError(op, e)
 	}
 	timedOut := errors.Is(err, syscall.ETIMEDOUT)
 	if !timedOut && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EPIPE) {
@@ -176,7 +171,7 @@ func (c *Conn) check(op string, err error) error {
 	}
 	settings, _ := observe(c.TCPConn) // the options stay readable after the abort
 	lost := &ConnLostError{
-		Addr:      c.RemoteAddr().String(),
+		Addr:      c.TCPConn.RemoteAddr().String(),
 		Cause:     describeLost(info, settings),
 		Settings:  settings,
 		ServerPID: c.lost.pid.Load(),
@@ -188,7 +183,7 @@ func (c *Conn) check(op string, err error) error {
 	if !c.lost.err.CompareAndSwap(nil, lost) {
 		lost = c.lost.err.Load() // a concurrent Read or Write got there first
 	}
-	return c.lostError(op, lost)
+	return c.opError(op, lost)
 }
 
 // describeLost words the cause from what the kernel counted.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,7 +48,8 @@ func (k ka) d(n int) time.Duration { return time.Duration(n) * time.Second }
 // of the dead-peer window meaningful (see TestDeadPeer).
 var fastKA = ka{idle: 1, interval: 1, count: 3}
 
-// setup is a firewall and a PostgreSQL server behind it.
+// setup is a firewall and a PostgreSQL server behind it, which takes TLS
+// (sslmode=require) and plain connections.
 type setup struct {
 	fw *harness.Firewall
 	pg *harness.Postgres
@@ -55,7 +58,7 @@ type setup struct {
 func newSetup(t *testing.T) *setup {
 	t.Helper()
 	fw := harness.NewFirewallT(t, fwIdle)
-	pg := harness.StartPostgresT(t, harness.PostgresOptions{Netns: fw.Server.Name, ListenAddr: harness.ServerAddr})
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{Netns: fw.Server.Name, ListenAddr: harness.ServerAddr, TLS: true})
 	return &setup{fw: fw, pg: pg}
 }
 
@@ -227,6 +230,10 @@ func TestDeadPeer(t *testing.T) {
 		{"keep-alive 1/1/3 through *sql.DB: no retry", driver.Name, fastKA.params(), fast, 3, true},
 		{"lib/pq, keep-alive 1/1/3", rkpq.Name, fastKA.params(), fast, 3, false},
 		{"lib/pq, keep-alive 1/1/3 through *sql.DB", rkpq.Name, fastKA.params(), fast, 3, true},
+		{"TLS, keep-alive 1/1/3", driver.Name, fastKA.params() + "&sslmode=require", fast, 3, false},
+		{"TLS, keep-alive 1/1/3 through *sql.DB", driver.Name, fastKA.params() + "&sslmode=require", fast, 3, true},
+		{"TLS, lib/pq, keep-alive 1/1/3", rkpq.Name, fastKA.params() + "&sslmode=require", fast, 3, false},
+		{"TLS, lib/pq, keep-alive 1/1/3 through *sql.DB", rkpq.Name, fastKA.params() + "&sslmode=require", fast, 3, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			deadPeer(t, s, tc.backend, tc.params, tc.want, tc.probes, tc.viaDB)
@@ -273,6 +280,7 @@ func deadPeer(t *testing.T, s *setup, backend, params string, want dialer.Observ
 	assert.Contains(t, msg, fmt.Sprintf("keep-alive idle %s, interval %s, count %d", want.Idle, want.Interval, want.Count))
 	assert.Contains(t, msg, fmt.Sprintf("server process id %d", pid))
 	harness.NoLeak(t, s.pg, "the lost connection's error", msg)
+	assert.True(t, strings.HasPrefix(msg, "redshift-ka: connection to "), "the text says first that the connection was lost")
 	t.Logf("the error: %v", res.err)
 
 	if !viaDB {
@@ -334,8 +342,9 @@ func TestUploadCut(t *testing.T) {
 	s := newSetup(t)
 	const userTimeout = 3 * time.Second
 	_, withUT := s.open(t, driver.Name, s.pg.URL(fastKA.params()+"&tcp_user_timeout=3000"))
+	_, withUTTLS := s.open(t, driver.Name, s.pg.URL(fastKA.params()+"&tcp_user_timeout=3000&sslmode=require"))
 	_, kaOnly := s.open(t, driver.Name, s.pg.URL(fastKA.params()))
-	for _, c := range []*sql.Conn{withUT, kaOnly} {
+	for _, c := range []*sql.Conn{withUT, withUTTLS, kaOnly} {
 		_, err := c.ExecContext(context.Background(), "CREATE TABLE IF NOT EXISTS up (n bigint)")
 		require.NoError(t, err)
 	}
@@ -365,9 +374,10 @@ func TestUploadCut(t *testing.T) {
 		return ch, pc.Conn()
 	}
 	utCh, _ := upload(withUT)
+	tlsCh, _ := upload(withUTTLS)
 	kaCh, kaSock := upload(kaOnly)
-	waitFor(t, func() bool { // both streaming
-		return selectCount(t, s, "SELECT count(*) FROM pg_stat_progress_copy WHERE bytes_processed > 0") == 2
+	waitFor(t, func() bool { // all streaming
+		return selectCount(t, s, "SELECT count(*) FROM pg_stat_progress_copy WHERE bytes_processed > 0") == 3
 	})
 	require.NoError(t, s.fw.Cut())
 	cut := time.Now()
@@ -378,6 +388,10 @@ func TestUploadCut(t *testing.T) {
 	// round trip: the kernel gives up tcp_user_timeout after it.
 	timing(t, "upload cut noticed with tcp_user_timeout=3000", elapsed, userTimeout-500*time.Millisecond, bound)
 	var lost *dialer.ConnLostError
+	require.ErrorAs(t, r.err, &lost)
+	assert.Contains(t, r.err.Error(), "sent data stayed unacknowledged for tcp_user_timeout (3s)")
+	r = harness.Await(t, tlsCh, 2*bound, "the upload over TLS with tcp_user_timeout")
+	timing(t, "upload over TLS cut noticed with tcp_user_timeout=3000", time.Since(cut), userTimeout-500*time.Millisecond, bound)
 	require.ErrorAs(t, r.err, &lost)
 	assert.Contains(t, r.err.Error(), "sent data stayed unacknowledged for tcp_user_timeout (3s)")
 
@@ -466,19 +480,62 @@ func TestServerKilled(t *testing.T) {
 }
 
 // TestListenLoopEnds: a LISTEN loop that waits again on a timeout, as pgx
-// programs do, ends once the path is dead: the lost connection is reported
-// as a timeout twice, then as an error that closes it.
+// programs do, ends once the path is dead, over TCP and TLS, on a pgx
+// connection and a pooled one: the loss is reported as a timeout once
+// (the LISTEN was a simple-protocol statement; see driver/lost.go), then
+// as the error, with the connection closed, so a pool drops it.
 func TestListenLoopEnds(t *testing.T) {
 	s := newSetup(t)
-	cfg, err := driver.ParseConfig(s.pg.URL(fastKA.params()))
-	require.NoError(t, err)
+	for _, tc := range []struct {
+		name   string
+		params string
+		pool   bool
+	}{
+		{"pgx", "", false},
+		{"pgx over TLS", "&sslmode=require", false},
+		{"pgxpool over TLS", "&sslmode=require", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			listenLoopEnds(t, s, s.pg.URL(fastKA.params()+tc.params), tc.pool)
+			require.NoError(t, s.fw.Restore())
+		})
+	}
+}
+
+func listenLoopEnds(t *testing.T, s *setup, dsn string, pooled bool) {
 	ctx := context.Background()
-	var conn *pgx.Conn
-	s.inClient(t, func() error {
-		conn, err = pgx.ConnectConfig(ctx, cfg)
-		return err
-	})
-	defer conn.Close(ctx)
+	var (
+		conn *pgx.Conn
+		pool *pgxpool.Pool
+		pc   *pgxpool.Conn
+		err  error
+	)
+	if pooled {
+		cfg, err := driver.ParsePoolConfig(dsn)
+		require.NoError(t, err)
+		// pgxpool dials on goroutines of its own: dial in the client
+		// namespace there.
+		dial := cfg.ConnConfig.DialFunc
+		cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (c net.Conn, err error) {
+			err = s.fw.Client.Do(func() error { c, err = dial(ctx, network, addr); return err })
+			return c, err
+		}
+		pool, err = pgxpool.NewWithConfig(ctx, cfg)
+		require.NoError(t, err)
+		defer pool.Close()
+		pc, err = pool.Acquire(ctx)
+		require.NoError(t, err)
+		conn = pc.Conn()
+	} else {
+		cfg, err := driver.ParseConfig(dsn)
+		require.NoError(t, err)
+		s.inClient(t, func() error {
+			conn, err = pgx.ConnectConfig(ctx, cfg)
+			return err
+		})
+		defer conn.Close(ctx)
+	}
+	pid := conn.PgConn().PID()
 	_, err = conn.Exec(ctx, "LISTEN jobs")
 	require.NoError(t, err)
 
@@ -508,9 +565,16 @@ func TestListenLoopEnds(t *testing.T) {
 	timing(t, "LISTEN loop ended", time.Since(cut), dead-fastKA.d(fastKA.interval), dead+1500*time.Millisecond)
 	var lost *dialer.ConnLostError
 	require.ErrorAs(t, o.err, &lost)
-	// The first two reports of the loss are timeouts (see
-	// dialer.ConnLostError), so the loop waits twice more, and each wait
-	// ends at once; the timing above shows it does not wait on.
-	assert.LessOrEqual(t, o.waits, 3, "the loop waited again on a dead connection")
+	assert.True(t, strings.HasPrefix(o.err.Error(), "redshift-ka: connection to "), "the error: %v", o.err)
+	assert.LessOrEqual(t, o.waits, 2, "the loop waited again on a dead connection")
 	assert.True(t, conn.IsClosed())
+	if pooled {
+		pc.Release()
+		require.NoError(t, s.fw.Restore())
+		pc, err = pool.Acquire(ctx)
+		require.NoError(t, err)
+		defer pc.Release()
+		assert.NotEqual(t, pid, pc.Conn().PgConn().PID(), "the pool handed out the lost connection again")
+		assert.Equal(t, int32(1), pool.Stat().TotalConns())
+	}
 }

@@ -163,7 +163,7 @@
 //	3    connection lost during a statement; the server says it is still
 //	     running, or cannot tell, or could not be asked (then the server
 //	     process id and the queries that find it there are printed:
-//	     pg_stat_activity; STV_RECENTS and STL_QUERY on Redshift)
+//	     pg_stat_activity; SYS_QUERY_HISTORY on Redshift)
 //	4    could not connect (or check could not read the settings): nothing
 //	     was run
 //	5    connection lost; the server says the statement finished with success

@@ -392,9 +392,9 @@ func (r *runner) finished(i int, st statement, took time.Duration, o outcome) in
 		r.errorf("the statement may have finished on the server. Before running it again, look for server process id %d there:\n"+
 			"  PostgreSQL: SELECT state, query_start, query FROM pg_stat_activity WHERE pid = %d;\n"+
 			"              (no row: the session has ended; look for the process id in the server log)\n"+
-			"  Redshift:   SELECT * FROM stv_recents WHERE pid = %d;\n"+
-			"              SELECT query, starttime, endtime, aborted FROM stl_query WHERE pid = %d ORDER BY starttime DESC LIMIT 5;",
-			r.pc.PID(), r.pc.PID(), r.pc.PID(), r.pc.PID())
+			"  Redshift:   SELECT query_id, status, start_time, end_time, error_message FROM sys_query_history\n"+
+			"              WHERE session_id = %d ORDER BY start_time DESC LIMIT 5;",
+			r.pc.PID(), r.pc.PID(), r.pc.PID())
 		r.errorf("%s", r.tally(i, true))
 		return exitLost
 	}

@@ -20,6 +20,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -296,4 +297,32 @@ func (c *Conn) lost() error {
 		return nil
 	}
 	return c.sock.Lost()
+}
+
+// ExecContext runs a statement. A lost connection's error is the
+// [*dialer.ConnLostError] itself, not lib/pq's *net.OpError around it,
+// so that its text comes first; so for every method below.
+func (c *Conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	r, err := c.pqConn.ExecContext(ctx, query, args)
+	return r, reported(err)
+}
+
+// QueryContext runs a query; see [Conn.ExecContext] for errors.
+func (c *Conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	r, err := c.pqConn.QueryContext(ctx, query, args)
+	return r, reported(err)
+}
+
+// Ping checks the connection; see [Conn.ExecContext] for errors.
+func (c *Conn) Ping(ctx context.Context) error {
+	return reported(c.pqConn.Ping(ctx))
+}
+
+// reported is err, or the loss it holds.
+func reported(err error) error {
+	var lost *dialer.ConnLostError
+	if err != nil && errors.As(err, &lost) {
+		return lost
+	}
+	return err
 }
