@@ -175,7 +175,10 @@ var statements = []struct {
 	dropped bool
 	run     func(ctx context.Context, c *pgx.Conn) error
 }{
-	{"simple protocol", true, func(ctx context.Context, c *pgx.Conn) error { _, err := c.Exec(ctx, "COPY t FROM 's3://b/k'"); return err }},
+	{"simple protocol", true, func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "COPY t FROM 's3://b/k'")
+		return err
+	}},
 	{"extended protocol", false, func(ctx context.Context, c *pgx.Conn) error {
 		_, err := c.Exec(ctx, "SELECT $1::int", pgx.QueryExecModeExec, 1)
 		return err
