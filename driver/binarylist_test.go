@@ -2,6 +2,7 @@ package driver
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -32,32 +33,32 @@ func TestBinaryOnRedshiftList(t *testing.T) {
 	}
 }
 
-// TestTextResults: the result formats pgx's database/sql adapter asks for
-// lose, on Redshift, binary for the types not read in binary there; a map
-// with nothing to change stays in place, and other arguments are left
-// alone.
+// TestTextResults: the result formats of pgx's database/sql adapter ask,
+// on Redshift, for text for the types not read in binary there, and
+// stay as they are; a map of a program's own, and the other args, are
+// left alone.
 func TestTextResults(t *testing.T) {
-	stdlibLike := pgx.QueryResultFormatsByOID{pgtype.BoolOID: 1, pgtype.DateOID: 1, pgtype.ByteaOID: 1, pgtype.Int4OID: 1, pgtype.TimestamptzOID: 1}
-	for range 2 { // the second time from lastFormats
-		args := []any{stdlibLike, 1}
-		textResults(args)
-		got := args[0].(pgx.QueryResultFormatsByOID)
-		assert.Equal(t, pgx.QueryResultFormatsByOID{pgtype.BoolOID: 1, pgtype.DateOID: 0, pgtype.ByteaOID: 0, pgtype.Int4OID: 1, pgtype.TimestamptzOID: 1}, got)
-		assert.Equal(t, int16(1), stdlibLike[pgtype.DateOID], "the caller's map was changed")
-		assert.Equal(t, 1, args[1])
+	before := maps.Clone(sqlFormats)
+	args := []any{sqlFormats, 1}
+	textResults(args)
+	got := args[0].(pgx.QueryResultFormatsByOID)
+	assert.Len(t, got, len(sqlFormats))
+	for oid := range sqlFormats {
+		want := int16(pgtype.TextFormatCode)
+		if binaryOnRedshift[oid] {
+			want = pgtype.BinaryFormatCode
+		}
+		assert.Equal(t, want, got[oid], "OID %d", oid)
 	}
-	// The same map, changed by its owner since: copied again, not served
-	// from lastFormats as it was.
-	stdlibLike[pgtype.Int2OID] = 1
-	stdlibLike[pgtype.TimeOID] = 1
-	args := []any{stdlibLike}
+	assert.Equal(t, int16(pgtype.TextFormatCode), got[pgtype.DateOID])
+	assert.Equal(t, before, sqlFormats)
+	assert.Equal(t, 1, args[1])
+
+	own := pgx.QueryResultFormatsByOID{pgtype.Int8OID: 1, pgtype.DateOID: 1}
+	args = []any{own}
 	textResults(args)
-	assert.Equal(t, pgx.QueryResultFormatsByOID{pgtype.BoolOID: 1, pgtype.DateOID: 0, pgtype.ByteaOID: 0, pgtype.Int4OID: 1, pgtype.TimestamptzOID: 1,
-		pgtype.Int2OID: 1, pgtype.TimeOID: 0}, args[0])
-	fine := pgx.QueryResultFormatsByOID{pgtype.Int8OID: 1, pgtype.DateOID: 0}
-	args = []any{fine}
-	textResults(args)
-	assert.True(t, sameMap(fine, args[0].(pgx.QueryResultFormatsByOID)))
+	assert.Equal(t, reflect.ValueOf(own).UnsafePointer(), reflect.ValueOf(args[0]).UnsafePointer())
+	assert.Equal(t, pgx.QueryResultFormatsByOID{pgtype.Int8OID: 1, pgtype.DateOID: 1}, own)
 	args = []any{pgx.QueryResultFormats{1}, "x"}
 	textResults(args)
 	assert.Equal(t, []any{pgx.QueryResultFormats{1}, "x"}, args)

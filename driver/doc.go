@@ -171,9 +171,11 @@
 // first in every query. On Redshift the tracer replaces that argument with
 // one that asks for text for date and the rest not on the binary list
 // above, so database/sql reads DATE as text too and [sql.Conn.Raw] still
-// hands back pgx's own [*stdlib.Conn]. The same is done to a
-// QueryResultFormatsByOID a program passes itself; one that asks for
-// binary with pgx.QueryResultFormats, by column, gets binary.
+// hands back pgx's own [*stdlib.Conn]. A pgx.QueryResultFormatsByOID or
+// QueryResultFormats a pgx program passes itself is left as it is; a
+// value it asks Redshift for in binary that is read as text there fails
+// to scan ("cannot scan numeric (OID 1700) in binary format"), never
+// reads as a wrong number.
 // pgconn.ConnectConfig(ctx, &cfg.Config), pgconn alone, is never seen by pgx's
 // tracer, so it fails on Redshift with ErrNoRedshiftTracer.
 //

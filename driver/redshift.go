@@ -2,11 +2,12 @@ package driver
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"fmt"
 	"maps"
-	"reflect"
+	"strconv"
 	"sync"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -136,20 +137,58 @@ var textOnRedshift = sync.OnceValue(func() []uint32 {
 })
 
 // readAsText makes a Redshift connection's type map ask for text for the
-// types of textOnRedshift, with pgx's own TextFormatOnlyCodec around the
-// codec pgx has for each: query results, pgx's statement cache included,
-// and parameters.
+// types of textOnRedshift, with textOnly around the codec pgx has for
+// each: query results, pgx's statement cache included, and parameters.
 func readAsText(m *pgtype.Map) {
 	for _, oid := range textOnRedshift() {
 		t, ok := m.TypeForOID(oid)
 		if !ok {
 			continue
 		}
-		if _, done := t.Codec.(*pgtype.TextFormatOnlyCodec); done {
+		if _, done := t.Codec.(*textOnly); done {
 			continue
 		}
-		m.RegisterType(&pgtype.Type{Name: t.Name, OID: oid, Codec: &pgtype.TextFormatOnlyCodec{Codec: t.Codec}})
+		m.RegisterType(&pgtype.Type{Name: t.Name, OID: oid, Codec: &textOnly{pgtype.TextFormatOnlyCodec{Codec: t.Codec}}})
 	}
+}
+
+// textOnly is pgx's TextFormatOnlyCodec that also refuses to read a value
+// in binary, which a program's own pgx.QueryResultFormats or
+// QueryResultFormatsByOID may still ask Redshift for: an error, not a
+// wrong number.
+type textOnly struct{ pgtype.TextFormatOnlyCodec }
+
+// PlanScan plans a scan of text only; pgx fails a binary one ("cannot scan").
+func (c *textOnly) PlanScan(m *pgtype.Map, oid uint32, format int16, target any) pgtype.ScanPlan {
+	if format != pgtype.TextFormatCode {
+		return nil
+	}
+	return c.Codec.PlanScan(m, oid, format, target)
+}
+
+// DecodeDatabaseSQLValue decodes a value in text.
+func (c *textOnly) DecodeDatabaseSQLValue(m *pgtype.Map, oid uint32, format int16, src []byte) (driver.Value, error) {
+	if format != pgtype.TextFormatCode && src != nil {
+		return nil, binaryRefused(m, oid)
+	}
+	return c.Codec.DecodeDatabaseSQLValue(m, oid, format, src)
+}
+
+// DecodeValue decodes a value in text.
+func (c *textOnly) DecodeValue(m *pgtype.Map, oid uint32, format int16, src []byte) (any, error) {
+	if format != pgtype.TextFormatCode && src != nil {
+		return nil, binaryRefused(m, oid)
+	}
+	return c.Codec.DecodeValue(m, oid, format, src)
+}
+
+// binaryRefused is textOnly's error for a binary value of oid.
+func binaryRefused(m *pgtype.Map, oid uint32) error {
+	name := "OID " + strconv.FormatUint(uint64(oid), 10)
+	if t, ok := m.TypeForOID(oid); ok {
+		name = t.Name + " (" + name + ")"
+	}
+	return fmt.Errorf("redshift-ka: %s asked for in binary: Amazon Redshift's binary form of it is not read; let pgx ask for text", name)
 }
 
 // redshiftTracer is the pgx tracer that switches Redshift connections to
@@ -192,57 +231,38 @@ func (redshiftTracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, d pgx
 	return ctx
 }
 
-// textResults replaces, in the arguments of a query on Redshift, a
-// pgx.QueryResultFormatsByOID that asks for binary for a type not in
-// binaryOnRedshift with one that asks for text for it. pgx's database/sql
-// adapter (stdlib Conn.QueryContext) passes such a map first in every
-// query, binary DATE among the rest, whatever the type map says; it is a
-// package variable of stdlib, shared by every connection, so it is not
-// changed: the argument is replaced. That works because pgx's Conn.Query
-// hands the tracer the slice it then reads its options from (pgx v5.12
-// conn.go); TestRedshiftDateTime fails should that change. A map with
-// nothing to change is left in place, so a caller's own arguments are
-// written to only when they ask Redshift for a binary form nobody reads.
+// sqlFormats are the result formats pgx's database/sql adapter passes
+// first in every query, in a slice of its own (stdlib Conn.QueryContext);
+// TestStdlibQueryArgs checks both.
+var sqlFormats = pgx.QueryResultFormatsByOID{
+	pgtype.BoolOID: 1, pgtype.ByteaOID: 1, pgtype.CIDOID: 1, pgtype.DateOID: 1, pgtype.Float4OID: 1, pgtype.Float8OID: 1,
+	pgtype.Int2OID: 1, pgtype.Int4OID: 1, pgtype.Int8OID: 1, pgtype.OIDOID: 1, pgtype.TimestampOID: 1, pgtype.TimestamptzOID: 1,
+	pgtype.XIDOID: 1,
+}
+
+// sqlFormatsOnRedshift is sqlFormats with text for the types not in
+// binaryOnRedshift. pgx only reads it.
+var sqlFormatsOnRedshift = func() pgx.QueryResultFormatsByOID {
+	m := maps.Clone(sqlFormats)
+	for oid := range m {
+		if !binaryOnRedshift[oid] {
+			m[oid] = pgtype.TextFormatCode
+		}
+	}
+	return m
+}()
+
+// textResults puts sqlFormatsOnRedshift in args[0] when that holds
+// sqlFormats: the args of a query of pgx's database/sql adapter. Other
+// args, a pgx program's own, are left as they are (an own copy of
+// sqlFormats would be taken for stdlib's).
 func textResults(args []any) {
 	if len(args) == 0 {
 		return
 	}
-	formats, ok := args[0].(pgx.QueryResultFormatsByOID)
-	if !ok {
-		return
+	if f, ok := args[0].(pgx.QueryResultFormatsByOID); ok && maps.Equal(f, sqlFormats) {
+		args[0] = sqlFormatsOnRedshift
 	}
-	if last := lastFormats.Load(); last != nil && sameMap(last.from, formats) && maps.Equal(last.was, formats) {
-		args[0] = last.to
-		return
-	}
-	var to pgx.QueryResultFormatsByOID
-	for oid, f := range formats {
-		if f == pgtype.BinaryFormatCode && !binaryOnRedshift[oid] {
-			if to == nil {
-				to = maps.Clone(formats)
-			}
-			to[oid] = pgtype.TextFormatCode
-		}
-	}
-	if to == nil {
-		return
-	}
-	lastFormats.Store(&formatsPair{from: formats, was: maps.Clone(formats), to: to})
-	args[0] = to
-}
-
-// formatsPair is a result-format map (from), its contents when it was
-// replaced (was), and its Redshift form (to).
-type formatsPair struct{ from, was, to pgx.QueryResultFormatsByOID }
-
-// lastFormats remembers the last map textResults replaced: stdlib's, which
-// is the same map in every query and never changes, so the copy is made
-// once. A map of the caller's that was changed since is copied again.
-var lastFormats atomic.Pointer[formatsPair]
-
-// sameMap reports whether a and b are the same map, not equal ones.
-func sameMap(a, b pgx.QueryResultFormatsByOID) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // TraceQueryEnd does nothing.

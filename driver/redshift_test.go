@@ -40,6 +40,16 @@ func TestReadAsText(t *testing.T) {
 	f, err := n.Float64Value()
 	require.NoError(t, err)
 	assert.Equal(t, -12.34, f.Float64)
+	// A binary value, which only a program's own result formats ask for, is
+	// refused, whatever it is scanned into.
+	for _, dst := range []any{&n, new(any), new(float64)} {
+		err = rs.Scan(pgtype.NumericOID, pgtype.BinaryFormatCode, []byte{0, 0, 0, 0, 0, 0, 4, 210}, dst)
+		assert.ErrorContains(t, err, "binary", "%T", dst)
+	}
+	nt, _ := rs.TypeForOID(pgtype.NumericOID)
+	_, err = nt.Codec.DecodeValue(rs, pgtype.NumericOID, pgtype.BinaryFormatCode, []byte{0, 0, 0, 0})
+	assert.ErrorContains(t, err, "numeric (OID 1700) asked for in binary")
+	require.NoError(t, pg.Scan(pgtype.NumericOID, pgtype.BinaryFormatCode, []byte{0, 0, 0, 0, 0, 0, 0, 0}, &n), "PostgreSQL")
 	// And parameters are sent as text.
 	buf, err := rs.Encode(pgtype.NumericOID, rs.FormatCodeForOID(pgtype.NumericOID), 12.5, nil)
 	require.NoError(t, err)
