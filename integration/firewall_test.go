@@ -578,3 +578,36 @@ func listenLoopEnds(t *testing.T, s *setup, dsn string, pooled bool) {
 		assert.Equal(t, int32(1), pool.Stat().TotalConns())
 	}
 }
+
+// TestTLSHandshakeCut: the path dies during the TLS handshake, as the
+// server sends its certificate. The connect fails with the lost
+// connection's error within the bound its settings give, on both backends,
+// with connect_timeout far away.
+func TestTLSHandshakeCut(t *testing.T) {
+	s := newSetup(t)
+	params := fastKA.params() + "&tcp_user_timeout=3000&sslmode=require&connect_timeout=60"
+	want := dialer.Observed{KeepAlive: true, Idle: time.Second, Interval: time.Second, Count: 3, UserTimeout: 3 * time.Second}
+	dead := want.DeadAfter()
+	for _, backend := range []string{driver.Name, rkpq.Name} {
+		t.Run(backend, func(t *testing.T) {
+			db, err := sql.Open(backend, s.pg.URL(params))
+			require.NoError(t, err)
+			defer db.Close()
+			require.NoError(t, s.fw.CutAtServerPacket(300)) // the server's 'S' passes, its certificate does not
+			defer func() { require.NoError(t, s.fw.Restore()) }()
+			ch := make(chan result, 1)
+			start := time.Now()
+			go func() {
+				err := s.fw.Client.Do(func() error { return db.PingContext(context.Background()) })
+				ch <- result{err, time.Since(start)}
+			}()
+			r := harness.Await(t, ch, time.Minute, "the connect through a path cut during the TLS handshake")
+			timing(t, fmt.Sprintf("TLS handshake cut noticed (DeadAfter %s)", dead), r.elapsed, dead-want.Interval, dead+1500*time.Millisecond)
+			var lost *dialer.ConnLostError
+			require.ErrorAs(t, r.err, &lost, "the error: %v", r.err)
+			assert.Contains(t, r.err.Error(), "redshift-ka: connection to "+lost.Addr+" lost")
+			harness.NoLeak(t, s.pg, "the handshake's error", r.err.Error())
+			t.Logf("the error: %v", r.err)
+		})
+	}
+}

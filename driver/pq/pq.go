@@ -150,7 +150,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	pc.Dialer(cd)
 	conn, err := pc.Connect(ctx)
 	if err != nil {
-		return nil, digestRefused(err)
+		return nil, reported(digestRefused(err))
 	}
 	inner, ok := conn.(pqConn)
 	if !ok {

@@ -149,6 +149,17 @@ func (f *Firewall) CutPort(port int) error {
 	return f.nft(fmt.Sprintf("add rule inet rska cut tcp sport %d drop\nadd rule inet rska cut tcp dport %d drop\n", port, port))
 }
 
+// CutAtServerPacket cuts the path of each flow, in both directions and
+// without a reset, from the first packet the server sends on it that is
+// over size bytes long (IP length; that packet is dropped too): a path that
+// dies at a chosen point of a protocol, such as the server's certificate
+// in a TLS handshake. Packets of up to size bytes (acknowledgements,
+// keep-alive answers) pass until then.
+func (f *Firewall) CutAtServerPacket(size int) error {
+	return f.nft(fmt.Sprintf("add rule inet rska cut ct mark 1 drop\n"+
+		"add rule inet rska cut ip saddr %s ip length > %d ct mark set 1 drop\n", ServerAddr, size))
+}
+
 // Restore undoes Cut and CutPort. Flows the firewall forgot meanwhile stay forgotten.
 func (f *Firewall) Restore() error { return f.nft("flush chain inet rska cut\n") }
 
