@@ -26,16 +26,20 @@
 // stopped answering gives a [*dialer.ConnLostError]: check with
 // errors.Is(err, dialer.ErrConnectionLost). No error shows a password.
 //
+// The error's text begins "redshift-ka: connection to HOST:PORT lost:",
+// then why (keep-alive probes unanswered, data unacknowledged past
+// tcp_user_timeout) and the server process id to look for; the connection
+// is closed, so a pool never hands it out again.
+//
 // The statement of a lost connection is not cancelled. pgx, dropping a
 // broken connection, sends the server a cancel request for its statement
 // on a new connection; for a connection lost to a dead path (a NAT gateway
 // that forgot the flow lets new ones pass) that would cancel a COPY the
-// server was about to finish. The driver refuses that one dial, so the
+// server was about to finish. The dialer refuses that one dial, so the
 // statement runs on, as it does with libpq, lib/pq and Amazon's drivers;
 // [github.com/redshift-ka/redshift-ka/outcome.Of] tells what became of
 // it. A statement whose context is cancelled is cancelled on the server
-// as before. A connection made with an AfterNetConnect that hides the
-// socket (a wrapper without a NetConn method) keeps pgx's behaviour.
+// as before. DESIGN.md, at the root of the repository, says how.
 //
 // # What it sets
 //
