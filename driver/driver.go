@@ -109,7 +109,7 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 // from cancelling its statement once the kernel gives up on it (see
 // cancel.go).
 func install(cfg *pgconn.Config, p *backend.Prepared) {
-	cfg.DialFunc = p.Dialer.DialContext
+	cfg.DialFunc = p.DialFunc(p.Dialer.DialContext)
 	cfg.LookupFunc = p.LookupFunc(cfg.LookupFunc)
 	cfg.TLSConfig = p.VerifyEndpoint(cfg.TLSConfig)
 	for _, fb := range cfg.Fallbacks {
