@@ -111,9 +111,9 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 func install(cfg *pgconn.Config, p *backend.Prepared) {
 	cfg.DialFunc = p.DialFunc(p.Dialer.DialContext)
 	cfg.LookupFunc = p.LookupFunc(cfg.LookupFunc)
-	cfg.TLSConfig = p.VerifyEndpoint(cfg.TLSConfig)
+	p.VerifyEndpoint(cfg.TLSConfig)
 	for _, fb := range cfg.Fallbacks {
-		fb.TLSConfig = p.VerifyEndpoint(fb.TLSConfig)
+		p.VerifyEndpoint(fb.TLSConfig)
 	}
 	if login := p.Login; login != nil {
 		nextNet := cfg.AfterNetConnect

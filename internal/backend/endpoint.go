@@ -97,15 +97,16 @@ func (p *Prepared) DialFunc(dial func(ctx context.Context, network, addr string)
 	}
 }
 
-// VerifyEndpoint returns tc for connections to the endpoint an IAM login
-// looks up: a configuration that checks the host name (sslmode
-// verify-full) checks the looked-up name, not the one that stands for
-// it. Other configurations come back as they are.
-func (p *Prepared) VerifyEndpoint(tc *tls.Config) *tls.Config {
+// VerifyEndpoint makes tc, for connections to the endpoint an IAM login
+// looks up, check the looked-up name where it would check the host name
+// (sslmode verify-full), not the name that stands for it. It changes tc
+// in place, which must be the configuration pgx just parsed: pgx keeps a
+// client certificate (sslcert, sslkey) by that pointer, and a copy
+// would lose it. Other configurations are left as they are.
+func (p *Prepared) VerifyEndpoint(tc *tls.Config) {
 	if tc == nil || p.Endpoint == nil || tc.InsecureSkipVerify {
-		return tc
+		return
 	}
-	tc = tc.Clone()
 	roots := tc.RootCAs
 	tc.InsecureSkipVerify = true // verified below, with the endpoint's name
 	tc.ServerName = ""
@@ -125,5 +126,4 @@ func (p *Prepared) VerifyEndpoint(tc *tls.Config) *tls.Config {
 		_, err = cs.PeerCertificates[0].Verify(opts)
 		return err
 	}
-	return tc
 }
