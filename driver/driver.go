@@ -109,11 +109,11 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 // from cancelling its statement once the kernel gives up on it (see
 // cancel.go).
 func install(cfg *pgconn.Config, p *backend.Prepared) {
-	cfg.DialFunc = p.Dialer.DialContext
+	cfg.DialFunc = p.DialFunc(p.Dialer.DialContext)
 	cfg.LookupFunc = p.LookupFunc(cfg.LookupFunc)
-	cfg.TLSConfig = p.VerifyEndpoint(cfg.TLSConfig)
+	p.VerifyEndpoint(cfg.TLSConfig)
 	for _, fb := range cfg.Fallbacks {
-		fb.TLSConfig = p.VerifyEndpoint(fb.TLSConfig)
+		p.VerifyEndpoint(fb.TLSConfig)
 	}
 	if login := p.Login; login != nil {
 		nextNet := cfg.AfterNetConnect

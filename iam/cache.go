@@ -24,11 +24,17 @@ const callLimit = time.Minute
 // (redshift_connector IamHelper.credentials_cache keyed by
 // get_credentials_cache_key, JDBC IamHelper.credentialsCache keyed by
 // getCredentialsCacheKey, ODBC RsIamHelper::s_iamCredentialsCache). An
-// entry is small and kept for the life of the process.
+// entry whose credentials no longer serve, with no call under way, is
+// dropped when an entry is added or a sweep interval has passed.
 var cache = struct {
 	sync.Mutex
-	m map[cacheKey]*entry
+	m       map[cacheKey]*entry
+	sweepAt time.Time // the next sweep, by clock.Now
 }{m: map[cacheKey]*entry{}}
+
+// sweepInterval is the longest a dead entry stays in the cache while
+// connectors use it.
+const sweepInterval = time.Minute
 
 // cacheKey is a hash of everything that changes what the API answers:
 // the whole parsed request, the plan made from it (API, region), and the
@@ -58,21 +64,41 @@ func keyOf(d *dsnparse.IAM, p backend.Plan) cacheKey {
 	return sha256.Sum256(fmt.Appendf(nil, "%#v\n%#v\n%q", rawIAM(*d), p, env))
 }
 
-// cached returns the cache entry of the request d planned as p: the
-// process's, or with IAMDisableCache a new one of the connector's own.
-func cached(d *dsnparse.IAM, p backend.Plan) *entry {
-	if d.DisableCache {
-		return &entry{}
+// lockedEntry returns l's cache entry, locked: the connector's own
+// (IAMDisableCache), or the process's for its request, which it adds if
+// need be. Locked before the cache is unlocked, so that a sweep never
+// drops an entry a connect is about to use.
+func (l *login) lockedEntry() *entry {
+	if l.c != nil {
+		l.c.mu.Lock()
+		return l.c
 	}
-	k := keyOf(d, p)
 	cache.Lock()
 	defer cache.Unlock()
-	e := cache.m[k]
+	if now := clock.Now(); cache.m[l.key] == nil || !now.Before(cache.sweepAt) {
+		sweep(now)
+	}
+	e := cache.m[l.key]
 	if e == nil {
 		e = &entry{}
-		cache.m[k] = e
+		cache.m[l.key] = e
 	}
+	e.mu.Lock()
 	return e
+}
+
+// sweep drops the cache's dead entries: credentials no longer usable at
+// now, no call under way. Under cache's lock.
+func sweep(now time.Time) {
+	for k, e := range cache.m {
+		e.mu.Lock()
+		dead := e.flight == nil && !now.Before(e.usableUntil)
+		e.mu.Unlock()
+		if dead {
+			delete(cache.m, k)
+		}
+	}
+	cache.sweepAt = now.Add(sweepInterval)
 }
 
 // entry holds the credentials of one request and the call under way.
@@ -106,19 +132,18 @@ type flight struct {
 // ones it waits for the one call under way, starting it if need be. A
 // failed call is not cached: the next connect calls again.
 func (l *login) Credentials(ctx context.Context) (backend.Credentials, error) {
-	e := l.c
-	e.mu.Lock()
+	e := l.lockedEntry()
 	if t := clock.Now(); e.cur.Password != "" && t.Before(e.usableUntil) {
 		cr := e.cur
 		if !t.Before(e.refreshAt) && e.flight == nil {
-			l.start(ctx, true)
+			l.start(ctx, e, true)
 		}
 		e.mu.Unlock()
 		return cr, nil
 	}
 	f := e.flight
 	if f == nil {
-		f = l.start(ctx, false)
+		f = l.start(ctx, e, false)
 	}
 	f.waiters++
 	e.mu.Unlock()
@@ -138,27 +163,26 @@ func (l *login) Credentials(ctx context.Context) (backend.Credentials, error) {
 	}
 }
 
-// start starts the API call of the entry, under e.mu. The call is the
+// start starts the API call of entry e, under e.mu. The call is the
 // entry's, not this connect's: it keeps the context's values but not its
 // end, so that a connect that gives up does not fail the others waiting
 // for it; callLimit bounds it, so that no goroutine is left behind.
-func (l *login) start(ctx context.Context, background bool) *flight {
+func (l *login) start(ctx context.Context, e *entry, background bool) *flight {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callLimit)
 	f := &flight{done: make(chan struct{}), cancel: cancel, background: background}
-	l.c.flight = f
-	go l.fetch(cctx, f)
+	e.flight = f
+	go l.fetch(cctx, e, f)
 	return f
 }
 
-// fetch makes the API call for f and caches its answer.
-func (l *login) fetch(ctx context.Context, f *flight) {
+// fetch makes the API call for f and caches its answer in e.
+func (l *login) fetch(ctx context.Context, e *entry, f *flight) {
 	defer f.cancel()
 	start := clock.Now()
 	cr, next, err := l.call(ctx)
 	if err == nil && (cr.Password == "" || cr.Expiration.IsZero()) {
 		err = errors.New("the answer lacks the password or its expiration")
 	}
-	e := l.c
 	e.mu.Lock()
 	if err == nil {
 		e.cur = cr

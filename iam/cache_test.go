@@ -193,7 +193,10 @@ func TestProcessCache(t *testing.T) {
 		t.Helper()
 		l, err := newLogin(&d, nil)
 		require.NoError(t, err)
-		return l.(*login).c
+		e := l.(*login).lockedEntry()
+		defer e.mu.Unlock()
+		e.usableUntil = clock.Now().Add(time.Hour) // alive: no sweep drops it
+		return e
 	}
 	base := dsnparse.IAM{ClusterID: "etl-prod", DbUser: "etl", DbGroups: []string{"loaders"}, Region: "eu-west-1"}
 	e := entryOf(base)
@@ -264,4 +267,71 @@ func TestEndpointLockHonoursContext(t *testing.T) {
 	e.release()
 	require.NoError(t, e.acquire(context.Background()), "the lock is free again")
 	e.release()
+}
+
+// TestCacheDropsDead: the process cache drops an entry whose credentials
+// no longer serve, with no call under way, when another entry is added
+// or a sweep interval has passed; a connector whose entry was dropped
+// calls again and is cached again.
+func TestCacheDropsDead(t *testing.T) {
+	offlineAWS(t)
+	at := fakeClock(t)
+	var s script
+	logins := map[string]*login{}
+	for _, user := range []string{"a", "b", "c"} {
+		l, err := newLogin(&dsnparse.IAM{ClusterID: "etl-prod", DbUser: "sweep-" + user, Region: "eu-west-1"}, nil)
+		require.NoError(t, err)
+		logins[user] = l.(*login)
+		logins[user].call = s.call
+	}
+	cached := func(user string) bool {
+		cache.Lock()
+		defer cache.Unlock()
+		return cache.m[logins[user].key] != nil
+	}
+	ctx := bounded(t)
+	get := func(user string) {
+		t.Helper()
+		_, err := logins[user].Credentials(ctx)
+		require.NoError(t, err)
+		waitFlight(t, logins[user])
+	}
+
+	s.issue(40*time.Second, 0) // usable for 39 s
+	get("a")                   // the first sweep: the next is due in a minute
+	require.True(t, cached("a"))
+	at.add(40 * time.Second) // a's credentials no longer serve
+	require.True(t, cached("a"), "kept until an entry is added or the interval passes")
+	get("b")
+	assert.False(t, cached("a"), "dropped when b's entry was added")
+	assert.True(t, cached("b"))
+
+	get("a")
+	assert.Equal(t, int32(3), s.calls.Load(), "a calls again")
+	assert.True(t, cached("a"), "and is cached again")
+
+	s.issue(time.Hour, 0)
+	get("c")
+	at.add(61 * time.Second) // a and b dead, c alive, a sweep due
+	get("c")
+	assert.False(t, cached("a"), "dropped by the sweep of the interval")
+	assert.False(t, cached("b"))
+	assert.True(t, cached("c"), "an entry that serves stays")
+	assert.Equal(t, int32(4), s.calls.Load(), "c's second connect was served from the cache")
+}
+
+// waitFlight waits, bounded, until l's entry has no call under way.
+func waitFlight(t *testing.T, l *login) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		e := l.lockedEntry()
+		busy := e.flight != nil
+		e.mu.Unlock()
+		if !busy {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a call is still under way")
+		}
+	}
 }

@@ -57,10 +57,12 @@
 //
 // A DSN without a host (redshift_connector's iam=True with
 // cluster_identifier, JDBC's jdbc:redshift:iam://cluster:region/db) looks
-// the endpoint up once per connector, at its first connection, with
+// the endpoint up at a connector's first connection, with
 // DescribeClusters (a cluster) or redshift-serverless GetWorkgroup (a
 // workgroup), as all three drivers do; the port is the answer's, 5439 if
-// it gives none. A failed lookup is not kept: the next connection asks
+// it gives none. Concurrent connections share one lookup. A failed
+// lookup is not kept, and a failed dial to the address looked up drops
+// it (a resized or relocated cluster moves): the next connection asks
 // again. With sslmode=verify-full the server's certificate is checked
 // against the name looked up.
 //

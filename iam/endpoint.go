@@ -23,11 +23,13 @@ const (
 const defaultPort = 5439
 
 // endpoint is the endpoint of a login's cluster or workgroup, looked up
-// once: a failed lookup is not kept, the next connect asks again.
+// on first use and again after [login.Forget]: a failed lookup is not
+// kept, the next connect asks again.
 type endpoint struct {
 	once sync.Once
-	lock chan struct{} // holds a token while a connect looks up or reads addr
-	addr string        // host:port, once looked up
+	lock chan struct{} // holds a token while a connect looks up
+	mu   sync.Mutex
+	addr string // host:port, once looked up; under mu
 }
 
 // acquire takes e's lock, or gives up with ctx: a connect waiting for
@@ -45,25 +47,36 @@ func (e *endpoint) acquire(ctx context.Context) error {
 // release gives e's lock back.
 func (e *endpoint) release() { <-e.lock }
 
+// cached returns the address looked up; "" if none.
+func (e *endpoint) cached() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.addr
+}
+
 // Endpoint returns the address, "host:port", of the cluster
 // (DescribeClusters) or workgroup (redshift-serverless GetWorkgroup) the
-// login is for, asking AWS the first time, as redshift_connector's
-// IamHelper.set_cluster_host_and_port, JDBC's
+// login is for, asking AWS the first time and after [login.Forget], as
+// redshift_connector's IamHelper.set_cluster_host_and_port, JDBC's
 // IamHelper.callDescribeClustersAPIForV1 and
 // ServerlessIamHelper.describeConfiguration, and ODBC's
-// RsIamClient::DescribeCluster do for a DSN without a host.
+// RsIamClient::DescribeCluster do for a DSN without a host. Concurrent
+// connects share one lookup.
 func (l *login) Endpoint(ctx context.Context) (string, error) {
+	e := &l.endpoint
+	if addr := e.cached(); addr != "" {
+		return addr, nil
+	}
 	api := apiDescribeClusters
 	if l.req.API == apiServerless {
 		api = apiGetWorkgroup
 	}
-	e := &l.endpoint
 	if err := e.acquire(ctx); err != nil {
 		return "", l.wrapAPI(api, err)
 	}
 	defer e.release()
-	if e.addr != "" {
-		return e.addr, nil
+	if addr := e.cached(); addr != "" {
+		return addr, nil // looked up by the connect that held the lock
 	}
 	ctx, cancel := context.WithTimeout(ctx, callLimit)
 	defer cancel()
@@ -81,11 +94,30 @@ func (l *login) Endpoint(ctx context.Context) (string, error) {
 	if port == 0 {
 		port = defaultPort
 	}
-	e.addr = net.JoinHostPort(host, strconv.Itoa(int(port)))
+	addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
+	e.mu.Lock()
+	e.addr = addr
+	e.mu.Unlock()
 	if l.log != nil {
-		l.log.Debug("redshift-ka: IAM endpoint", "target", l.plan.Target(), "address", e.addr)
+		l.log.Debug("redshift-ka: IAM endpoint", "target", l.plan.Target(), "address", addr)
 	}
-	return e.addr, nil
+	return addr, nil
+}
+
+// Forget drops addr, which [login.Endpoint] returned and a dial to failed,
+// so that the next connect looks the endpoint up again; an address
+// looked up since is kept.
+func (l *login) Forget(addr string) {
+	e := &l.endpoint
+	e.mu.Lock()
+	forgot := addr != "" && e.addr == addr
+	if forgot {
+		e.addr = ""
+	}
+	e.mu.Unlock()
+	if forgot && l.log != nil {
+		l.log.Debug("redshift-ka: IAM endpoint unreachable; looked up again at the next connect", "target", l.plan.Target(), "address", addr)
+	}
 }
 
 // lookup makes the call.

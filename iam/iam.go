@@ -44,7 +44,8 @@ type login struct {
 
 	clients  *clients
 	endpoint endpoint // for a DSN without a host
-	c        *entry
+	key      cacheKey // of the process cache's entry (cache.go)
+	c        *entry   // the connector's own entry (IAMDisableCache); nil: the process's
 }
 
 // newLogin loads the AWS configuration (environment, shared files with
@@ -70,7 +71,11 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 	req := newRequest(d, cfg.Region)
 	l := &login{log: logger, req: req, plan: req.plan(d), clients: newClients(cfg, d.EndpointURL)}
 	l.call = func(ctx context.Context) (backend.Credentials, time.Time, error) { return l.req.call(ctx, l.clients) }
-	l.c = cached(d, l.plan)
+	if d.DisableCache {
+		l.c = &entry{}
+	} else {
+		l.key = keyOf(d, l.plan)
+	}
 	return l, nil
 }
 

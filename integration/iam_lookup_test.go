@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -426,5 +427,121 @@ func TestIAMNoHostVerifyFull(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "other.corp.test")
 		})
+	}
+}
+
+// forwarder relays the TCP connections it accepts on a loopback port to
+// another address, until closed; closed, its port refuses.
+type forwarder struct {
+	ln       net.Listener
+	to       string
+	accepted atomic.Int32
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	conns    []net.Conn
+}
+
+func startForwarder(t *testing.T, to string) *forwarder {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	f := &forwarder{ln: ln, to: to}
+	f.wg.Add(1)
+	go f.serve()
+	t.Cleanup(f.close)
+	return f
+}
+
+func (f *forwarder) port() int { return f.ln.Addr().(*net.TCPAddr).Port }
+
+func (f *forwarder) serve() {
+	defer f.wg.Done()
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			return
+		}
+		f.accepted.Add(1)
+		s, err := net.Dial("tcp", f.to)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		f.mu.Lock()
+		f.conns = append(f.conns, c, s)
+		f.mu.Unlock()
+		f.wg.Add(2)
+		go func() { defer f.wg.Done(); io.Copy(s, c); s.Close() }()
+		go func() { defer f.wg.Done(); io.Copy(c, s); c.Close() }()
+	}
+}
+
+// close stops accepting, ends every relayed connection and waits for the
+// goroutines.
+func (f *forwarder) close() {
+	f.ln.Close()
+	f.mu.Lock()
+	for _, c := range f.conns {
+		c.Close()
+	}
+	f.mu.Unlock()
+	f.wg.Wait()
+}
+
+// TestIAMEndpointMoves: a DSN without a host whose looked-up endpoint
+// stops answering (a resized or relocated cluster has moved) looks it up
+// again after the failed dial. The first connect goes to the old address;
+// it then refuses and AWS answers with the new one: the next connect
+// fails on the old address, without a lookup; the ones after it, eight at
+// once, all go to the new address and share one lookup. Both backends,
+// provisioned and Serverless.
+func TestIAMEndpointMoves(t *testing.T) {
+	pg, fake := iamSetup(t)
+	for _, b := range backends {
+		for _, f := range []hostless{hostlessForms[0], hostlessForms[4]} {
+			t.Run(b+"/"+f.name, func(t *testing.T) {
+				lookup, move := "DescribeClusters", func(port int) { fake.AddCluster("etl-prod", pg.Host, port) }
+				if f.serverless {
+					lookup, move = "GetWorkgroup", func(port int) { fake.AddWorkgroup("etl-wg", pg.Host, port) }
+				}
+				old := startForwarder(t, net.JoinHostPort(pg.Host, strconv.Itoa(pg.Port)))
+				move(old.port())
+				db, err := sql.Open(b, f.dsn(pg))
+				require.NoError(t, err)
+				defer db.Close()
+				db.SetMaxIdleConns(0) // each Conn is a new connection
+				ctx := iamCtx(t)
+				connect := func() error {
+					c, err := db.Conn(ctx)
+					if err != nil {
+						return err
+					}
+					defer c.Close()
+					var port int
+					return c.QueryRowContext(ctx, "SELECT inet_server_port()").Scan(&port)
+				}
+				before := fake.Calls(lookup)
+
+				require.NoError(t, connect())
+				require.Equal(t, int32(1), old.accepted.Load(), "the first connection went to the old address")
+				old.close()
+				move(pg.Port)
+
+				err = connect()
+				require.Error(t, err, "the old address refuses")
+				assert.Contains(t, err.Error(), "connection refused")
+				assert.Equal(t, 1, fake.Calls(lookup)-before, "the failed connect used the address looked up before")
+
+				errs := make(chan error, 8)
+				for range cap(errs) {
+					go func() { errs <- connect() }()
+				}
+				for range cap(errs) {
+					assert.NoError(t, <-errs, "a connect after the failed dial")
+				}
+				assert.Equal(t, 2, fake.Calls(lookup)-before, "one lookup after the failed dial, shared by the connects")
+				assert.Equal(t, int32(1), old.accepted.Load(), "none went to the old address again")
+			})
+		}
 	}
 }

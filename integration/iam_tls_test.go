@@ -23,6 +23,8 @@ import (
 	"github.com/redshift-ka/redshift-ka/driver"
 	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/clock"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
 // TestIAMRequiresTLS: an IAM DSN whose sslmode may not encrypt is refused
@@ -110,4 +112,75 @@ func otherCA(t *testing.T) []byte {
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	require.NoError(t, err)
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// clientCert makes a CA and a client certificate it signed, and writes
+// the certificate and its key (0600, as lib/pq requires) into dir; it
+// returns the CA's PEM, for the server, and the two files' paths.
+func clientCert(t *testing.T, dir string) (caPEM []byte, certFile, keyFile string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "redshift-ka test client CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, BasicConstraintsValid: true, IsCA: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	require.NoError(t, err)
+	ca, err := x509.ParseCertificate(caDER)
+	require.NoError(t, err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "redshift-ka test client"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	require.NoError(t, err)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	certFile, keyFile = filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600))
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), certFile, keyFile
+}
+
+// TestIAMNoHostClientCert: a DSN without a host, with sslmode=verify-full
+// and a client certificate (sslcert, sslkey), connects to a server that
+// requires one (pg_hba clientcert=verify-ca), through both backends: the
+// server saw the certificate. Without sslcert and sslkey it refuses,
+// which shows that it asks.
+func TestIAMNoHostClientCert(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("HOME", dir) // neither backend reads ~/.postgresql
+	caPEM, certFile, keyFile := clientCert(t, dir)
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{TLS: true, ClientCA: caPEM})
+	fake := harness.StartAWSFake(t, pg)
+	for k, v := range fake.Env(t.TempDir()) {
+		t.Setenv(k, v)
+	}
+	t.Cleanup(clock.Set(fake.Now))
+	fake.AddCluster("etl-prod", "localhost", pg.Port)
+	resolveFake(t, map[string]string{"localhost": pg.Host})
+	ctx := iamCtx(t)
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			dsn := "dbname=" + pg.Database + " sslmode=verify-full sslrootcert=" + pg.CAFile +
+				" iam=true iam_disable_cache=1 db_user=etl cluster_identifier=etl-prod"
+			_, conn := open(t, b, dsn+" sslcert="+certFile+" sslkey="+keyFile)
+			assert.Equal(t, "IAM:etl", currentUser(t, conn))
+			var dn string
+			require.NoError(t, conn.QueryRowContext(ctx, "SELECT client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&dn))
+			assert.Equal(t, "/CN=redshift-ka test client", dn, "the server saw the client certificate")
+
+			db, err := sql.Open(b, dsn)
+			require.NoError(t, err)
+			defer db.Close()
+			err = db.PingContext(ctx)
+			require.Error(t, err, "without a client certificate")
+			assert.Contains(t, err.Error(), "certificate")
+		})
+	}
 }

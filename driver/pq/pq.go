@@ -83,7 +83,7 @@ type Connector struct {
 	login backend.Login
 	// endpoint looks up where an IAM login's connections go, for a DSN
 	// without a host; nil otherwise.
-	endpoint func(ctx context.Context) (string, error)
+	endpoint backend.Endpointer
 }
 
 // Format prints the connector, for every verb, as the DSN it hands to
@@ -117,9 +117,12 @@ func NewConnector(dsn string, opts ...rkdriver.Option) (*Connector, error) {
 // lost connection's error can name the session (lib/pq keeps it to itself).
 //
 // With an IAM login, the connection logs in with the login's current
-// user and password, set on a copy of the configuration.
+// user and password, set on a copy of the configuration; for a DSN
+// without a host, a failed dial makes the next connect look the
+// endpoint up again.
 func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	cfg := c.cfg
+	var endpoint string // looked up, for a DSN without a host
 	if c.login != nil {
 		lctx := ctx
 		if cfg.ConnectTimeout > 0 { // lib/pq applies it to its dial only; the API call is part of connecting too
@@ -133,11 +136,10 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 		cfg.User, cfg.Password = cr.User, cr.Password
 		if c.endpoint != nil {
-			addr, err := c.endpoint(lctx)
-			if err != nil {
+			if endpoint, err = c.endpoint.Endpoint(lctx); err != nil {
 				return nil, err
 			}
-			host, port, _ := net.SplitHostPort(addr)
+			host, port, _ := net.SplitHostPort(endpoint)
 			n, _ := strconv.Atoi(port)
 			cfg.Host, cfg.Port, cfg.Multi = host, uint16(n), nil
 		}
@@ -150,6 +152,9 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	pc.Dialer(cd)
 	conn, err := pc.Connect(ctx)
 	if err != nil {
+		if endpoint != "" && cd.dialFailed() {
+			c.endpoint.Forget(endpoint) // looked up again at the next connect
+		}
 		return nil, reported(digestRefused(err))
 	}
 	inner, ok := conn.(pqConn)
@@ -208,15 +213,19 @@ type capturingDialer struct {
 	mu     sync.Mutex
 	sock   *dialer.Conn
 	frozen bool
+	failed bool // a dial failed before freeze
 }
 
 func (c *capturingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	addr, err := backend.ResolveAddr(ctx, addr)
-	if err != nil {
-		return nil, err
+	var conn net.Conn
+	if err == nil {
+		conn, err = c.d.DialContext(ctx, network, addr)
 	}
-	conn, err := c.d.DialContext(ctx, network, addr)
 	if err != nil {
+		c.mu.Lock()
+		c.failed = c.failed || !c.frozen
+		c.mu.Unlock()
 		return nil, err
 	}
 	if kc, ok := conn.(*dialer.Conn); ok {
@@ -237,6 +246,13 @@ func (c *capturingDialer) DialTimeout(network, addr string, timeout time.Duratio
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return c.DialContext(ctx, network, addr)
+}
+
+// dialFailed reports whether a dial for the connection failed.
+func (c *capturingDialer) dialFailed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.failed
 }
 
 func (c *capturingDialer) freeze() *dialer.Conn {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -33,10 +34,12 @@ type Prepared struct {
 	// Login issues the user and password of each new connection; nil
 	// unless the DSN asks for an IAM login.
 	Login Login
-	// Endpoint, for an IAM login whose DSN names no host, returns the
-	// address ("host:port") its connections go to, looked up once; nil
-	// otherwise: connections go to the DSN's host.
-	Endpoint func(ctx context.Context) (string, error)
+	// Endpoint, for an IAM login whose DSN names no host, looks up the
+	// address its connections go to; nil otherwise: connections go to
+	// the DSN's host.
+	Endpoint Endpointer
+
+	resolved atomic.Pointer[resolved] // see endpoint.go
 }
 
 // Prepare parses dsn, makes the dialer for its settings, and, for a DSN
@@ -60,7 +63,7 @@ func Prepare(dsn string, o *Options) (*Prepared, error) {
 			return nil, err
 		}
 		if e, ok := p.Login.(Endpointer); ok && parsed.IAM.LookupEndpoint {
-			p.Endpoint = e.Endpoint
+			p.Endpoint = e
 		}
 	}
 	return p, nil
@@ -93,8 +96,12 @@ type Login interface {
 // Endpointer is a [Login] that can look up the endpoint of the cluster or
 // workgroup it logs in to, for a DSN that names no host.
 type Endpointer interface {
-	// Endpoint returns the address, "host:port", looked up once.
+	// Endpoint returns the address, "host:port": the one looked up
+	// before, or a new lookup the first time and after Forget.
 	Endpoint(ctx context.Context) (string, error)
+	// Forget drops addr, which Endpoint returned, after a failed dial:
+	// the next Endpoint looks it up again.
+	Forget(addr string)
 }
 
 // Credentials are a database login that expires.

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
+	"slices"
 )
 
 // Resolve, when set, resolves host names for both backends in place of
@@ -30,10 +31,17 @@ func ResolveAddr(ctx context.Context, addr string) (string, error) {
 	return net.JoinHostPort(ips[0], port), nil
 }
 
+// resolved is the endpoint an IAM login looked up last, and the
+// addresses ("ip:port") pgx was given to dial for it.
+type resolved struct {
+	endpoint string
+	addrs    []string
+}
+
 // LookupFunc returns pgx's host lookup for p: the endpoint an IAM login
 // looks up for the host that stands for it, [Resolve] when set, else
 // next. An endpoint comes back as "address:port", which pgx dials as it
-// is.
+// is, through [Prepared.DialFunc].
 func (p *Prepared) LookupFunc(next func(ctx context.Context, host string) ([]string, error)) func(ctx context.Context, host string) ([]string, error) {
 	lookup := func(ctx context.Context, host string) ([]string, error) {
 		if Resolve != nil {
@@ -49,40 +57,61 @@ func (p *Prepared) LookupFunc(next func(ctx context.Context, host string) ([]str
 		if host != stand {
 			return lookup(ctx, host)
 		}
-		addr, err := p.Endpoint(ctx)
+		addr, err := p.Endpoint.Endpoint(ctx)
 		if err != nil {
 			return nil, err
 		}
 		h, port, _ := net.SplitHostPort(addr)
-		if net.ParseIP(h) != nil {
-			return []string{addr}, nil
+		out := []string{addr}
+		if net.ParseIP(h) == nil {
+			ips, err := lookup(ctx, h)
+			if err != nil {
+				p.Endpoint.Forget(addr) // a name that no longer resolves may have moved too
+				return nil, err
+			}
+			out = make([]string, len(ips))
+			for i, ip := range ips {
+				out[i] = net.JoinHostPort(ip, port)
+			}
 		}
-		ips, err := lookup(ctx, h)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]string, len(ips))
-		for i, ip := range ips {
-			out[i] = net.JoinHostPort(ip, port)
-		}
+		p.resolved.Store(&resolved{endpoint: addr, addrs: out})
 		return out, nil
 	}
 }
 
-// VerifyEndpoint returns tc for connections to the endpoint an IAM login
-// looks up: a configuration that checks the host name (sslmode
-// verify-full) checks the looked-up name, not the one that stands for
-// it. Other configurations come back as they are.
-func (p *Prepared) VerifyEndpoint(tc *tls.Config) *tls.Config {
-	if tc == nil || p.Endpoint == nil || tc.InsecureSkipVerify {
-		return tc
+// DialFunc returns dial, which pgx dials with, made to tell an IAM
+// login's looked-up endpoint that a dial to it failed, so that the next
+// connect looks it up again (a resized or relocated cluster moves).
+func (p *Prepared) DialFunc(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if p.Endpoint == nil {
+		return dial
 	}
-	tc = tc.Clone()
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			if r := p.resolved.Load(); r != nil && slices.Contains(r.addrs, addr) {
+				p.Endpoint.Forget(r.endpoint)
+			}
+		}
+		return conn, err
+	}
+}
+
+// VerifyEndpoint makes tc, for connections to the endpoint an IAM login
+// looks up, check the looked-up name where it would check the host name
+// (sslmode verify-full), not the name that stands for it. It changes tc
+// in place, which must be the configuration pgx just parsed: pgx keeps a
+// client certificate (sslcert, sslkey) by that pointer, and a copy
+// would lose it. Other configurations are left as they are.
+func (p *Prepared) VerifyEndpoint(tc *tls.Config) {
+	if tc == nil || p.Endpoint == nil || tc.InsecureSkipVerify {
+		return
+	}
 	roots := tc.RootCAs
 	tc.InsecureSkipVerify = true // verified below, with the endpoint's name
 	tc.ServerName = ""
 	tc.VerifyConnection = func(cs tls.ConnectionState) error {
-		addr, err := p.Endpoint(context.Background()) // looked up before the dial
+		addr, err := p.Endpoint.Endpoint(context.Background()) // looked up before the dial
 		if err != nil {
 			return err
 		}
@@ -97,5 +126,4 @@ func (p *Prepared) VerifyEndpoint(tc *tls.Config) *tls.Config {
 		_, err = cs.PeerCertificates[0].Verify(opts)
 		return err
 	}
-	return tc
 }

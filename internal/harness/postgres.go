@@ -39,6 +39,10 @@ type PostgresOptions struct {
 	// TLS turns on ssl=on with a self-signed certificate made for the
 	// occasion (see [Postgres.CertPEM]). Plain connections still work.
 	TLS bool
+	// ClientCA, with TLS, is the PEM of a CA: TCP connections must then
+	// be TLS and present a client certificate it signed (pg_hba hostssl
+	// with clientcert=verify-ca), besides the password.
+	ClientCA []byte
 	// Settings are extra server settings, each passed as -c name=value after
 	// the harness's own, so they can override them.
 	Settings map[string]string
@@ -191,10 +195,17 @@ func (p *Postgres) setUp(bin string, su serverUser, opts PostgresOptions, listen
 	if err := p.initdb(bin, su); err != nil {
 		return err
 	}
+	if opts.ClientCA != nil && !opts.TLS {
+		return errors.New("harness: ClientCA needs TLS")
+	}
+	tcp, auth := "host", "scram-sha-256"
+	if opts.ClientCA != nil {
+		tcp, auth = "hostssl", "scram-sha-256 clientcert=verify-ca"
+	}
 	hba := "# Written by redshift-ka/internal/harness.\n" +
 		"local all all trust\n" +
-		"host all all 0.0.0.0/0 scram-sha-256\n" +
-		"host all all ::/0 scram-sha-256\n"
+		tcp + " all all 0.0.0.0/0 " + auth + "\n" +
+		tcp + " all all ::/0 " + auth + "\n"
 	if err := writeOwned(filepath.Join(p.Dir, "pg_hba.conf"), []byte(hba), 0o600, su); err != nil {
 		return err
 	}
@@ -212,6 +223,13 @@ func (p *Postgres) setUp(bin string, su serverUser, opts PostgresOptions, listen
 			return err
 		}
 		args = append(args, "-c", "ssl=on", "-c", "ssl_cert_file="+certFile, "-c", "ssl_key_file="+keyFile)
+	}
+	if opts.ClientCA != nil {
+		caFile := filepath.Join(p.Dir, "client-ca.crt")
+		if err := writeOwned(caFile, opts.ClientCA, 0o644, su); err != nil {
+			return err
+		}
+		args = append(args, "-c", "ssl_ca_file="+caFile)
 	}
 	names := make([]string, 0, len(opts.Settings))
 	for name := range opts.Settings {
