@@ -85,7 +85,8 @@ func startRedshiftUpstream(t *testing.T) (*harness.Postgres, *pgx.Conn) {
 // Rows that started after Sent plus a minute of skew (a later statement, a
 // retry of the same text in a session that reused the id) or ended before
 // Sent are not the lost statement; one within the skew is. For is the
-// server's GETDATE() minus the start, however far the client's clock is.
+// server's GETDATE() minus the start, however far the client's clock is,
+// in any session time zone.
 // The lost connections are built by the test: TestOutcomeAfterLostConnection
 // shows the real ones; this shows the queries and their reading. It was
 // not run on a real cluster.
@@ -213,6 +214,19 @@ func TestOutcomeOnRedshift(t *testing.T) {
 		})
 	}
 
+	// A session time zone other than UTC: GETDATE() follows it, For not.
+	tzdb, err := sql.Open(driver.Name, fe.Server().URL("timezone=Asia/Tokyo"))
+	require.NoError(t, err)
+	defer tzdb.Close()
+	var tz string
+	require.NoError(t, tzdb.QueryRowContext(ctx, "SHOW timezone").Scan(&tz))
+	require.Equal(t, "Asia/Tokyo", tz)
+	st, err := outcome.Of(ctx, tzdb, lostOf(101), "SELECT pg_sleep(3600)", false)
+	require.NoError(t, err)
+	assert.Equal(t, outcome.Running, st.State)
+	assert.Greater(t, st.For, time.Minute-time.Second, "%s", st)
+	assert.LessOrEqual(t, st.For, time.Since(start), "%s", st)
+
 	// The server's clock an hour ahead of the client's: For follows it.
 	_, err = up.Exec(ctx, `CREATE OR REPLACE FUNCTION redshift.getdate() RETURNS timestamp LANGUAGE sql STABLE AS
 		$$SELECT date_trunc('second', statement_timestamp() + interval '1 hour')::timestamp$$`)
@@ -220,7 +234,7 @@ func TestOutcomeOnRedshift(t *testing.T) {
 	db, err := sql.Open(driver.Name, fe.Server().URL(""))
 	require.NoError(t, err)
 	defer db.Close()
-	st, err := outcome.Of(ctx, db, lostOf(101), "SELECT pg_sleep(3600)", false)
+	st, err = outcome.Of(ctx, db, lostOf(101), "SELECT pg_sleep(3600)", false)
 	require.NoError(t, err)
 	assert.Equal(t, outcome.Running, st.State)
 	assert.Greater(t, st.For, time.Hour+time.Minute-time.Second, "%s", st)
