@@ -27,6 +27,9 @@ import (
 //   - version(), as Redshift answers it (Amazon Redshift Database
 //     Developer Guide, "VERSION function":
 //     https://docs.aws.amazon.com/redshift/latest/dg/r_VERSION.html);
+//   - GETDATE(), the statement's start to whole seconds in the session's
+//     time zone ("GETDATE function":
+//     https://docs.aws.amazon.com/redshift/latest/dg/r_GETDATE.html);
 //   - SYS_QUERY_HISTORY, its documented columns and types from user_id to
 //     redshift_version, in the documented order
 //     (https://docs.aws.amazon.com/redshift/latest/dg/SYS_QUERY_HISTORY.html;
@@ -37,6 +40,8 @@ const redshiftViews = `
 CREATE SCHEMA redshift;
 CREATE FUNCTION redshift.version() RETURNS text LANGUAGE sql AS
 	$$SELECT 'PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 20041017 (Red Hat 3.4.2-6.fc3), Redshift 1.0.12103'::text$$;
+CREATE FUNCTION redshift.getdate() RETURNS timestamp LANGUAGE sql STABLE AS
+	$$SELECT date_trunc('second', statement_timestamp())::timestamp$$;
 CREATE TABLE redshift.sys_query_history (
 	user_id integer, query_id bigint, query_label character(320), transaction_id bigint,
 	session_id integer, database_name character(128), query_type character(32),
@@ -77,6 +82,11 @@ func startRedshiftUpstream(t *testing.T) (*harness.Postgres, *pgx.Conn) {
 // by its text though Redshift kept only its first 4000 characters and the
 // session ran another after it; a SELECT, with its returned rows), one
 // that failed with a message, one cancelled, and a session with no row.
+// Rows that started after Sent plus a minute of skew (a later statement, a
+// retry of the same text in a session that reused the id) or ended before
+// Sent are not the lost statement; one within the skew is. For is the
+// server's GETDATE() minus the start, however far the client's clock is,
+// in any session time zone.
 // The lost connections are built by the test: TestOutcomeAfterLostConnection
 // shows the real ones; this shows the queries and their reading. It was
 // not run on a real cluster.
@@ -87,6 +97,8 @@ func TestOutcomeOnRedshift(t *testing.T) {
 
 	start := time.Now().UTC().Add(-time.Minute).Truncate(time.Microsecond)
 	end := start.Add(35*time.Minute + 12*time.Second)
+	sent := start.Add(-100 * time.Millisecond)
+	retried := sent.Add(time.Minute + time.Second) // after Sent plus the skew
 	copySQL := "COPY sales FROM 's3://bucket/sales/' IAM_ROLE default FORMAT CSV -- " + strings.Repeat("x", 4100)
 	type row struct {
 		session  int
@@ -106,6 +118,13 @@ func TestOutcomeOnRedshift(t *testing.T) {
 		{103, 4, "COPY", "failed", start, end, "Load into table 'sales' failed. Check 'sys_load_error_detail' system table for details.", 0, "COPY sales FROM 's3://bucket/bad/'"},
 		{104, 5, "CTAS", "canceled", start, end, "", 0, "CREATE TABLE big AS SELECT * FROM sales"},
 		{106, 6, "SELECT", "success", start, end, "", 42, "SELECT * FROM sales LIMIT 42"},
+		// The lost COPY, then the same text retried by a scheduler in a later
+		// session that got the same id.
+		{107, 7, "COPY", "success", start, start.Add(time.Second), "", 0, "COPY sales FROM 's3://bucket/daily/'"},
+		{107, 8, "COPY", "running", retried, nil, "", 0, "COPY sales FROM 's3://bucket/daily/'"},
+		{108, 9, "SELECT", "success", retried, retried.Add(time.Second), "", 5, "SELECT * FROM sales LIMIT 5"},
+		{109, 10, "SELECT", "success", start.Add(-time.Hour), start.Add(-time.Hour + time.Second), "", 6, "SELECT * FROM sales LIMIT 6"},
+		{110, 11, "SELECT", "running", start.Add(59 * time.Second), nil, "", 0, "SELECT * FROM sales LIMIT 7"}, // the server's clock a bit ahead
 	}
 	for _, r := range rows {
 		_, err := up.Exec(ctx, `INSERT INTO redshift.sys_query_history (user_id, query_id, session_id, query_type, status, start_time, end_time, error_message, returned_rows, query_text)
@@ -117,7 +136,6 @@ func TestOutcomeOnRedshift(t *testing.T) {
 	require.NoError(t, err)
 
 	fe := startFrontEnd(t, pg, frontEndOptions{})
-	sent := start.Add(-100 * time.Millisecond)
 	lostOf := func(pid uint32) error {
 		return &dialer.ConnLostError{Addr: "redshift.example:5439", Cause: "test", ServerPID: pid, Sent: sent}
 	}
@@ -139,7 +157,8 @@ func TestOutcomeOnRedshift(t *testing.T) {
 			st := of(101, "SELECT pg_sleep(3600)")
 			assert.Equal(t, outcome.Running, st.State)
 			assert.True(t, st.Started.Equal(start), "started %s, want %s", st.Started, start)
-			assert.GreaterOrEqual(t, st.For, time.Minute)
+			assert.Greater(t, st.For, time.Minute-time.Second) // GETDATE() is whole seconds
+			assert.LessOrEqual(t, st.For, time.Since(start))
 			assert.Contains(t, st.String(), "the statement is still running on the server (process 101, for ")
 
 			st = of(102, copySQL)
@@ -151,8 +170,8 @@ func TestOutcomeOnRedshift(t *testing.T) {
 			assert.Equal(t, copySQL[:4000], st.Query)
 			assert.Equal(t, fmt.Sprintf("the statement finished on the server at %s with success (1,234,567 rows)", end.Format("15:04:05 UTC")), st.String())
 
-			st = of(102, "") // no text: the session's latest
-			assert.Equal(t, "SELECT 1", st.Query)
+			st = of(102, "") // no text: the latest that started by Sent, not the later SELECT 1
+			assert.True(t, st.Query == copySQL[:4000], "got %.40q", st.Query)
 
 			st = of(103, "")
 			assert.Equal(t, outcome.Finished, st.State)
@@ -174,6 +193,50 @@ func TestOutcomeOnRedshift(t *testing.T) {
 
 			st = of(101, "SELECT something else") // text that matches no row
 			assert.Equal(t, outcome.Unknown, st.State)
+
+			st = of(107, "COPY sales FROM 's3://bucket/daily/'") // not the retry
+			assert.Equal(t, outcome.Finished, st.State)
+			assert.Equal(t, "success", st.Result)
+			assert.True(t, st.Started.Equal(start))
+
+			st = of(108, "SELECT * FROM sales LIMIT 5")
+			assert.Equal(t, outcome.Unknown, st.State)
+			assert.Contains(t, st.Reason, "SYS_QUERY_HISTORY's statements of session 108 with that text all started after the lost one was sent")
+			st = of(108, "")
+			assert.Equal(t, outcome.Unknown, st.State)
+
+			st = of(109, "SELECT * FROM sales LIMIT 6")
+			assert.Equal(t, outcome.Unknown, st.State)
+			assert.Contains(t, st.Reason, "ended at "+start.Add(-time.Hour+time.Second).Format("15:04:05 UTC")+", before the lost one was sent")
+
+			st = of(110, "SELECT * FROM sales LIMIT 7")
+			assert.Equal(t, outcome.Running, st.State)
 		})
 	}
+
+	// A session time zone other than UTC: GETDATE() follows it, For not.
+	tzdb, err := sql.Open(driver.Name, fe.Server().URL("timezone=Asia/Tokyo"))
+	require.NoError(t, err)
+	defer tzdb.Close()
+	var tz string
+	require.NoError(t, tzdb.QueryRowContext(ctx, "SHOW timezone").Scan(&tz))
+	require.Equal(t, "Asia/Tokyo", tz)
+	st, err := outcome.Of(ctx, tzdb, lostOf(101), "SELECT pg_sleep(3600)", false)
+	require.NoError(t, err)
+	assert.Equal(t, outcome.Running, st.State)
+	assert.Greater(t, st.For, time.Minute-time.Second, "%s", st)
+	assert.LessOrEqual(t, st.For, time.Since(start), "%s", st)
+
+	// The server's clock an hour ahead of the client's: For follows it.
+	_, err = up.Exec(ctx, `CREATE OR REPLACE FUNCTION redshift.getdate() RETURNS timestamp LANGUAGE sql STABLE AS
+		$$SELECT date_trunc('second', statement_timestamp() + interval '1 hour')::timestamp$$`)
+	require.NoError(t, err)
+	db, err := sql.Open(driver.Name, fe.Server().URL(""))
+	require.NoError(t, err)
+	defer db.Close()
+	st, err = outcome.Of(ctx, db, lostOf(101), "SELECT pg_sleep(3600)", false)
+	require.NoError(t, err)
+	assert.Equal(t, outcome.Running, st.State)
+	assert.Greater(t, st.For, time.Hour+time.Minute-time.Second, "%s", st)
+	assert.LessOrEqual(t, st.For, time.Hour+time.Since(start))
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,6 +19,7 @@ import (
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
 	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 	"github.com/redshift-ka/redshift-ka/outcome"
 )
 
@@ -196,5 +198,66 @@ func waitGone(t *testing.T, s *setup, db *sql.DB, pid uint32) {
 		}
 		require.True(t, time.Now().Before(deadline), "process %d still listed after 10 s", pid)
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestOutcomePostgresNotTheLost: on a real PostgreSQL server, through both
+// backends, outcome.Of takes a running session's statement for the lost
+// one only if the session started before Sent and the text matches: with
+// a Sent an hour before the session started (as for a session that reused
+// a lost one's process id; a new session cannot be made to take a given
+// id) or with other text, the answer is unknown. OutcomePostgresRows in
+// package outcome places Sent between the session's and statement's start.
+func TestOutcomePostgresNotTheLost(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	ctx := context.Background()
+	busy, err := pgx.Connect(ctx, pg.URL(""))
+	require.NoError(t, err)
+	defer busy.Close(ctx)
+	pid := busy.PgConn().PID()
+	const sleep = "SELECT pg_sleep(30), 'busy'"
+	sent := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, err := busy.Exec(ctx, sleep)
+		done <- err
+	}()
+	defer func() {
+		_ = busy.PgConn().CancelRequest(ctx)
+		harness.Await(t, done, 10*time.Second, "the cancelled sleep")
+	}()
+	lostAt := func(sent time.Time) error {
+		return &dialer.ConnLostError{Addr: "test", Cause: "built by the test", ServerPID: pid, Sent: sent}
+	}
+	for _, backend := range []string{driver.Name, rkpq.Name} {
+		t.Run(backend, func(t *testing.T) {
+			db, err := sql.Open(backend, pg.URL(""))
+			require.NoError(t, err)
+			defer db.Close()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				st, err := outcome.Of(ctx, db, lostAt(sent), sleep, false)
+				require.NoError(t, err)
+				if st.State == outcome.Running {
+					break
+				}
+				// The sleep may not have reached the server yet.
+				require.True(t, time.Now().Before(deadline), "not running within 10 s: %s", st)
+				time.Sleep(20 * time.Millisecond)
+			}
+
+			st, err := outcome.Of(ctx, db, lostAt(sent.Add(-time.Hour)), sleep, false)
+			require.NoError(t, err)
+			t.Log(st)
+			assert.Equal(t, outcome.Unknown, st.State)
+			assert.Contains(t, st.Reason, fmt.Sprintf("process id %d belongs to a session that started at ", pid))
+			assert.Empty(t, st.Query)
+
+			st, err = outcome.Of(ctx, db, lostAt(sent), "SELECT pg_sleep(30), 'another'", false)
+			require.NoError(t, err)
+			t.Log(st)
+			assert.Equal(t, outcome.Unknown, st.State)
+			assert.Contains(t, st.Reason, "its text differs")
+		})
 	}
 }

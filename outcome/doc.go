@@ -40,4 +40,10 @@
 // SYS_QUERY_HISTORY, running or finished, with its status, times, error
 // message and the rows it returned, and each COPY in SYS_LOAD_HISTORY
 // with the rows it loaded. A user sees only its own rows there.
+//
+// Process and session ids are reused, and a scheduler may run the same
+// text again: a row is taken for the lost statement only if its session
+// and statement started no later than [dialer.ConnLostError].Sent, the
+// statement did not end before it (a minute of clock skew allowed), and
+// its text, where given, matches.
 package outcome

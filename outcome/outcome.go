@@ -41,7 +41,7 @@ type Statement struct {
 	// Ended is when it ended; zero while it runs or if unknown.
 	Ended time.Time `json:"ended,omitzero"`
 	// For is how long it has run (Running) or ran (Finished, Cancelled),
-	// as far as the server's times tell.
+	// by the server's clock: its time now, or the end, minus Started.
 	For time.Duration `json:"for_ns,omitempty"`
 	// Result is "success" or "failed" where the server records it, empty
 	// where it does not (PostgreSQL: see Reason).
@@ -115,6 +115,38 @@ func thousands(n int64) string {
 	return s
 }
 
+// clockSkew is how far the server's clock may be off the client's, either
+// way. The lost statement was on the server when the client last wrote
+// (Sent): a statement that started after Sent+clockSkew, or ended before
+// Sent-clockSkew, is another one.
+const clockSkew = time.Minute
+
+// startedAfter reports whether start, a server time, is after sent plus
+// clockSkew. Unknown times (zero sent, NULL start) say nothing: false.
+func startedAfter(start sql.NullTime, sent time.Time) bool {
+	return !sent.IsZero() && start.Valid && start.Time.After(sent.Add(clockSkew))
+}
+
+// endedBefore reports whether end, a server time, is before sent minus
+// clockSkew. Unknown times say nothing: false.
+func endedBefore(end sql.NullTime, sent time.Time) bool {
+	return !sent.IsZero() && end.Valid && end.Time.Before(sent.Add(-clockSkew))
+}
+
+// lasted is how long a statement ran from start to end, or to now while
+// it runs (end NULL). All three are the server's times, so the client's
+// clock plays no part; 0 if a time is unknown.
+func lasted(start, end, now sql.NullTime) time.Duration {
+	to := now
+	if end.Valid {
+		to = end
+	}
+	if !start.Valid || !to.Valid || to.Time.Before(start.Time) {
+		return 0
+	}
+	return to.Time.Sub(start.Time)
+}
+
 // pollEvery is how often [Of] asks again while a statement runs and the
 // caller waits. A variable for the tests.
 var pollEvery = time.Second
@@ -123,9 +155,10 @@ var pollEvery = time.Second
 // the statement whose connection was lost: lost is the error the
 // statement failed with, holding a [*dialer.ConnLostError] (any other
 // error is returned wrapped, with a zero Statement). query, if not empty,
-// is the statement's text: on Redshift it picks the statement among the
-// session's by its (possibly truncated) text; PostgreSQL keeps only the
-// session's last statement. With wait, Of asks again every second while
+// is the statement's text as sent: a statement with other text is not the
+// lost one, nor one that started after the lost connection's Sent or
+// ended before it (a minute of clock skew allowed either way). For is
+// read on the server's clock. With wait, Of asks again every second while
 // the statement runs, until it no longer runs or ctx ends; then it
 // returns the last answer, Running, with no error.
 //
@@ -178,7 +211,7 @@ func ask(ctx context.Context, db *sql.DB, cl *dialer.ConnLostError, query string
 		}
 		return st, nil
 	}
-	st, err := askPostgres(ctx, conn, cl.ServerPID)
+	st, err := askPostgres(ctx, conn, cl, query)
 	if err != nil {
 		return Statement{}, fmt.Errorf("redshift-ka: outcome: ask pg_stat_activity: %w", err)
 	}

@@ -2,6 +2,7 @@ package outcome
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"testing"
@@ -59,4 +60,44 @@ func TestOfWithoutAsking(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Unknown, st.State)
 	assert.Contains(t, st.Reason, "did not tell the session's process id")
+}
+
+// The lost statement was on the server at Sent, give or take clockSkew:
+// one that started after Sent+clockSkew or ended before Sent-clockSkew
+// is another; unknown times say nothing.
+func TestOutcomeWindow(t *testing.T) {
+	sent := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) sql.NullTime { return sql.NullTime{Time: sent.Add(d), Valid: true} }
+	us := time.Microsecond
+	for _, tc := range []struct {
+		t                 sql.NullTime
+		sent              time.Time
+		after, endedFirst bool
+	}{
+		{at(0), sent, false, false},
+		{at(clockSkew), sent, false, false},
+		{at(clockSkew + us), sent, true, false},
+		{at(-clockSkew), sent, false, false},
+		{at(-clockSkew - us), sent, false, true},
+		{at(time.Hour), time.Time{}, false, false}, // Sent unknown
+		{at(-time.Hour), time.Time{}, false, false},
+		{sql.NullTime{}, sent, false, false}, // NULL
+	} {
+		d := tc.t.Time.Sub(sent)
+		assert.Equal(t, tc.after, startedAfter(tc.t, tc.sent), "startedAfter: Sent%+v", d)
+		assert.Equal(t, tc.endedFirst, endedBefore(tc.t, tc.sent), "endedBefore: Sent%+v", d)
+	}
+}
+
+// For comes from the server's times alone: the end, or the server's now
+// while the statement runs, minus the start.
+func TestOutcomeLasted(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) sql.NullTime { return sql.NullTime{Time: t0.Add(d), Valid: true} }
+	null := sql.NullTime{}
+	assert.Equal(t, 5*time.Second, lasted(at(0), null, at(5*time.Second)), "running")
+	assert.Equal(t, 2*time.Second, lasted(at(0), at(2*time.Second), at(5*time.Second)), "ended")
+	assert.Zero(t, lasted(at(0), null, at(-time.Second)), "now before the start (GETDATE is whole seconds)")
+	assert.Zero(t, lasted(null, null, at(time.Second)), "start unknown")
+	assert.Zero(t, lasted(at(0), null, null), "now unknown")
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/redshift-ka/redshift-ka/dialer"
 )
@@ -33,28 +32,32 @@ import (
 // STV_RECENTS (https://docs.aws.amazon.com/redshift/latest/dg/r_STV_RECENTS.html)
 // also shows what runs, but not on Serverless, and Amazon recommends the
 // SYS views; SYS_QUERY_HISTORY's status already says running.
+//
+// GETDATE() (https://docs.aws.amazon.com/redshift/latest/dg/r_GETDATE.html)
+// is the server's clock at the statement's start, to whole seconds, in
+// the session's time zone (the cast makes it absolute); the views' times
+// are UTC.
 const (
-	redshiftHistory = `SELECT query_id, status, start_time, end_time, error_message, returned_rows, query_text, query_type
+	redshiftHistory = `SELECT query_id, status, start_time, end_time, error_message, returned_rows, query_text, query_type,
+		CAST(getdate() AS timestamptz)
 		FROM sys_query_history WHERE session_id = $1 ORDER BY start_time DESC LIMIT 100`
 	redshiftLoaded = `SELECT loaded_rows FROM sys_load_history WHERE query_id = $1`
 )
-
-// clockSkew is how far the server's clock may be behind the client's for
-// a statement that started before the client sent it.
-const clockSkew = time.Minute
 
 // historyRow is one row of SYS_QUERY_HISTORY.
 type historyRow struct {
 	id                int64
 	status, msg, text string
 	typ               string
-	start, end        sql.NullTime
+	start, end, now   sql.NullTime
 	returned          sql.NullInt64
 }
 
 // askRedshift finds the lost statement among the session's in
 // SYS_QUERY_HISTORY: the latest whose stored text starts the given text
-// (the view truncates it), or the session's latest if no text is given.
+// (the view truncates it), or the latest if no text is given, among those
+// that started no later than Sent (session ids are reused, and a
+// scheduler may retry the text); none if that one ended before Sent.
 func askRedshift(ctx context.Context, conn *sql.Conn, cl *dialer.ConnLostError, query string) (Statement, error) {
 	st := Statement{Server: "Amazon Redshift", PID: cl.ServerPID, Rows: -1}
 	rows, err := conn.QueryContext(ctx, redshiftHistory, int64(cl.ServerPID))
@@ -64,45 +67,55 @@ func askRedshift(ctx context.Context, conn *sql.Conn, cl *dialer.ConnLostError, 
 	defer rows.Close()
 	var (
 		found bool
+		later int // rows of the text that started after Sent
 		r     historyRow
 	)
 	for rows.Next() {
 		var c historyRow
 		var status, msg, text, typ sql.NullString
 		var returned sql.NullInt64
-		if err := rows.Scan(&c.id, &status, &c.start, &c.end, &msg, &returned, &text, &typ); err != nil {
+		if err := rows.Scan(&c.id, &status, &c.start, &c.end, &msg, &returned, &text, &typ, &c.now); err != nil {
 			return Statement{}, err
 		}
 		c.status, c.msg, c.text, c.typ = trim(status), trim(msg), trim(text), trim(typ)
 		c.returned = returned
-		if query == "" || sameStart(c.text, query) {
-			r, found = c, true
-			break
+		if query != "" && !sameStart(c.text, query) {
+			continue
 		}
+		if startedAfter(c.start, cl.Sent) {
+			later++
+			continue
+		}
+		r, found = c, true
+		break
 	}
 	if err := rows.Err(); err != nil {
 		return Statement{}, err
 	}
 	rows.Close()
+	withText := ""
+	if query != "" {
+		withText = " with that text"
+	}
 	if !found {
 		st.State = Unknown
-		st.Reason = fmt.Sprintf("SYS_QUERY_HISTORY has no statement of session %d", cl.ServerPID)
-		if query != "" {
-			st.Reason += " with that text"
+		if later > 0 {
+			st.Reason = fmt.Sprintf("SYS_QUERY_HISTORY's statements of session %d%s all started after the lost one was sent (%s): they are later ones (the session id was reused, or the text run again)", cl.ServerPID, withText, clock(cl.Sent))
+			return st, nil
 		}
-		st.Reason += " (a user sees only its own rows there: log in as the same user)"
+		st.Reason = fmt.Sprintf("SYS_QUERY_HISTORY has no statement of session %d%s (a user sees only its own rows there: log in as the same user)", cl.ServerPID, withText)
+		return st, nil
+	}
+	if endedBefore(r.end, cl.Sent) {
+		st.State = Unknown
+		st.Reason = fmt.Sprintf("the latest statement of session %d%s on record ended at %s, before the lost one was sent (%s)", cl.ServerPID, withText, clock(r.end.Time), clock(cl.Sent))
 		return st, nil
 	}
 	st.Query, st.Started = r.text, r.start.Time
-	if !cl.Sent.IsZero() && r.start.Valid && r.start.Time.Before(cl.Sent.Add(-clockSkew)) {
-		st.State = Unknown
-		st.Reason = fmt.Sprintf("the session's latest statement on record started at %s, before the lost one was sent (%s)", clock(r.start.Time), clock(cl.Sent))
-		return st, nil
-	}
 	switch r.status {
 	case "planning", "queued", "running", "returning":
 		st.State = Running
-		st.For = time.Since(r.start.Time) // the view has no clock of its own to read
+		st.For = lasted(r.start, sql.NullTime{}, r.now)
 		return st, nil
 	case "canceled", "cancelled":
 		st.State = Cancelled
@@ -117,7 +130,7 @@ func askRedshift(ctx context.Context, conn *sql.Conn, cl *dialer.ConnLostError, 
 	}
 	if r.end.Valid {
 		st.Ended = r.end.Time
-		st.For = r.end.Time.Sub(r.start.Time)
+		st.For = lasted(r.start, r.end, r.now)
 	}
 	if st.Result != "success" {
 		return st, nil
