@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net"
 	"slices"
+
+	"github.com/redshift-ka/redshift-ka/dialer"
 )
 
 // Resolve, when set, resolves host names for both backends in place of
@@ -88,7 +90,7 @@ func (p *Prepared) DialFunc(dial func(ctx context.Context, network, addr string)
 	}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dial(ctx, network, addr)
-		if err != nil {
+		if err != nil && network != dialer.LostNetwork { // a refused cancel request says nothing of the endpoint
 			if r := p.resolved.Load(); r != nil && slices.Contains(r.addrs, addr) {
 				p.Endpoint.Forget(r.endpoint)
 			}
