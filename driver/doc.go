@@ -224,5 +224,7 @@
 // Underneath is pgx's stdlib driver: [sql.Conn.Raw] hands back a
 // [*stdlib.Conn], and TLS, several hosts, default_query_exec_mode and the
 // rest of pgx's keys work as they do with pgx; on Redshift every exec mode
-// but simple_protocol (see above).
+// but simple_protocol (see above). Unlike pgx, and like lib/pq and Amazon's
+// drivers, a TLS 1.2 connection accepts the server's renegotiations;
+// set TLSConfig.Renegotiation after [ParseConfig] to choose otherwise.
 package driver

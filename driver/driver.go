@@ -95,7 +95,8 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 
 // install puts the dialer in pgx's place, for connections and cancel
 // requests, and tells each socket which server session it carries, so that
-// a lost connection's error can name it. It refuses a connection to
+// a lost connection's error can name it. Over TLS 1.2 it accepts the
+// server's renegotiations (see renegotiate.go). It refuses a connection to
 // Redshift that will not be switched to text (see redshift.go).
 //
 // With an IAM login, it sets the user and password of each connection in
@@ -111,9 +112,9 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 func install(cfg *pgconn.Config, p *backend.Prepared) {
 	cfg.DialFunc = p.DialFunc(p.Dialer.DialContext)
 	cfg.LookupFunc = p.LookupFunc(cfg.LookupFunc)
-	p.VerifyEndpoint(cfg.TLSConfig)
+	p.VerifyEndpoint(allowRenegotiation(cfg.TLSConfig))
 	for _, fb := range cfg.Fallbacks {
-		p.VerifyEndpoint(fb.TLSConfig)
+		p.VerifyEndpoint(allowRenegotiation(fb.TLSConfig))
 	}
 	if login := p.Login; login != nil {
 		nextNet := cfg.AfterNetConnect
