@@ -33,7 +33,7 @@ func reportLost(next func(context.Context, *pgconn.Config, net.Conn) (net.Conn, 
 		}
 		c.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
 			c.BuildFrontend = build
-			lc := &lostConn{r: r, w: w}
+			lc := &lostConn{r: r, w: w, sock: dialerConn(conn)}
 			return build(lc, writer{lc})
 		}
 		return conn, nil
@@ -51,6 +51,7 @@ func reportLost(next func(context.Context, *pgconn.Config, net.Conn) (net.Conn, 
 type lostConn struct {
 	r        io.Reader
 	w        io.Writer
+	sock     *dialer.Conn // nil over a Unix-domain socket
 	simple   atomic.Bool // the last messages written began with a Query
 	reported atomic.Bool // a loss was reported as a timeout
 }
@@ -60,8 +61,8 @@ func (l *lostConn) Read(p []byte) (int, error) {
 	if err == nil {
 		return n, nil
 	}
-	var lost *dialer.ConnLostError
-	if !errors.As(err, &lost) {
+	lost := l.loss(err)
+	if lost == nil {
 		return n, err
 	}
 	if l.simple.Load() && l.reported.CompareAndSwap(false, true) {
@@ -78,11 +79,42 @@ func (w writer) Write(p []byte) (int, error) {
 		w.l.simple.Store(p[0] == 'Q')
 	}
 	n, err := w.l.w.Write(p)
-	var lost *dialer.ConnLostError
-	if err != nil && errors.As(err, &lost) {
-		err = lost
+	if err != nil {
+		if lost := w.l.loss(err); lost != nil {
+			err = lost
+		}
 	}
 	return n, err
+}
+
+// loss is the loss behind err: the one err holds, or, for an error of a
+// socket closed since it was lost (crypto/tls's "use of closed network
+// connection" once pgx closed it), the socket's.
+func (l *lostConn) loss(err error) *dialer.ConnLostError {
+	var lost *dialer.ConnLostError
+	if errors.As(err, &lost) {
+		return lost
+	}
+	if l.sock != nil {
+		lost, _ = l.sock.Lost().(*dialer.ConnLostError)
+	}
+	return lost
+}
+
+// dialerConn finds the dialer's socket under conn (a *tls.Conn, or a
+// wrapper with a NetConn method); nil if there is none.
+func dialerConn(conn net.Conn) *dialer.Conn {
+	for range 8 { // a bound, against a wrapper that returns itself
+		if kc, ok := conn.(*dialer.Conn); ok {
+			return kc
+		}
+		u, ok := conn.(interface{ NetConn() net.Conn })
+		if !ok {
+			return nil
+		}
+		conn = u.NetConn()
+	}
+	return nil
 }
 
 // lostTimeout is a loss as its first report gives it: a timeout, and a
