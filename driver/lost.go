@@ -52,8 +52,8 @@ type lostConn struct {
 	r        io.Reader
 	w        io.Writer
 	sock     *dialer.Conn // nil over a Unix-domain socket
-	simple   atomic.Bool // the last messages written began with a Query
-	reported atomic.Bool // a loss was reported as a timeout
+	simple   atomic.Bool  // the last messages written began with a Query
+	reported atomic.Bool  // a loss was reported as a timeout
 }
 
 func (l *lostConn) Read(p []byte) (int, error) {
