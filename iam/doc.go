@@ -124,7 +124,16 @@
 //	redshift-ka: GetClusterCredentials for cluster etl-prod: AccessDenied: User: ... is not authorized ... (request id 4d1c...)
 //
 // An endpoint that does not answer gives the same error with the
-// context's error in place of AWS's, within the connect timeout.
+// context's error in place of AWS's, within the connect timeout. Where
+// nothing but the EC2 instance role could give AWS credentials and it
+// gave none, the error says in one line which settings give them:
+//
+//	redshift-ka: GetClusterCredentials for cluster etl-prod: no AWS credentials: set Profile, or AccessKeyID and SecretAccessKey, in the DSN, or AWS_PROFILE, ...
+//
+// An AWS configuration that cannot be loaded (a Profile that is not
+// there) fails the first connection, not sql.Open: the login's plan needs
+// none. The SDK's own log lines (its "falling back to IMDSv1" warning)
+// go to driver.WithLogger's logger at debug level, or nowhere.
 // A failed lookup names DescribeClusters, redshift-serverless GetWorkgroup
 // or DescribeCustomDomainAssociations the same way.
 // No error, log line (driver.WithLogger) or report shows the secret access

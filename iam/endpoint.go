@@ -122,6 +122,9 @@ func (l *login) Forget(addr string) {
 
 // lookup makes the call.
 func (l *login) lookup(ctx context.Context) (string, int32, error) {
+	if l.loadErr != nil {
+		return "", 0, l.loadErr
+	}
 	if l.req.API == apiServerless {
 		out, err := l.clients.rss.GetWorkgroup(ctx, &redshiftserverless.GetWorkgroupInput{WorkgroupName: aws.String(l.req.Workgroup)})
 		if err != nil {

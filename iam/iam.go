@@ -13,7 +13,9 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
 	"github.com/redshift-ka/redshift-ka/internal/backend"
@@ -41,8 +43,10 @@ type login struct {
 	req  request // what the call asks for
 	call func(ctx context.Context) (backend.Credentials, time.Time, error)
 	log  *slog.Logger
+	// loadErr is the AWS configuration's error, returned by every call.
+	loadErr error
 
-	clients  *clients
+	clients  *clients // nil with loadErr
 	endpoint endpoint // for a DSN without a host
 	key      cacheKey // of the process cache's entry (cache.go)
 	c        *entry   // the connector's own entry (IAMDisableCache); nil: the process's
@@ -63,14 +67,29 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 		opts = append(opts, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(d.AccessKeyID, d.SecretAccessKey, d.SessionToken)))
 	}
-	opts = withHTTPClient(d, opts)
+	opts = append(withHTTPClient(d, opts), config.WithLogger(sdkLogger{logger}))
 	cfg, err := config.LoadDefaultConfig(context.Background(), opts...)
+	region := cfg.Region
 	if err != nil {
-		return nil, fmt.Errorf("redshift-ka: IAM: load the AWS configuration: %w", err)
+		// Said at the first call: a plan (check --offline) needs no AWS
+		// configuration.
+		err = fmt.Errorf("load the AWS configuration: %w", err)
+		region = d.Region
 	}
-	req := newRequest(d, cfg.Region)
-	l := &login{log: logger, req: req, plan: req.plan(d), clients: newClients(cfg, d.EndpointURL)}
-	l.call = func(ctx context.Context) (backend.Credentials, time.Time, error) { return l.req.call(ctx, l.clients) }
+	req := newRequest(d, region)
+	l := &login{log: logger, req: req, plan: req.plan(d), loadErr: err}
+	if err == nil {
+		if d.AccessKeyID == "" && aws.IsCredentialsProvider(cfg.Credentials, (*ec2rolecreds.Provider)(nil)) {
+			cfg.Credentials = instanceRole{cfg.Credentials}
+		}
+		l.clients = newClients(cfg, d.EndpointURL)
+	}
+	l.call = func(ctx context.Context) (backend.Credentials, time.Time, error) {
+		if l.loadErr != nil {
+			return backend.Credentials{}, time.Time{}, l.loadErr
+		}
+		return l.req.call(ctx, l.clients)
+	}
 	if d.DisableCache {
 		l.c = &entry{}
 	} else {
@@ -140,6 +159,14 @@ func (l *login) wrapAPI(api string, err error) error {
 		api = apiDescribeDomain
 	}
 	e := &Error{API: api, Target: l.plan.Target(), Err: err}
+	var nc noCredentialsError
+	if errors.As(err, &nc) {
+		if l.log != nil {
+			l.log.Debug("redshift-ka: IAM: no AWS credentials", "api", api, "error", err.Error())
+		}
+		e.Err = nc // its one line says what to set; the SDK's chain of errors does not
+		return e
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		e.Code, e.Message = ae.ErrorCode(), ae.ErrorMessage()
@@ -152,4 +179,45 @@ func (l *login) wrapAPI(api string, err error) error {
 		e.RequestID = re.ServiceRequestID()
 	}
 	return e
+}
+
+// instanceRole is the credentials of an AWS configuration in which
+// nothing but the EC2 instance role can give any: its failure says which
+// settings give credentials.
+type instanceRole struct{ aws.CredentialsProvider }
+
+func (p instanceRole) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := p.CredentialsProvider.Retrieve(ctx)
+	if err != nil {
+		return c, noCredentialsError{err}
+	}
+	return c, nil
+}
+
+// IsCredentialsProvider lets the SDK see the cache inside, which it would
+// otherwise wrap in another.
+func (p instanceRole) IsCredentialsProvider(target aws.CredentialsProvider) bool {
+	return aws.IsCredentialsProvider(p.CredentialsProvider, target)
+}
+
+// noCredentialsError is the error of a login that found no AWS
+// credentials; it wraps the SDK's.
+type noCredentialsError struct{ err error }
+
+func (e noCredentialsError) Error() string {
+	return "no AWS credentials: set Profile, or AccessKeyID and SecretAccessKey, in the DSN, or AWS_PROFILE, " +
+		"or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, in the environment (no EC2 instance role gave any)"
+}
+
+func (e noCredentialsError) Unwrap() error { return e.err }
+
+// sdkLogger passes the AWS SDK's log lines (its "falling back to IMDSv1"
+// warning, say) to the driver's logger at debug level, or drops them: the
+// SDK's own logger writes to standard error.
+type sdkLogger struct{ log *slog.Logger }
+
+func (s sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	if s.log != nil {
+		s.log.Debug("redshift-ka: AWS SDK: "+fmt.Sprintf(format, v...), "level", string(c))
+	}
 }

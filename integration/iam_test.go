@@ -726,9 +726,16 @@ func TestIAMProfile(t *testing.T) {
 			assert.Equal(t, "AKIAPROFILEETL000001", reqs[len(reqs)-1].Get(harness.FakeKeyParam))
 		})
 	}
-	_, err := sql.Open(driver.Name, iamForms[1].dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl", "profile": "nosuch"}))
+	// A profile that is not there fails the first connection, naming it;
+	// sql.Open and the plan need no AWS configuration (check --offline).
+	before := fake.Calls("")
+	db, err := sql.Open(driver.Name, iamForms[1].dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl", "profile": "nosuch"}))
+	require.NoError(t, err)
+	defer db.Close()
+	err = db.PingContext(t.Context())
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "nosuch")
+	assert.Contains(t, err.Error(), "GetClusterCredentials for cluster etl-prod: load the AWS configuration: failed to get shared config profile, nosuch")
+	assert.Equal(t, before, fake.Calls(""), "nothing was called")
 }
 
 // TestIAMStaticKeys: keys in the DSN sign the call, session token

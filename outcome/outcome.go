@@ -87,6 +87,12 @@ func (s Statement) String() string {
 		}
 		return b.String()
 	}
+	if s.State == "" {
+		return "the server was not asked what became of the statement"
+	}
+	if s.PID == 0 {
+		return "what became of the statement is unknown: " + s.Reason
+	}
 	return fmt.Sprintf("what became of the statement is unknown (process %d): %s", s.PID, s.Reason)
 }
 
@@ -153,8 +159,9 @@ var pollEvery = time.Second
 
 // Of asks the server, through a new connection from db, what became of
 // the statement whose connection was lost: lost is the error the
-// statement failed with, holding a [*dialer.ConnLostError] (any other
-// error is returned wrapped, with a zero Statement). query, if not empty,
+// statement failed with, holding a [*dialer.ConnLostError]; for any other
+// error Of asks nothing and returns it wrapped, with an [Unknown]
+// Statement whose Reason says it is not a lost connection. query, if not empty,
 // is the statement's text as sent: a statement with other text is not the
 // lost one, nor one that started after the lost connection's Sent or
 // ended before it (a minute of clock skew allowed either way). For is
@@ -168,7 +175,8 @@ var pollEvery = time.Second
 func Of(ctx context.Context, db *sql.DB, lost error, query string, wait bool) (Statement, error) {
 	var cl *dialer.ConnLostError
 	if !errors.As(lost, &cl) {
-		return Statement{}, fmt.Errorf("redshift-ka: outcome: not a lost connection: %w", lost)
+		return Statement{State: Unknown, Rows: -1, Reason: "the error is not a lost connection, so the server was not asked"},
+			fmt.Errorf("redshift-ka: outcome: not a lost connection: %w", lost)
 	}
 	if cl.ServerPID == 0 {
 		return Statement{State: Unknown, Rows: -1, Reason: "the server did not tell the session's process id"}, nil

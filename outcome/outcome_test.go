@@ -52,11 +52,16 @@ func TestSameStart(t *testing.T) {
 // Of asks nothing for an error that is not a lost connection, nor for one
 // without a server process id: the *sql.DB is not touched (nil here).
 func TestOfWithoutAsking(t *testing.T) {
-	_, err := Of(context.Background(), nil, errors.New("syntax error"), "", false)
+	st, err := Of(context.Background(), nil, errors.New("syntax error"), "", false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not a lost connection: syntax error")
+	// Printed as it comes, the answer says so too, not "unknown (process 0): ".
+	assert.Equal(t, Unknown, st.State)
+	assert.Equal(t, "what became of the statement is unknown: the error is not a lost connection, so the server was not asked", st.String())
+	assert.NotContains(t, fmt.Sprintln(Of(context.Background(), nil, errors.New("syntax error"), "", false)), "process 0")
+	assert.Equal(t, "the server was not asked what became of the statement", Statement{}.String())
 
-	st, err := Of(context.Background(), nil, fmt.Errorf("exec: %w", &dialer.ConnLostError{Addr: "h:5439"}), "", true)
+	st, err = Of(context.Background(), nil, fmt.Errorf("exec: %w", &dialer.ConnLostError{Addr: "h:5439"}), "", true)
 	require.NoError(t, err)
 	assert.Equal(t, Unknown, st.State)
 	assert.Contains(t, st.Reason, "did not tell the session's process id")

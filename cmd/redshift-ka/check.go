@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/iam"
 	"github.com/redshift-ka/redshift-ka/settings"
 	"github.com/redshift-ka/redshift-ka/sysfallback"
 )
@@ -57,6 +57,8 @@ type checkResult struct {
 	Warnings       []string           `json:"warnings"`
 	// Login is the IAM login; absent for a DSN with a password.
 	Login *loginResult `json:"login,omitempty"`
+	// Exit is the exit status, 0: a failed check prints a [checkFailure].
+	Exit int `json:"exit"`
 }
 
 // loginResult is an IAM login: what it asks of AWS, and, once called,
@@ -99,11 +101,23 @@ type middleboxVerdict struct {
 	Survives           bool   `json:"survives"`
 }
 
+// checkFailure is what check --json prints when it fails: what it read
+// of the DSN, and why it ended.
+type checkFailure struct {
+	DSN       string       `json:"dsn,omitempty"`
+	Form      string       `json:"form,omitempty"`
+	Connected bool         `json:"connected"`
+	Login     *loginResult `json:"login,omitempty"`
+	Error     string       `json:"error"`
+	Exit      int          `json:"exit"`
+}
+
 func (a *app) check(args []string) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of text, whatever the exit status")
 	offline := fs.Bool("offline", false, "do not connect: resolve the DSN against this machine's OS values")
-	timeout := fs.Duration("connect-timeout", defaultConnectTimeout, "give up connecting after this long (0: no limit)")
+	var timeout time.Duration
+	durationVar(fs, &timeout, "connect-timeout", defaultConnectTimeout, "give up connecting after this `duration` (0: no limit)")
 	pos, help, err := a.parseFlags(fs, checkUsage, args)
 	if help {
 		return exitOK
@@ -112,22 +126,42 @@ func (a *app) check(args []string) int {
 		a.errorf("check: %v; see redshift-ka help check", err)
 		return exitUsage
 	}
+	var res checkResult
+	rep, code := a.checkWith(pos, *offline, timeout, &res)
+	switch {
+	case code != exitOK && *asJSON:
+		f := checkFailure{DSN: res.DSN, Form: res.Form, Connected: res.Connected, Login: res.Login, Error: a.failure, Exit: code}
+		if err := writeJSON(a.stdout, f); err != nil {
+			a.errorf("check: write the JSON result: %v", err)
+		}
+	case code != exitOK:
+	case *asJSON:
+		res.Exit = exitOK
+		if err := writeJSON(a.stdout, res); err != nil {
+			return a.fail(exitConnect, "check: write the JSON result: %v", err)
+		}
+	default:
+		writeCheck(a.stdout, res, rep)
+	}
+	return code
+}
+
+// checkWith runs check with its flags read, filling res.
+func (a *app) checkWith(pos []string, offline bool, timeout time.Duration, res *checkResult) (settings.Report, int) {
 	dsn, err := a.dsnFrom(pos)
 	if err != nil {
-		a.errorf("check: %v", err)
-		return exitUsage
+		return settings.Report{}, a.fail(exitUsage, "check: %v", err)
 	}
 	a.scrub(dsn)
+	res.DSN = dsnparse.Redact(dsn)
 	connector, err := driver.NewConnector(dsn)
 	if err != nil {
-		a.errorf("check: %s", dsnError(err))
-		return exitUsage
+		return settings.Report{}, a.fail(exitUsage, "check: %s", dsnError(err))
 	}
 	dsnInfo := connector.DSN()
 	parsed := &dsnInfo
 	a.scrub(parsed.Rest) // an odbc.ini data source may have added a password
-	res := checkResult{DSN: dsnparse.Redact(dsn), Form: parsed.Form.String(),
-		DataSource: parsed.Config.DataSource, IgnoredODBCKeys: parsed.Config.Ignored}
+	res.Form, res.DataSource, res.IgnoredODBCKeys = parsed.Form.String(), parsed.Config.DataSource, parsed.Config.Ignored
 	if res.IgnoredODBCKeys == nil {
 		res.IgnoredODBCKeys = []string{}
 	}
@@ -135,34 +169,22 @@ func (a *app) check(args []string) int {
 		res.Login = &loginResult{LoginPlan: l.Plan()}
 	}
 	var rep settings.Report
-	if *offline {
+	if offline {
 		osv, err := sysfallback.Read()
 		if err != nil {
-			a.errorf("check: %v", err)
-			return exitConnect
+			return rep, a.fail(exitConnect, "check: %v", err)
 		}
 		rep = settings.Resolve(parsed.Config, osv)
 		res.ReadFrom = "resolved offline from the DSN and this machine's OS values, not read from a socket"
 	} else {
 		var code int
-		rep, code = a.checkConnected(connector, parsed, *timeout, &res)
+		rep, code = a.checkConnected(connector, parsed, timeout, res)
 		if code != exitOK {
-			return code
+			return rep, code
 		}
 	}
-	fill(&res, rep)
-	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
-			a.errorf("check: %v", err)
-			return exitConnect
-		}
-		return exitOK
-	}
-	writeCheck(a.stdout, res, rep)
-	return exitOK
+	fill(res, rep, fromDataSource(dsn, parsed.Config.DataSource))
+	return rep, exitOK
 }
 
 // checkConnected connects and reads the settings from the socket.
@@ -201,11 +223,9 @@ func (a *app) checkConnected(connector *driver.Connector, parsed *dsnparse.DSN, 
 		return err
 	}); err != nil {
 		if errors.Is(err, settings.ErrNotRedshiftKA) {
-			a.errorf("check: the connection is not over TCP (a Unix-domain socket?): keep-alive does not apply to it")
-		} else {
-			a.errorf("check: read the socket's options: %v", err)
+			return settings.Report{}, a.fail(exitConnect, "check: the connection is not over TCP (a Unix-domain socket?): keep-alive does not apply to it")
 		}
-		return settings.Report{}, exitConnect
+		return settings.Report{}, a.fail(exitConnect, "check: read the socket's options: %v", err)
 	}
 	if rep.FromSocket {
 		res.ReadFrom = "the connection's socket, with getsockopt"
@@ -220,29 +240,39 @@ func (a *app) connectFailed(cmd string, err error, offlineHint bool) int {
 	if a.ctx.Err() != nil {
 		return a.fail(exitInterrupted, "%s: interrupted while connecting", cmd)
 	}
-	hint := "check the host, port, user, password and sslmode, and that the server lets this machine in"
-	if errors.Is(err, context.DeadlineExceeded) {
-		hint = "no answer within --connect-timeout: check the host and port, and the firewalls and security groups on the way"
+	var hints []string
+	var iamErr *iam.Error
+	switch {
+	case errors.As(err, &iamErr):
+		// The IAM login failed before any dial: its error says what to fix.
+	case errors.Is(err, context.DeadlineExceeded):
+		hints = append(hints, "no answer within --connect-timeout: check the host and port, and the firewalls and security groups on the way")
+	default:
+		hints = append(hints, "check the host, port, user, password and sslmode, and that the server lets this machine in")
 	}
 	if offlineHint {
-		hint += "; --offline shows the settings without connecting"
+		hints = append(hints, "--offline shows the settings without connecting")
 	}
-	return a.fail(exitConnect, "%s: could not connect: %v\n%s", cmd, err, hint)
+	if len(hints) == 0 {
+		return a.fail(exitConnect, "%s: could not connect: %v", cmd, err)
+	}
+	return a.fail(exitConnect, "%s: could not connect: %v\n%s", cmd, err, strings.Join(hints, "; "))
 }
 
-// fill copies the settings into the result and judges them.
-func fill(res *checkResult, r settings.Report) {
+// fill copies the settings into the result and judges them; from names
+// where each value came from.
+func fill(res *checkResult, r settings.Report, from func(settings.Source) string) {
 	res.KeepAlive = r.KeepAlive
 	res.IdleSeconds = int64(r.Idle / time.Second)
 	res.IntervalSeconds = int64(r.Interval / time.Second)
 	res.Count = r.Count
 	res.UserTimeoutMS = int64(r.UserTimeout / time.Millisecond)
 	res.Source = sources{
-		KeepAlive:   r.KeepAliveFrom.String(),
-		Idle:        r.IdleFrom.String(),
-		Interval:    r.IntervalFrom.String(),
-		Count:       r.CountFrom.String(),
-		UserTimeout: r.UserTimeoutFrom.String(),
+		KeepAlive:   from(r.KeepAliveFrom),
+		Idle:        from(r.IdleFrom),
+		Interval:    from(r.IntervalFrom),
+		Count:       from(r.CountFrom),
+		UserTimeout: from(r.UserTimeoutFrom),
 	}
 	res.OS.IdleSeconds = int64(r.OS.Idle / time.Second)
 	res.OS.IntervalSeconds = int64(r.OS.Interval / time.Second)
@@ -290,9 +320,12 @@ func writeCheck(w io.Writer, res checkResult, r settings.Report) {
 	fmt.Fprintf(tw, "Values from\t%s\n", res.ReadFrom)
 	fmt.Fprintln(tw)
 
-	unused := ""
-	if !r.KeepAlive {
-		unused = " (unused: keep-alive is off)"
+	// A value the DSN set says so in its source already.
+	unused := func(s settings.Source) string {
+		if r.KeepAlive || s.Unused {
+			return ""
+		}
+		return " (unused: keep-alive is off)"
 	}
 	onOff := map[bool]string{true: "on", false: "off"}
 	ut := "unset"
@@ -301,9 +334,9 @@ func writeCheck(w io.Writer, res checkResult, r settings.Report) {
 	}
 	fmt.Fprintf(tw, "Setting\tIn force\tFrom\n")
 	fmt.Fprintf(tw, "keep-alive\t%s\t%s\n", onOff[r.KeepAlive], res.Source.KeepAlive)
-	fmt.Fprintf(tw, "idle\t%s\t%s%s\n", secs(r.Idle), res.Source.Idle, unused)
-	fmt.Fprintf(tw, "interval\t%s\t%s%s\n", secs(r.Interval), res.Source.Interval, unused)
-	fmt.Fprintf(tw, "count\t%d\t%s%s\n", r.Count, res.Source.Count, unused)
+	fmt.Fprintf(tw, "idle\t%s\t%s%s\n", secs(r.Idle), res.Source.Idle, unused(r.IdleFrom))
+	fmt.Fprintf(tw, "interval\t%s\t%s%s\n", secs(r.Interval), res.Source.Interval, unused(r.IntervalFrom))
+	fmt.Fprintf(tw, "count\t%d\t%s%s\n", r.Count, res.Source.Count, unused(r.CountFrom))
 	fmt.Fprintf(tw, "user timeout\t%s\t%s\n", ut, res.Source.UserTimeout)
 	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "OS values\tidle %s\t%s\n", secs(r.OS.Idle), r.OS.IdleFrom)
@@ -368,4 +401,28 @@ func loginText(l loginResult) string {
 	}
 	fmt.Fprintf(&b, ": database user %s, password expires %s", l.DatabaseUser, l.Expires)
 	return b.String()
+}
+
+// fromDataSource returns how check names where a value came from: as
+// [settings.Source.String] does, but a key that the odbc.ini data source
+// dataSource gave, not the connection string dsn, is named as from there.
+func fromDataSource(dsn, dataSource string) func(settings.Source) string {
+	return func(s settings.Source) string {
+		if dataSource == "" || s.Key == "" || s.OS != "" || hasKey(dsn, s.Key) {
+			return s.String()
+		}
+		return fmt.Sprintf("odbc.ini data source %s, key %s", dataSource, s.Key)
+	}
+}
+
+// hasKey reports whether the ODBC connection string dsn sets key (in any
+// case). It reads the redacted DSN, where no password's ';' or '='
+// remains to be taken for a key's.
+func hasKey(dsn, key string) bool {
+	for _, attr := range strings.Split(dsnparse.Redact(dsn), ";") {
+		if name, _, ok := strings.Cut(attr, "="); ok && strings.EqualFold(strings.TrimSpace(name), key) {
+			return true
+		}
+	}
+	return false
 }

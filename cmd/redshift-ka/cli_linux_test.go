@@ -172,7 +172,7 @@ func TestCheckBadInput(t *testing.T) {
 	}{
 		{"no command", nil, nil, exitUsage, "Usage:"},
 		{"unknown command", []string{"chek"}, nil, exitUsage, `unknown command "chek"`},
-		{"unknown flag", []string{"check", "--nope", "postgres://h/db"}, nil, exitUsage, `unknown flag "-nope"`},
+		{"unknown flag", []string{"check", "--nope", "postgres://h/db"}, nil, exitUsage, `unknown flag "--nope"`},
 		{"no DSN", []string{"check"}, nil, exitUsage, "no DSN"},
 		{"two DSNs", []string{"check", "host=h", "port=1"}, nil, exitUsage, "want one DSN"},
 		{"bad key", []string{"check", "postgres://me:" + pw + "@h/db?KeepAlivesIdle=abc"}, nil, exitUsage, `KeepAlivesIdle: want whole seconds 0..32767, got "abc"`},

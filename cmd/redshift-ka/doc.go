@@ -9,11 +9,14 @@
 // # Usage
 //
 //	redshift-ka check [--json] [--offline] [--connect-timeout 30s] [DSN]
-//	redshift-ka exec (-c SQL | -f FILE) [--json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
+//	redshift-ka exec (-c SQL... | -f FILE) [--rows[=csv] | --json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
 //	redshift-ka help [check | exec]
+//	redshift-ka --version
 //
 // help prints the short form of this manual; help check and help exec, each
-// command's flags.
+// command's flags. --version prints the module version the binary was
+// built from (go install ...@v1.2.0: v1.2.0), "(devel)" for a build from a
+// work tree.
 //
 // The DSN is a postgres:// URL, a libpq key=value string, an ODBC
 // connection string or a jdbc:redshift:// URL, with the keep-alive keys of the driver
@@ -28,22 +31,32 @@
 // credentials from the Redshift API, through the AWS SDK's configuration
 // (environment, shared files and Profile, roles). Both commands get them
 // before connecting: AWS's refusal is a connect failure (exit 4) naming
-// the API, AWS's error code and the request id.
+// the API, AWS's error code and the request id; no AWS credentials at all,
+// one line naming the settings that give them. The AWS SDK's own log
+// lines are not printed.
 //
 // Flags:
 //
-//	--json                  check: one JSON object instead of text; exec: one
-//	                        JSON object on standard output when it ends, the
-//	                        other lines on standard error
+//	--json                  both: one JSON object on standard output when the
+//	                        command ends, whatever the exit status (bad flags
+//	                        aside); exec prints its other lines on standard error
 //	--offline               check: do not connect; resolve the DSN against this
 //	                        machine's OS values
-//	-c SQL                  exec: the statements, given on the command line
-//	-f FILE                 exec: the statements, read from a file
+//	-c SQL                  exec: the statements, given on the command line;
+//	                        repeated, each runs after the one before
+//	-f FILE                 exec: the statements, read from a file (-: standard
+//	                        input)
+//	--rows[=csv]            exec: print the rows of the last statement on
+//	                        standard output (tab-separated, or CSV), the other
+//	                        lines on standard error
 //	--progress 30s          exec: how often a progress line is printed when the
 //	                        output is not a terminal (0: never)
 //	--wait 0                exec: after a lost connection, wait up to this long
 //	                        for a statement still running on the server to end
 //	--connect-timeout 30s   both: give up connecting after this long (0: no limit)
+//
+// Durations are Go's (30s, 5m, 1h30m) or plain seconds (--connect-timeout 2
+// is 2s). An error about a flag names it as written (--connect-timeout).
 //
 // No output shows a password: the DSN is printed through
 // [github.com/redshift-ka/redshift-ka/dsnparse.Redact], every line written
@@ -58,8 +71,8 @@
 // check prints the DSN with its password masked, connects, and reads back
 // from the kernel the keep-alive settings in force on the socket:
 // SO_KEEPALIVE, idle, interval, count and tcp_user_timeout, each with where
-// it came from (the DSN key as written, or the OS and its sysctl or registry
-// name), the OS values, and the ODBC keys the driver ignored. It then says
+// it came from (the DSN key as written, the odbc.ini data source and file
+// that gave the key, or the OS and its sysctl or registry name), the OS values, and the ODBC keys the driver ignored. It then says
 // what they mean: a dead path is noticed after at most idle + interval x
 // count seconds, and an idle flow is refreshed every idle seconds, so the
 // connection survives a middlebox whose idle timeout is longer than idle.
@@ -74,7 +87,8 @@
 // which region, the database user it returned and when the password
 // expires. --offline shows the API it would call and with what: cluster or
 // workgroup, region, database user and groups, profile, endpoint; it
-// calls nothing.
+// calls nothing, and works without any AWS configuration (a Profile
+// that is not there, no credentials).
 //
 // --json prints the same as one JSON object: keepalive, idle_seconds,
 // interval_seconds, count and user_timeout_ms, source (an object with the
@@ -83,14 +97,21 @@
 // server's address and process id; dead_after_seconds and refresh_seconds
 // are null when keep-alive is off; login, with an IAM login: method, api,
 // cluster or workgroup, region, db_user and db_groups asked for, called,
-// and once called database_user and expires. --offline does not connect:
+// and once called database_user and expires; exit, 0. When check fails,
+// whatever the reason (a bad DSN, exit 2; no connection, exit 4), --json
+// prints one object too: dsn (masked, once read), form, connected, login,
+// error (why, as printed on standard error) and exit; bad flags print
+// none, as for exec. --offline does not connect:
 // it resolves the DSN against this machine's OS values, as the dialer
 // would.
 //
 // # exec
 //
 // exec runs the statements of -c SQL or -f FILE one by one on one
-// connection and stops at the first that fails. It splits them at each ';'
+// connection and stops at the first that fails. -c may be repeated: each
+// runs after the one before, its lines numbered on from the last (a
+// second one-line -c is line 2). -f - reads the statements from standard
+// input; then no COPY ... FROM STDIN can read it, and one is refused. It splits them at each ';'
 // outside string literals, quoted identifiers, dollar-quoted bodies,
 // comments, parentheses and BEGIN ATOMIC bodies, as psql does. Inside
 // '...' a backslash escapes the next character, so that \' is a quote,
@@ -101,7 +122,16 @@
 // is checked before connecting and made once the server is known: a script
 // that neither reading can split is refused before any dial, one that only
 // the other server's reading can split, once connected, with nothing run.
-// Result rows are counted and discarded. COPY ... FROM STDIN reads standard input (on
+// Result rows are counted and discarded, except with --rows: the rows of
+// the last statement go to standard output, one line each, and every
+// other line to standard error, so that a job can read a small result:
+//
+//	n=$(redshift-ka exec --rows -c "SELECT count(*) FROM sales")
+//
+// --rows writes them tab-separated as COPY's text format does (\N for NULL;
+// a backslash, tab, newline or carriage return in a value escaped as \\,
+// \t, \n, \r), --rows=csv as CSV (NULL an empty field); no header. It
+// does not go with --json. COPY ... FROM STDIN reads standard input (on
 // Amazon Redshift, which has no such COPY, it is refused before anything
 // runs); COPY ... TO STDOUT and psql's meta-commands are refused.
 //

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,12 +33,13 @@ const queryCanceled = "57014"
 func (a *app) exec(args []string) int {
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
 	var o execOptions
-	fs.StringVar(&o.sql, "c", "", "run the `SQL` statements given here")
-	fs.StringVar(&o.file, "f", "", "run the SQL statements in `FILE`")
-	fs.DurationVar(&o.progress, "progress", 30*time.Second, "print a progress line this often when the output is not a terminal (0: never)")
-	fs.DurationVar(&o.timeout, "connect-timeout", defaultConnectTimeout, "give up connecting after this long (0: no limit)")
-	fs.DurationVar(&o.wait, "wait", 0, "after a lost connection, wait up to this long for a statement still running on the server to end (0: do not wait)")
+	fs.Var((*sqlList)(&o.sql), "c", "run the `SQL` statements given here; repeated, each -c runs after the one before")
+	fs.StringVar(&o.file, "f", "", "run the SQL statements in `FILE` (-: standard input)")
+	durationVar(fs, &o.progress, "progress", 30*time.Second, "print a progress line every `duration` when the output is not a terminal (0: never)")
+	durationVar(fs, &o.timeout, "connect-timeout", defaultConnectTimeout, "give up connecting after this `duration` (0: no limit)")
+	durationVar(fs, &o.wait, "wait", 0, "after a lost connection, wait up to this `duration` for a statement still running on the server to end (0: do not wait)")
 	fs.BoolVar(&o.json, "json", false, "when exec ends, print one JSON object on standard output, and the other lines on standard error")
+	fs.Var(&o.rows, "rows", "print the rows of the last statement on standard output, tab-separated (--rows=csv: CSV), and the other lines on standard error")
 	pos, help, err := a.parseFlags(fs, execUsage, args)
 	if help {
 		return exitOK
@@ -51,7 +53,7 @@ func (a *app) exec(args []string) int {
 		o.setF = o.setF || f.Name == "f"
 	})
 	res := newExecResult()
-	if o.json {
+	if o.json || o.rows != "" {
 		a.tty = nil // no status line on standard output
 	}
 	code := a.execWith(o, pos, res)
@@ -69,11 +71,45 @@ func (a *app) exec(args []string) int {
 
 // execOptions are exec's flags.
 type execOptions struct {
-	sql, file               string
+	sql                     []string // each -c, in order
+	file                    string
 	setC, setF              bool // -c and -f were given
 	progress, timeout, wait time.Duration
 	json                    bool
+	rows                    rowsFormat
 }
+
+// sqlList is the -c flag: each one given is kept, in order.
+type sqlList []string
+
+func (l *sqlList) Set(v string) error { *l = append(*l, v); return nil }
+func (l *sqlList) String() string     { return "" }
+func (l *sqlList) Get() any           { return []string(*l) }
+
+// rowsFormat is the --rows flag: "" (off), "tsv" or "csv". Alone, --rows
+// is tsv.
+type rowsFormat string
+
+func (r *rowsFormat) Set(v string) error {
+	switch strings.ToLower(v) {
+	case "true", "tsv":
+		*r = "tsv"
+	case "csv":
+		*r = "csv"
+	case "false":
+		*r = ""
+	default:
+		return errors.New("want tsv or csv")
+	}
+	return nil
+}
+
+func (r *rowsFormat) String() string   { return string(*r) }
+func (r *rowsFormat) Get() any         { return *r }
+func (r *rowsFormat) IsBoolFlag() bool { return true }
+
+// stdinName is -f's name for standard input.
+const stdinName = "-"
 
 // execWith runs exec with its flags read, recording in res what it did.
 func (a *app) execWith(o execOptions, pos []string, res *execResult) int {
@@ -86,6 +122,9 @@ func (a *app) execWith(o execOptions, pos []string, res *execResult) int {
 	if o.wait < 0 {
 		return a.fail(exitUsage, "exec: --wait %s: want a positive duration such as 1h, or 0", o.wait)
 	}
+	if o.rows != "" && o.json {
+		return a.fail(exitUsage, "exec: --rows and --json go to standard output both: give one of them")
+	}
 	dsn, err := a.dsnFrom(pos)
 	if err != nil {
 		return a.fail(exitUsage, "exec: %v", err)
@@ -93,9 +132,12 @@ func (a *app) execWith(o execOptions, pos []string, res *execResult) int {
 	a.scrub(dsn)
 	res.DSN = dsnparse.Redact(dsn)
 
-	src, from := o.sql, "-c"
+	srcs, from := o.sql, "-c"
 	if o.setF {
 		from = o.file
+		if from == stdinName {
+			from = "standard input"
+		}
 		if strings.Contains(from, "=") || strings.Contains(from, "://") {
 			// A DSN typed after -f by mistake must not be repeated.
 			from = dsnparse.Redact(from)
@@ -107,13 +149,14 @@ func (a *app) execWith(o execOptions, pos []string, res *execResult) int {
 		if err != nil {
 			return a.fail(exitUsage, "exec: cannot read the statements of %s: %v", from, err)
 		}
-		src = string(b)
+		srcs = []string{string(b)}
 	}
+	sqlFromStdin := o.setF && o.file == stdinName
 	// How a backslash in '...' reads is the server's choice, known once
 	// connected (see runner.run): input that neither reading can run is
 	// refused now, before any dial.
-	if _, err := statements(src, false); err != nil {
-		if _, errBS := statements(src, true); errBS != nil {
+	if _, err := statements(srcs, false, sqlFromStdin); err != nil {
+		if _, errBS := statements(srcs, true, sqlFromStdin); errBS != nil {
 			return a.fail(exitUsage, "exec: %s: %v", from, err)
 		}
 	}
@@ -138,8 +181,11 @@ func (a *app) execWith(o execOptions, pos []string, res *execResult) int {
 		if !ok {
 			return fmt.Errorf("unexpected driver connection %T", dc)
 		}
-		r := &runner{app: a, pc: sc.Conn().PgConn(), src: src, from: from, every: o.progress,
+		r := &runner{app: a, pc: sc.Conn().PgConn(), srcs: srcs, sqlFromStdin: sqlFromStdin, from: from, every: o.progress,
 			db: db, creds: connector.Login(), connectTimeout: o.timeout, wait: o.wait, res: res, asJSON: o.json}
+		if o.rows != "" {
+			r.rows = &rowWriter{w: a.stdout, csv: o.rows == "csv"}
+		}
 		rep, err := settings.ReadPgx(r.pc)
 		if err == nil {
 			r.report = &rep
@@ -157,9 +203,9 @@ func (a *app) execWith(o execOptions, pos []string, res *execResult) int {
 // maxSQLFile is the most exec reads from -f FILE.
 const maxSQLFile = 64 << 20
 
-// readSQL reads the statements of -f FILE, which may be a pipe that is
-// slow to write (-f <(command)) or never is: an interrupt ends the wait,
-// leaving the read to end with the process.
+// readSQL reads the statements of -f FILE (standard input for "-"),
+// which may be a pipe that is slow to write (-f <(command)) or never is:
+// an interrupt ends the wait, leaving the read to end with the process.
 func (a *app) readSQL(name string) ([]byte, error) {
 	type result struct {
 		b   []byte
@@ -167,17 +213,21 @@ func (a *app) readSQL(name string) ([]byte, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		f, err := os.Open(name)
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // the message around it names the file, redacted
+		var in io.Reader = a.stdin
+		if name != stdinName {
+			f, err := os.Open(name)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the message around it names the file, redacted
+			}
+			if err != nil {
+				done <- result{nil, err}
+				return
+			}
+			defer f.Close()
+			in = f
 		}
-		if err != nil {
-			done <- result{nil, err}
-			return
-		}
-		defer f.Close()
-		b, err := io.ReadAll(io.LimitReader(f, maxSQLFile+1))
+		b, err := io.ReadAll(io.LimitReader(in, maxSQLFile+1))
 		if err == nil && len(b) > maxSQLFile {
 			err = fmt.Errorf("larger than %d MiB", maxSQLFile>>20)
 		}
@@ -191,11 +241,20 @@ func (a *app) readSQL(name string) ([]byte, error) {
 	}
 }
 
-// statements splits src and checks that exec can run what it holds.
-func statements(src string, backslashQuotes bool) ([]statement, error) {
-	stmts, err := splitSQL(src, backslashQuotes)
-	if err != nil {
-		return nil, err
+// statements splits the sources (each -c, or -f's file) and checks that
+// exec can run what they hold. Lines are numbered as if the sources were
+// one text, each starting on a new line. sqlFromStdin is -f -: standard
+// input holds the statements, so no COPY can read it.
+func statements(srcs []string, backslashQuotes, sqlFromStdin bool) ([]statement, error) {
+	var stmts []statement
+	line := 0
+	for _, src := range srcs {
+		more, err := splitSQL(strings.Repeat("\n", line)+src, backslashQuotes)
+		if err != nil {
+			return nil, err
+		}
+		stmts = append(stmts, more...)
+		line += strings.Count(src, "\n") + 1
 	}
 	if len(stmts) == 0 {
 		return nil, errors.New("no SQL statements")
@@ -208,6 +267,10 @@ func statements(src string, backslashQuotes bool) ([]statement, error) {
 		}
 		if st.copyIn {
 			copyIn++
+			if sqlFromStdin {
+				return nil, fmt.Errorf("statement %d (line %d) is COPY ... FROM STDIN, but -f - reads the statements "+
+					"from standard input: give them with -f FILE or -c", i+1, st.line)
+			}
 		}
 	}
 	if copyIn > 1 {
@@ -220,7 +283,7 @@ func statements(src string, backslashQuotes bool) ([]statement, error) {
 type runner struct {
 	*app
 	pc     *pgconn.PgConn
-	src    string // the SQL, as given
+	srcs   []string // the SQL, as given: each -c, or the file
 	stmts  []statement
 	from   string
 	every  time.Duration    // progress lines when not on a terminal
@@ -235,12 +298,14 @@ type runner struct {
 	wait           time.Duration
 	res            *execResult // what --json prints
 	asJSON         bool        // --json: the text lines go to stderr
+	rows           *rowWriter  // --rows: the last statement's rows; text to stderr
+	sqlFromStdin   bool        // -f -: standard input holds the statements
 }
 
 // text is where the lines for people go: stdout, or with --json, which
 // keeps stdout for the JSON object, stderr.
 func (r *runner) text() io.Writer {
-	if r.asJSON {
+	if r.asJSON || r.rows != nil {
 		return r.stderr
 	}
 	return r.stdout
@@ -257,7 +322,7 @@ func (r *runner) run() int {
 	r.res.Server, r.res.ServerPID = r.pc.Conn().RemoteAddr().String(), r.pc.PID()
 	r.res.ServerVersion, r.res.Redshift = r.server, driver.IsRedshift(r.pc)
 	bs := backslashQuotes(r.pc)
-	stmts, err := statements(r.src, bs)
+	stmts, err := statements(r.srcs, bs, r.sqlFromStdin)
 	if err != nil {
 		how := "the server has standard_conforming_strings on: a backslash in '...' is an ordinary character"
 		if bs {
@@ -338,7 +403,11 @@ func (r *runner) runOne(i int) int {
 	defer stop()
 	done := make(chan outcome, 1)
 	started := time.Now()
-	go func() { done <- execute(stmtCtx, r.pc, st, r.stdin) }()
+	var rows *rowWriter
+	if i == len(r.stmts)-1 {
+		rows = r.rows
+	}
+	go func() { done <- execute(stmtCtx, r.pc, st, r.stdin, rows) }()
 
 	every := r.every
 	if r.tty != nil {
@@ -522,8 +591,9 @@ func (r *runner) tally(i int, failed bool) string {
 	return fmt.Sprintf("%s; statements %d to %d were not run", done, next+1, n)
 }
 
-// execute runs one statement. Result rows are counted and discarded.
-func execute(ctx context.Context, pc *pgconn.PgConn, st statement, stdin io.Reader) outcome {
+// execute runs one statement. Result rows are counted, and printed to
+// rows unless it is nil.
+func execute(ctx context.Context, pc *pgconn.PgConn, st statement, stdin io.Reader, rows *rowWriter) outcome {
 	if st.copyIn {
 		tag, err := pc.CopyFrom(ctx, stdin, st.text)
 		return outcome{tag: tag, rows: tag.RowsAffected(), err: err}
@@ -534,6 +604,9 @@ func execute(ctx context.Context, pc *pgconn.PgConn, st statement, stdin io.Read
 		rr := mrr.ResultReader()
 		for rr.NextRow() {
 			o.rows++
+			if rows != nil {
+				rows.write(rr.Values())
+			}
 		}
 		tag, err := rr.Close()
 		if err != nil && o.err == nil {
@@ -597,4 +670,41 @@ func round(d time.Duration) time.Duration {
 		return d.Round(100 * time.Millisecond)
 	}
 	return d.Round(time.Second)
+}
+
+// rowWriter prints result rows, one line each (--rows): tab-separated as
+// COPY's text format writes them (\N for NULL; backslash, tab, newline
+// and carriage return escaped), or as CSV (NULL an empty field).
+type rowWriter struct {
+	w   io.Writer
+	csv bool
+}
+
+var copyEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
+
+// write prints one row in one write, so that the scrubber sees it whole.
+func (rw *rowWriter) write(vals [][]byte) {
+	var b strings.Builder
+	if rw.csv {
+		fields := make([]string, len(vals))
+		for i, v := range vals {
+			fields[i] = string(v)
+		}
+		cw := csv.NewWriter(&b)
+		cw.Write(fields)
+		cw.Flush()
+	} else {
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteByte('\t')
+			}
+			if v == nil {
+				b.WriteString(`\N`)
+				continue
+			}
+			copyEscaper.WriteString(&b, string(v))
+		}
+		b.WriteByte('\n')
+	}
+	io.WriteString(rw.w, b.String())
 }

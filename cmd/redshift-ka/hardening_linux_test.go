@@ -50,9 +50,9 @@ func TestDSNInTheWrongPlace(t *testing.T) {
 			args []string
 			want string
 		}{
-			{"as a duration", []string{"check", "--connect-timeout", dsn}, "invalid value for -connect-timeout: want a duration"},
-			{"as a bool", []string{"check", "--json=" + dsn}, "invalid value for -json: want true or false"},
-			{"as exec's --progress", []string{"exec", "-c", "select 1", "--progress", dsn}, "invalid value for -progress: want a duration"},
+			{"as a duration", []string{"check", "--connect-timeout", dsn}, "invalid value for --connect-timeout: want a duration"},
+			{"as a bool", []string{"check", "--json=" + dsn}, "invalid value for --json: want true or false"},
+			{"as exec's --progress", []string{"exec", "-c", "select 1", "--progress", dsn}, "invalid value for --progress: want a duration"},
 			{"as -progress=", []string{"exec", "-c", "select 1", "-progress=" + dsn}, "invalid value for -progress"},
 			{"as a flag name", []string{"check", "--" + dsn}, "unknown flag"},
 			{"as the command", []string{dsn}, "unknown command (not shown: it may hold a DSN)"},
@@ -68,7 +68,7 @@ func TestDSNInTheWrongPlace(t *testing.T) {
 	}
 	// A plain word is still named.
 	r := runCLI(t.Context(), "", nil, "check", "--nope")
-	assert.Contains(t, r.stderr, `unknown flag "-nope"`)
+	assert.Contains(t, r.stderr, `unknown flag "--nope"`)
 	r = runCLI(t.Context(), "", nil, "exec", "-c")
 	assert.Contains(t, r.stderr, "flag -c needs a value: text")
 }

@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,8 +47,11 @@ Redshift DSN and runs long statements with the connection's health in view.
 
 Usage:
   redshift-ka check [--json] [--offline] [--connect-timeout 30s] [DSN]
-  redshift-ka exec (-c SQL | -f FILE) [--json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
+  redshift-ka exec (-c SQL... | -f FILE) [--rows[=csv] | --json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
   redshift-ka help [check | exec]
+  redshift-ka --version
+
+Durations are Go's (30s, 5m, 1h) or plain seconds (30).
 
 The DSN is a postgres:// URL, a key=value string, an ODBC connection
 string or a jdbc:redshift:// URL, with keep-alive keys such as KeepAlivesIdle=200. Without a DSN
@@ -75,28 +80,42 @@ const checkUsage = `Usage: redshift-ka check [--json] [--offline] [--connect-tim
 
 Prints the DSN with its password masked, connects, and shows the keep-alive
 settings in force on the socket (read back from the kernel), where each came
-from (a DSN key, or the OS and its sysctl or registry name), the OS values,
+from (a DSN key, the odbc.ini data source, or the OS and its sysctl or
+registry name), the OS values,
 the ODBC keys ignored, how long a dead path goes unnoticed, and which common
 middleboxes (NAT gateways, load balancers) the connection survives.
 With an IAM login it shows the API called, the database user and when the
 password expires; --offline shows the API it would call and with what
-(cluster or workgroup, region, database user and groups) without calling it.
+(cluster or workgroup, region, database user and groups) without calling it:
+an AWS profile or credentials missing do not stop it.
+
+--json prints one JSON object on standard output, whatever the exit status
+(bad flags aside: then none): the settings and "exit": 0; or, when check
+fails, the masked dsn, form, connected, login, error and exit. The other
+lines go to standard error.
 
 Flags:
 `
 
-const execUsage = `Usage: redshift-ka exec (-c SQL | -f FILE) [--json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
+const execUsage = `Usage: redshift-ka exec (-c SQL... | -f FILE) [--rows[=csv] | --json] [--progress 30s] [--wait 0] [--connect-timeout 30s] [DSN]
 
 Runs the statements one by one on one connection, and stops at the first
-that fails. Statements are split at each ';' outside string literals, quoted
+that fails. -c may be repeated: each runs after the one before, its lines
+numbered on from the last; -f - reads the statements from standard input.
+Statements are split at each ';' outside string literals, quoted
 identifiers, dollar-quoted bodies, comments, parentheses and BEGIN ATOMIC
 bodies, as psql does. A backslash in '...' escapes the next character (\'
 is a quote) where the server reads it so: on Amazon Redshift, and on
 PostgreSQL with standard_conforming_strings off; E'...' always.
-Result rows are counted and discarded.
-COPY ... FROM STDIN reads this command's standard input (Amazon Redshift has
-none: refused there before anything runs); COPY ... TO STDOUT and psql's
-meta-commands (\copy, ...) are refused.
+COPY ... FROM STDIN reads this command's standard input (not with -f -;
+Amazon Redshift has none: refused there before anything runs);
+COPY ... TO STDOUT and psql's meta-commands (\copy, ...) are refused.
+
+Result rows are counted and discarded. --rows prints those of the last
+statement on standard output, one line each, tab-separated as COPY writes
+them (\N for NULL) or with --rows=csv as CSV, without a header, and the
+other lines on standard error: exec --rows -c "SELECT count(*) FROM t"
+prints the count.
 
 On a terminal a status line shows the statement, the time it has run, and
 the connection's health as the kernel sees it (Linux): round-trip time, time
@@ -165,6 +184,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return a.check(args[1:])
 	case "exec":
 		return a.exec(args[1:])
+	case "--version", "-version", "version":
+		fmt.Fprintf(a.stdout, "redshift-ka %s\n", version())
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		switch {
 		case len(args) > 1 && args[1] == "check":
@@ -197,6 +219,10 @@ func (a *app) parseFlags(fs *flag.FlagSet, usage string, args []string) (pos []s
 			pos = append(pos, arg)
 			continue
 		}
+		dash := "-"
+		if strings.HasPrefix(arg, "--") {
+			dash = "--"
+		}
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(arg[1:], "-"), "=")
 		if name == "h" || name == "help" {
 			fmt.Fprint(a.stdout, usage)
@@ -206,7 +232,7 @@ func (a *app) parseFlags(fs *flag.FlagSet, usage string, args []string) (pos []s
 		}
 		f := fs.Lookup(name)
 		if f == nil {
-			return nil, false, fmt.Errorf("unknown flag %s", shown(name, "-"+name))
+			return nil, false, fmt.Errorf("unknown flag %s", shown(name, dash+name))
 		}
 		switch {
 		case hasValue:
@@ -216,10 +242,10 @@ func (a *app) parseFlags(fs *flag.FlagSet, usage string, args []string) (pos []s
 			i++
 			value = args[i]
 		default:
-			return nil, false, fmt.Errorf("flag -%s needs a value: %s", name, want(f))
+			return nil, false, fmt.Errorf("flag %s%s needs a value: %s", dash, name, want(f))
 		}
 		if err := fs.Set(name, value); err != nil {
-			return nil, false, fmt.Errorf("invalid value for -%s: want %s", name, want(f))
+			return nil, false, fmt.Errorf("invalid value for %s%s: want %s", dash, name, want(f))
 		}
 	}
 	return pos, false, nil
@@ -231,9 +257,45 @@ func want(f *flag.Flag) string {
 	case bool:
 		return "true or false"
 	case time.Duration:
-		return "a duration such as 30s, 5m or 0"
+		return "a duration such as 30s, 5m or 0, or seconds (30)"
+	case rowsFormat:
+		return "tsv or csv (--rows alone: tsv)"
 	}
 	return "text"
+}
+
+// seconds is a duration flag that also takes plain seconds: "2" is 2s.
+type seconds time.Duration
+
+func (s *seconds) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, nerr := strconv.ParseFloat(v, 64)
+		if nerr != nil || math.IsNaN(n) || math.IsInf(n, 0) || math.Abs(n) > math.MaxInt64/float64(time.Second) {
+			return err
+		}
+		d = time.Duration(n * float64(time.Second))
+	}
+	*s = seconds(d)
+	return nil
+}
+
+func (s *seconds) String() string { return time.Duration(*s).String() }
+func (s *seconds) Get() any       { return time.Duration(*s) }
+
+// durationVar defines a duration flag that also takes plain seconds.
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var((*seconds)(p), name, usage)
+}
+
+// version is the module's version from the build info: a release tag,
+// or "(devel)" for a build from a work tree.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
 }
 
 // shown returns what to show of a word the user typed that the command
