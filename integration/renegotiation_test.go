@@ -247,8 +247,11 @@ func readRows(rows pgx.Rows) (int, error) {
 	return n, rows.Err()
 }
 
-// readSQL reads the large result through database/sql.
-func readSQL(ctx context.Context, db *sql.DB) (int, error) {
+// readSQL reads the large result through database/sql, on a *sql.DB or
+// a *sql.Conn.
+func readSQL(ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) (int, error) {
 	rows, err := db.QueryContext(ctx, renegQuery)
 	if err != nil {
 		return 0, err
@@ -286,6 +289,7 @@ func buildRenegProxy(t *testing.T) string {
 // renegProxy is testdata/renegproxy.c running in front of a test server,
 // stopped with the test.
 type renegProxy struct {
+	host string
 	port int
 	ca   string // its certificate, for sslrootcert
 	stop func() // kills it and its children
@@ -302,24 +306,35 @@ func (p *renegProxy) Write(b []byte) (int, error) {
 }
 
 // startRenegProxy starts the proxy in mode, renegotiating after every
-// bytes sent to the client, in front of pg.
+// bytes sent to the client, in front of pg, on 127.0.0.1.
 func startRenegProxy(t *testing.T, bin string, pg *harness.Postgres, mode string, every int) *renegProxy {
 	t.Helper()
-	cert, certPEM, err := harness.SelfSignedCert("127.0.0.1")
+	return startRenegProxyIn(t, bin, pg, mode, every, nil, "127.0.0.1")
+}
+
+// startRenegProxyIn is startRenegProxy listening on host (an IPv4
+// address) inside network namespace ns, or this process's when nil.
+func startRenegProxyIn(t *testing.T, bin string, pg *harness.Postgres, mode string, every int, ns *harness.Netns, host string) *renegProxy {
+	t.Helper()
+	cert, certPEM, err := harness.SelfSignedCert(host)
 	require.NoError(t, err)
 	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 	require.NoError(t, err)
 	dir := t.TempDir()
-	p := &renegProxy{ca: filepath.Join(dir, "cert.pem")}
+	p := &renegProxy{host: host, ca: filepath.Join(dir, "cert.pem")}
 	keyFile := filepath.Join(dir, "key.pem")
 	require.NoError(t, os.WriteFile(p.ca, certPEM, 0o600))
 	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600))
 
-	cmd := exec.Command(bin, p.ca, keyFile, pg.Host, strconv.Itoa(pg.Port), mode, strconv.Itoa(every), "0")
+	cmd := exec.Command(bin, p.ca, keyFile, pg.Host, strconv.Itoa(pg.Port), mode, strconv.Itoa(every), "0", host)
 	cmd.Stderr = p
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
+	if ns != nil {
+		require.NoError(t, ns.Do(cmd.Start)) // forked from the thread inside ns
+	} else {
+		require.NoError(t, cmd.Start())
+	}
 	p.stop = sync.OnceFunc(func() {
 		cmd.Process.Kill() // its children die with it (PR_SET_PDEATHSIG)
 		cmd.Wait()
@@ -346,7 +361,7 @@ func (p *renegProxy) dsn(pg *harness.Postgres) string {
 	u := url.URL{
 		Scheme:   "postgres",
 		User:     url.UserPassword(pg.User, pg.Password),
-		Host:     net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)),
+		Host:     net.JoinHostPort(p.host, strconv.Itoa(p.port)),
 		Path:     "/" + pg.Database,
 		RawQuery: url.Values{"sslmode": {"verify-full"}, "sslrootcert": {p.ca}}.Encode(),
 	}

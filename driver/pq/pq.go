@@ -323,11 +323,36 @@ func (c *Conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	return r, reported(err)
 }
 
-// QueryContext runs a query; see [Conn.ExecContext] for errors.
+// QueryContext runs a query; see [Conn.ExecContext] for errors, of the
+// rows' Next too.
 func (c *Conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	r, err := c.pqConn.QueryContext(ctx, query, args)
-	return r, reported(err)
+	if err != nil {
+		return nil, reported(err)
+	}
+	if pr, ok := r.(pqRows); ok {
+		return rows{pr}, nil
+	}
+	return r, nil
 }
+
+// pqRows is what database/sql uses of lib/pq's rows.
+type pqRows interface {
+	driver.Rows
+	driver.RowsNextResultSet
+	driver.RowsColumnTypeScanType
+	driver.RowsColumnTypeDatabaseTypeName
+	driver.RowsColumnTypeLength
+	driver.RowsColumnTypePrecisionScale
+}
+
+// rows are lib/pq's, with a lost connection's error reported as
+// [Conn.ExecContext] reports it.
+type rows struct{ pqRows }
+
+func (r rows) Next(dest []driver.Value) error { return reported(r.pqRows.Next(dest)) }
+
+func (r rows) NextResultSet() error { return reported(r.pqRows.NextResultSet()) }
 
 // Ping checks the connection; see [Conn.ExecContext] for errors.
 func (c *Conn) Ping(ctx context.Context) error {

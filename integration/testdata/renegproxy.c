@@ -3,16 +3,21 @@
  * while it relays, as old PostgreSQL and Amazon Redshift did. Built and run
  * by integration/renegotiation_test.go; Go's TLS server cannot renegotiate.
  *
- *   renegproxy CERT KEY UPHOST UPPORT MODE EVERY MAX
+ *   renegproxy CERT KEY UPHOST UPPORT MODE EVERY MAX [LISTENHOST]
  *
- * It listens on 127.0.0.1, prints its port on stdout, and serves each client
+ * It listens on LISTENHOST (127.0.0.1 when not given), prints its port on
+ * stdout, and serves each client
  * in a child process: it answers PostgreSQL's SSLRequest with 'S', does the
  * TLS 1.2 handshake, and relays to UPHOST:UPPORT in plain TCP. Counting the
  * bytes sent to the client, MODE
  *   every    renegotiates after every EVERY bytes, MAX times at most (0: no limit);
  *   loop     after EVERY bytes, renegotiates without end and relays nothing more;
  *   garbage  after EVERY bytes, asks for a renegotiation and answers the
- *            client's hello with bytes that are no TLS record.
+ *            client's hello with bytes that are no TLS record;
+ *   stall    after EVERY bytes, asks for a renegotiation, reads the client's
+ *            hello, acknowledges it at once and then does nothing at all
+ *            (its kernel still answers keep-alive probes); it writes
+ *            "stalled in renegotiation" on stderr once the hello is read.
  * On stderr it writes "renegotiated N" as each renegotiation completes, and
  * "closed: REASON" when a client's connection ends.
  */
@@ -174,6 +179,20 @@ static void serve(SSL_CTX *ctx, int cfd, const char *uphost, int upport,
 			while (read(cfd, buf, sizeof buf) > 0)
 				; /* until the client hangs up */
 			die("client closed after garbage");
+		} else if (strcmp(mode, "stall") == 0) {
+			if (SSL_renegotiate(ssl) != 1 || SSL_do_handshake(ssl) != 1)
+				die("hello request");
+			struct pollfd c = {.fd = cfd, .events = POLLIN};
+			if (poll(&c, 1, -1) != 1 || read(cfd, buf, sizeof buf) <= 0)
+				die("no client hello");
+			/* The hello is acknowledged now, not after the delayed-ACK
+			 * timer: the client then has nothing unacknowledged, so only
+			 * keep-alive can tell it the path is gone. */
+			int one = 1;
+			setsockopt(cfd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+			fprintf(stderr, "stalled in renegotiation\n");
+			for (;;)
+				pause(); /* until the proxy is killed */
 		} else {
 			die("unknown mode");
 		}
@@ -181,8 +200,8 @@ static void serve(SSL_CTX *ctx, int cfd, const char *uphost, int upport,
 }
 
 int main(int argc, char **argv) {
-	if (argc != 8) {
-		fprintf(stderr, "usage: renegproxy CERT KEY UPHOST UPPORT MODE EVERY MAX\n");
+	if (argc != 8 && argc != 9) {
+		fprintf(stderr, "usage: renegproxy CERT KEY UPHOST UPPORT MODE EVERY MAX [LISTENHOST]\n");
 		return 2;
 	}
 	long every = atol(argv[6]), max = atol(argv[7]);
@@ -203,8 +222,12 @@ int main(int argc, char **argv) {
 	SSL_CTX_set_msg_callback(ctx, count_finished);
 
 	int ls = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in la = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in la = {.sin_family = AF_INET};
 	socklen_t alen = sizeof la;
+	if (inet_pton(AF_INET, argc == 9 ? argv[8] : "127.0.0.1", &la.sin_addr) != 1) {
+		fprintf(stderr, "renegproxy: bad LISTENHOST\n");
+		return 2;
+	}
 	if (ls < 0 || bind(ls, (struct sockaddr *)&la, sizeof la) != 0 || listen(ls, 16) != 0 ||
 	    getsockname(ls, (struct sockaddr *)&la, &alen) != 0) {
 		perror("renegproxy: listen");
