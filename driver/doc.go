@@ -59,6 +59,12 @@
 //     database/sql.
 //   - DSN=name in an ODBC string reads an odbc.ini data source.
 //
+// sqlx does not know the name "redshift-ka": call
+// sqlx.BindDriver("redshift-ka", sqlx.DOLLAR) before sqlx.Connect, or its
+// Rebind and named queries write "?". The driver does not, so that programs
+// without sqlx do not link it. Tested recipes for sqlx, golang-migrate,
+// sqlc and ent: the recipes directory of the repository, a module of its own.
+//
 // # IAM login
 //
 // A DSN with IAM=1 (iam=true, jdbc:redshift:iam://) logs in with temporary

@@ -1,0 +1,1 @@
+ALTER TABLE loads ADD COLUMN row_count bigint DEFAULT 0;
