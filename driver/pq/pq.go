@@ -22,6 +22,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -361,8 +362,11 @@ func (c *Conn) Ping(ctx context.Context) error {
 
 // reported is err, or the loss it holds.
 func reported(err error) error {
+	if err == nil || err == io.EOF { // the rows' end: no allocation per row
+		return err
+	}
 	var lost *dialer.ConnLostError
-	if err != nil && errors.As(err, &lost) {
+	if errors.As(err, &lost) {
 		return lost
 	}
 	return err
