@@ -7,8 +7,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
-	"github.com/redshift-ka/redshift-ka/settings"
 	"io"
 	"net"
 	"os"
@@ -22,12 +20,15 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
+	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
 	"github.com/redshift-ka/redshift-ka/internal/harness"
+	"github.com/redshift-ka/redshift-ka/settings"
 )
 
 // fwIdle is the firewall's idle timeout in these tests: a flow silent for
@@ -334,17 +335,21 @@ func (l *lines) Read(p []byte) (int, error) {
 	return w, nil
 }
 
-// TestUploadCut: a COPY FROM STDIN streams when the path is cut. Keep-alive
-// cannot help while sent data waits for acknowledgement; tcp_user_timeout
-// ends it within that timeout + 1.5 s. The control, keep-alive alone, is
-// still stuck at that bound.
+// TestUploadCut: a COPY FROM STDIN streams when the path is cut: pgx's
+// CopyFrom and lib/pq's CopyIn, over TCP and TLS. Keep-alive cannot help
+// while sent data waits for acknowledgement; tcp_user_timeout ends each
+// within that timeout + 1.5 s, with the lost connection's error. The
+// control, keep-alive alone, is still stuck at that bound.
 func TestUploadCut(t *testing.T) {
 	s := newSetup(t)
 	const userTimeout = 3 * time.Second
-	_, withUT := s.open(t, driver.Name, s.pg.URL(fastKA.params()+"&tcp_user_timeout=3000"))
-	_, withUTTLS := s.open(t, driver.Name, s.pg.URL(fastKA.params()+"&tcp_user_timeout=3000&sslmode=require"))
+	utParams := fastKA.params() + "&tcp_user_timeout=3000"
+	_, withUT := s.open(t, driver.Name, s.pg.URL(utParams))
+	_, withUTTLS := s.open(t, driver.Name, s.pg.URL(utParams+"&sslmode=require"))
+	_, pqUT := s.open(t, rkpq.Name, s.pg.URL(utParams))
+	_, pqUTTLS := s.open(t, rkpq.Name, s.pg.URL(utParams+"&sslmode=require"))
 	_, kaOnly := s.open(t, driver.Name, s.pg.URL(fastKA.params()))
-	for _, c := range []*sql.Conn{withUT, withUTTLS, kaOnly} {
+	for _, c := range []*sql.Conn{withUT, withUTTLS, pqUT, pqUTTLS, kaOnly} {
 		_, err := c.ExecContext(context.Background(), "CREATE TABLE IF NOT EXISTS up (n bigint)")
 		require.NoError(t, err)
 	}
@@ -373,27 +378,59 @@ func TestUploadCut(t *testing.T) {
 		}()
 		return ch, pc.Conn()
 	}
-	utCh, _ := upload(withUT)
-	tlsCh, _ := upload(withUTTLS)
+	// pqUpload streams rows through lib/pq's CopyIn, a prepared statement
+	// of a transaction, until a row fails.
+	pqUpload := func(conn *sql.Conn) <-chan result {
+		ch := make(chan result, 1)
+		go func() {
+			tx, err := conn.BeginTx(context.Background(), nil)
+			if err != nil {
+				ch <- result{err: err}
+				return
+			}
+			defer tx.Rollback()
+			stmt, err := tx.Prepare(pq.CopyIn("up", "n"))
+			for n := int64(0); err == nil; n++ {
+				select {
+				case <-stop:
+					ch <- result{err: errors.New("stopped")}
+					return
+				default:
+				}
+				_, err = stmt.Exec(n)
+			}
+			ch <- result{err: err}
+		}()
+		return ch
+	}
+	uploads := []struct {
+		name string
+		ch   <-chan result
+	}{
+		{"upload", nil}, {"upload over TLS", nil}, {"lib/pq upload", nil}, {"lib/pq upload over TLS", nil},
+	}
+	uploads[0].ch, _ = upload(withUT)
+	uploads[1].ch, _ = upload(withUTTLS)
+	uploads[2].ch = pqUpload(pqUT)
+	uploads[3].ch = pqUpload(pqUTTLS)
 	kaCh, kaSock := upload(kaOnly)
 	waitFor(t, func() bool { // all streaming
-		return selectCount(t, s, "SELECT count(*) FROM pg_stat_progress_copy WHERE bytes_processed > 0") == 3
+		return selectCount(t, s, "SELECT count(*) FROM pg_stat_progress_copy WHERE bytes_processed > 0") == 5
 	})
 	require.NoError(t, s.fw.Cut())
 	cut := time.Now()
 
-	r := harness.Await(t, utCh, 2*bound, "the upload with tcp_user_timeout")
-	elapsed := time.Since(cut)
-	// The oldest unacknowledged data went out at the cut, give or take a
-	// round trip: the kernel gives up tcp_user_timeout after it.
-	timing(t, "upload cut noticed with tcp_user_timeout=3000", elapsed, userTimeout-500*time.Millisecond, bound)
-	var lost *dialer.ConnLostError
-	require.ErrorAs(t, r.err, &lost)
-	assert.Contains(t, r.err.Error(), "sent data stayed unacknowledged for tcp_user_timeout (3s)")
-	r = harness.Await(t, tlsCh, 2*bound, "the upload over TLS with tcp_user_timeout")
-	timing(t, "upload over TLS cut noticed with tcp_user_timeout=3000", time.Since(cut), userTimeout-500*time.Millisecond, bound)
-	require.ErrorAs(t, r.err, &lost)
-	assert.Contains(t, r.err.Error(), "sent data stayed unacknowledged for tcp_user_timeout (3s)")
+	for _, u := range uploads {
+		r := harness.Await(t, u.ch, 2*bound, "the "+u.name+" with tcp_user_timeout")
+		// The oldest unacknowledged data went out at the cut, give or take
+		// a round trip: the kernel gives up tcp_user_timeout after it.
+		timing(t, u.name+" cut noticed with tcp_user_timeout=3000", time.Since(cut), userTimeout-500*time.Millisecond, bound)
+		var lost *dialer.ConnLostError
+		if assert.ErrorAs(t, r.err, &lost, "%s: %v", u.name, r.err) {
+			assert.Contains(t, r.err.Error(), "sent data stayed unacknowledged for tcp_user_timeout (3s)")
+			assert.True(t, strings.HasPrefix(r.err.Error(), "redshift-ka: connection to "), "%s: %v", u.name, r.err)
+		}
+	}
 
 	select {
 	case r := <-kaCh:

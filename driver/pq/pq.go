@@ -321,7 +321,7 @@ func (c *Conn) lost() error {
 // so that its text comes first; so for every method below.
 func (c *Conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	r, err := c.pqConn.ExecContext(ctx, query, args)
-	return r, reported(err)
+	return r, c.reported(err)
 }
 
 // QueryContext runs a query; see [Conn.ExecContext] for errors, of the
@@ -329,12 +329,47 @@ func (c *Conn) ExecContext(ctx context.Context, query string, args []driver.Name
 func (c *Conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	r, err := c.pqConn.QueryContext(ctx, query, args)
 	if err != nil {
-		return nil, reported(err)
+		return nil, c.reported(err)
 	}
-	if pr, ok := r.(pqRows); ok {
-		return rows{pr}, nil
+	return c.rows(r), nil
+}
+
+// PrepareContext prepares a statement, lib/pq's CopyIn included; see
+// [Conn.ExecContext] for the errors of the statement and its rows.
+func (c *Conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	st, err := c.pqConn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, c.reported(err)
 	}
-	return r, nil
+	return &stmt{Stmt: st, c: c}, nil
+}
+
+// BeginTx starts a transaction; see [Conn.ExecContext] for the errors of
+// its Commit and Rollback.
+func (c *Conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	t, err := c.pqConn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, c.reported(err)
+	}
+	return tx{t, c}, nil
+}
+
+// Ping checks the connection; see [Conn.ExecContext] for errors.
+func (c *Conn) Ping(ctx context.Context) error {
+	return c.reported(c.pqConn.Ping(ctx))
+}
+
+// reported is err, or the loss of the connection, whatever lib/pq made
+// of it: a *net.OpError around it, or driver.ErrBadConn when its COPY
+// reader saw the loss first.
+func (c *Conn) reported(err error) error {
+	if err == nil || err == io.EOF { // the rows' end: no allocation per row
+		return err
+	}
+	if lost := c.lost(); lost != nil {
+		return lost
+	}
+	return reported(err)
 }
 
 // pqRows is what database/sql uses of lib/pq's rows.
@@ -349,16 +384,85 @@ type pqRows interface {
 
 // rows are lib/pq's, with a lost connection's error reported as
 // [Conn.ExecContext] reports it.
-type rows struct{ pqRows }
-
-func (r rows) Next(dest []driver.Value) error { return reported(r.pqRows.Next(dest)) }
-
-func (r rows) NextResultSet() error { return reported(r.pqRows.NextResultSet()) }
-
-// Ping checks the connection; see [Conn.ExecContext] for errors.
-func (c *Conn) Ping(ctx context.Context) error {
-	return reported(c.pqConn.Ping(ctx))
+type rows struct {
+	pqRows
+	c *Conn
 }
+
+func (c *Conn) rows(r driver.Rows) driver.Rows {
+	if pr, ok := r.(pqRows); ok {
+		return rows{pr, c}
+	}
+	return r
+}
+
+func (r rows) Next(dest []driver.Value) error { return r.c.reported(r.pqRows.Next(dest)) }
+
+func (r rows) NextResultSet() error { return r.c.reported(r.pqRows.NextResultSet()) }
+
+// stmt is lib/pq's prepared statement (or CopyIn, which has no context
+// methods), its errors reported as [Conn.ExecContext] reports them.
+type stmt struct {
+	driver.Stmt
+	c *Conn
+}
+
+func (s *stmt) Close() error { return s.c.reported(s.Stmt.Close()) }
+
+func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if sc, ok := s.Stmt.(driver.StmtExecContext); ok {
+		r, err := sc.ExecContext(ctx, args)
+		return r, s.c.reported(err)
+	}
+	v, err := values(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.Stmt.Exec(v) // CopyIn has no ExecContext
+	return r, s.c.reported(err)
+}
+
+func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	var (
+		r   driver.Rows
+		err error
+	)
+	if sc, ok := s.Stmt.(driver.StmtQueryContext); ok {
+		r, err = sc.QueryContext(ctx, args)
+	} else if v, verr := values(ctx, args); verr != nil {
+		return nil, verr
+	} else {
+		r, err = s.Stmt.Query(v) // CopyIn has no QueryContext
+	}
+	if err != nil {
+		return nil, s.c.reported(err)
+	}
+	return s.c.rows(r), nil
+}
+
+// values is what database/sql hands a statement without context methods:
+// the values, no names, nothing once ctx is done.
+func values(ctx context.Context, args []driver.NamedValue) ([]driver.Value, error) {
+	v := make([]driver.Value, len(args))
+	for i, a := range args {
+		if a.Name != "" {
+			return nil, errors.New("sql: driver does not support the use of Named Parameters")
+		}
+		v[i] = a.Value
+	}
+	return v, ctx.Err()
+}
+
+// tx is lib/pq's transaction, its errors reported as [Conn.ExecContext]
+// reports them.
+type tx struct {
+	driver.Tx
+	c *Conn
+}
+
+func (t tx) Commit() error { return t.c.reported(t.Tx.Commit()) }
+
+func (t tx) Rollback() error { return t.c.reported(t.Tx.Rollback()) }
 
 // reported is err, or the loss it holds.
 func reported(err error) error {
