@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/connwatch"
 	"github.com/redshift-ka/redshift-ka/internal/sockopt"
 )
 
@@ -82,8 +83,16 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 	if network == LostNetwork {
 		return nil, ErrNoCancel
 	}
+	watched := connwatch.Active() && strings.HasPrefix(network, "tcp")
+	var start time.Time
+	if watched {
+		start = time.Now()
+	}
 	c, err := d.nd.DialContext(ctx, network, addr)
 	if err != nil {
+		if watched {
+			connwatch.DialFailed(addr, time.Since(start), err)
+		}
 		return nil, err
 	}
 	tc, ok := c.(*net.TCPConn)
@@ -97,7 +106,11 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 	}
 	if err != nil {
 		tc.Close()
-		return nil, fmt.Errorf("redshift-ka: set keep-alive options on the connection to %s: %w", addr, err)
+		err = fmt.Errorf("redshift-ka: set keep-alive options on the connection to %s: %w", addr, err)
+		if watched {
+			connwatch.DialFailed(addr, time.Since(start), err)
+		}
+		return nil, err
 	}
 	if d.log != nil {
 		d.log.LogAttrs(ctx, slog.LevelDebug, "redshift-ka: connected",
@@ -105,7 +118,12 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 			slog.String("local", tc.LocalAddr().String()),
 			slog.String("keepalive", d.describe()))
 	}
-	return &Conn{TCPConn: tc, cfg: &d.cfg}, nil
+	kc := &Conn{TCPConn: tc, cfg: &d.cfg}
+	if watched {
+		kc.watch = connwatch.NewConn(tc, addr)
+		connwatch.Dialed(kc.watch, time.Since(start))
+	}
+	return kc, nil
 }
 
 // describe says in a few words what the dialer asks of each socket.

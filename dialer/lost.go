@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redshift-ka/redshift-ka/internal/connwatch"
 	"github.com/redshift-ka/redshift-ka/internal/sockopt"
 )
 
@@ -162,6 +163,9 @@ func (c *Conn) check(op string, err error) error {
 	}
 	timedOut := errors.Is(err, syscall.ETIMEDOUT)
 	if !timedOut && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EPIPE) {
+		if c.watch != nil && errors.Is(err, syscall.ECONNRESET) {
+			connwatch.Lost(c.watch, connwatch.Loss{Cause: connwatch.CauseReset, InFlight: op == "read"})
+		}
 		return err
 	}
 	info, infoErr := sockopt.TCPInfo(c.TCPConn)
@@ -182,8 +186,26 @@ func (c *Conn) check(op string, err error) error {
 	}
 	if !c.lost.err.CompareAndSwap(nil, lost) {
 		lost = c.lost.err.Load() // a concurrent Read or Write got there first
+	} else if c.watch != nil {
+		cause := lossCause(info, settings)
+		inFlight := op == "read" || cause == connwatch.CauseUserTimeout || cause == connwatch.CauseRetransmits
+		connwatch.Lost(c.watch, connwatch.Loss{Cause: cause, InFlight: inFlight})
 	}
 	return c.opError(op, lost)
+}
+
+// lossCause names the cause describeLost words.
+func lossCause(a sockopt.Info, s Observed) string {
+	data := a.Pending || a.Retransmits > 0
+	switch {
+	case data && s.UserTimeout > 0:
+		return connwatch.CauseUserTimeout
+	case data:
+		return connwatch.CauseRetransmits
+	case a.Probes > 0:
+		return connwatch.CauseKeepAlive
+	}
+	return connwatch.CauseUnresponsive
 }
 
 // describeLost words the cause from what the kernel counted.

@@ -1,0 +1,146 @@
+package otelka_test
+
+import (
+	"context"
+	"database/sql"
+	"net"
+	"os"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"golang.org/x/sys/unix"
+
+	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
+)
+
+func TestMain(m *testing.M) { os.Exit(harness.Main(m.Run, 5*time.Second)) }
+
+// open opens a database through redshift-ka, closed with the test.
+func open(t testing.TB, pg *harness.Postgres) *sql.DB {
+	t.Helper()
+	db, err := sql.Open(driver.Name, pg.URL(""))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// socket returns the TCP socket under conn.
+func socket(t testing.TB, conn *sql.Conn) syscall.Conn {
+	t.Helper()
+	var sock net.Conn
+	require.NoError(t, conn.Raw(func(dc any) error {
+		sock = dc.(*stdlib.Conn).Conn().PgConn().Conn()
+		return nil
+	}))
+	sc, ok := sock.(syscall.Conn)
+	require.True(t, ok, "%T", sock)
+	return sc
+}
+
+// tcpInfo reads TCP_INFO from sock with getsockopt.
+func tcpInfo(t testing.TB, sock syscall.Conn) *unix.TCPInfo {
+	t.Helper()
+	rc, err := sock.SyscallConn()
+	require.NoError(t, err)
+	var info *unix.TCPInfo
+	var infoErr error
+	require.NoError(t, rc.Control(func(fd uintptr) { info, infoErr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) }))
+	require.NoError(t, infoErr)
+	return info
+}
+
+// TestGaugesAreTCPInfo: the gauges of a database's one connection are
+// what getsockopt(TCP_INFO) reads on its socket just before and after the
+// collection, under the attributes of the server and database.
+func TestGaugesAreTCPInfo(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	r := started(t)
+	db := open(t, pg)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	for range 20 { // some round trips, for an RTT
+		require.NoError(t, conn.PingContext(ctx))
+	}
+	sock := socket(t, conn)
+	// Silence long enough for the "since" gauges to be above zero.
+	for deadline := time.Now().Add(5 * time.Second); tcpInfo(t, sock).Last_data_recv < 20; {
+		require.True(t, time.Now().Before(deadline), "the socket stays busy")
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	before := tcpInfo(t, sock)
+	got := collect(t, r)
+	after := tcpInfo(t, sock)
+
+	want := attribute.NewSet(
+		attribute.String("db.system.name", "postgresql"),
+		attribute.String("db.namespace", pg.Database),
+		attribute.String("server.address", pg.Host),
+		attribute.Int("server.port", pg.Port))
+	between := func(name string, v1, v2 float64) {
+		t.Helper()
+		p := only(t, got, name)
+		assert.Equal(t, want, p.attrs, name)
+		assert.GreaterOrEqual(t, p.value, min(v1, v2), name)
+		assert.LessOrEqual(t, p.value, max(v1, v2), name)
+		t.Logf("%s = %g (getsockopt: %g, %g)", name, p.value, v1, v2)
+	}
+	us, ms := func(v uint32) float64 { return float64(v) / 1e6 }, func(v uint32) float64 { return float64(v) / 1e3 }
+	require.NotZero(t, before.Rtt, "no RTT measured: the test shows nothing")
+	between("redshift_ka.connection.rtt.max", us(before.Rtt), us(after.Rtt))
+	between("redshift_ka.connection.rttvar.max", us(before.Rttvar), us(after.Rttvar))
+	between("redshift_ka.connection.since_receive.max", ms(before.Last_data_recv), ms(after.Last_data_recv))
+	between("redshift_ka.connection.since_send.max", ms(before.Last_data_sent), ms(after.Last_data_sent))
+	between("redshift_ka.connection.probes.max", float64(before.Probes), float64(after.Probes))
+	between("redshift_ka.connection.retransmits", float64(before.Total_retrans), float64(after.Total_retrans))
+	between("redshift_ka.connection.count", 1, 1)
+	between("redshift_ka.connection.probing.count", 0, 0)
+
+	dials := only(t, got, "redshift_ka.connection.dials")
+	assert.Equal(t, 1.0, dials.value)
+	assert.Equal(t, attribute.NewSet(attribute.String("server.address", pg.Host), attribute.Int("server.port", pg.Port)), dials.attrs)
+	assert.Equal(t, 1.0, only(t, got, "redshift_ka.connection.dial.duration").value)
+}
+
+// TestSeriesPerServer: 200 connections to one server make one series per
+// instrument, whose count is 200; once they are closed, the count is 0.
+func TestSeriesPerServer(t *testing.T) {
+	const n = 200
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{Settings: map[string]string{"max_connections": strconv.Itoa(n + 20)}})
+	r := started(t)
+	db := open(t, pg)
+	ctx := context.Background()
+	conns := make([]*sql.Conn, n)
+	for i := range conns {
+		var err error
+		conns[i], err = db.Conn(ctx)
+		require.NoError(t, err, "connection %d", i)
+		require.NoError(t, conns[i].PingContext(ctx))
+	}
+	got := collect(t, r)
+	for _, name := range []string{"redshift_ka.connection.rtt.max", "redshift_ka.connection.rttvar.max",
+		"redshift_ka.connection.since_receive.max", "redshift_ka.connection.since_send.max",
+		"redshift_ka.connection.probes.max", "redshift_ka.connection.probing.count", "redshift_ka.connection.retransmits",
+		"redshift_ka.connection.dials", "redshift_ka.connection.dial.duration"} {
+		only(t, got, name)
+	}
+	assert.Equal(t, float64(n), only(t, got, "redshift_ka.connection.count").value)
+	assert.Equal(t, float64(n), only(t, got, "redshift_ka.connection.dials").value)
+	db.SetMaxIdleConns(0) // so that Close closes them
+	for _, c := range conns {
+		require.NoError(t, c.Close())
+	}
+	require.Zero(t, db.Stats().OpenConnections)
+	got = collect(t, r)
+	assert.Empty(t, got["redshift_ka.connection.count"], "closed connections are not reported")
+	assert.Len(t, got["redshift_ka.connection.retransmits"], 1, "the counter of a server stays")
+}
