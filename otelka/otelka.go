@@ -58,6 +58,9 @@ func Start(opts ...Option) (stop func(), err error) {
 	}, nil
 }
 
+// tcpInfo reads TCP_INFO at collection; tests replace it.
+var tcpInfo = sockopt.TCPInfo
+
 // watcher is the connwatch.Observer of one Start.
 type watcher struct {
 	dials, dialFailures, losses, lostStatements metric.Int64Counter
@@ -260,7 +263,7 @@ func (w *watcher) collect(_ context.Context, o metric.Observer) error {
 	}
 	reads := make([]read, len(conns))
 	for i, c := range conns {
-		info, err := sockopt.TCPInfo(c.Sock) // fails once c is closed
+		info, err := tcpInfo(c.Sock) // fails once c is closed
 		reads[i] = read{info, err == nil}
 	}
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,10 +15,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	"golang.org/x/sys/unix"
 
 	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/internal/harness"
+	"github.com/redshift-ka/redshift-ka/internal/sockopt"
+	"github.com/redshift-ka/redshift-ka/otelka"
 )
 
 func TestMain(m *testing.M) { os.Exit(harness.Main(m.Run, 5*time.Second)) }
@@ -143,4 +148,76 @@ func TestSeriesPerServer(t *testing.T) {
 	got = collect(t, r)
 	assert.Empty(t, got["redshift_ka.connection.count"], "closed connections are not reported")
 	assert.Len(t, got["redshift_ka.connection.retransmits"], 1, "the counter of a server stays")
+}
+
+// TestClosedDuringCollection: a connection closed through the driver
+// while the collection reads TCP_INFO is left out, and the driver and the
+// other connection go on.
+func TestClosedDuringCollection(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	r := started(t)
+	db := open(t, pg)
+	ctx := context.Background()
+	gone, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer gone.Close()
+	kept, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer kept.Close()
+
+	var once sync.Once
+	restore := otelka.SetTCPInfo(func(c syscall.Conn) (sockopt.Info, error) {
+		once.Do(func() {
+			require.NoError(t, gone.Raw(func(dc any) error { return dc.(*stdlib.Conn).Close() }))
+		})
+		return sockopt.TCPInfo(c)
+	})
+	defer restore()
+	got := collect(t, r)
+	assert.Equal(t, 1.0, only(t, got, "redshift_ka.connection.count").value)
+	assert.NoError(t, kept.PingContext(ctx))
+	assert.Error(t, gone.PingContext(ctx))
+	assert.NoError(t, db.PingContext(ctx))
+}
+
+// panicking is a MeterProvider whose counters and histograms panic.
+type panicking struct{ noop.MeterProvider }
+
+func (panicking) Meter(string, ...metric.MeterOption) metric.Meter { return panicMeter{} }
+
+type panicMeter struct{ noop.Meter }
+
+func (panicMeter) Int64Counter(string, ...metric.Int64CounterOption) (metric.Int64Counter, error) {
+	return panicCounter{}, nil
+}
+
+func (panicMeter) Float64Histogram(string, ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
+	return panicHistogram{}, nil
+}
+
+type panicCounter struct{ noop.Int64Counter }
+
+func (panicCounter) Add(context.Context, int64, ...metric.AddOption) { panic("provider") }
+
+type panicHistogram struct{ noop.Float64Histogram }
+
+func (panicHistogram) Record(context.Context, float64, ...metric.RecordOption) { panic("provider") }
+
+// TestPanickingProvider: a provider that panics on every dial and close
+// affects neither the connections nor the statements.
+func TestPanickingProvider(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	stop, err := otelka.Start(otelka.WithMeterProvider(panicking{}))
+	require.NoError(t, err)
+	defer stop()
+	db := open(t, pg)
+	db.SetMaxIdleConns(0)
+	for range 3 {
+		var one int
+		require.NoError(t, db.QueryRowContext(context.Background(), "SELECT 1").Scan(&one))
+	}
+	var failed *net.OpError
+	db2, _ := sql.Open(driver.Name, "postgres://u@127.0.0.1:1/db?sslmode=disable&connect_timeout=5")
+	defer db2.Close()
+	require.ErrorAs(t, db2.Ping(), &failed, "a refused dial reaches the caller")
 }

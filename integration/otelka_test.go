@@ -1,0 +1,106 @@
+//go:build linux
+
+package integration
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/redshift-ka/redshift-ka/dialer"
+	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/otelka"
+)
+
+// otelPoints collects r: instrument name -> attributes -> value, for
+// integer sums and gauges.
+func otelPoints(t *testing.T, r *sdkmetric.ManualReader) map[string]map[attribute.Distinct]int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, r.Collect(context.Background(), &rm))
+	out := map[string]map[attribute.Distinct]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			pts := map[attribute.Distinct]int64{}
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, p := range d.DataPoints {
+					pts[p.Attributes.Equivalent()] = p.Value
+				}
+			case metricdata.Gauge[int64]:
+				for _, p := range d.DataPoints {
+					pts[p.Attributes.Equivalent()] = p.Value
+				}
+			}
+			out[m.Name] = pts
+		}
+	}
+	return out
+}
+
+// TestOTelKeepAliveLoss: the path of a long statement is cut. While the
+// kernel probes, the probes gauge rises on the server's one series; once
+// it gives up, the loss counter counts one keep-alive loss, and one lost
+// statement.
+func TestOTelKeepAliveLoss(t *testing.T) {
+	s := newSetup(t)
+	r := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
+	stop, err := otelka.Start(otelka.WithMeterProvider(mp))
+	require.NoError(t, err)
+	t.Cleanup(func() { stop(); _ = mp.Shutdown(context.Background()) })
+
+	_, conn := s.open(t, driver.Name, s.pg.URL(fastKA.params()))
+	server := []attribute.KeyValue{
+		attribute.String("db.system.name", "postgresql"),
+		attribute.String("db.namespace", s.pg.Database),
+		attribute.String("server.address", s.pg.Host),
+		attribute.Int("server.port", s.pg.Port),
+	}
+	attrs := distinct(server...)
+	ch := runFor(conn, time.Minute, "SELECT pg_sleep(60)")
+	time.Sleep(fastKA.d(fastKA.idle) + 1500*time.Millisecond) // a probe or two answered
+	got := otelPoints(t, r)
+	assert.Equal(t, map[attribute.Distinct]int64{attrs: 0}, got["redshift_ka.connection.probes.max"], "probes answered before the cut")
+	require.NoError(t, s.fw.Cut())
+
+	maxProbes, probing := int64(0), int64(0)
+	bound := time.NewTimer(time.Minute + ctxGrace)
+	defer bound.Stop()
+	var res result
+	for done := false; !done; {
+		select {
+		case res = <-ch:
+			done = true
+		case <-time.After(200 * time.Millisecond):
+			got := otelPoints(t, r)
+			require.LessOrEqual(t, len(got["redshift_ka.connection.probes.max"]), 1, "one series")
+			maxProbes = max(maxProbes, got["redshift_ka.connection.probes.max"][attrs])
+			probing = max(probing, got["redshift_ka.connection.probing.count"][attrs])
+		case <-bound.C:
+			t.Fatal("the statement on the cut path did not end")
+		}
+	}
+	require.ErrorIs(t, res.err, dialer.ErrConnectionLost)
+	t.Logf("most probes unanswered seen: %d; connections probing: %d", maxProbes, probing)
+	assert.GreaterOrEqual(t, maxProbes, int64(1), "unanswered probes rose")
+	assert.LessOrEqual(t, maxProbes, int64(fastKA.count))
+	assert.Equal(t, int64(1), probing)
+
+	got = otelPoints(t, r)
+	lost := distinct(append(server, attribute.String("error.type", "keepalive_timeout"))...)
+	assert.Equal(t, map[attribute.Distinct]int64{lost: 1}, got["redshift_ka.connection.losses"])
+	assert.Equal(t, map[attribute.Distinct]int64{attrs: 1}, got["redshift_ka.connection.lost_statements"])
+}
+
+// distinct is the key of the attribute set of kv.
+func distinct(kv ...attribute.KeyValue) attribute.Distinct {
+	s := attribute.NewSet(kv...)
+	return s.Equivalent()
+}
