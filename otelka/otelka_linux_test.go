@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"golang.org/x/sys/unix"
 
 	"github.com/redshift-ka/redshift-ka/driver"
@@ -220,4 +221,36 @@ func TestPanickingProvider(t *testing.T) {
 	db2, _ := sql.Open(driver.Name, "postgres://u@127.0.0.1:1/db?sslmode=disable&connect_timeout=5")
 	defer db2.Close()
 	require.ErrorAs(t, db2.Ping(), &failed, "a refused dial reaches the caller")
+}
+
+// TestObserveDB: the pool's connections by state and its limit, as
+// database/sql counts them, until stop.
+func TestObserveDB(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	r := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
+	defer mp.Shutdown(context.Background())
+	db := open(t, pg)
+	db.SetMaxOpenConns(5)
+	stop, err := otelka.ObserveDB(db, "etl", otelka.WithMeterProvider(mp))
+	require.NoError(t, err)
+	ctx := context.Background()
+	var conns []*sql.Conn
+	for range 3 {
+		c, err := db.Conn(ctx)
+		require.NoError(t, err)
+		conns = append(conns, c)
+	}
+	require.NoError(t, conns[2].Close()) // idle in the pool
+	defer conns[0].Close()
+	defer conns[1].Close()
+
+	got := collect(t, r)
+	pool := attribute.String("db.client.connection.pool.name", "etl")
+	assert.Equal(t, 2.0, with(got, "db.client.connection.count", attribute.String("db.client.connection.state", "used")))
+	assert.Equal(t, 1.0, with(got, "db.client.connection.count", attribute.String("db.client.connection.state", "idle")))
+	assert.Equal(t, 5.0, with(got, "db.client.connection.max", pool))
+	assert.Len(t, got["db.client.connection.count"], 2)
+	stop()
+	assert.Empty(t, collect(t, r)["db.client.connection.count"], "stopped")
 }
