@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
+	"github.com/redshift-ka/redshift-ka/internal/harness"
 	"github.com/redshift-ka/redshift-ka/otelka"
 )
 
@@ -103,4 +105,31 @@ func TestOTelKeepAliveLoss(t *testing.T) {
 func distinct(kv ...attribute.KeyValue) attribute.Distinct {
 	s := attribute.NewSet(kv...)
 	return s.Equivalent()
+}
+
+// TestOTelRedshift: connections through the Redshift front end are
+// reported with db.system.name aws.redshift, those straight to
+// PostgreSQL with postgresql, each on its own series.
+func TestOTelRedshift(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	fe := startFrontEnd(t, pg, frontEndOptions{})
+	r := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
+	stop, err := otelka.Start(otelka.WithMeterProvider(mp))
+	require.NoError(t, err)
+	t.Cleanup(func() { stop(); _ = mp.Shutdown(context.Background()) })
+
+	ctx := context.Background()
+	for _, p := range []*harness.Postgres{fe.Server(), pg} {
+		db, err := sql.Open(driver.Name, p.URL(""))
+		require.NoError(t, err)
+		defer db.Close()
+		require.NoError(t, db.PingContext(ctx))
+	}
+	series := func(p *harness.Postgres, system string) attribute.Distinct {
+		return distinct(attribute.String("db.system.name", system), attribute.String("db.namespace", p.Database),
+			attribute.String("server.address", p.Host), attribute.Int("server.port", p.Port))
+	}
+	assert.Equal(t, map[attribute.Distinct]int64{series(fe.Server(), "aws.redshift"): 1, series(pg, "postgresql"): 1},
+		otelPoints(t, r)["redshift_ka.connection.count"])
 }
