@@ -43,11 +43,12 @@
 //
 // # Pools
 //
-// [ObserveDB] reports db.client.connection.count (by
+// [ObserveDB], and [ObservePool] for pgxpool, report
+// db.client.connection.count (by
 // db.client.connection.state, idle or used) and db.client.connection.max
 // with db.client.connection.pool.name, and redshift_ka.pool.waits,
 // redshift_ka.pool.wait_time and redshift_ka.pool.closed (by
-// redshift_ka.pool.close_reason) from [sql.DBStats].
+// redshift_ka.pool.close_reason) from [sql.DBStats] or [pgxpool.Stat].
 //
 // # Dashboards
 //

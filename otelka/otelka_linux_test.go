@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -253,4 +254,32 @@ func TestObserveDB(t *testing.T) {
 	assert.Len(t, got["db.client.connection.count"], 2)
 	stop()
 	assert.Empty(t, collect(t, r)["db.client.connection.count"], "stopped")
+}
+
+// TestObservePool: a pgxpool's connections by state and its limit.
+func TestObservePool(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	r := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
+	defer mp.Shutdown(context.Background())
+	cfg, err := driver.ParsePoolConfig(pg.URL("pool_max_conns=4"))
+	require.NoError(t, err)
+	ctx := context.Background()
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer p.Close()
+	stop, err := otelka.ObservePool(p, "etl", otelka.WithMeterProvider(mp))
+	require.NoError(t, err)
+	defer stop()
+	a, err := p.Acquire(ctx)
+	require.NoError(t, err)
+	b, err := p.Acquire(ctx)
+	require.NoError(t, err)
+	b.Release()
+	defer a.Release()
+
+	got := collect(t, r)
+	assert.Equal(t, 1.0, with(got, "db.client.connection.count", attribute.String("db.client.connection.state", "used")))
+	assert.Equal(t, 1.0, with(got, "db.client.connection.count", attribute.String("db.client.connection.state", "idle")))
+	assert.Equal(t, 4.0, with(got, "db.client.connection.max", attribute.String("db.client.connection.pool.name", "etl")))
 }

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -15,7 +17,38 @@ import (
 // names, with db.client.connection.pool.name set to name, until stop is
 // called.
 func ObserveDB(db *sql.DB, name string, opts ...Option) (stop func(), err error) {
-	m := meter(opts)
+	return observePool(meter(opts), name, func() poolStats {
+		s := db.Stats()
+		return poolStats{
+			idle: int64(s.Idle), used: int64(s.InUse), max: int64(s.MaxOpenConnections),
+			waits: s.WaitCount, waitTime: s.WaitDuration,
+			maxIdle: s.MaxIdleClosed, maxIdleTime: s.MaxIdleTimeClosed, maxLifetime: s.MaxLifetimeClosed,
+		}
+	})
+}
+
+// ObservePool is [ObserveDB] for a pgxpool ([pgxpool.Pool.Stat]):
+// connections being made count as used, and a wait is an acquire that
+// found no idle connection.
+func ObservePool(p *pgxpool.Pool, name string, opts ...Option) (stop func(), err error) {
+	return observePool(meter(opts), name, func() poolStats {
+		s := p.Stat()
+		return poolStats{
+			idle: int64(s.IdleConns()), used: int64(s.AcquiredConns() + s.ConstructingConns()), max: int64(s.MaxConns()),
+			waits: s.EmptyAcquireCount(), waitTime: s.EmptyAcquireWaitTime(),
+			maxIdleTime: s.MaxIdleDestroyCount(), maxLifetime: s.MaxLifetimeDestroyCount(),
+		}
+	})
+}
+
+// poolStats is what both pools tell.
+type poolStats struct {
+	idle, used, max, waits            int64
+	waitTime                          time.Duration
+	maxIdle, maxIdleTime, maxLifetime int64 // connections closed, by reason
+}
+
+func observePool(m metric.Meter, name string, stats func() poolStats) (stop func(), err error) {
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	count, err := m.Int64ObservableUpDownCounter("db.client.connection.count", metric.WithUnit("{connection}"),
@@ -47,15 +80,15 @@ func ObserveDB(db *sql.DB, name string, opts ...Option) (stop func(), err error)
 	}
 	byIdle, byIdleTime, byLifetime := reason("max_idle"), reason("max_idle_time"), reason("max_lifetime")
 	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		s := db.Stats()
-		o.ObserveInt64(count, int64(s.Idle), idle)
-		o.ObserveInt64(count, int64(s.InUse), used)
-		o.ObserveInt64(maxConns, int64(s.MaxOpenConnections), all)
-		o.ObserveInt64(waits, s.WaitCount, all)
-		o.ObserveFloat64(waitTime, s.WaitDuration.Seconds(), all)
-		o.ObserveInt64(closed, s.MaxIdleClosed, byIdle)
-		o.ObserveInt64(closed, s.MaxIdleTimeClosed, byIdleTime)
-		o.ObserveInt64(closed, s.MaxLifetimeClosed, byLifetime)
+		s := stats()
+		o.ObserveInt64(count, s.idle, idle)
+		o.ObserveInt64(count, s.used, used)
+		o.ObserveInt64(maxConns, s.max, all)
+		o.ObserveInt64(waits, s.waits, all)
+		o.ObserveFloat64(waitTime, s.waitTime.Seconds(), all)
+		o.ObserveInt64(closed, s.maxIdle, byIdle)
+		o.ObserveInt64(closed, s.maxIdleTime, byIdleTime)
+		o.ObserveInt64(closed, s.maxLifetime, byLifetime)
 		return nil
 	}, count, maxConns, waits, waitTime, closed)
 	if err != nil {
