@@ -1,6 +1,7 @@
 package dialer
 
 import (
+	"log/slog"
 	"net"
 	"time"
 
@@ -18,6 +19,7 @@ type Conn struct {
 	cfg   *dsnparse.Config // the dialer's, shared by its connections
 	lost  lostState
 	watch *connwatch.Conn // nil unless an observer was registered at the dial
+	log   *slog.Logger    // the dialer's; may be nil
 }
 
 // Close closes the connection.

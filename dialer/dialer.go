@@ -29,8 +29,9 @@ type Dialer struct {
 // New returns a Dialer for cfg. It fails when cfg asks for something this
 // platform cannot do (tcp_user_timeout outside Linux). With a logger, the
 // dialer logs, at debug level, each connection it makes and the keep-alive
-// settings it asked for; nothing logged contains a password. log may be
-// nil.
+// settings it asked for, and at warning level each connection lost, with
+// the kernel's TCP figures; nothing logged contains a password. log may
+// be nil.
 func New(cfg dsnparse.Config, log *slog.Logger) (*Dialer, error) {
 	if cfg.UserTimeout > 0 && !sockopt.UserTimeoutSupported {
 		return nil, fmt.Errorf("redshift-ka: %s: not supported on %s: %w",
@@ -118,7 +119,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 			slog.String("local", tc.LocalAddr().String()),
 			slog.String("keepalive", d.describe()))
 	}
-	kc := &Conn{TCPConn: tc, cfg: &d.cfg}
+	kc := &Conn{TCPConn: tc, cfg: &d.cfg, log: d.log}
 	if watched {
 		kc.watch = connwatch.NewConn(tc, addr)
 		connwatch.Dialed(kc.watch, time.Since(start))

@@ -5,6 +5,11 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,7 +63,21 @@ func TestOTelKeepAliveLoss(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { stop(); _ = mp.Shutdown(context.Background()) })
 
-	_, conn := s.open(t, driver.Name, s.pg.URL(fastKA.params()))
+	var logged strings.Builder
+	var logMu sync.Mutex
+	log := slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logged}, nil))
+	var conn *sql.Conn
+	s.inClient(t, func() error {
+		c, err := driver.NewConnector(s.pg.URL(fastKA.params()), driver.WithLogger(log))
+		if err != nil {
+			return err
+		}
+		db := sql.OpenDB(c)
+		t.Cleanup(func() { db.Close() })
+		conn, err = db.Conn(context.Background())
+		return err
+	})
+	t.Cleanup(func() { conn.Close() })
 	server := []attribute.KeyValue{
 		attribute.String("db.system.name", "postgresql"),
 		attribute.String("db.namespace", s.pg.Database),
@@ -99,6 +118,15 @@ func TestOTelKeepAliveLoss(t *testing.T) {
 	lost := distinct(append(server, attribute.String("error.type", "keepalive_timeout"))...)
 	assert.Equal(t, map[attribute.Distinct]int64{lost: 1}, got["redshift_ka.connection.losses"])
 	assert.Equal(t, map[attribute.Distinct]int64{attrs: 1}, got["redshift_ka.connection.lost_statements"])
+
+	logMu.Lock()
+	line := logged.String()
+	logMu.Unlock()
+	t.Logf("logged: %s", line)
+	assert.Contains(t, line, `level=WARN msg="redshift-ka: connection lost"`)
+	assert.Contains(t, line, "cause=keepalive_timeout statement_running=true")
+	assert.Contains(t, line, fmt.Sprintf("probes_unanswered=%d", fastKA.count))
+	harness.NoLeak(t, s.pg, "the log", line)
 }
 
 // distinct is the key of the attribute set of kv.
@@ -132,4 +160,16 @@ func TestOTelRedshift(t *testing.T) {
 	}
 	assert.Equal(t, map[attribute.Distinct]int64{series(fe.Server(), "aws.redshift"): 1, series(pg, "postgresql"): 1},
 		otelPoints(t, r)["redshift_ka.connection.count"])
+}
+
+// lockedWriter writes to w under mu.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
