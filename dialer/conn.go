@@ -1,10 +1,12 @@
 package dialer
 
 import (
+	"log/slog"
 	"net"
 	"time"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/connwatch"
 	"github.com/redshift-ka/redshift-ka/internal/serverpid"
 	"github.com/redshift-ka/redshift-ka/internal/sockopt"
 )
@@ -14,20 +16,33 @@ import (
 // kernel ended for want of answers as a [*ConnLostError].
 type Conn struct {
 	*net.TCPConn
-	cfg  *dsnparse.Config // the dialer's, shared by its connections
-	lost lostState
+	cfg   *dsnparse.Config // the dialer's, shared by its connections
+	lost  lostState
+	watch *connwatch.Conn // nil unless an observer was registered at the dial
+	log   *slog.Logger    // the dialer's; may be nil
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error {
+	if c.watch != nil {
+		connwatch.Closed(c.watch)
+	}
+	return c.TCPConn.Close()
 }
 
 // Config returns the settings the connection was dialed with.
 func (c *Conn) Config() dsnparse.Config { return *c.cfg }
 
 func init() {
-	serverpid.Set = func(c net.Conn, pid uint32) {
+	serverpid.Set = func(c net.Conn, s serverpid.Session) {
 		if t, ok := c.(interface{ NetConn() net.Conn }); ok {
 			c = t.NetConn()
 		}
 		if kc, ok := c.(*Conn); ok {
-			kc.lost.pid.Store(pid)
+			kc.lost.pid.Store(s.PID)
+			if kc.watch != nil {
+				kc.watch.SetSession(connwatch.Session{System: s.System, Namespace: s.Database})
+			}
 		}
 	}
 }

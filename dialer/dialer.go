@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/connwatch"
 	"github.com/redshift-ka/redshift-ka/internal/sockopt"
 )
 
@@ -28,8 +29,9 @@ type Dialer struct {
 // New returns a Dialer for cfg. It fails when cfg asks for something this
 // platform cannot do (tcp_user_timeout outside Linux). With a logger, the
 // dialer logs, at debug level, each connection it makes and the keep-alive
-// settings it asked for; nothing logged contains a password. log may be
-// nil.
+// settings it asked for, and at warning level each connection lost, with
+// the kernel's TCP figures; nothing logged contains a password. log may
+// be nil.
 func New(cfg dsnparse.Config, log *slog.Logger) (*Dialer, error) {
 	if cfg.UserTimeout > 0 && !sockopt.UserTimeoutSupported {
 		return nil, fmt.Errorf("redshift-ka: %s: not supported on %s: %w",
@@ -82,8 +84,16 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 	if network == LostNetwork {
 		return nil, ErrNoCancel
 	}
+	watched := connwatch.Active() && strings.HasPrefix(network, "tcp")
+	var start time.Time
+	if watched {
+		start = time.Now()
+	}
 	c, err := d.nd.DialContext(ctx, network, addr)
 	if err != nil {
+		if watched {
+			connwatch.DialFailed(addr, time.Since(start), err)
+		}
 		return nil, err
 	}
 	tc, ok := c.(*net.TCPConn)
@@ -97,7 +107,11 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 	}
 	if err != nil {
 		tc.Close()
-		return nil, fmt.Errorf("redshift-ka: set keep-alive options on the connection to %s: %w", addr, err)
+		err = fmt.Errorf("redshift-ka: set keep-alive options on the connection to %s: %w", addr, err)
+		if watched {
+			connwatch.DialFailed(addr, time.Since(start), err)
+		}
+		return nil, err
 	}
 	if d.log != nil {
 		d.log.LogAttrs(ctx, slog.LevelDebug, "redshift-ka: connected",
@@ -105,7 +119,12 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 			slog.String("local", tc.LocalAddr().String()),
 			slog.String("keepalive", d.describe()))
 	}
-	return &Conn{TCPConn: tc, cfg: &d.cfg}, nil
+	kc := &Conn{TCPConn: tc, cfg: &d.cfg, log: d.log}
+	if watched {
+		kc.watch = connwatch.NewConn(tc, addr)
+		connwatch.Dialed(kc.watch, time.Since(start))
+	}
+	return kc, nil
 }
 
 // describe says in a few words what the dialer asks of each socket.

@@ -227,8 +227,8 @@ func TestConnLostError(t *testing.T) {
 // under TLS too, and its lost-connection error names the session.
 func TestServerPIDIsNamed(t *testing.T) {
 	c := dial(t, dsnparse.Config{})
-	serverpid.Set(tls.Client(c, &tls.Config{}), 4242)
+	serverpid.Set(tls.Client(c, &tls.Config{}), serverpid.Session{PID: 4242})
 	assert.EqualValues(t, 4242, c.lost.pid.Load())
-	serverpid.Set(c, 42)
+	serverpid.Set(c, serverpid.Session{PID: 42})
 	assert.EqualValues(t, 42, c.lost.pid.Load())
 }

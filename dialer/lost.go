@@ -1,15 +1,18 @@
 package dialer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/redshift-ka/redshift-ka/internal/connwatch"
 	"github.com/redshift-ka/redshift-ka/internal/sockopt"
 )
 
@@ -162,6 +165,9 @@ func (c *Conn) check(op string, err error) error {
 	}
 	timedOut := errors.Is(err, syscall.ETIMEDOUT)
 	if !timedOut && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EPIPE) {
+		if c.watch != nil && errors.Is(err, syscall.ECONNRESET) {
+			connwatch.Lost(c.watch, connwatch.Loss{Cause: connwatch.CauseReset, InFlight: op == "read"})
+		}
 		return err
 	}
 	info, infoErr := sockopt.TCPInfo(c.TCPConn)
@@ -182,8 +188,43 @@ func (c *Conn) check(op string, err error) error {
 	}
 	if !c.lost.err.CompareAndSwap(nil, lost) {
 		lost = c.lost.err.Load() // a concurrent Read or Write got there first
+	} else {
+		c.reportLost(op, lost, info, infoErr == nil)
 	}
 	return c.opError(op, lost)
+}
+
+// reportLost logs a loss and tells the observers of it.
+func (c *Conn) reportLost(op string, lost *ConnLostError, info sockopt.Info, haveInfo bool) {
+	cause := lossCause(info, lost.Settings)
+	inFlight := op == "read" || cause == connwatch.CauseUserTimeout || cause == connwatch.CauseRetransmits
+	if c.log != nil {
+		attrs := []slog.Attr{slog.String("addr", lost.Addr), slog.String("cause", cause),
+			slog.Bool("statement_running", inFlight), slog.Uint64("server_pid", uint64(lost.ServerPID))}
+		if haveInfo {
+			attrs = append(attrs, slog.Int("probes_unanswered", info.Probes), slog.Int("retransmits", info.TotalRetrans),
+				slog.Duration("rtt", info.RTT), slog.Duration("rttvar", info.RTTVar),
+				slog.Duration("since_receive", info.SinceDataReceived), slog.Duration("since_send", info.SinceDataSent))
+		}
+		c.log.LogAttrs(context.Background(), slog.LevelWarn, "redshift-ka: connection lost", attrs...)
+	}
+	if c.watch != nil {
+		connwatch.Lost(c.watch, connwatch.Loss{Cause: cause, InFlight: inFlight})
+	}
+}
+
+// lossCause names the cause describeLost words.
+func lossCause(a sockopt.Info, s Observed) string {
+	data := a.Pending || a.Retransmits > 0
+	switch {
+	case data && s.UserTimeout > 0:
+		return connwatch.CauseUserTimeout
+	case data:
+		return connwatch.CauseRetransmits
+	case a.Probes > 0:
+		return connwatch.CauseKeepAlive
+	}
+	return connwatch.CauseUnresponsive
 }
 
 // describeLost words the cause from what the kernel counted.

@@ -35,3 +35,25 @@ func TestNoAWSSDK(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, strings.Fields(string(out)), "github.com/aws/aws-sdk-go-v2/service/redshift", "the command imports iam")
 }
+
+// TestNoOTel: programs that do not import otelka link no OpenTelemetry
+// package; otelka links only its API.
+func TestNoOTel(t *testing.T) {
+	for _, pkg := range []string{"github.com/redshift-ka/redshift-ka/driver", "github.com/redshift-ka/redshift-ka/driver/pq",
+		"github.com/redshift-ka/redshift-ka/dialer", "github.com/redshift-ka/redshift-ka/cmd/redshift-ka"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		deps := strings.Fields(string(out))
+		require.Contains(t, deps, pkg, "the list is the package's")
+		for _, d := range deps {
+			require.False(t, strings.HasPrefix(d, "go.opentelemetry.io/"), "%s links %s", pkg, d)
+		}
+	}
+	out, err := exec.Command("go", "list", "-deps", "github.com/redshift-ka/redshift-ka/otelka").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	deps := strings.Fields(string(out))
+	require.Contains(t, deps, "go.opentelemetry.io/otel/metric")
+	for _, d := range deps {
+		require.False(t, strings.HasPrefix(d, "go.opentelemetry.io/otel/sdk"), "otelka links %s", d)
+	}
+}

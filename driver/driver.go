@@ -51,7 +51,8 @@ func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
 type Option func(*backend.Options)
 
 // WithLogger logs, at debug level, each connection dialed and the
-// keep-alive settings asked of it. Nothing logged contains a password.
+// keep-alive settings asked of it, and at warning level each connection
+// lost, with the kernel's TCP figures. Nothing logged contains a password.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *backend.Options) { o.Logger = l }
 }
@@ -139,7 +140,7 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 	// all replaced lose the check.
 	nextValidate := cfg.ValidateConnect
 	cfg.ValidateConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
-		if err := connected(ctx, pc); err != nil {
+		if err := connected(ctx, pc, cfg.Database); err != nil {
 			return err
 		}
 		if nextValidate != nil {
@@ -149,7 +150,7 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 	}
 	next := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
-		if err := connected(ctx, pc); err != nil {
+		if err := connected(ctx, pc, cfg.Database); err != nil {
 			return err
 		}
 		if next != nil {
@@ -161,9 +162,18 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 
 // connected tells the socket its server session and refuses a connection
 // to Redshift that will not be switched to text.
-func connected(ctx context.Context, pc *pgconn.PgConn) error {
-	serverpid.Set(pc.Conn(), pc.PID())
+func connected(ctx context.Context, pc *pgconn.PgConn, database string) error {
+	serverpid.Set(pc.Conn(), session(pc, database))
 	return checkTraced(ctx, pc)
+}
+
+// session is what the socket is told of pc's server session.
+func session(pc *pgconn.PgConn, database string) serverpid.Session {
+	system := "postgresql"
+	if IsRedshift(pc) {
+		system = "aws.redshift"
+	}
+	return serverpid.Session{PID: pc.PID(), System: system, Database: database}
 }
 
 // loginError is an IAM login's error as pgconn gets it. pgconn replaces an

@@ -216,7 +216,7 @@ func (redshiftTracer) TraceConnectStart(ctx context.Context, d pgx.TraceConnectS
 // configuration that lost them.
 func (redshiftTracer) TraceConnectEnd(_ context.Context, d pgx.TraceConnectEndData) {
 	if d.Err == nil && d.Conn != nil {
-		serverpid.Set(d.Conn.PgConn().Conn(), d.Conn.PgConn().PID())
+		serverpid.Set(d.Conn.PgConn().Conn(), session(d.Conn.PgConn(), d.Conn.Config().Database))
 		keepText(d.Conn)
 	}
 }

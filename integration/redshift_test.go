@@ -333,11 +333,11 @@ func recordServerPIDs(t *testing.T) func() []uint32 {
 		pids []uint32
 	)
 	set := serverpid.Set
-	serverpid.Set = func(c net.Conn, pid uint32) {
+	serverpid.Set = func(c net.Conn, s serverpid.Session) {
 		mu.Lock()
-		pids = append(pids, pid)
+		pids = append(pids, s.PID)
 		mu.Unlock()
-		set(c, pid)
+		set(c, s)
 	}
 	t.Cleanup(func() { serverpid.Set = set })
 	return func() []uint32 {

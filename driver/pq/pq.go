@@ -172,7 +172,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	pqc := &Conn{pqConn: inner, sock: cd.freeze()}
 	if pqc.sock != nil {
 		if pid, err := serverPID(ctx, inner); err == nil {
-			serverpid.Set(pqc.sock, pid)
+			serverpid.Set(pqc.sock, serverpid.Session{PID: pid})
 		}
 	}
 	return pqc, nil

@@ -20,12 +20,15 @@ type Values struct {
 
 // Info is what TCP_INFO tells (Linux only).
 type Info struct {
-	State             string // such as "ESTABLISHED"; "CLOSE" once the kernel gave up
-	Probes            int    // probes sent without an answer
-	Retransmits       int    // retransmissions of the oldest unacknowledged data
-	RTT               time.Duration
+	State             string        // such as "ESTABLISHED"; "CLOSE" once the kernel gave up
+	Probes            int           // probes sent without an answer
+	Retransmits       int           // retransmissions of the oldest unacknowledged data
+	RTT               time.Duration // smoothed round-trip time
+	RTTVar            time.Duration // the round-trip time's mean deviation
 	SinceDataReceived time.Duration
+	SinceDataSent     time.Duration
 	SinceAckReceived  time.Duration
+	TotalRetrans      int  // segments retransmitted over the connection's life
 	Unacked           int  // segments sent and not acknowledged
 	Pending           bool // data unacknowledged or not yet sent
 }
