@@ -286,17 +286,7 @@ func deadPeer(t *testing.T, s *setup, backend, params string, want dialer.Observ
 
 	if !viaDB {
 		// Raw still hands back the driver's connection, now unusable.
-		require.NoError(t, conn.Raw(func(dc any) error {
-			switch c := dc.(type) {
-			case *stdlib.Conn:
-				assert.True(t, c.Conn().IsClosed())
-			case *rkpq.Conn:
-				assert.False(t, c.IsValid())
-			default:
-				t.Errorf("Raw gave %T", dc)
-			}
-			return nil
-		}))
+		require.NoError(t, rawUnusable(t, conn))
 		require.NoError(t, conn.Close())
 		// A second statement on the same *sql.Conn fails at once with
 		// database/sql's "bad connection", not a hang or a stale session.
@@ -333,6 +323,23 @@ func (l *lines) Read(p []byte) (int, error) {
 		l.n++
 	}
 	return w, nil
+}
+
+// rawUnusable asserts that Raw hands back the driver's connection of a
+// lost conn, closed or invalid; its error is Raw's (sql.ErrConnDone when
+// database/sql closed the connection already).
+func rawUnusable(t *testing.T, conn *sql.Conn) error {
+	return conn.Raw(func(dc any) error {
+		switch c := dc.(type) {
+		case *stdlib.Conn:
+			assert.True(t, c.Conn().IsClosed())
+		case *rkpq.Conn:
+			assert.False(t, c.IsValid())
+		default:
+			t.Errorf("Raw gave %T", dc)
+		}
+		return nil
+	})
 }
 
 // TestUploadCut: a COPY FROM STDIN streams when the path is cut: pgx's

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -134,18 +133,7 @@ func TestRenegotiationCut(t *testing.T) {
 			// Raw hands back the driver's connection, now unusable, unless
 			// database/sql closed it already (lib/pq's rows report
 			// driver.ErrBadConn on Close).
-			err := conn.Raw(func(dc any) error {
-				switch c := dc.(type) {
-				case *stdlib.Conn:
-					assert.True(t, c.Conn().IsClosed())
-				case *rkpq.Conn:
-					assert.False(t, c.IsValid())
-				default:
-					t.Errorf("Raw gave %T", dc)
-				}
-				return nil
-			})
-			if err != nil {
+			if err := rawUnusable(t, conn); err != nil {
 				require.ErrorIs(t, err, sql.ErrConnDone)
 				t.Logf("database/sql closed the connection itself: %v", err)
 			}

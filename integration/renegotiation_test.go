@@ -232,19 +232,7 @@ func readPgx(ctx context.Context, cfg *pgx.ConnConfig) (int, error) {
 // readRows reads the large result from pgx's rows, checking each row.
 func readRows(rows pgx.Rows) (int, error) {
 	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var i int
-		var s string
-		if err := rows.Scan(&i, &s); err != nil {
-			return n, err
-		}
-		if i != n+1 || len(s) != renegWidth {
-			return n, fmt.Errorf("row %d: got i=%d and %d characters", n+1, i, len(s))
-		}
-		n++
-	}
-	return n, rows.Err()
+	return checkRows(rows)
 }
 
 // readSQL reads the large result through database/sql, on a *sql.DB or
@@ -257,6 +245,16 @@ func readSQL(ctx context.Context, db interface {
 		return 0, err
 	}
 	defer rows.Close()
+	return checkRows(rows)
+}
+
+// checkRows reads the large result from pgx's or database/sql's rows,
+// checking each row, and returns how many it read.
+func checkRows(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}) (int, error) {
 	n := 0
 	for rows.Next() {
 		var i int
