@@ -26,7 +26,7 @@ func AddLostEvent(ctx context.Context, err error) {
 	}
 	span := trace.SpanFromContext(ctx)
 	var lost *dialer.ConnLostError
-	if !span.IsRecording() || !errors.As(err, &lost) {
+	if !span.IsRecording() || !errors.As(err, &lost) || lost == nil {
 		return
 	}
 	span.AddEvent(LostEventName, trace.WithAttributes(lostAttrs(lost)...))

@@ -104,6 +104,10 @@ func TestAddLostEventNothing(t *testing.T) {
 			assert.Empty(t, events(t, func(ctx context.Context) { otelka.AddLostEvent(ctx, err) }))
 		})
 	}
+	t.Run("nil *ConnLostError", func(t *testing.T) {
+		var lost *dialer.ConnLostError
+		assert.Empty(t, events(t, func(ctx context.Context) { otelka.AddLostEvent(ctx, lost) }))
+	})
 	t.Run("no span", func(t *testing.T) {
 		var nilCtx context.Context
 		assert.NotPanics(t, func() {
