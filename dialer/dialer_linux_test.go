@@ -229,3 +229,40 @@ func fdOf(t *testing.T, c net.Conn) string {
 	require.NoError(t, rc.Control(func(f uintptr) { fd = f }))
 	return fmt.Sprint(fd)
 }
+
+// TestLossKindAndTCP: a loss carries the cause the kernel's counts give
+// and the TCP_INFO read when it was noticed.
+func TestLossKindAndTCP(t *testing.T) {
+	c := dial(t, dsnparse.Config{Idle: 7 * time.Second, Interval: 3 * time.Second, Count: 4})
+	err := c.check("read", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ETIMEDOUT)})
+	var lost *ConnLostError
+	require.ErrorAs(t, err, &lost)
+	assert.Equal(t, "timeout", lost.Kind, "no probe, no data: the kernel's timeout, cause not told")
+	require.NotNil(t, lost.TCP)
+	assert.Equal(t, "ESTABLISHED", lost.TCP.State)
+	assert.Positive(t, lost.TCP.RTT, "the handshake measured a round trip")
+	assert.Zero(t, lost.TCP.Probes)
+}
+
+// TestLossCause: the kind of a loss, from what TCP_INFO counted and the
+// options in force.
+func TestLossCause(t *testing.T) {
+	ut := Observed{KeepAlive: true, UserTimeout: 5 * time.Second}
+	for _, tc := range []struct {
+		name string
+		info TCPSnapshot
+		s    Observed
+		want string
+	}{
+		{"probes unanswered", TCPSnapshot{State: "CLOSE", Probes: 3}, Observed{KeepAlive: true}, "keepalive_timeout"},
+		{"probes with user timeout, no data", TCPSnapshot{State: "CLOSE", Probes: 2}, ut, "keepalive_timeout"},
+		{"data pending, user timeout", TCPSnapshot{State: "CLOSE", Probes: 2, Pending: true}, ut, "user_timeout"},
+		{"retransmits, user timeout", TCPSnapshot{State: "CLOSE", Retransmits: 4}, ut, "user_timeout"},
+		{"retransmits, no user timeout", TCPSnapshot{State: "CLOSE", Retransmits: 15}, Observed{}, "retransmission_timeout"},
+		{"nothing counted", TCPSnapshot{}, Observed{}, "timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, lossCause(tc.info, tc.s))
+		})
+	}
+}

@@ -35,6 +35,14 @@ type ConnLostError struct {
 	Addr string
 	// Cause says in words why the kernel gave up.
 	Cause string
+	// Kind names the cause as the error.type attribute of otelka's
+	// redshift_ka.connection.losses does: "keepalive_timeout",
+	// "user_timeout", "retransmission_timeout", or "timeout" when TCP_INFO
+	// could not tell.
+	Kind string
+	// TCP is what TCP_INFO read when the loss was noticed; nil where it
+	// cannot be read (outside Linux).
+	TCP *TCPSnapshot
 	// Settings are the options that were in force on the socket.
 	Settings Observed
 	// ServerPID is the server process id of the session, 0 if unknown.
@@ -72,6 +80,12 @@ func (e *ConnLostError) Unwrap() error { return ErrConnectionLost }
 
 // Is reports the kernel's ETIMEDOUT, which a lost connection is.
 func (e *ConnLostError) Is(target error) bool { return target == syscall.ETIMEDOUT }
+
+// TCPSnapshot is the kernel's TCP_INFO of a connection: unanswered
+// probes, retransmits, round-trip time and variation, and the time since
+// data was last received and sent. It is the one type that the loss's
+// log line and otelka's instruments read.
+type TCPSnapshot = sockopt.Info
 
 // lostState is kept on the connection for the error above.
 type lostState struct {
@@ -179,9 +193,13 @@ func (c *Conn) check(op string, err error) error {
 	lost := &ConnLostError{
 		Addr:      c.TCPConn.RemoteAddr().String(),
 		Cause:     describeLost(info, settings),
+		Kind:      lossCause(info, settings),
 		Settings:  settings,
 		ServerPID: c.lost.pid.Load(),
 		Sys:       err,
+	}
+	if infoErr == nil {
+		lost.TCP = &info
 	}
 	if ns := c.lost.sent.Load(); ns != 0 {
 		lost.Sent = time.Unix(0, ns)
@@ -189,19 +207,19 @@ func (c *Conn) check(op string, err error) error {
 	if !c.lost.err.CompareAndSwap(nil, lost) {
 		lost = c.lost.err.Load() // a concurrent Read or Write got there first
 	} else {
-		c.reportLost(op, lost, info, infoErr == nil)
+		c.reportLost(op, lost)
 	}
 	return c.opError(op, lost)
 }
 
 // reportLost logs a loss and tells the observers of it.
-func (c *Conn) reportLost(op string, lost *ConnLostError, info sockopt.Info, haveInfo bool) {
-	cause := lossCause(info, lost.Settings)
+func (c *Conn) reportLost(op string, lost *ConnLostError) {
+	cause := lost.Kind
 	inFlight := op == "read" || cause == connwatch.CauseUserTimeout || cause == connwatch.CauseRetransmits
 	if c.log != nil {
 		attrs := []slog.Attr{slog.String("addr", lost.Addr), slog.String("cause", cause),
 			slog.Bool("statement_running", inFlight), slog.Uint64("server_pid", uint64(lost.ServerPID))}
-		if haveInfo {
+		if info := lost.TCP; info != nil {
 			attrs = append(attrs, slog.Int("probes_unanswered", info.Probes), slog.Int("retransmits", info.TotalRetrans),
 				slog.Duration("rtt", info.RTT), slog.Duration("rttvar", info.RTTVar),
 				slog.Duration("since_receive", info.SinceDataReceived), slog.Duration("since_send", info.SinceDataSent))

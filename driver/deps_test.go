@@ -37,7 +37,8 @@ func TestNoAWSSDK(t *testing.T) {
 }
 
 // TestNoOTel: programs that do not import otelka link no OpenTelemetry
-// package; otelka links only its API.
+// package; otelka links only its API, not the SDK or the Prometheus
+// exporter its example uses.
 func TestNoOTel(t *testing.T) {
 	for _, pkg := range []string{"github.com/redshift-ka/redshift-ka/driver", "github.com/redshift-ka/redshift-ka/driver/pq",
 		"github.com/redshift-ka/redshift-ka/dialer", "github.com/redshift-ka/redshift-ka/cmd/redshift-ka"} {
@@ -53,7 +54,10 @@ func TestNoOTel(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	deps := strings.Fields(string(out))
 	require.Contains(t, deps, "go.opentelemetry.io/otel/metric")
+	require.Contains(t, deps, "go.opentelemetry.io/otel/trace")
 	for _, d := range deps {
-		require.False(t, strings.HasPrefix(d, "go.opentelemetry.io/otel/sdk"), "otelka links %s", d)
+		for _, no := range []string{"go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/exporters/", "github.com/prometheus/"} {
+			require.False(t, strings.HasPrefix(d, no), "otelka links %s", d)
+		}
 	}
 }

@@ -4,10 +4,14 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/redshift-ka/redshift-ka/driver"
 	"github.com/redshift-ka/redshift-ka/internal/harness"
+	"github.com/redshift-ka/redshift-ka/otelka"
 )
 
 // BenchmarkQuery is a query's cost without otelka, and with it started
@@ -57,4 +61,37 @@ func BenchmarkCollect(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/conn")
+}
+
+// BenchmarkQueryTracer is a pgx query's cost with redshift-ka's
+// configuration as it is, and with otelka's Tracer added to it, in a
+// recording span.
+func BenchmarkQueryTracer(b *testing.B) {
+	pg := harness.StartPostgresT(b, harness.PostgresOptions{})
+	tr, _ := recorder(b, true)
+	ctx, span := tr.Start(context.Background(), "job")
+	defer span.End()
+	for _, with := range []bool{false, true} {
+		name := "tracer=redshift-ka"
+		if with {
+			name = "tracer=redshift-ka+otelka"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg, err := driver.ParseConfig(pg.URL(""))
+			require.NoError(b, err)
+			if with {
+				cfg.Tracer = multitracer.New(cfg.Tracer, otelka.Tracer{})
+			}
+			conn, err := pgx.ConnectConfig(ctx, cfg)
+			require.NoError(b, err)
+			b.Cleanup(func() { conn.Close(context.Background()) })
+			var one int
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -1,7 +1,8 @@
 // Package otelka exports redshift-ka's view of the network in
 // OpenTelemetry metrics: the kernel's TCP health of every connection the
-// driver dialed, its dials and losses, and database/sql pool statistics.
-// It is built on the OTel metric API alone; the program picks the SDK and
+// driver dialed, its dials and losses, and database/sql pool statistics;
+// and a lost connection as an event on the active span. It is built on
+// the OTel metric and trace APIs alone; the program picks the SDK and
 // exporter. Programs that do not import it link no OpenTelemetry package.
 //
 //	stop, err := otelka.Start() // the global MeterProvider; see WithMeterProvider
@@ -50,12 +51,33 @@
 // redshift_ka.pool.wait_time and redshift_ka.pool.closed (by
 // redshift_ka.pool.close_reason) from [sql.DBStats] or [pgxpool.Stat].
 //
+// # Traces
+//
+// When a connection is lost, [AddLostEvent] puts an event,
+// redshift_ka.connection.lost, on the span of a context: error.type (the
+// cause, as on the losses counter), server.address, server.port,
+// redshift_ka.server.pid and what TCP_INFO read at the loss,
+// redshift_ka.connection.probes, .retransmits, .rtt, .rttvar,
+// .since_receive and .since_send (seconds). [Tracer] calls it from pgx's
+// tracer hooks; add it to redshift-ka's pgx configuration,
+//
+//	cfg.Tracer = multitracer.New(cfg.Tracer, otelka.Tracer{}) // github.com/jackc/pgx/v5/multitracer
+//
+// or, through database/sql, in driver.NewConnector's
+// driver.WithPgxOptions(stdlib.OptionBeforeConnect(...)) doing the same to
+// each connection's configuration. Without a loss it costs no allocation.
+//
 // # Dashboards
 //
-// Servers whose connections have probes going unanswered (PromQL; a
-// Prometheus exporter writes dots as underscores):
+// A Prometheus exporter writes dots as underscores and adds _seconds and
+// _total (see Example_prometheus). Servers whose connections have probes
+// going unanswered (PromQL):
 //
 //	max by (server_address) (redshift_ka_connection_probes_max) > 0
+//
+// The slowest round trip to each server:
+//
+//	max by (server_address) (redshift_ka_connection_rtt_max_seconds)
 //
 // Connections lost, by cause, over the last hour:
 //

@@ -18,7 +18,8 @@ type Values struct {
 	UserTimeout time.Duration // TCP_USER_TIMEOUT; zero where unset or unsupported
 }
 
-// Info is what TCP_INFO tells (Linux only).
+// Info is what TCP_INFO tells (Linux only). The dialer exports it as
+// dialer.TCPSnapshot: its fields are public API.
 type Info struct {
 	State             string        // such as "ESTABLISHED"; "CLOSE" once the kernel gave up
 	Probes            int           // probes sent without an answer
