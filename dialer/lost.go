@@ -81,10 +81,20 @@ func (e *ConnLostError) Unwrap() error { return ErrConnectionLost }
 // Is reports the kernel's ETIMEDOUT, which a lost connection is.
 func (e *ConnLostError) Is(target error) bool { return target == syscall.ETIMEDOUT }
 
-// TCPSnapshot is the kernel's TCP_INFO of a connection: unanswered
-// probes, retransmits, round-trip time and variation, and the time since
-// data was last received and sent. It is the one type that the loss's
-// log line and otelka's instruments read.
+// TCPSnapshot is the kernel's TCP_INFO of a connection, read when its loss
+// was noticed. It is the one type that the loss's log line and otelka's
+// instruments read. Its fields:
+//
+//	State             string        // such as "ESTABLISHED"; "CLOSE" once the kernel gave up
+//	Probes            int           // keep-alive probes sent without an answer
+//	Retransmits       int           // retransmissions of the oldest unacknowledged data
+//	RTT, RTTVar       time.Duration // smoothed round-trip time and its mean deviation
+//	SinceDataReceived time.Duration // since data was last received
+//	SinceDataSent     time.Duration // since data was last sent
+//	SinceAckReceived  time.Duration // since an acknowledgement was last received
+//	TotalRetrans      int           // segments retransmitted over the connection's life
+//	Unacked           int           // segments sent and not acknowledged
+//	Pending           bool          // data unacknowledged or not yet sent
 type TCPSnapshot = sockopt.Info
 
 // lostState is kept on the connection for the error above.
