@@ -380,7 +380,7 @@ func TestOTLPStalledCollector(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) }) // before the server closes
 	rc.answer = func(http.ResponseWriter, *http.Request) { <-release }
-	env := cliEnv("OTEL_EXPORTER_OTLP_ENDPOINT="+rc.URL, "OTEL_EXPORTER_OTLP_TIMEOUT=600000")
+	env := cliEnv("OTEL_EXPORTER_OTLP_ENDPOINT="+rc.URL, "OTEL_EXPORTER_OTLP_TIMEOUT=600000", "OTEL_METRIC_EXPORT_TIMEOUT=600000")
 	start := time.Now()
 	// The bound is far below the SDK's ten minutes, and far above
 	// metricsFlushWait and connecting.
