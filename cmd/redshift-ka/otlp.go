@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,13 +73,18 @@ func (a *app) startOTLP(cmd string, db *sql.DB) (stop func(), err error) {
 
 	ctx := context.Background()
 	var exp sdkmetric.Exporter
-	switch p := a.metricsProtocol(); p {
+	switch k, p := a.metricsProtocol(); p {
 	case "http/protobuf":
 		exp, err = otlpmetrichttp.New(ctx)
 	case "grpc":
 		exp, err = otlpmetricgrpc.New(ctx)
 	default:
-		return nil, errors.New("OTEL_EXPORTER_OTLP_PROTOCOL " + shown(p, p) + ": want http/protobuf or grpc")
+		if len(p) > 32 || strings.Trim(p, "abcdefghijklmnopqrstuvwxyz0123456789/._-") != "" {
+			p = "(not shown)"
+		} else {
+			p = strconv.Quote(p)
+		}
+		return nil, fmt.Errorf("%s %s: want http/protobuf or grpc", k, p)
 	}
 	if err != nil {
 		return nil, err
@@ -113,15 +120,16 @@ func (a *app) startOTLP(cmd string, db *sql.DB) (stop func(), err error) {
 	}, nil
 }
 
-// metricsProtocol is the OTLP protocol asked for: http/protobuf unless
-// OTEL_EXPORTER_OTLP_METRICS_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL says.
-func (a *app) metricsProtocol() string {
+// metricsProtocol is the OTLP protocol asked for, and the variable that
+// asks: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL,
+// or by default http/protobuf.
+func (a *app) metricsProtocol() (variable, protocol string) {
 	for _, k := range []string{"OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
 		if v := strings.TrimSpace(a.getenv(k)); v != "" {
-			return v
+			return k, v
 		}
 	}
-	return "http/protobuf"
+	return "", "http/protobuf"
 }
 
 // scrubHeaders masks the values of an OTEL_EXPORTER_OTLP_HEADERS list

@@ -4,6 +4,7 @@ package main
 
 import (
 	"compress/gzip"
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -26,6 +27,8 @@ import (
 	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	metricpb "go.opentelemetry.io/proto/otlp/metrics/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/redshift-ka/redshift-ka/driver"
@@ -472,4 +475,68 @@ func (l countingListener) Accept() (net.Conn, error) {
 		l.n.Add(1)
 	}
 	return c, err
+}
+
+// grpcReceiver is an OTLP/gRPC collector.
+type grpcReceiver struct {
+	colmetricpb.UnimplementedMetricsServiceServer
+	addr  string
+	mu    sync.Mutex
+	posts []post
+}
+
+func startGRPCReceiver(t *testing.T) *grpcReceiver {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	g := &grpcReceiver{addr: ln.Addr().String()}
+	srv := grpc.NewServer()
+	colmetricpb.RegisterMetricsServiceServer(srv, g)
+	go srv.Serve(ln)
+	t.Cleanup(srv.Stop)
+	return g
+}
+
+func (g *grpcReceiver) Export(ctx context.Context, req *colmetricpb.ExportMetricsServiceRequest) (*colmetricpb.ExportMetricsServiceResponse, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	p := post{path: "grpc", points: points(req)}
+	if v := md.Get("authorization"); len(v) == 1 {
+		p.auth = v[0]
+	}
+	g.mu.Lock()
+	g.posts = append(g.posts, p)
+	g.mu.Unlock()
+	return &colmetricpb.ExportMetricsServiceResponse{}, nil
+}
+
+// TestOTLPProtocols: OTEL_EXPORTER_OTLP_PROTOCOL=grpc pushes over gRPC,
+// with the headers as metadata; a protocol the SDK lacks (http/json) is a
+// warning naming the variable, and nothing is pushed.
+func TestOTLPProtocols(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	token, pieces := hostileToken(t)
+	t.Run("grpc", func(t *testing.T) {
+		g := startGRPCReceiver(t)
+		env := cliEnv("OTEL_EXPORTER_OTLP_PROTOCOL=grpc", "OTEL_EXPORTER_OTLP_ENDPOINT=http://"+g.addr,
+			"OTEL_EXPORTER_OTLP_HEADERS=authorization="+url.PathEscape("Bearer "+token))
+		e := runBinary(t, time.Minute, env, "exec", "-c", "SELECT 1", pg.URL(""))
+		require.Equal(t, exitOK, e.code, e.stdout+e.stderr)
+		assert.NotContains(t, e.stderr, "metrics:")
+		g.mu.Lock()
+		posts := append([]post(nil), g.posts...)
+		g.mu.Unlock()
+		require.NotEmpty(t, posts)
+		assert.Equal(t, "Bearer "+token, posts[0].auth)
+		assert.True(t, has(allPoints(posts), "redshift_ka.connection.count", map[string]string{
+			"db.system.name": "postgresql", "server.address": pg.Host, "server.port": fmt.Sprint(pg.Port)}))
+		noToken(t, pieces, "exec", e.stdout+e.stderr)
+	})
+	t.Run("http/json", func(t *testing.T) {
+		rc := startReceiver(t)
+		env := cliEnv("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/json", "OTEL_EXPORTER_OTLP_ENDPOINT="+rc.URL)
+		e := runBinary(t, time.Minute, env, "check", "--json", pg.URL(""))
+		require.Equal(t, exitOK, e.code, e.stdout+e.stderr)
+		assert.Contains(t, e.stderr, `redshift-ka: metrics: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL "http/json": want http/protobuf or grpc; metrics not pushed`)
+		assert.Empty(t, rc.got())
+	})
 }
