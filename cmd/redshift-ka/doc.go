@@ -203,8 +203,9 @@
 // OTEL_RESOURCE_ATTRIBUTES. OTEL_EXPORTER_OTLP_PROTOCOL (or
 // _METRICS_PROTOCOL) is http/protobuf, the default, or grpc.
 //
-// With neither endpoint variable set, nothing of OpenTelemetry runs and
-// nothing is dialed; check --offline pushes nothing either. A collector
+// With neither endpoint variable set, or with OTEL_SDK_DISABLED=true or
+// OTEL_METRICS_EXPORTER=none, nothing of OpenTelemetry runs and nothing is
+// dialed; check --offline pushes nothing either. A collector
 // that refuses the metrics or does not answer is a warning on standard
 // error ("redshift-ka: metrics: ..."): the exit status and the --json
 // object are unchanged. No output shows the values of the headers

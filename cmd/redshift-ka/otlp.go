@@ -22,7 +22,8 @@ import (
 )
 
 // metricsEndpointEnv are the variables that turn the OTLP push on: with
-// neither set, nothing of OpenTelemetry runs.
+// neither set (or with OTEL_SDK_DISABLED=true or OTEL_METRICS_EXPORTER=none),
+// nothing of OpenTelemetry runs.
 var metricsEndpointEnv = []string{"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"}
 
 // metricsHeadersEnv may hold credentials, such as an API key: no output
@@ -48,7 +49,10 @@ func (a *app) pushMetrics(cmd string, db *sql.DB) (stop func()) {
 	for _, k := range metricsEndpointEnv {
 		on = on || a.getenv(k) != ""
 	}
-	if !on {
+	// The standard switches off, as the SDK's autoexport reads them.
+	off := strings.EqualFold(strings.TrimSpace(a.getenv("OTEL_SDK_DISABLED")), "true") ||
+		strings.EqualFold(strings.TrimSpace(a.getenv("OTEL_METRICS_EXPORTER")), "none")
+	if !on || off {
 		return func() {}
 	}
 	for _, k := range metricsHeadersEnv {

@@ -395,8 +395,9 @@ func TestOTLPStalledCollector(t *testing.T) {
 }
 
 // TestOTLPOff: without OTEL_EXPORTER_OTLP_ENDPOINT or
-// OTEL_EXPORTER_OTLP_METRICS_ENDPOINT (other OTEL_ variables set), nothing
-// of OpenTelemetry starts, and nothing dials the exporter's default
+// OTEL_EXPORTER_OTLP_METRICS_ENDPOINT (other OTEL_ variables set), or with
+// OTEL_SDK_DISABLED=true or OTEL_METRICS_EXPORTER=none, nothing of
+// OpenTelemetry starts, and nothing dials the exporter's default
 // endpoint (localhost:4318, listened on in a network namespace of its
 // own); check --offline pushes nothing either.
 func TestOTLPOff(t *testing.T) {
@@ -420,6 +421,8 @@ func TestOTLPOff(t *testing.T) {
 			{"check, no endpoint", others, []string{"check", pg.URL("")}, 0},
 			{"exec, no endpoint", others, []string{"exec", "-c", "SELECT 1", pg.URL("")}, 0},
 			{"check --offline, endpoint", with, []string{"check", "--offline", pg.URL("")}, 0},
+			{"check, endpoint, OTEL_SDK_DISABLED", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1", "OTEL_SDK_DISABLED": "true"}, []string{"check", pg.URL("")}, 0},
+			{"exec, endpoint, OTEL_METRICS_EXPORTER=none", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1", "OTEL_METRICS_EXPORTER": "none"}, []string{"exec", "-c", "SELECT 1", pg.URL("")}, 0},
 			{"check, endpoint", with, []string{"check", pg.URL("")}, 1},
 			{"exec, endpoint", with, []string{"exec", "-c", "SELECT 1", pg.URL("")}, 1},
 		} {
