@@ -191,6 +191,7 @@ func (a *app) checkWith(pos []string, offline bool, timeout time.Duration, res *
 func (a *app) checkConnected(connector *driver.Connector, parsed *dsnparse.DSN, timeout time.Duration, res *checkResult) (settings.Report, int) {
 	db := sql.OpenDB(connector)
 	defer db.Close()
+	defer a.pushMetrics("check", db)() // before db.Close: the connection is still open
 	ctx, cancel := connectContext(a.ctx, timeout)
 	defer cancel()
 	if res.Login != nil {

@@ -185,6 +185,33 @@
 // interrupt exits 130 at once. During --wait, it ends the wait: the
 // statement still runs on the server, and exec exits 3.
 //
+// # Metrics
+//
+// When OTEL_EXPORTER_OTLP_ENDPOINT (http://collector:4318) or
+// OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is set, check and exec push the
+// metrics of [github.com/redshift-ka/redshift-ka/otelka] to that OTLP
+// endpoint: the connection's TCP health from TCP_INFO, its dial, a loss
+// by cause, and the pool's statistics (db.client.connection.pool.name
+// "check" or "exec"), under service.name redshift-ka. They are pushed every
+// OTEL_METRIC_EXPORT_INTERVAL (default 60 s) while the command runs and
+// once more when it ends; that last push waits at most 5 s for the
+// collector. The OpenTelemetry SDK reads the other standard variables:
+// OTEL_EXPORTER_OTLP_HEADERS (name=value pairs, comma-separated, values
+// percent-encoded: Authorization=Bearer%20TOKEN), _TIMEOUT, _COMPRESSION,
+// _INSECURE, _CERTIFICATE, _CLIENT_CERTIFICATE and _CLIENT_KEY, each also
+// as OTEL_EXPORTER_OTLP_METRICS_*, OTEL_SERVICE_NAME and
+// OTEL_RESOURCE_ATTRIBUTES. OTEL_EXPORTER_OTLP_PROTOCOL (or
+// _METRICS_PROTOCOL) is http/protobuf, the default, or grpc.
+//
+// With neither endpoint variable set, or with OTEL_SDK_DISABLED=true or
+// OTEL_METRICS_EXPORTER=none, nothing of OpenTelemetry runs and nothing is
+// dialed; check --offline pushes nothing either. A collector
+// that refuses the metrics or does not answer is a warning on standard
+// error ("redshift-ka: metrics: ..."): the exit status and the --json
+// object are unchanged. No output shows the values of the headers
+// variables (they may hold an API key): the SDK's messages about them are
+// printed without their details.
+//
 // # Exit status
 //
 //	0    success

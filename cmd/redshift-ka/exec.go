@@ -168,6 +168,7 @@ func (a *app) execWith(o execOptions, pos []string, res *execResult) int {
 	a.scrub(connector.DSN().Rest) // an odbc.ini data source may have added a password
 	db := sql.OpenDB(connector)
 	defer db.Close()
+	defer a.pushMetrics("exec", db)() // before db.Close: the connection is still open
 	ctx, cancel := connectContext(a.ctx, o.timeout)
 	conn, err := a.connect(ctx, db, connector.Login())
 	cancel()

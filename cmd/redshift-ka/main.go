@@ -23,12 +23,13 @@ func main() {
 	// After the first Ctrl-C or SIGTERM, a second one ends the process at
 	// once, without waiting for the server to confirm the cancel.
 	stop()
-	// run ends promptly on an interrupt at every stage; should anything
-	// hold it up (a read from a device, say), the process ends anyway.
+	// run ends promptly on an interrupt at every stage (the last push of
+	// metrics included); should anything hold it up (a read from a
+	// device, say), the process ends anyway.
 	select {
 	case code := <-done:
 		os.Exit(code)
-	case <-time.After(cancelWait + 2*time.Second):
+	case <-time.After(cancelWait + metricsFlushWait + 2*time.Second):
 		fmt.Fprintln(os.Stderr, "redshift-ka: interrupted")
 		os.Exit(exitInterrupted)
 	}

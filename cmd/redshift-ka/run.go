@@ -60,6 +60,11 @@ the process list (ps shows arguments to every user). A DSN with IAM=1 (or
 iam=true) logs in with temporary credentials from the Redshift API. No
 output shows the password, nor AWS secrets.
 
+With OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)
+set, check and exec push the connection's metrics (TCP health, dials,
+losses, pool) to that OpenTelemetry collector, configured by the standard
+OTEL_EXPORTER_OTLP_* variables; no output shows their headers' values.
+
 Exit status:
   0    success
   1    SQL error: a statement failed; the statements after it were not run
