@@ -38,10 +38,12 @@ func TestNoAWSSDK(t *testing.T) {
 
 // TestNoOTel: programs that do not import otelka link no OpenTelemetry
 // package; otelka links only its API, not the SDK or the Prometheus
-// exporter its example uses.
+// exporter its example uses. The command, which pushes to a collector,
+// links the SDK's OTLP exporter.
 func TestNoOTel(t *testing.T) {
 	for _, pkg := range []string{"github.com/redshift-ka/redshift-ka/driver", "github.com/redshift-ka/redshift-ka/driver/pq",
-		"github.com/redshift-ka/redshift-ka/dialer", "github.com/redshift-ka/redshift-ka/cmd/redshift-ka"} {
+		"github.com/redshift-ka/redshift-ka/dialer", "github.com/redshift-ka/redshift-ka/settings",
+		"github.com/redshift-ka/redshift-ka/outcome", "github.com/redshift-ka/redshift-ka/iam"} {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
 		require.NoError(t, err, "%s", out)
 		deps := strings.Fields(string(out))
@@ -60,4 +62,7 @@ func TestNoOTel(t *testing.T) {
 			require.False(t, strings.HasPrefix(d, no), "otelka links %s", d)
 		}
 	}
+	out, err = exec.Command("go", "list", "-deps", "github.com/redshift-ka/redshift-ka/cmd/redshift-ka").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, strings.Fields(string(out)), "go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp", "the command pushes metrics")
 }
