@@ -61,9 +61,16 @@ func Start(opts ...Option) (stop func(), err error) {
 // tcpInfo reads TCP_INFO at collection; tests replace it.
 var tcpInfo = sockopt.TCPInfo
 
-// watcher is the connwatch.Observer of one Start.
+// maxPending bounds the dial durations kept for the next collection; a
+// dial beyond it is counted but its duration is not recorded.
+const maxPending = 4096
+
+// watcher is the connwatch.Observer of one Start. The dialer's calls
+// (Dialed, DialFailed, Lost, Closed) only count under mu: the provider is
+// called from the reader's collection alone, so one that is slow, blocks
+// or panics never delays a dial or a statement.
 type watcher struct {
-	dials, dialFailures, losses, lostStatements metric.Int64Counter
+	dials, dialFailures, losses, lostStatements metric.Int64ObservableCounter
 	dialDuration                                metric.Float64Histogram
 
 	count, probing                       metric.Int64ObservableUpDownCounter
@@ -72,9 +79,25 @@ type watcher struct {
 	retransmits                          metric.Int64ObservableCounter
 	reg                                  metric.Registration
 
-	mu    sync.Mutex
-	conns map[*connwatch.Conn]*connState
-	base  map[key]int64 // retransmits counted on connections closed or moved to another key
+	mu      sync.Mutex
+	conns   map[*connwatch.Conn]*connState
+	base    map[key]int64 // retransmits counted on connections closed or moved to another key
+	counts  map[counted]int64
+	pending []timedDial // dial durations not yet recorded
+}
+
+// counted is one series of the counters of dials, dial failures, losses
+// and lost statements.
+type counted struct {
+	of      *metric.Int64ObservableCounter
+	key     key
+	errType string // the error.type attribute, if any
+}
+
+// timedDial is a dial's duration, recorded at the next collection.
+type timedDial struct {
+	attrs attribute.Set
+	secs  float64
 }
 
 // key is the attributes a connection is reported under.
@@ -120,24 +143,24 @@ func (s *connState) account(k key, total int64, base map[key]int64) int64 {
 }
 
 func newWatcher(m metric.Meter) (*watcher, error) {
-	w := &watcher{conns: map[*connwatch.Conn]*connState{}, base: map[key]int64{}}
+	w := &watcher{conns: map[*connwatch.Conn]*connState{}, base: map[key]int64{}, counts: map[counted]int64{}}
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
-	w.dials, err = m.Int64Counter("redshift_ka.connection.dials", metric.WithUnit("{connection}"),
+	w.dials, err = m.Int64ObservableCounter("redshift_ka.connection.dials", metric.WithUnit("{connection}"),
 		metric.WithDescription("TCP connections dialed."))
 	add(err)
-	w.dialFailures, err = m.Int64Counter("redshift_ka.connection.dial_failures", metric.WithUnit("{dial}"),
+	w.dialFailures, err = m.Int64ObservableCounter("redshift_ka.connection.dial_failures", metric.WithUnit("{dial}"),
 		metric.WithDescription("Dials that failed, by error.type."))
 	add(err)
 	w.dialDuration, err = m.Float64Histogram("redshift_ka.connection.dial.duration", metric.WithUnit("s"),
 		metric.WithDescription("Time to connect a TCP socket; error.type on failures."),
 		metric.WithExplicitBucketBoundaries(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 	add(err)
-	w.losses, err = m.Int64Counter("redshift_ka.connection.losses", metric.WithUnit("{connection}"),
+	w.losses, err = m.Int64ObservableCounter("redshift_ka.connection.losses", metric.WithUnit("{connection}"),
 		metric.WithDescription("Connections the kernel ended for want of answers, or that were reset, by error.type."))
 	add(err)
-	w.lostStatements, err = m.Int64Counter("redshift_ka.connection.lost_statements", metric.WithUnit("{statement}"),
+	w.lostStatements, err = m.Int64ObservableCounter("redshift_ka.connection.lost_statements", metric.WithUnit("{statement}"),
 		metric.WithDescription("Statements whose connection was lost while they ran."))
 	add(err)
 	w.count, err = m.Int64ObservableUpDownCounter("redshift_ka.connection.count", metric.WithUnit("{connection}"),
@@ -167,7 +190,7 @@ func newWatcher(m metric.Meter) (*watcher, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	w.reg, err = m.RegisterCallback(w.collect, w.count, w.probing, w.probes, w.rtt, w.rttVar, w.sinceReceive, w.sinceSend, w.retransmits)
+	w.reg, err = m.RegisterCallback(w.collect, w.dials, w.dialFailures, w.losses, w.lostStatements, w.count, w.probing, w.probes, w.rtt, w.rttVar, w.sinceReceive, w.sinceSend, w.retransmits)
 	if err != nil {
 		return nil, err
 	}
@@ -175,26 +198,45 @@ func newWatcher(m metric.Meter) (*watcher, error) {
 }
 
 func (w *watcher) Dialed(c *connwatch.Conn, took time.Duration) {
+	k := key{host: c.Host, port: c.Port}
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.conns[c] = &connState{key: keyOf(c)}
-	w.mu.Unlock()
-	attrs := metric.WithAttributeSet(key{host: c.Host, port: c.Port}.attrs())
-	w.dials.Add(context.Background(), 1, attrs)
-	w.dialDuration.Record(context.Background(), took.Seconds(), attrs)
+	w.counts[counted{&w.dials, k, ""}]++
+	w.timed(k, "", took)
 }
 
 func (w *watcher) DialFailed(host string, port int, took time.Duration, err error) {
-	attrs := metric.WithAttributeSet(key{host: host, port: port}.attrs(attribute.String("error.type", dialErrorType(err))))
-	w.dialFailures.Add(context.Background(), 1, attrs)
-	w.dialDuration.Record(context.Background(), took.Seconds(), attrs)
+	k, errType := key{host: host, port: port}, dialErrorType(err)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.counts[counted{&w.dialFailures, k, errType}]++
+	w.timed(k, errType, took)
+}
+
+// timed keeps a dial's duration for the next collection; w.mu is held.
+func (w *watcher) timed(k key, errType string, took time.Duration) {
+	if len(w.pending) < maxPending {
+		w.pending = append(w.pending, timedDial{k.attrs(errAttr(errType)...), took.Seconds()})
+	}
 }
 
 func (w *watcher) Lost(c *connwatch.Conn, l connwatch.Loss) {
 	k := keyOf(c)
-	w.losses.Add(context.Background(), 1, metric.WithAttributeSet(k.attrs(attribute.String("error.type", l.Cause))))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.counts[counted{&w.losses, k, l.Cause}]++
 	if l.InFlight {
-		w.lostStatements.Add(context.Background(), 1, metric.WithAttributeSet(k.attrs()))
+		w.counts[counted{&w.lostStatements, k, ""}]++
 	}
+}
+
+// errAttr is the error.type attribute, or none for "".
+func errAttr(errType string) []attribute.KeyValue {
+	if errType == "" {
+		return nil
+	}
+	return []attribute.KeyValue{attribute.String("error.type", errType)}
 }
 
 func (w *watcher) Closed(c *connwatch.Conn) {
@@ -249,7 +291,7 @@ type sample struct {
 
 // collect reads TCP_INFO from every open connection, outside the lock,
 // and reports per key.
-func (w *watcher) collect(_ context.Context, o metric.Observer) error {
+func (w *watcher) collect(ctx context.Context, o metric.Observer) error {
 	w.mu.Lock()
 	conns := make([]*connwatch.Conn, 0, len(w.conns))
 	for c := range w.conns {
@@ -300,7 +342,20 @@ func (w *watcher) collect(_ context.Context, o metric.Observer) error {
 	for k, n := range w.base {
 		retransmits[k] = n
 	}
+	counts := make(map[counted]int64, len(w.counts))
+	for c, n := range w.counts {
+		counts[c] = n
+	}
+	pending := w.pending
+	w.pending = nil
 	w.mu.Unlock()
+
+	for _, d := range pending {
+		w.dialDuration.Record(ctx, d.secs, metric.WithAttributeSet(d.attrs))
+	}
+	for c, n := range counts {
+		o.ObserveInt64(*c.of, n, metric.WithAttributeSet(c.key.attrs(errAttr(c.errType)...)))
+	}
 
 	for k, s := range samples {
 		attrs := metric.WithAttributeSet(k.attrs())

@@ -283,3 +283,98 @@ func TestObservePool(t *testing.T) {
 	assert.Equal(t, 1.0, with(got, "db.client.connection.count", attribute.String("db.client.connection.state", "idle")))
 	assert.Equal(t, 4.0, with(got, "db.client.connection.max", attribute.String("db.client.connection.pool.name", "etl")))
 }
+
+// blocking is a MeterProvider whose instruments block until release is
+// closed; the callback registered with it is handed to the test.
+type blocking struct {
+	noop.MeterProvider
+	release  chan struct{}
+	callback chan metric.Callback
+}
+
+func (b blocking) Meter(string, ...metric.MeterOption) metric.Meter { return blockMeter{b: b} }
+
+type blockMeter struct {
+	noop.Meter
+	b blocking
+}
+
+func (m blockMeter) Int64Counter(string, ...metric.Int64CounterOption) (metric.Int64Counter, error) {
+	return blockCounter{b: m.b}, nil
+}
+
+func (m blockMeter) Float64Histogram(string, ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
+	return blockHistogram{b: m.b}, nil
+}
+
+func (m blockMeter) RegisterCallback(f metric.Callback, _ ...metric.Observable) (metric.Registration, error) {
+	m.b.callback <- f
+	return noop.Registration{}, nil
+}
+
+type blockCounter struct {
+	noop.Int64Counter
+	b blocking
+}
+
+func (c blockCounter) Add(context.Context, int64, ...metric.AddOption) { <-c.b.release }
+
+type blockHistogram struct {
+	noop.Float64Histogram
+	b blocking
+}
+
+func (h blockHistogram) Record(context.Context, float64, ...metric.RecordOption) { <-h.b.release }
+
+type blockObserver struct {
+	noop.Observer
+	b blocking
+}
+
+func (o blockObserver) ObserveInt64(metric.Int64Observable, int64, ...metric.ObserveOption) {
+	<-o.b.release
+}
+
+func (o blockObserver) ObserveFloat64(metric.Float64Observable, float64, ...metric.ObserveOption) {
+	<-o.b.release
+}
+
+// TestBlockingProvider: a provider that blocks, in a collection and in any
+// instrument, delays neither the connections nor the statements (a dial, a
+// refused dial, a close), and the collection ends once it answers.
+func TestBlockingProvider(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	b := blocking{release: make(chan struct{}), callback: make(chan metric.Callback, 1)}
+	stop, err := otelka.Start(otelka.WithMeterProvider(b))
+	require.NoError(t, err)
+	defer stop()
+	db := open(t, pg)
+	db.SetMaxIdleConns(0)
+	db2, err := sql.Open(driver.Name, "postgres://u@127.0.0.1:1/db?sslmode=disable&connect_timeout=5")
+	require.NoError(t, err)
+	defer db2.Close()
+
+	collect := harness.Await(t, b.callback, 5*time.Second, "the callback registered")
+	var one int
+	first := make(chan error, 1)
+	go func() { first <- db.QueryRowContext(context.Background(), "SELECT 1").Scan(&one) }()
+	require.NoError(t, harness.Await(t, first, 20*time.Second, "a statement, for a connection to collect"))
+	collected := make(chan error, 1)
+	go func() { collected <- collect(context.Background(), blockObserver{b: b}) }()
+
+	done := make(chan error, 1)
+	go func() {
+		for range 3 {
+			if err := db.QueryRowContext(context.Background(), "SELECT 1").Scan(&one); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- db2.Ping()
+	}()
+	var failed *net.OpError
+	require.ErrorAs(t, harness.Await(t, done, 20*time.Second, "statements while the provider blocks"), &failed,
+		"three statements, then a refused dial, reach the caller")
+	close(b.release)
+	require.NoError(t, harness.Await(t, collected, 20*time.Second, "the collection, once the provider answers"))
+}
