@@ -64,6 +64,10 @@ func parseODBC(dsn string) (*DSN, error) {
 	var rest []string
 	set := map[string]int{} // the libpq keys written, and the attribute that set each
 	for i, a := range attrs {
+		c.src = ""
+		if a.file != "" {
+			c.src = a.file + " [" + a.section + "]"
+		}
 		name := a.key // an unknown key goes on as written
 		if ours, err := c.take(a.key, a.value); ours {
 			if err != nil {
@@ -73,7 +77,7 @@ func parseODBC(dsn string) (*DSN, error) {
 		}
 		if libpq, known := odbcKeys[asciiLower(a.key)]; known {
 			if libpq == "" {
-				c.cfg.Ignored = append(c.cfg.Ignored, a.key)
+				c.ignore(a.key, "ODBC", "read by the ODBC driver manager or Amazon's ODBC driver only")
 				continue
 			}
 			name = libpq
@@ -89,52 +93,35 @@ func parseODBC(dsn string) (*DSN, error) {
 		}
 		if j, dup := set[name]; dup {
 			if attrs[j].value != a.value {
-				return nil, a.located(&ParseError{Key: a.key, Err: reason(ErrConflict,
-					"conflicts with "+attrs[j].key+", both set "+name)})
+				return nil, a.located(conflict(a.key, attrs[j].key, name))
 			}
 			continue
+		}
+		if name == "port" {
+			if err := checkPorts(a.key, a.value); err != nil {
+				return nil, a.located(err)
+			}
 		}
 		set[name] = i
 		if name == "sslmode" {
 			c.sawSSLMode(a.key, a.value, a.value)
 		}
+		c.handed(name, a.key, a.value)
 		rest = append(rest, name+"="+libpqValue(a.value))
 	}
 	if _, ok := set["port"]; !ok {
 		rest = append(rest, "port="+defaultODBCPort)
 	}
-	var host, user string
-	if i, ok := set["host"]; ok {
-		host = firstHost(attrs[i].value)
-	}
-	if i, ok := set["user"]; ok {
-		user = attrs[i].value
-	}
-	var dbname string
-	if i, ok := set["dbname"]; ok {
-		dbname = attrs[i].value
-	}
-	iam, err := c.finishIAM(host, user, dbname)
-	var addTLS bool
-	if err == nil {
-		addTLS, err = c.iamTLS(iam)
-	}
-	if err != nil {
+	d, err := c.finish(FormODBC, strings.Join(rest, " "))
+	if pe, ok := err.(*ParseError); ok {
 		// Say which odbc.ini file, if any, the key named came from.
 		for i := len(attrs) - 1; i >= 0; i-- {
-			if pe, ok := err.(*ParseError); ok && attrs[i].key == pe.Key {
+			if attrs[i].key == pe.Key {
 				return nil, attrs[i].located(err)
 			}
 		}
-		return nil, err
 	}
-	if iam != nil && iam.LookupEndpoint {
-		rest = append(rest, "host="+libpqValue(iam.LookupHost()))
-	}
-	if addTLS {
-		rest = append(rest, iamDefaultTLS)
-	}
-	return &DSN{Form: FormODBC, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
+	return d, err
 }
 
 // setting names what an ODBC key sets, so that a key of the connection

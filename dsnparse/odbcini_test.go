@@ -61,7 +61,7 @@ func TestDataSource(t *testing.T) {
 	assert.Equal(t, 30*time.Second, got.Config.Idle, "the connection string overrides the file")
 	assert.Equal(t, 5, got.Config.Count)
 	assert.Equal(t, KeyNames{Idle: "KeepAlivesIdle", Count: "KeepAliveCount"}, got.Config.Keys)
-	assert.Equal(t, []string{"Driver", "Description"}, got.Config.Ignored)
+	assert.Equal(t, []string{"Driver", "Description"}, ignoredNames(got.Config.Ignored))
 	assert.Equal(t, "Redshift in "+envPath, got.Config.DataSource)
 }
 
@@ -169,25 +169,25 @@ func TestDataSourceErrors(t *testing.T) {
 		e, _, _ := iniFiles(t, "[rs]\nServer=a\nHost=b\nPWD=Hunter2X\nPassword=other\n", "", "")
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrConflict)
-		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] Host: conflicts with Server, both set host`)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] Host: conflicts with Server: both set host`)
 	})
 	t.Run("a key given twice with other values", func(t *testing.T) {
 		e, _, _ := iniFiles(t, "[rs]\nServer=a\nserver=b\n", "", "")
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrConflict)
-		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] server: conflicts with Server, both set host`)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] server: set twice, to different values`)
 	})
 	t.Run("an owned key given twice with other values", func(t *testing.T) {
 		e, _, _ := iniFiles(t, "[rs]\nKeepAlivesIdle=5\nKeepAlivesIdle=6\n", "", "")
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrConflict)
-		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] KeepAlivesIdle: conflicts with KeepAlivesIdle=5, both set KeepAlivesIdle`)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] KeepAlivesIdle: set twice, to "5" and "6"`)
 	})
 	t.Run("an unknown key given twice with other values", func(t *testing.T) {
 		e, _, _ := iniFiles(t, "[rs]\nServer=h\napplication_name=a\nApplication_Name=b\n", "", "")
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrConflict)
-		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] Application_Name: conflicts with application_name, both set application_name`)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] Application_Name: set twice, to different values`)
 	})
 	t.Run("a key given twice with one value", func(t *testing.T) {
 		iniFiles(t, "[rs]\nServer=a\nServer = a\n", "", "")
@@ -235,15 +235,15 @@ func TestDataSourceIAM(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &IAM{ClusterID: "etl-prod", Region: "eu-west-1", DbUser: "loader", DbGroups: []string{"loaders", "readers"},
 		AutoCreate: true, AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "s k;e#y", DurationSeconds: 3600, DbName: "dev"}, got.IAM)
-	assert.Equal(t, "host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com dbname=dev port=5439 sslmode=verify-ca", got.Rest)
-	assert.Equal(t, []string{"Driver"}, got.Config.Ignored)
+	assert.Equal(t, "sslmode=verify-ca host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com dbname=dev port=5439", got.Rest)
+	assert.Equal(t, []string{"Driver"}, ignoredNames(got.Config.Ignored))
 	assert.Equal(t, 200*time.Second, got.Config.Idle)
 	assert.NotContains(t, fmt.Sprintf("%+v", got), "s k;e#y")
 
 	got, err = Parse("DSN=rs;iam=off")
 	require.NoError(t, err)
 	assert.Nil(t, got.IAM, "the connection string turns IAM off")
-	assert.Equal(t, []string{"Driver", "DbUser", "DbGroups", "AutoCreate", "AccessKeyID", "SecretAccessKey", "ClusterID", "IAMDuration", "iam"}, got.Config.Ignored)
+	assert.Equal(t, []string{"Driver", "DbUser", "DbGroups", "AutoCreate", "AccessKeyID", "SecretAccessKey", "ClusterID", "IAMDuration", "iam"}, ignoredNames(got.Config.Ignored))
 
 	env, _, _ := iniFiles(t, "[rs]\nServer = 10.0.0.1\nIAM = 1\nPWD = Hunter2X\n", "", "")
 	_, err = Parse("DSN=rs")

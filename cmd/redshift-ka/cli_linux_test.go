@@ -111,7 +111,7 @@ func TestCheckMatchesSocket(t *testing.T) {
 					assert.Equal(t, fmt.Sprintf("%s:%d", pg.Host, pg.Port), got.Server)
 				}
 				if strings.HasPrefix(tc.name, "odbc") {
-					assert.Equal(t, []string{"Driver"}, got.IgnoredODBCKeys)
+					assert.Equal(t, []ignoredKey{{"Driver", "ODBC", "read by the ODBC driver manager or Amazon's ODBC driver only"}}, got.IgnoredKeys)
 					assert.Equal(t, "ODBC", got.Form)
 				}
 			}
