@@ -357,7 +357,60 @@ var testDSNs = []dsnCase{
 		form: FormURL, ignored: []string{"ProxyPwd", "QueryTimeout", "https_proxy_host", "https_proxy_password"},
 		rest: "postgres://h/dev?a=b",
 	},
-}
+	// Amazon's keep-alive and timeout keys (amazonTable).
+	{
+		name: "jdbc/TCPKeepAliveMinutes in minutes, loginTimeout as connect_timeout",
+		dsn:  "jdbc:redshift://h:5439/dev?TCPKeepAlive=true&TCPKeepAliveMinutes=3&loginTimeout=20&socketTimeout=0",
+		form: FormJDBC, ignored: []string{"socketTimeout"},
+		cfg:  Config{Idle: 180 * time.Second, Keys: keys(KeepAlive, "TCPKeepAlive", Idle, "TCPKeepAliveMinutes")},
+		rest: "connect_timeout=20 host=h port=5439 dbname=dev sslmode=verify-ca",
+	},
+	{
+		name: "odbc/LT as connect_timeout, QueryTimeout=0 dropped",
+		dsn:  "Server=h;Database=dev;LT=15;QueryTimeout=0;KeepAliveIdle=60",
+		form: FormODBC, ignored: []string{"QueryTimeout"},
+		cfg:  Config{Idle: 60 * time.Second, Keys: keys(Idle, "KeepAliveIdle")},
+		rest: "connect_timeout=15 host=h dbname=dev port=5439",
+	},
+	{
+		name: "kv/redshift_connector's keys, server parameters close to ours pass",
+		dsn:  "host=h tcp_keepalive=true tcp_keepalive_idle=60 tcp_keepalive_interval=10 tcp_keepalive_count=3 timeout=0 search_path=etl statement_timeout=0 tcp_keepalives_idle=30 TimeZone=UTC",
+		form: FormKeyValue, ignored: []string{"timeout"},
+		cfg: Config{Idle: 60 * time.Second, Interval: 10 * time.Second, Count: 3,
+			Keys: keys(KeepAlive, "tcp_keepalive", Idle, "tcp_keepalive_idle", Interval, "tcp_keepalive_interval", Count, "tcp_keepalive_count")},
+		rest: "host=h search_path=etl statement_timeout=0 tcp_keepalives_idle=30 TimeZone=UTC",
+	},
+	{
+		name: "url/LoginTimeout agreeing with connect_timeout",
+		dsn:  "postgres://h/db?connect_timeout=5&LoginTimeout=5&application_name=etl",
+		form: FormURL,
+		rest: "postgres://h/db?connect_timeout=5&application_name=etl",
+	},
+	{
+		name: "kv/user timeout thought in seconds warns",
+		dsn:  "host=h tcp_user_timeout=300",
+		form: FormKeyValue,
+		cfg: Config{UserTimeout: 300 * time.Millisecond, Keys: keys(UserTimeout, "tcp_user_timeout"),
+			Warnings: []string{"tcp_user_timeout=300 is 300 ms, under a second: its unit is milliseconds (tcp_user_timeout=300000 for 300 s)"}},
+		rest: "host=h",
+	},
+	{
+		name: "url/user timeout under idle + interval x count warns",
+		dsn:  "postgres://h/db?KeepAlivesIdle=10&KeepAlivesInterval=5&KeepAlivesCount=3&tcp_user_timeout=20000",
+		form: FormURL,
+		cfg: Config{Idle: 10 * time.Second, Interval: 5 * time.Second, Count: 3, UserTimeout: 20 * time.Second,
+			Keys:     keys(Idle, "KeepAlivesIdle", Interval, "KeepAlivesInterval", Count, "KeepAlivesCount", UserTimeout, "tcp_user_timeout"),
+			Warnings: []string{"tcp_user_timeout=20000 is under idle + interval x count (25 s): it may end a connection that keep-alive probes would keep; set it to 0 or above 25000"}},
+		rest: "postgres://h/db",
+	},
+	{
+		name: "url/user timeout above idle + interval x count: no warning",
+		dsn:  "postgres://h/db?KeepAlivesIdle=10&KeepAlivesInterval=5&KeepAlivesCount=3&tcp_user_timeout=30000",
+		form: FormURL,
+		cfg: Config{Idle: 10 * time.Second, Interval: 5 * time.Second, Count: 3, UserTimeout: 30 * time.Second,
+			Keys: keys(Idle, "KeepAlivesIdle", Interval, "KeepAlivesInterval", Count, "KeepAlivesCount", UserTimeout, "tcp_user_timeout")},
+		rest: "postgres://h/db",
+	}}
 
 // ignoredNames returns the keys of ignored, as written.
 func ignoredNames(ignored []IgnoredKey) []string {
@@ -392,6 +445,25 @@ type badCase struct {
 }
 
 var badDSNs = []badCase{
+	// A key close to one of ours, in every form.
+	{"url/misspelt key", "postgres://u:Hunter2X@h/db?KeepAliveIdel=200", ErrUnknownKey, `redshift-ka: KeepAliveIdel: unknown key; did you mean KeepAlivesIdle?`},
+	{"kv/misspelt key", "host=h password=Hunter2X keepalive_idel=5", ErrUnknownKey, `redshift-ka: keepalive_idel: unknown key; did you mean KeepAlivesIdle?`},
+	{"odbc/misspelt key", "Server=h;PWD=Hunter2X;KeepAliveIntervl=5", ErrUnknownKey, `redshift-ka: KeepAliveIntervl: unknown key; did you mean KeepAlivesInterval?`},
+	{"jdbc/misspelt key", "jdbc:redshift://h/dev?password=Hunter2X&TCPKeepAliveMinute=3", ErrUnknownKey, `redshift-ka: TCPKeepAliveMinute: unknown key; did you mean TCPKeepAliveMinutes?`},
+	{"url/misspelt IAM key", "postgres://u:Hunter2X@h/db?iam=1&cluster_identifer=c", ErrUnknownKey, `redshift-ka: cluster_identifer: unknown key; did you mean cluster_identifier?`},
+	// Amazon's time limits that would end a long COPY.
+	{"jdbc/socketTimeout", "jdbc:redshift://h/dev?password=Hunter2X&socketTimeout=300", ErrNotSupported, `redshift-ka: socketTimeout: want 0 or no key: a time limit on each read or statement ends a long COPY or UNLOAD on a healthy connection; redshift-ka notices a dead path with keep-alive (KeepAlivesIdle, KeepAlivesInterval, KeepAlivesCount) instead; got "300"`},
+	{"url/redshift_connector timeout", "postgres://u:Hunter2X@h/db?timeout=30", ErrNotSupported, `redshift-ka: timeout: want 0 or no key: ...`},
+	{"odbc/QT", "Server=h;PWD=Hunter2X;QT=60", ErrNotSupported, `redshift-ka: QT: want 0 or no key: ...`},
+	{"jdbc/TCPKeepAliveMinutes over range", "jdbc:redshift://h/dev?password=Hunter2X&TCPKeepAliveMinutes=600", ErrRange, `redshift-ka: TCPKeepAliveMinutes: want whole minutes 0..546, got "600"`},
+	{"kv/LoginTimeout against connect_timeout", "host=h password=Hunter2X connect_timeout=5 LoginTimeout=10", ErrConflict, `redshift-ka: LoginTimeout: conflicts with connect_timeout="5": both set connect_timeout`},
+	// Error texts.
+	{"redshift:// scheme", "redshift://u:Hunter2X@h:5439/dev", ErrMalformed, `redshift-ka: unknown DSN scheme "redshift://"; want postgres:// or postgresql:// (a URL), jdbc:redshift:// or jdbc:redshift:iam:// (Amazon's JDBC URL), libpq's key=value or an ODBC string`},
+	{"jdbc:postgresql:// scheme", "jdbc:postgresql://h:5432/db?password=Hunter2X", ErrMalformed, `redshift-ka: unknown DSN scheme "jdbc:postgresql://"; want ...`},
+	{"odbc/Port=abc named as written", "Server=h;PWD=Hunter2X;Port=abc", ErrSyntax, `redshift-ka: Port: want a port 1..65535, or a comma-separated list of them, got "abc"`},
+	{"kv/a key set twice", "host=h password=Hunter2X keepalives_idle=5 keepalives_idle=6", ErrConflict, `redshift-ka: keepalives_idle: set twice, to "5" and "6"`},
+	{"odbc/a libpq key set twice", "Server=h;PWD=Hunter2X;Database=a;database=b", ErrConflict, `redshift-ka: database: set twice, to different values`},
+	{"url/: and / in the password", "postgres://me:Hun:ter/2X@h:5439/dev", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host; if the user name or password holds a '@', ':', '/', '?', '#' or '%', %-encode it (%40, %3A, %2F, %3F, %23, %25)`},
 	{"url/not a number", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=abc", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got "abc"`},
 	{"url/negative", "postgres://u:Hunter2X@h/db?keepalives_interval=-5", ErrSyntax, `redshift-ka: keepalives_interval: want whole seconds 0..32767, got "-5"`},
 	{"url/fraction", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=1.5", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got "1.5"`},
@@ -409,13 +481,13 @@ var badDSNs = []badCase{
 	{"kv/escaped space runs into the password", `keepalives_idle=5\ password=Hunter2X host=h`, ErrSyntax, `redshift-ka: keepalives_idle: want whole seconds 0..32767, got a value of 19 bytes (withheld: it may hold more of the DSN)`},
 	{"kv/ODBC key", "host=h password=Hunter2X server=x", ErrSyntax, `redshift-ka: server: a key only ODBC reads, in a key=value DSN; write libpq's key, or the whole DSN in the ODBC form`},
 	{"kv/non-ASCII white space", "host=h\u00a0keepalives_idle=5 password=Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: white space other than ASCII in the unquoted value of key "host" at offset 6; quote the value`},
-	{"url/bad port", "postgres://u:Hunter2X@h:abc/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host`},
-	{"url/slash in password", "postgres://u:Hun/ter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host`},
+	{"url/bad port", "postgres://u:Hunter2X@h:abc/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host; if the user name or password holds a '@', ':', '/', '?', '#' or '%', %-encode it (%40, %3A, %2F, %3F, %23, %25)`},
+	{"url/slash in password", "postgres://u:Hun/ter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host; if the user name or password holds a '@', ':', '/', '?', '#' or '%', %-encode it (%40, %3A, %2F, %3F, %23, %25)`},
 	{"url/control character", "postgres://u:Hunter2X@h/db?application_name=a\tb", ErrMalformed, `redshift-ka: malformed URL DSN: a control character; write it %-escaped`},
 	// url.Parse takes this one, but with the key stripped the NUL would
 	// come before the '#'.
 	{"url/control character after #", "postgres://u:Hunter2X@h/db?https_proxy_password=#&\x00", ErrMalformed, `redshift-ka: malformed URL DSN: a control character; write it %-escaped`},
-	{"url/bad escape", "postgres://u:Hun%zzter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid %-escape`},
+	{"url/bad escape", "postgres://u:Hun%zzter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid %-escape; if the user name...`},
 	{"kv/unterminated quote", "host=h password='Hunter2X keepalives=1", ErrMalformed, `redshift-ka: malformed key=value DSN: unterminated quoted value of key "password"`},
 	{"kv/missing =", "host=h Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: missing "=" after the word at offset 7`},
 	{"kv/missing key", "host=h =Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: missing key before "=" at offset 7`},

@@ -116,7 +116,11 @@ func splitURL(dsn string, lenient bool) (base string, params []pair, err error) 
 		}
 		// lib/pq reads URLs with url.Parse: refuse what it refuses.
 		if _, err := url.Parse(dsn); err != nil {
-			return "", nil, malformed(FormURL, urlErrorText(err))
+			msg := urlErrorText(err)
+			if _, after, _ := strings.Cut(dsn, "://"); strings.Contains(after, "@") {
+				msg += "; if the user name or password holds a '@', ':', '/', '?', '#' or '%', %-encode it (%40, %3A, %2F, %3F, %23, %25)"
+			}
+			return "", nil, malformed(FormURL, msg)
 		}
 	}
 	if q < 0 {
