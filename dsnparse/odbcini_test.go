@@ -24,7 +24,11 @@ func iniFiles(t *testing.T, env, home, system string) (envPath, homePath, system
 		return path
 	}
 	envPath = write(filepath.Join(dir, "env.ini"), env)
-	t.Setenv("ODBCINI", envPath)
+	t.Setenv("ODBCINI", "")
+	if env != "" {
+		t.Setenv("ODBCINI", envPath)
+	}
+	t.Setenv("ODBCSYSINI", "")
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "home"), 0o700))
 	homePath = write(filepath.Join(dir, "home", ".odbc.ini"), home)
 	oldHome, oldSys := userHomeDir, systemODBCIni
@@ -100,6 +104,8 @@ func TestDataSourceSearchOrder(t *testing.T) {
 		wantFile          int // 0 env, 1 home, 2 system
 	}{
 		{"env first", "[rs]\nServer=env\n", "[rs]\nServer=home\n", "[rs]\nServer=sys\n", "env", 0},
+		// $ODBCINI stands for ~/.odbc.ini, as in unixODBC.
+		{"env instead of home", "[other]\nServer=env\n", "[rs]\nServer=home\n", "[rs]\nServer=sys\n", "sys", 2},
 		{"home before system", "", "[rs]\nServer=home\n", "[rs]\nServer=sys\n", "home", 1},
 		{"section missing in env, found in system", "[other]\nServer=env\n", "", "[RS]\nServer=sys\n", "sys", 2},
 	} {
@@ -113,12 +119,47 @@ func TestDataSourceSearchOrder(t *testing.T) {
 	}
 }
 
+// TestDataSourceODBCSYSINI: $ODBCSYSINI names the directory of the
+// system's odbc.ini, in place of /etc, as in unixODBC.
+func TestDataSourceODBCSYSINI(t *testing.T) {
+	_, _, sys := iniFiles(t, "", "", "[rs]\nServer=etc\n")
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "odbc.ini"), []byte("[rs]\nServer=sysini\n"), 0o600))
+	t.Setenv("ODBCSYSINI", dir)
+	got, err := Parse("DSN=rs")
+	require.NoError(t, err)
+	assert.Equal(t, "host=sysini port=5439", got.Rest)
+	assert.Equal(t, "rs in "+filepath.Join(dir, "odbc.ini"), got.Config.DataSource)
+	t.Setenv("ODBCSYSINI", t.TempDir()) // no odbc.ini there
+	_, err = Parse("DSN=rs")
+	require.ErrorIs(t, err, ErrDataSource)
+	assert.NotContains(t, err.Error(), sys, "not /etc/odbc.ini as well")
+}
+
+// TestDataSourceMisspeltKey: a key of a data source close to one of ours
+// is refused, named with its file and section; server parameters pass.
+func TestDataSourceMisspeltKey(t *testing.T) {
+	e, _, _ := iniFiles(t, "[rs]\nServer=h\nKeepAliveIdel=200\n", "", "")
+	_, err := Parse("DSN=rs")
+	require.ErrorIs(t, err, ErrUnknownKey)
+	assert.EqualError(t, err, "redshift-ka: "+e+" [rs] KeepAliveIdel: unknown key; did you mean KeepAlivesIdle?")
+	iniFiles(t, "[rs]\nServer=h\nsearch_path=etl\nstatement_timeout=0\nKeepAlivesIdle=200\n", "", "")
+	got, err := Parse("DSN=rs")
+	require.NoError(t, err)
+	assert.Equal(t, "host=h search_path=etl statement_timeout=0 port=5439", got.Rest)
+	from := got.Keys[len(got.Keys)-1].From
+	assert.Contains(t, from, "[rs]", "a key from odbc.ini says so")
+}
+
 func TestDataSourceErrors(t *testing.T) {
 	t.Run("unknown", func(t *testing.T) {
-		e, h, s := iniFiles(t, "[other]\nPWD=Hunter2X\n", "", "")
+		e, _, s := iniFiles(t, "[other]\nPWD=Hunter2X\n", "", "")
 		_, err := Parse("DSN=rs;PWD=Hunter2X")
 		require.ErrorIs(t, err, ErrDataSource)
-		assert.EqualError(t, err, `redshift-ka: DSN: data source "rs" not found; searched `+e+", "+h+" (absent), "+s+" (absent)")
+		assert.EqualError(t, err, `redshift-ka: DSN: data source "rs" not found; searched `+e+", "+s+" (absent)")
+		_, h, s := iniFiles(t, "", "", "")
+		_, err = Parse("DSN=rs;PWD=Hunter2X")
+		assert.EqualError(t, err, `redshift-ka: DSN: data source "rs" not found; searched `+h+" (absent), "+s+" (absent)")
 	})
 	t.Run("a directory", func(t *testing.T) {
 		iniFiles(t, "", "", "")
