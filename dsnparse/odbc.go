@@ -58,7 +58,12 @@ func parseODBC(dsn string) (*DSN, error) {
 			return nil, err
 		}
 		c.cfg.DataSource = a.value + " in " + ds.file
-		attrs = overlay(ds.attrs, slices.Concat(attrs[:i], attrs[i+1:]))
+		var over []pair
+		attrs, over = overlay(ds.attrs, slices.Concat(attrs[:i], attrs[i+1:]))
+		for _, o := range over {
+			c.keys = append(c.keys, KeyUse{Key: o.key, From: o.file + " [" + o.section + "]", Went: Dropped,
+				To: "overridden by the connection string"})
+		}
 		break
 	}
 	var rest []string
@@ -134,25 +139,32 @@ func setting(key string) string {
 	if i, ok := iamKeyIndex[asciiLower(key)]; ok {
 		return "iam:" + iamSpecs[i].Field
 	}
+	if a, ok := amazonIndex[asciiLower(key)]; ok && a.act == actMinutes {
+		return "owned:" + a.setting.String()
+	} else if ok && a.act == actConnect {
+		return "connect_timeout"
+	}
 	if libpq := odbcKeys[asciiLower(key)]; libpq != "" {
 		return libpq
 	}
 	return asciiLower(key)
 }
 
-// overlay returns base without the settings that top sets, then top.
-func overlay(base, top []pair) []pair {
+// overlay returns base without the settings that top sets, then top; and
+// the pairs of base left out.
+func overlay(base, top []pair) (out, over []pair) {
 	set := make(map[string]bool, len(top))
 	for _, a := range top {
 		set[setting(a.key)] = true
 	}
-	var out []pair
 	for _, a := range base {
-		if !set[setting(a.key)] {
+		if set[setting(a.key)] {
+			over = append(over, a)
+		} else {
 			out = append(out, a)
 		}
 	}
-	return append(out, top...)
+	return append(out, top...), over
 }
 
 // splitODBC splits "Key=Value;Key={va;lue};" into pairs. Keys and bare

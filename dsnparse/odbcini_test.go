@@ -151,6 +151,16 @@ func TestDataSourceMisspeltKey(t *testing.T) {
 	assert.Contains(t, from, "[rs]", "a key from odbc.ini says so")
 }
 
+// TestDataSourceOverrideAmazonKeys: an Amazon key of the connection
+// string overrides the data source's key for the same setting.
+func TestDataSourceOverrideAmazonKeys(t *testing.T) {
+	iniFiles(t, "[rs]\nServer=h\nKeepAlivesIdle=200\nLT=5\n", "", "")
+	got, err := Parse("DSN=rs;TCPKeepAliveMinutes=3;LoginTimeout=9")
+	require.NoError(t, err)
+	assert.Equal(t, 180*time.Second, got.Config.Idle)
+	assert.Equal(t, "connect_timeout=9 host=h port=5439", got.Rest)
+}
+
 func TestDataSourceErrors(t *testing.T) {
 	t.Run("unknown", func(t *testing.T) {
 		e, _, s := iniFiles(t, "[other]\nPWD=Hunter2X\n", "", "")
