@@ -70,9 +70,9 @@ func TestBadDSNFailsAtOpen(t *testing.T) {
 		{"kv/bad count", "host=127.0.0.1 port=1 password=" + password + " keepalives_count=1000", dsnparse.ErrRange, "keepalives_count", `0..127, got "1000"`},
 		{"kv/bad connect_timeout", "host=127.0.0.1 port=1 password=" + password + " connect_timeout=x", nil, "connect_timeout", `"x"`},
 		{"odbc/bad interval", "Server=127.0.0.1;Port=1;UID=u;PWD=" + password + ";KeepAlivesInterval=-3", dsnparse.ErrSyntax, "KeepAlivesInterval", `got "-3"`},
-		{"odbc/bad port", "Server=127.0.0.1;Port=abc;UID=u;PWD={" + password + "}", nil, "port", "abc"},
+		{"odbc/bad port, named as written", "Server=127.0.0.1;Port=abc;UID=u;PWD={" + password + "}", dsnparse.ErrSyntax, "Port", `got "abc"`},
 		{"odbc/bad sslmode", "Server=127.0.0.1;PWD=" + password + ";SSLMode=sometimes", nil, "sslmode", "sometimes"},
-		{"odbc/escaped quote in password", "Server=h;Port=abc;PWD={" + password[:3] + "'" + password[3:] + " x}", nil, "port", "abc"},
+		{"odbc/escaped quote in password", "Server=h;PORT=abc;PWD={" + password[:3] + "'" + password[3:] + " x}", dsnparse.ErrSyntax, "PORT", `got "abc"`},
 		{"kv/escaped quote in password", `host=h port=abc password='Hun\'ter2X'`, nil, "port", "abc"},
 		{"url/bad port, password after ?", "postgres://u@h:abc/db?password=" + password, dsnparse.ErrMalformed, "", "invalid port (withheld)"},
 	} {
