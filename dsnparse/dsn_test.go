@@ -456,7 +456,8 @@ var badDSNs = []badCase{
 	{"url/redshift_connector timeout", "postgres://u:Hunter2X@h/db?timeout=30", ErrNotSupported, `redshift-ka: timeout: want 0 or no key: ...`},
 	{"odbc/QT", "Server=h;PWD=Hunter2X;QT=60", ErrNotSupported, `redshift-ka: QT: want 0 or no key: ...`},
 	{"jdbc/TCPKeepAliveMinutes over range", "jdbc:redshift://h/dev?password=Hunter2X&TCPKeepAliveMinutes=600", ErrRange, `redshift-ka: TCPKeepAliveMinutes: want whole minutes 0..546, got "600"`},
-	{"kv/LoginTimeout against connect_timeout", "host=h password=Hunter2X connect_timeout=5 LoginTimeout=10", ErrConflict, `redshift-ka: LoginTimeout: conflicts with connect_timeout="5": both set connect_timeout`},
+	{"kv/LoginTimeout against connect_timeout", "host=h password=Hunter2X connect_timeout=5 LoginTimeout=10", ErrConflict, `redshift-ka: LoginTimeout: conflicts with connect_timeout: both set connect_timeout, to different values`},
+	{"kv/LoginTimeout against a connect_timeout that runs on", "host=h connect_timeout='5 password=Hunter2X' LoginTimeout=10", ErrConflict, `redshift-ka: LoginTimeout: conflicts with connect_timeout: both set connect_timeout, to different values`},
 	// Error texts.
 	{"redshift:// scheme", "redshift://u:Hunter2X@h:5439/dev", ErrMalformed, `redshift-ka: unknown DSN scheme "redshift://"; want postgres:// or postgresql:// (a URL), jdbc:redshift:// or jdbc:redshift:iam:// (Amazon's JDBC URL), libpq's key=value or an ODBC string`},
 	{"jdbc:postgresql:// scheme", "jdbc:postgresql://h:5432/db?password=Hunter2X", ErrMalformed, `redshift-ka: unknown DSN scheme "jdbc:postgresql://"; want ...`},

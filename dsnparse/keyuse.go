@@ -139,8 +139,9 @@ func (c *collector) finish(form Form, rest string) (*DSN, error) {
 	for _, m := range c.mapped {
 		if prev, ok := c.handedOn[m.libpq]; ok {
 			if prev[1] != m.value {
+				// prev's value is not quoted: it may have run on into a password.
 				return nil, &ParseError{Key: m.key, Value: m.value, Err: reason(ErrConflict,
-					"conflicts with "+prev[0]+"="+strconv.Quote(prev[1])+": both set "+m.libpq)}
+					"conflicts with "+prev[0]+": both set "+m.libpq+", to different values")}
 			}
 			continue
 		}
