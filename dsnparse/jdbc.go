@@ -12,13 +12,13 @@ const jdbcPrefix = "jdbc:redshift:"
 
 // jdbcKeys maps the JDBC keys that mean something to PostgreSQL,
 // lower-cased, to the libpq key each becomes. Every other key, but those
-// redshift-ka reads itself, is dropped and listed in [Config.Ignored]: the
-// JDBC driver has many that libpq lacks (loginTimeout, socketTimeout, ...).
+// redshift-ka reads itself (amazonTable: loginTimeout, socketTimeout, ...),
+// is dropped and listed in [Config.Ignored]: the JDBC driver has many that
+// libpq lacks (readOnly, defaultRowFetchSize, ...).
 var jdbcKeys = map[string]string{
 	"user": "user", "uid": "user", "password": "password", "pwd": "password",
 	"host": "host", "port": "port", "dbname": "dbname", "sslmode": "sslmode",
-	"applicationname": "application_name",
-	"sslrootcert":     "sslrootcert", "sslcert": "sslcert", "sslkey": "sslkey",
+	"applicationname": "application_name", "sslrootcert": "sslrootcert", "sslcert": "sslcert", "sslkey": "sslkey",
 	"sslpassword": "sslpassword", "options": "options",
 	"authmech": "sslmode", // the JDBC driver's older name, values in capitals
 }
