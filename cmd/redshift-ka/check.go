@@ -211,6 +211,9 @@ func (a *app) checkWith(pos []string, offline bool, timeout time.Duration, res *
 	}
 	fill(res, rep, fromDataSource(dsn, parsed.Config.DataSource))
 	res.Warnings = append(slices.Clone(parsed.Config.Warnings), res.Warnings...)
+	if w := userTimeoutWarning(parsed.Config, rep); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	return rep, exitOK
 }
 

@@ -151,6 +151,12 @@ func TestCheckKeys(t *testing.T) {
 	assert.Contains(t, res.Keys, keyUse{"KeepAlivesIdle", ini + " [rs]", "dropped", "overridden by the connection string"})
 	assert.Contains(t, res.Warnings[0], "tcp_user_timeout=300 is 300 ms")
 
+	// Under idle + interval x count with the OS's values (idle 7200 s
+	// unless this machine says less).
+	r = runCLI(t.Context(), "", nil, "check", "--offline", "postgres://me@db.example/dev?tcp_user_timeout=60000")
+	require.Equal(t, exitOK, r.code, r.all())
+	assert.Regexp(t, `(?m)^warning: tcp_user_timeout=60000 is under idle \+ interval x count \(\d+ s, the OS's values`, r.stdout)
+
 	r = runCLI(t.Context(), "", nil, "check", "--offline", "postgres://me@db.example/dev?KeepAliveIdel=200")
 	assert.Equal(t, exitUsage, r.code, r.all())
 	assert.Contains(t, r.stderr, "KeepAliveIdel: unknown key; did you mean KeepAlivesIdle?")
