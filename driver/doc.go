@@ -15,9 +15,11 @@
 //	c, err := driver.NewConnector(dsn, driver.WithLogger(logger))
 //	db := sql.OpenDB(c)
 //
-// The DSN may be a URL, a libpq key=value string or an ODBC connection
-// string; see [dsnparse] for the keys. A bad DSN fails at [sql.Open], before
-// any dial.
+// The DSN may be a URL, a libpq key=value string, an ODBC connection
+// string or a JDBC URL of Amazon's Redshift driver (jdbc:redshift://,
+// jdbc:redshift:iam://); see [dsnparse] for the keys, Amazon's keep-alive
+// and timeout keys among them. A bad DSN, a misspelt key among them, fails
+// at [sql.Open], before any dial.
 //
 // # Errors
 //

@@ -51,8 +51,10 @@ func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
 type Option func(*backend.Options)
 
 // WithLogger logs, at debug level, each connection dialed and the
-// keep-alive settings asked of it, and at warning level each connection
-// lost, with the kernel's TCP figures. Nothing logged contains a password.
+// keep-alive settings asked of it and each DSN key dropped, and at warning
+// level each connection lost, with the kernel's TCP figures, and the DSN's
+// [dsnparse.Config.Warnings] when the connector is made. Nothing logged
+// contains a password.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *backend.Options) { o.Logger = l }
 }

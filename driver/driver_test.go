@@ -1,15 +1,18 @@
 package driver_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"github.com/redshift-ka/redshift-ka/driver"
 	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
+	"log/slog"
 	"net"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -67,9 +70,9 @@ func TestBadDSNFailsAtOpen(t *testing.T) {
 		{"kv/bad count", "host=127.0.0.1 port=1 password=" + password + " keepalives_count=1000", dsnparse.ErrRange, "keepalives_count", `0..127, got "1000"`},
 		{"kv/bad connect_timeout", "host=127.0.0.1 port=1 password=" + password + " connect_timeout=x", nil, "connect_timeout", `"x"`},
 		{"odbc/bad interval", "Server=127.0.0.1;Port=1;UID=u;PWD=" + password + ";KeepAlivesInterval=-3", dsnparse.ErrSyntax, "KeepAlivesInterval", `got "-3"`},
-		{"odbc/bad port", "Server=127.0.0.1;Port=abc;UID=u;PWD={" + password + "}", nil, "port", "abc"},
+		{"odbc/bad port, named as written", "Server=127.0.0.1;Port=abc;UID=u;PWD={" + password + "}", dsnparse.ErrSyntax, "Port", `got "abc"`},
 		{"odbc/bad sslmode", "Server=127.0.0.1;PWD=" + password + ";SSLMode=sometimes", nil, "sslmode", "sometimes"},
-		{"odbc/escaped quote in password", "Server=h;Port=abc;PWD={" + password[:3] + "'" + password[3:] + " x}", nil, "port", "abc"},
+		{"odbc/escaped quote in password", "Server=h;PORT=abc;PWD={" + password[:3] + "'" + password[3:] + " x}", dsnparse.ErrSyntax, "PORT", `got "abc"`},
 		{"kv/escaped quote in password", `host=h port=abc password='Hun\'ter2X'`, nil, "port", "abc"},
 		{"url/bad port, password after ?", "postgres://u@h:abc/db?password=" + password, dsnparse.ErrMalformed, "", "invalid port (withheld)"},
 	} {
@@ -111,6 +114,22 @@ func TestOpenReportsDialErrors(t *testing.T) {
 	assert.NotContains(t, err.Error(), password)
 }
 
+// TestWarningsLogged: a DSN setting that looks like a mistake is logged at
+// warning level when the connector is made, by either backend.
+func TestWarningsLogged(t *testing.T) {
+	for name, open := range map[string]func(string, ...driver.Option) error{
+		"pgx": func(dsn string, o ...driver.Option) error { _, err := driver.NewConnector(dsn, o...); return err },
+		"pq":  func(dsn string, o ...driver.Option) error { _, err := rkpq.NewConnector(dsn, o...); return err },
+	} {
+		var buf bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&buf, nil))
+		require.NoError(t, open("postgres://u:"+password+"@127.0.0.1/db?tcp_user_timeout=300", driver.WithLogger(logger)), name)
+		assert.Contains(t, buf.String(), "level=WARN", name)
+		assert.Contains(t, buf.String(), "tcp_user_timeout=300 is 300 ms, under a second", name)
+		assert.NotContains(t, buf.String(), password, name)
+	}
+}
+
 func TestConnectorKeepsTheParsedDSN(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -120,7 +139,7 @@ func TestConnectorKeepsTheParsedDSN(t *testing.T) {
 	require.NoError(t, err)
 	d := c.DSN()
 	assert.Equal(t, dsnparse.FormODBC, d.Form)
-	assert.Equal(t, []string{"Driver"}, d.Config.Ignored)
+	assert.Equal(t, []dsnparse.IgnoredKey{{Key: "Driver", Driver: "ODBC", Does: "read by the ODBC driver manager or Amazon's ODBC driver only"}}, d.Config.Ignored)
 	assert.Equal(t, "KeepAlivesIdle", d.Config.Keys[dsnparse.Idle])
 	assert.IsType(t, &driver.Driver{}, c.Driver())
 	db := sql.OpenDB(c)
@@ -158,4 +177,15 @@ func TestBadDSNDialsNothing(t *testing.T) {
 		t.Fatal("a refused DSN was dialed")
 	}
 	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+}
+
+// TestDocNamesEveryForm: the package overview's "Use" names every DSN
+// form dsnparse reads.
+func TestDocNamesEveryForm(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	use, _, _ := strings.Cut(string(doc), "# Errors")
+	for f := dsnparse.FormURL; f <= dsnparse.FormJDBC; f++ {
+		assert.Contains(t, use, f.String(), "driver/doc.go does not name the %s form", f)
+	}
 }

@@ -18,22 +18,25 @@
 // A JDBC URL (jdbc:redshift:// or jdbc:redshift:iam://, as Amazon's Redshift
 // JDBC driver reads them) is converted to the key=value form too: host,
 // port (5439 when absent) and dbname from the URL; user or UID, password or
-// PWD, sslmode, ApplicationName, connectTimeout, sslrootcert, sslcert,
+// PWD, sslmode, ApplicationName, sslrootcert, sslcert,
 // sslkey, sslpassword and options under libpq's names; ssl=true as
 // sslmode=verify-ca and ssl=false as sslmode=disable unless sslmode is given.
 // Its query starts at the first '?' (or, without one, the first ';'), its
 // parameters are separated by '&' or ';', and values are %-escaped with '+'
-// for a space, as the JDBC driver reads them. Every other JDBC key
-// (loginTimeout, socketTimeout, ...) is dropped and listed in
+// for a space, as the JDBC driver reads them. Its keep-alive and timeout
+// keys are read as the table below says; every other JDBC key (readOnly,
+// and keys the JDBC driver does not know) is dropped and listed in
 // [Config.Ignored]. User info before an '@' in the host is refused: JDBC
 // has none.
 //
 // # ODBC data sources
 //
 // DSN=name in an ODBC string reads the data source [name] from the first
-// odbc.ini that has it: $ODBCINI, then ~/.odbc.ini, then /etc/odbc.ini.
-// Keys in the connection string override the file's, setting by setting
-// (Host in the string overrides Server in the file).
+// odbc.ini that has it, as unixODBC finds them: the user's, $ODBCINI or
+// else ~/.odbc.ini, then the system's, odbc.ini in the directory
+// $ODBCSYSINI or else /etc/odbc.ini. Keys in the connection string
+// override the file's, setting by setting (Host in the string overrides
+// Server in the file). [KeyUse.From] names the file of each key read there.
 //
 // # Keys
 //
@@ -47,7 +50,80 @@
 // Every key not in the table is left for pgx or lib/pq as written. Those
 // drivers send a key they do not know to the server as a run-time
 // parameter, which the server refuses, so the owned keys must not reach
-// them.
+// them. A key close to one of ours but none of them (KeepAliveIdel: one
+// that differs by a letter or two) is refused with [ErrUnknownKey] and a
+// "did you mean"; server parameters (search_path, statement_timeout,
+// application_name, ...) pass. [DSN.Keys] says where each key went, and
+// [Config.Warnings] names settings that look like mistakes: a
+// tcp_user_timeout under a second (its unit is milliseconds) or under
+// idle + interval x count.
+//
+// # Amazon's keep-alive and timeout keys
+//
+// The keep-alive and timeout keys of Amazon's ODBC driver, JDBC driver and
+// Python driver (redshift_connector) are read in every form, as this table
+// says, never dropped in silence. A time limit on each read or statement
+// would end a long COPY or UNLOAD on a healthy connection, so those keys
+// are refused unless 0; keep-alive does the job of noticing a dead path.
+// Sources are files of github.com/aws/amazon-redshift-odbc-driver (commit
+// af2dfff), amazon-redshift-jdbc-driver (de46a92) and
+// amazon-redshift-python-driver (d2c7524):
+//
+//	KeepAlive (ODBC): SO_KEEPALIVE on or off; 1/0, default 1
+//	    redshift-ka: sets KeepAlive
+//	    source: amazon-redshift-odbc-driver src/odbc/rsodbc/rsodbc.h RS_KEEP_ALIVE, rsconnect.cpp, rslibpq.c (keepalives)
+//	KeepAliveIdle (ODBC): idle time before the first probe; seconds, default the OS's
+//	    redshift-ka: sets KeepAlivesIdle
+//	    source: amazon-redshift-odbc-driver src/odbc/rsodbc/rsodbc.h RS_KEEP_ALIVE_IDLE, rslibpq.c (keepalives_idle)
+//	KeepAliveInterval (ODBC): time between probes; seconds, default the OS's
+//	    redshift-ka: sets KeepAlivesInterval
+//	    source: amazon-redshift-odbc-driver src/odbc/rsodbc/rsodbc.h RS_KEEP_ALIVE_INTERVAL, rslibpq.c (keepalives_interval)
+//	KeepAliveCount (ODBC): unanswered probes before the end; probes, default the OS's
+//	    redshift-ka: sets KeepAlivesCount
+//	    source: amazon-redshift-odbc-driver src/odbc/rsodbc/rsodbc.h RS_KEEP_ALIVE_COUNT, rslibpq.c (keepalives_count)
+//	LoginTimeout (ODBC, JDBC): time limit to connect and log in; seconds, default 0 (none)
+//	    redshift-ka: goes on as connect_timeout (seconds)
+//	    source: amazon-redshift-odbc-driver src/odbc/rsodbc/rsconnect.cpp (also LT), rslibpq.c (connect_timeout); amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/RedshiftProperty.java LOGIN_TIMEOUT
+//	LT (ODBC): short name of LoginTimeout; seconds, default 0 (none)
+//	    redshift-ka: goes on as connect_timeout (seconds)
+//	    source: amazon-redshift-odbc-driver src/odbc/rsodbc/rsconnect.cpp
+//	QueryTimeout (ODBC): time limit of each statement; seconds, default 0 (none)
+//	    redshift-ka: refused unless 0: it would end a long COPY or UNLOAD on a healthy connection; keep-alive finds a dead path
+//	    source: amazon-redshift-odbc-driver src/odbc/rsodbc/rsodbc.h RS_QUERY_TIMEOUT, rsconnect.cpp (also QT)
+//	QT (ODBC): short name of QueryTimeout; seconds, default 0 (none)
+//	    redshift-ka: refused unless 0: it would end a long COPY or UNLOAD on a healthy connection; keep-alive finds a dead path
+//	    source: amazon-redshift-odbc-driver src/odbc/rsodbc/rsconnect.cpp
+//	tcpKeepAlive (JDBC): SO_KEEPALIVE on or off; true/false, default true
+//	    redshift-ka: sets KeepAlive
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/RedshiftProperty.java TCP_KEEP_ALIVE, core/v3/ConnectionFactoryImpl.java
+//	TCPKeepAliveMinutes (JDBC): idle time before the first probe; minutes; in Amazon's docs (TCP keepalives), a commented-out setting in the source
+//	    redshift-ka: sets KeepAlivesIdle (minutes x 60)
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/core/RedshiftJDBCSettings.java
+//	connectTimeout (JDBC): time limit to open the socket; seconds, default 10
+//	    redshift-ka: goes on as connect_timeout (seconds)
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/RedshiftProperty.java CONNECT_TIMEOUT
+//	socketTimeout (JDBC): time limit of each socket read; seconds, default 0 (none)
+//	    redshift-ka: refused unless 0: it would end a long COPY or UNLOAD on a healthy connection; keep-alive finds a dead path
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/RedshiftProperty.java SOCKET_TIMEOUT, core/v3/ConnectionFactoryImpl.java
+//	tcp_keepalive (Python): SO_KEEPALIVE on or off; True/False, default True
+//	    redshift-ka: sets KeepAlive
+//	    source: amazon-redshift-python-driver redshift_connector/core.py Connection.__init__
+//	tcp_keepalive_idle (Python): idle time before the first probe; seconds, default the OS's
+//	    redshift-ka: sets KeepAlivesIdle
+//	    source: amazon-redshift-python-driver redshift_connector/core.py (TCP_KEEPIDLE)
+//	tcp_keepalive_interval (Python): time between probes; seconds, default the OS's
+//	    redshift-ka: sets KeepAlivesInterval
+//	    source: amazon-redshift-python-driver redshift_connector/core.py (TCP_KEEPINTVL)
+//	tcp_keepalive_count (Python): unanswered probes before the end; probes, default the OS's
+//	    redshift-ka: sets KeepAlivesCount
+//	    source: amazon-redshift-python-driver redshift_connector/core.py (TCP_KEEPCNT)
+//	timeout (Python): time limit of each socket operation; seconds, default None (none)
+//	    redshift-ka: refused unless 0: it would end a long COPY or UNLOAD on a healthy connection; keep-alive finds a dead path
+//	    source: amazon-redshift-python-driver redshift_connector/core.py (socket.settimeout)
+//
+// Amazon documents TCPKeepAliveMinutes for its JDBC driver ("Configuring
+// TCP keepalives for your JDBC connection"); the 2.x source keeps it only
+// as a commented-out setting, so its default there is the OS's idle time.
 //
 // # Where pgx and lib/pq disagree
 //
@@ -97,9 +173,11 @@
 // no use for (serverless_acct_id, AuthType,
 // InstanceProfile, StsEndpointUrl, vpc_endpoint_url, CaPath, scope, ...).
 // So are, in every form, the other keys of Amazon's ODBC driver (rsodbc.h:
-// LoginTimeout, QueryTimeout, ProxyHost, ProxyPwd, Trace, ...) and JDBC
-// driver (RedshiftProperty: socketTimeout, loginTimeout, readOnly, ...)
-// that PostgreSQL does not know: the server would refuse them.
+// ProxyHost, ProxyPwd, Trace, ...) and JDBC driver (RedshiftProperty:
+// readOnly, defaultRowFetchSize, ...)
+// that PostgreSQL does not know: the server would refuse them. Each
+// [IgnoredKey] says whose key it is and what it does there; an IAM key in
+// a DSN without iam=true points at it.
 //
 // The cluster (or workgroup) and region are taken from the host name when
 // the DSN does not give them, as Amazon's drivers do:
@@ -138,8 +216,10 @@
 //
 // Errors are [*ParseError] values that name the key, the value and the
 // accepted range, and wrap [ErrSyntax], [ErrRange], [ErrConflict],
-// [ErrMalformed], [ErrDataSource], [ErrNotSupported], [ErrMissing] or
-// [ErrTLSRequired]. No
+// [ErrMalformed], [ErrDataSource], [ErrNotSupported], [ErrMissing],
+// [ErrUnknownKey] or [ErrTLSRequired]. A key given twice with two values
+// is "set twice". A URL scheme that is none of the four forms'
+// (redshift://, jdbc:postgresql://) is refused as such. No
 // error contains a password or an AWS secret, and a [DSN] or [IAM] prints
 // and encodes to JSON with them masked.
 package dsnparse

@@ -46,7 +46,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("IAM keys survive in %q: %v", d.Rest, again.IAM)
 		}
 		for _, k := range again.Config.Ignored {
-			if claimed(k) {
+			if claimed(k.Key) {
 				t.Fatalf("key %q of ours survives in %q", k, d.Rest)
 			}
 		}
@@ -119,7 +119,7 @@ func noOwnedKeyForPQ(t *testing.T, rest string) {
 		t.Fatalf("lib/pq reads keys of ours (%v, %v) in the stripped %q", d.Config.Keys, d.IAM, rest)
 	}
 	for _, k := range d.Config.Ignored {
-		if claimed(k) {
+		if claimed(k.Key) {
 			t.Fatalf("lib/pq reads key %q of ours in the stripped %q", k, rest)
 		}
 	}
@@ -174,7 +174,7 @@ func withoutLookupHost(t *testing.T, d *DSN) string {
 			}
 		}
 	} else {
-		tok := "host=" + quote(h)
+		tok := "host=" + libpqValue(h)
 		for _, prefix := range []string{"", iamDefaultTLS + " "} {
 			if rest, ok := strings.CutPrefix(d.Rest, prefix+tok); ok {
 				return prefix + strings.TrimPrefix(rest, " ")

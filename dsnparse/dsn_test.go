@@ -188,8 +188,8 @@ var testDSNs = []dsnCase{
 		dsn:     "jdbc:redshift://h.example:5439/dev?user=etl&password=p%3Bw+x;ssl=true&ApplicationName=job&tcpKeepAlive=false&loginTimeout=30",
 		form:    FormJDBC,
 		cfg:     Config{NoKeepAlive: true, Keys: keys(KeepAlive, "tcpKeepAlive")},
-		rest:    "host=h.example port=5439 dbname=dev user=etl password='p;w x' application_name=job sslmode=verify-ca",
-		ignored: []string{"loginTimeout"},
+		rest:    "connect_timeout=30 host=h.example port=5439 dbname=dev user=etl password='p;w x' application_name=job sslmode=verify-ca",
+		ignored: nil,
 	},
 	{
 		name: "jdbc/query after ';', several hosts, default port",
@@ -204,7 +204,7 @@ var testDSNs = []dsnCase{
 		name: "jdbc/no database, ssl=false, HOST as a parameter agreeing",
 		dsn:  "jdbc:redshift://[::1]:5439?HOST=::1&ssl=false&connectTimeout=10",
 		form: FormJDBC,
-		rest: "host=::1 port=5439 connect_timeout=10 sslmode=disable",
+		rest: "connect_timeout=10 host=::1 port=5439 sslmode=disable",
 	},
 	// IAM login, every form.
 	{
@@ -256,7 +256,7 @@ var testDSNs = []dsnCase{
 		dsn:     "Driver={Amazon Redshift (x64)};Server=etl-prod.c9abc.us-east-1.redshift.amazonaws.com;Database=dev;IAM=1;DbUser=etl;DbGroups=loaders, readers;AutoCreate=1;Profile=etl;KeepAlivesIdle=200",
 		form:    FormODBC,
 		cfg:     Config{Idle: 200 * time.Second, Keys: keys(Idle, "KeepAlivesIdle")},
-		rest:    "host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com dbname=dev port=5439 sslmode=verify-ca",
+		rest:    "sslmode=verify-ca host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com dbname=dev port=5439",
 		ignored: []string{"Driver"},
 		iam:     &IAM{ClusterID: "etl-prod", Region: "us-east-1", DbUser: "etl", DbGroups: []string{"loaders", "readers"}, AutoCreate: true, Profile: "etl", DbName: "dev"},
 	},
@@ -264,7 +264,7 @@ var testDSNs = []dsnCase{
 		name: "odbc/IAM=1 with static keys, braced secret, UID as DbUser",
 		dsn:  "Server=h;Database=dev;IAM=1;ClusterID=c1;Region=us-east-1;AccessKeyID=AKIAEXAMPLE;SecretAccessKey={a;b}}c};SessionToken=tok;EndpointUrl=http://127.0.0.1:9;IAMDuration=900;UID=etl",
 		form: FormODBC,
-		rest: "host=h dbname=dev user=etl port=5439 sslmode=verify-ca",
+		rest: "sslmode=verify-ca host=h dbname=dev user=etl port=5439",
 		iam: &IAM{ClusterID: "c1", Region: "us-east-1", AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "a;b}c",
 			SessionToken: "tok", EndpointURL: "http://127.0.0.1:9", DurationSeconds: 900, DbUser: "etl", DbName: "dev", CustomDomain: "h"},
 	},
@@ -272,7 +272,7 @@ var testDSNs = []dsnCase{
 		name:    "odbc/IAM=1 serverless, keys redshift-ka has no use for",
 		dsn:     "Server=h;IAM=1;Workgroup=wg;Serverless=1;AuthType=Profile;Profile=p;Region=r",
 		form:    FormODBC,
-		rest:    "host=h port=5439 sslmode=verify-ca",
+		rest:    "sslmode=verify-ca host=h port=5439",
 		ignored: []string{"AuthType"},
 		iam:     &IAM{Workgroup: "wg", Region: "r", Profile: "p", Serverless: true, CustomDomain: "h"},
 	},
@@ -280,7 +280,7 @@ var testDSNs = []dsnCase{
 		name: "odbc/IAM=1: an empty value is absent",
 		dsn:  "Server=10.1.2.3;IAM=1;ClusterID=;cluster_identifier=c;AutoCreate=;IAMDuration= ;DbGroups=;DbUser=;group_federation=1",
 		form: FormODBC,
-		rest: "host=10.1.2.3 port=5439 sslmode=verify-ca",
+		rest: "sslmode=verify-ca host=10.1.2.3 port=5439",
 		iam:  &IAM{ClusterID: "c", GroupFederation: true},
 	},
 	{
@@ -304,7 +304,7 @@ var testDSNs = []dsnCase{
 		name: "kv/iam: no host",
 		dsn:  "dbname=dev iam=1 cluster_identifier=etl-prod db_user=etl region=eu-west-1",
 		form: FormKeyValue,
-		rest: "sslmode=verify-ca host='etl-prod.invalid' dbname=dev",
+		rest: "sslmode=verify-ca host=etl-prod.invalid dbname=dev",
 		iam:  &IAM{ClusterID: "etl-prod", Region: "eu-west-1", DbUser: "etl", DbName: "dev", LookupEndpoint: true},
 	},
 	{
@@ -318,14 +318,14 @@ var testDSNs = []dsnCase{
 		name: "odbc/IAM=1: no Server",
 		dsn:  "Driver={Amazon Redshift (x64)};Database=dev;IAM=1;ClusterID=etl-prod;DbUser=etl",
 		form: FormODBC,
-		rest: "dbname=dev port=5439 host=etl-prod.invalid sslmode=verify-ca", ignored: []string{"Driver"},
+		rest: "sslmode=verify-ca host=etl-prod.invalid dbname=dev port=5439", ignored: []string{"Driver"},
 		iam: &IAM{ClusterID: "etl-prod", DbUser: "etl", DbName: "dev", LookupEndpoint: true},
 	},
 	{
 		name: "jdbc/iam cluster:region",
 		dsn:  "jdbc:redshift:iam://etl-prod:us-west-2/dev?DbUser=etl&ClusterID=etl-prod",
 		form: FormJDBC,
-		rest: "dbname=dev sslmode=verify-ca host=etl-prod.invalid",
+		rest: "host=etl-prod.invalid dbname=dev sslmode=verify-ca",
 		iam:  &IAM{ClusterID: "etl-prod", Region: "us-west-2", DbUser: "etl", DbName: "dev", LookupEndpoint: true},
 	},
 	// group_federation, ForceLowercase, the HTTPS proxy, Amazon's keys.
@@ -339,24 +339,86 @@ var testDSNs = []dsnCase{
 	{
 		name: "jdbc/groupFederation, ForceLowercase, Amazon's keys dropped",
 		dsn:  "jdbc:redshift:iam://10.0.0.5:5439/dev?groupFederation=true&ClusterID=c&ForceLowercase=true&loginTimeout=30&socketTimeout=0&isServerless=false",
-		form: FormJDBC, ignored: []string{"loginTimeout", "socketTimeout"},
-		rest: "host=10.0.0.5 port=5439 dbname=dev sslmode=verify-ca",
+		form: FormJDBC, ignored: []string{"socketTimeout"},
+		rest: "connect_timeout=30 host=10.0.0.5 port=5439 dbname=dev sslmode=verify-ca",
 		iam:  &IAM{ClusterID: "c", GroupFederation: true, ForceLowercase: true, DbName: "dev"},
 	},
 	{
 		name: "odbc/IAM=1: HTTPS proxy, ODBC-only keys dropped",
 		dsn:  "Server=10.0.0.5;Database=dev;IAM=1;ClusterID=c;DbUser=u;https_proxy_host=proxy.corp;https_proxy_port=3128;https_proxy_username=pu;https_proxy_password={p;w};vpc_endpoint_url=https://vpce.example;CaPath=/etc/ssl;scope=x;LoginTimeout=5;EndpointUrl=https://ak:sk@api.example",
-		form: FormODBC, ignored: []string{"vpc_endpoint_url", "CaPath", "scope", "LoginTimeout"},
-		rest: "host=10.0.0.5 dbname=dev port=5439 sslmode=verify-ca",
+		form: FormODBC, ignored: []string{"vpc_endpoint_url", "CaPath", "scope"},
+		rest: "sslmode=verify-ca connect_timeout=5 host=10.0.0.5 dbname=dev port=5439",
 		iam: &IAM{ClusterID: "c", DbUser: "u", DbName: "dev", HTTPSProxyHost: "proxy.corp", HTTPSProxyPort: 3128,
 			HTTPSProxyUser: "pu", HTTPSProxyPassword: "p;w", EndpointURL: "https://ak:sk@api.example"},
 	},
 	{
 		name: "url/no iam: Amazon's keys dropped too",
-		dsn:  "postgres://h/dev?https_proxy_host=p&https_proxy_password=Hunter2X&ProxyPwd=Hunter2X&QueryTimeout=5&a=b",
+		dsn:  "postgres://h/dev?https_proxy_host=p&https_proxy_password=Hunter2X&ProxyPwd=Hunter2X&QueryTimeout=0&a=b",
 		form: FormURL, ignored: []string{"ProxyPwd", "QueryTimeout", "https_proxy_host", "https_proxy_password"},
 		rest: "postgres://h/dev?a=b",
 	},
+	// Amazon's keep-alive and timeout keys (amazonTable).
+	{
+		name: "jdbc/TCPKeepAliveMinutes in minutes, loginTimeout as connect_timeout",
+		dsn:  "jdbc:redshift://h:5439/dev?TCPKeepAlive=true&TCPKeepAliveMinutes=3&loginTimeout=20&socketTimeout=0",
+		form: FormJDBC, ignored: []string{"socketTimeout"},
+		cfg:  Config{Idle: 180 * time.Second, Keys: keys(KeepAlive, "TCPKeepAlive", Idle, "TCPKeepAliveMinutes")},
+		rest: "connect_timeout=20 host=h port=5439 dbname=dev sslmode=verify-ca",
+	},
+	{
+		name: "odbc/LT as connect_timeout, QueryTimeout=0 dropped",
+		dsn:  "Server=h;Database=dev;LT=15;QueryTimeout=0;KeepAliveIdle=60",
+		form: FormODBC, ignored: []string{"QueryTimeout"},
+		cfg:  Config{Idle: 60 * time.Second, Keys: keys(Idle, "KeepAliveIdle")},
+		rest: "connect_timeout=15 host=h dbname=dev port=5439",
+	},
+	{
+		name: "kv/redshift_connector's keys, server parameters close to ours pass",
+		dsn:  "host=h tcp_keepalive=true tcp_keepalive_idle=60 tcp_keepalive_interval=10 tcp_keepalive_count=3 timeout=0 search_path=etl statement_timeout=0 tcp_keepalives_idle=30 TimeZone=UTC",
+		form: FormKeyValue, ignored: []string{"timeout"},
+		cfg: Config{Idle: 60 * time.Second, Interval: 10 * time.Second, Count: 3,
+			Keys: keys(KeepAlive, "tcp_keepalive", Idle, "tcp_keepalive_idle", Interval, "tcp_keepalive_interval", Count, "tcp_keepalive_count")},
+		rest: "host=h search_path=etl statement_timeout=0 tcp_keepalives_idle=30 TimeZone=UTC",
+	},
+	{
+		name: "url/LoginTimeout agreeing with connect_timeout",
+		dsn:  "postgres://h/db?connect_timeout=5&LoginTimeout=5&application_name=etl",
+		form: FormURL,
+		rest: "postgres://h/db?connect_timeout=5&application_name=etl",
+	},
+	{
+		name: "kv/user timeout thought in seconds warns",
+		dsn:  "host=h tcp_user_timeout=300",
+		form: FormKeyValue,
+		cfg: Config{UserTimeout: 300 * time.Millisecond, Keys: keys(UserTimeout, "tcp_user_timeout"),
+			Warnings: []string{"tcp_user_timeout=300 is 300 ms, under a second: its unit is milliseconds (tcp_user_timeout=300000 for 300 s)"}},
+		rest: "host=h",
+	},
+	{
+		name: "url/user timeout under idle + interval x count warns",
+		dsn:  "postgres://h/db?KeepAlivesIdle=10&KeepAlivesInterval=5&KeepAlivesCount=3&tcp_user_timeout=20000",
+		form: FormURL,
+		cfg: Config{Idle: 10 * time.Second, Interval: 5 * time.Second, Count: 3, UserTimeout: 20 * time.Second,
+			Keys:     keys(Idle, "KeepAlivesIdle", Interval, "KeepAlivesInterval", Count, "KeepAlivesCount", UserTimeout, "tcp_user_timeout"),
+			Warnings: []string{"tcp_user_timeout=20000 is under idle + interval x count (25 s): it may end a connection that keep-alive probes would keep; set it to 0 or above 25000"}},
+		rest: "postgres://h/db",
+	},
+	{
+		name: "url/user timeout above idle + interval x count: no warning",
+		dsn:  "postgres://h/db?KeepAlivesIdle=10&KeepAlivesInterval=5&KeepAlivesCount=3&tcp_user_timeout=30000",
+		form: FormURL,
+		cfg: Config{Idle: 10 * time.Second, Interval: 5 * time.Second, Count: 3, UserTimeout: 30 * time.Second,
+			Keys: keys(Idle, "KeepAlivesIdle", Interval, "KeepAlivesInterval", Count, "KeepAlivesCount", UserTimeout, "tcp_user_timeout")},
+		rest: "postgres://h/db",
+	}}
+
+// ignoredNames returns the keys of ignored, as written.
+func ignoredNames(ignored []IgnoredKey) []string {
+	var names []string
+	for _, k := range ignored {
+		names = append(names, k.Key)
+	}
+	return names
 }
 
 func TestParse(t *testing.T) {
@@ -365,9 +427,9 @@ func TestParse(t *testing.T) {
 			got, err := Parse(tc.dsn)
 			require.NoError(t, err)
 			assert.Equal(t, tc.form, got.Form)
-			want := tc.cfg
-			want.Ignored = tc.ignored
-			assert.Equal(t, want, got.Config)
+			assert.Equal(t, tc.ignored, ignoredNames(got.Config.Ignored))
+			got.Config.Ignored = nil
+			assert.Equal(t, tc.cfg, got.Config)
 			assert.Equal(t, tc.rest, got.Rest)
 			assert.Equal(t, tc.iam, got.IAM)
 		})
@@ -383,6 +445,26 @@ type badCase struct {
 }
 
 var badDSNs = []badCase{
+	// A key close to one of ours, in every form.
+	{"url/misspelt key", "postgres://u:Hunter2X@h/db?KeepAliveIdel=200", ErrUnknownKey, `redshift-ka: KeepAliveIdel: unknown key; did you mean KeepAlivesIdle?`},
+	{"kv/misspelt key", "host=h password=Hunter2X keepalive_idel=5", ErrUnknownKey, `redshift-ka: keepalive_idel: unknown key; did you mean KeepAlivesIdle?`},
+	{"odbc/misspelt key", "Server=h;PWD=Hunter2X;KeepAliveIntervl=5", ErrUnknownKey, `redshift-ka: KeepAliveIntervl: unknown key; did you mean KeepAlivesInterval?`},
+	{"jdbc/misspelt key", "jdbc:redshift://h/dev?password=Hunter2X&TCPKeepAliveMinute=3", ErrUnknownKey, `redshift-ka: TCPKeepAliveMinute: unknown key; did you mean TCPKeepAliveMinutes?`},
+	{"url/misspelt IAM key", "postgres://u:Hunter2X@h/db?iam=1&cluster_identifer=c", ErrUnknownKey, `redshift-ka: cluster_identifer: unknown key; did you mean cluster_identifier?`},
+	// Amazon's time limits that would end a long COPY.
+	{"jdbc/socketTimeout", "jdbc:redshift://h/dev?password=Hunter2X&socketTimeout=300", ErrNotSupported, `redshift-ka: socketTimeout: want 0 or no key: a time limit on each read or statement ends a long COPY or UNLOAD on a healthy connection; redshift-ka notices a dead path with keep-alive (KeepAlivesIdle, KeepAlivesInterval, KeepAlivesCount) instead; got "300"`},
+	{"url/redshift_connector timeout", "postgres://u:Hunter2X@h/db?timeout=30", ErrNotSupported, `redshift-ka: timeout: want 0 or no key: ...`},
+	{"odbc/QT", "Server=h;PWD=Hunter2X;QT=60", ErrNotSupported, `redshift-ka: QT: want 0 or no key: ...`},
+	{"jdbc/TCPKeepAliveMinutes over range", "jdbc:redshift://h/dev?password=Hunter2X&TCPKeepAliveMinutes=600", ErrRange, `redshift-ka: TCPKeepAliveMinutes: want whole minutes 0..546, got "600"`},
+	{"kv/LoginTimeout against connect_timeout", "host=h password=Hunter2X connect_timeout=5 LoginTimeout=10", ErrConflict, `redshift-ka: LoginTimeout: conflicts with connect_timeout: both set connect_timeout, to different values`},
+	{"kv/LoginTimeout against a connect_timeout that runs on", "host=h connect_timeout='5 password=Hunter2X' LoginTimeout=10", ErrConflict, `redshift-ka: LoginTimeout: conflicts with connect_timeout: both set connect_timeout, to different values`},
+	// Error texts.
+	{"redshift:// scheme", "redshift://u:Hunter2X@h:5439/dev", ErrMalformed, `redshift-ka: unknown DSN scheme "redshift://"; want postgres:// or postgresql:// (a URL), jdbc:redshift:// or jdbc:redshift:iam:// (Amazon's JDBC URL), libpq's key=value or an ODBC string`},
+	{"jdbc:postgresql:// scheme", "jdbc:postgresql://h:5432/db?password=Hunter2X", ErrMalformed, `redshift-ka: unknown DSN scheme "jdbc:postgresql://"; want ...`},
+	{"odbc/Port=abc named as written", "Server=h;PWD=Hunter2X;Port=abc", ErrSyntax, `redshift-ka: Port: want a port 1..65535, or a comma-separated list of them, got "abc"`},
+	{"kv/a key set twice", "host=h password=Hunter2X keepalives_idle=5 keepalives_idle=6", ErrConflict, `redshift-ka: keepalives_idle: set twice, to "5" and "6"`},
+	{"odbc/a libpq key set twice", "Server=h;PWD=Hunter2X;Database=a;database=b", ErrConflict, `redshift-ka: database: set twice, to different values`},
+	{"url/: and / in the password", "postgres://me:Hun:ter/2X@h:5439/dev", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host; if the user name or password holds a '@', ':', '/', '?', '#' or '%', %-encode it (%40, %3A, %2F, %3F, %23, %25)`},
 	{"url/not a number", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=abc", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got "abc"`},
 	{"url/negative", "postgres://u:Hunter2X@h/db?keepalives_interval=-5", ErrSyntax, `redshift-ka: keepalives_interval: want whole seconds 0..32767, got "-5"`},
 	{"url/fraction", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=1.5", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got "1.5"`},
@@ -392,7 +474,7 @@ var badDSNs = []badCase{
 	{"url/user timeout overflow", "postgres://u:Hunter2X@h/db?tcp_user_timeout=2147483648", ErrRange, `redshift-ka: tcp_user_timeout: want whole milliseconds 0..2147483647, got "2147483648"`},
 	{"url/bad bool", "postgres://u:Hunter2X@h/db?keepalives=2", ErrSyntax, `redshift-ka: keepalives: want 1/0, true/false, on/off or yes/no, got "2"`},
 	{"url/empty value", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=", ErrSyntax, `redshift-ka: KeepAlivesIdle: want whole seconds 0..32767, got ""`},
-	{"url/conflict", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=200&keepalives_idle=300", ErrConflict, `redshift-ka: keepalives_idle: conflicts with KeepAlivesIdle=200, both set KeepAlivesIdle`},
+	{"url/conflict", "postgres://u:Hunter2X@h/db?KeepAlivesIdle=200&keepalives_idle=300", ErrConflict, `redshift-ka: keepalives_idle: conflicts with KeepAlivesIdle=200: both set KeepAlivesIdle`},
 	{"url/? in user info", "postgres://Hunter2X?@h/db?KeepAlivesIdle=5", ErrMalformed, `redshift-ka: malformed URL DSN: a "?" before the "@" that ends the user info; write it as %3F`},
 	// url.Parse refuses this one too ("invalid port"): the hint comes first.
 	{"url/? in password before a port", "postgres://me:Hunter2X?x@h:5439/dev", ErrMalformed, `redshift-ka: malformed URL DSN: a "?" before the "@" that ends the user info; write it as %3F`},
@@ -400,13 +482,13 @@ var badDSNs = []badCase{
 	{"kv/escaped space runs into the password", `keepalives_idle=5\ password=Hunter2X host=h`, ErrSyntax, `redshift-ka: keepalives_idle: want whole seconds 0..32767, got a value of 19 bytes (withheld: it may hold more of the DSN)`},
 	{"kv/ODBC key", "host=h password=Hunter2X server=x", ErrSyntax, `redshift-ka: server: a key only ODBC reads, in a key=value DSN; write libpq's key, or the whole DSN in the ODBC form`},
 	{"kv/non-ASCII white space", "host=h\u00a0keepalives_idle=5 password=Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: white space other than ASCII in the unquoted value of key "host" at offset 6; quote the value`},
-	{"url/bad port", "postgres://u:Hunter2X@h:abc/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host`},
-	{"url/slash in password", "postgres://u:Hun/ter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host`},
+	{"url/bad port", "postgres://u:Hunter2X@h:abc/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host; if the user name or password holds a '@', ':', '/', '?', '#' or '%', %-encode it (%40, %3A, %2F, %3F, %23, %25)`},
+	{"url/slash in password", "postgres://u:Hun/ter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid port (withheld) after host; if the user name or password holds a '@', ':', '/', '?', '#' or '%', %-encode it (%40, %3A, %2F, %3F, %23, %25)`},
 	{"url/control character", "postgres://u:Hunter2X@h/db?application_name=a\tb", ErrMalformed, `redshift-ka: malformed URL DSN: a control character; write it %-escaped`},
 	// url.Parse takes this one, but with the key stripped the NUL would
 	// come before the '#'.
 	{"url/control character after #", "postgres://u:Hunter2X@h/db?https_proxy_password=#&\x00", ErrMalformed, `redshift-ka: malformed URL DSN: a control character; write it %-escaped`},
-	{"url/bad escape", "postgres://u:Hun%zzter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid %-escape`},
+	{"url/bad escape", "postgres://u:Hun%zzter2X@h/db", ErrMalformed, `redshift-ka: malformed URL DSN: invalid %-escape; if the user name...`},
 	{"kv/unterminated quote", "host=h password='Hunter2X keepalives=1", ErrMalformed, `redshift-ka: malformed key=value DSN: unterminated quoted value of key "password"`},
 	{"kv/missing =", "host=h Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: missing "=" after the word at offset 7`},
 	{"kv/missing key", "host=h =Hunter2X", ErrMalformed, `redshift-ka: malformed key=value DSN: missing key before "=" at offset 7`},
@@ -416,8 +498,8 @@ var badDSNs = []badCase{
 	{"odbc/unterminated brace", "Server=h;PWD={Hunter2X;KeepAlive=1", ErrMalformed, `redshift-ka: malformed ODBC DSN: unterminated {…} value of key "PWD"`},
 	{"odbc/missing =", "Server=h;Hunter2X;Port=1", ErrMalformed, `redshift-ka: malformed ODBC DSN: missing "=" in the attribute at offset 9`},
 	{"odbc/text after brace", "Server=h;PWD={Hun}ter2X;Port=1", ErrMalformed, `redshift-ka: malformed ODBC DSN: text after the closing "}" of key "PWD"`},
-	{"odbc/two passwords", "Server=h;PWD=Hunter2X;Password=other", ErrConflict, `redshift-ka: Password: conflicts with PWD, both set password`},
-	{"odbc/conflicting spellings", "Server=h;PWD=Hunter2X;KeepAlivesIdle=1;KeepAliveIdle=2", ErrConflict, `redshift-ka: KeepAliveIdle: conflicts with KeepAlivesIdle=1, both set KeepAlivesIdle`},
+	{"odbc/two passwords", "Server=h;PWD=Hunter2X;Password=other", ErrConflict, `redshift-ka: Password: conflicts with PWD: both set password`},
+	{"odbc/conflicting spellings", "Server=h;PWD=Hunter2X;KeepAlivesIdle=1;KeepAliveIdle=2", ErrConflict, `redshift-ka: KeepAliveIdle: conflicts with KeepAlivesIdle=1: both set KeepAlivesIdle`},
 
 	// JDBC form.
 	{"jdbc/no //", "jdbc:redshift:dev?password=Hunter2X", ErrMalformed, `redshift-ka: malformed JDBC DSN: want jdbc:redshift://host:port/database or jdbc:redshift:iam://host:port/database`},
@@ -430,10 +512,10 @@ var badDSNs = []badCase{
 	{"jdbc/bad escape in a key of ours", "jdbc:redshift://h/dev?password=Hunter2X&SecretAccessKey=Hunter2X%zz", ErrSyntax, `redshift-ka: SecretAccessKey: invalid %-escape in a value of 11 bytes (withheld: a secret)`},
 	{"url/bad escape in a secret of ours", "postgres://h/db?iam=1&session_token=Hun%zz", ErrSyntax, `redshift-ka: session_token: invalid %-escape in a value of 6 bytes (withheld: a secret)`},
 	{"jdbc/bad ssl", "jdbc:redshift://h/dev?ssl=maybe&password=Hunter2X", ErrSyntax, `redshift-ka: ssl: want 1/0, true/false, on/off or yes/no or nothing, got "maybe"`},
-	{"jdbc/two users", "jdbc:redshift://h/dev?user=a&UID=b&password=Hunter2X", ErrConflict, `redshift-ka: UID: conflicts with user, both set user`},
-	{"jdbc/host parameter against the URL's", "jdbc:redshift://h/dev?HOST=h2&password=Hunter2X", ErrConflict, `redshift-ka: HOST: conflicts with host, both set host`},
+	{"jdbc/two users", "jdbc:redshift://h/dev?user=a&UID=b&password=Hunter2X", ErrConflict, `redshift-ka: UID: conflicts with user: both set user`},
+	{"jdbc/host parameter against the URL's", "jdbc:redshift://h/dev?HOST=h2&password=Hunter2X", ErrConflict, `redshift-ka: HOST: conflicts with jdbc:redshift://host: both set host`},
 	{"jdbc/cluster:region without a user", "jdbc:redshift:iam://etl-prod:us-east-1/dev?password=Hunter2X", ErrMissing, `redshift-ka: jdbc:redshift:iam: IAM login to a provisioned cluster needs DbUser ...`},
-	{"jdbc/cluster:region and another cluster", "jdbc:redshift:iam://etl-prod:us-east-1/dev?ClusterID=other&DbUser=u&password=Hunter2X", ErrConflict, `redshift-ka: ClusterID: conflicts with jdbc:redshift:iam://cluster, both set ClusterID`},
+	{"jdbc/cluster:region and another cluster", "jdbc:redshift:iam://etl-prod:us-east-1/dev?ClusterID=other&DbUser=u&password=Hunter2X", ErrConflict, `redshift-ka: ClusterID: conflicts with jdbc:redshift:iam://cluster: both set ClusterID`},
 	{"odbc/Profile with keys", "Server=10.0.0.1;IAM=1;ClusterID=c;DbUser=u;Profile=p;AccessKeyID=AKIAEXAMPLE;SecretAccessKey=Hunter2X", ErrConflict, `redshift-ka: AccessKeyID: conflicts with Profile: give AWS credentials either as a profile or as keys, as Amazon's JDBC driver requires`},
 	{"jdbc/Profile with keys", "jdbc:redshift:iam://c.x.us-east-1.redshift.amazonaws.com/dev?DbUser=u&Profile=p&AccessKeyID=AKIAEXAMPLE&SecretAccessKey=Hunter2X", ErrConflict, `redshift-ka: AccessKeyID: conflicts with Profile: ...`},
 	{"odbc/cluster without a user", "Server=10.0.0.1;IAM=1;ClusterID=c;PWD=Hunter2X", ErrMissing, `redshift-ka: IAM: IAM login to a provisioned cluster needs DbUser (db_user, or the DSN's user) for GetClusterCredentials, or group_federation=true for GetClusterCredentialsWithIAM as the IAM identity's own user`},
@@ -459,10 +541,10 @@ var badDSNs = []badCase{
 	{"kv/IAMDuration above 3600", "host=h iam=1 ClusterID=c IAMDuration=03601 password=Hunter2X", ErrRange, `redshift-ka: IAMDuration: want whole seconds 900..3600, got "03601"`},
 	{"kv/IAMDuration huge", "host=h iam=1 ClusterID=c IAMDuration=99999999999999999999 password=Hunter2X", ErrRange, `redshift-ka: IAMDuration: want whole seconds 900..3600, got "99999999999999999999"`},
 	{"odbc/IAMDuration not a number", "Server=h;IAM=1;ClusterID=c;IAMDuration=15m;PWD=Hunter2X", ErrSyntax, `redshift-ka: IAMDuration: want whole seconds 900..3600, got "15m"`},
-	{"url/two spellings of the cluster", "postgres://u:Hunter2X@h/db?iam=1&ClusterID=a&cluster_identifier=b", ErrConflict, `redshift-ka: cluster_identifier: conflicts with ClusterID, both set ClusterID`},
-	{"odbc/two secrets, neither quoted", "Server=h;IAM=1;ClusterID=c;SecretAccessKey=Hunter2X;secret_access_key=ter2X", ErrConflict, `redshift-ka: secret_access_key: conflicts with SecretAccessKey, both set SecretAccessKey`},
+	{"url/two spellings of the cluster", "postgres://u:Hunter2X@h/db?iam=1&ClusterID=a&cluster_identifier=b", ErrConflict, `redshift-ka: cluster_identifier: conflicts with ClusterID: both set ClusterID`},
+	{"odbc/two secrets, neither quoted", "Server=h;IAM=1;ClusterID=c;SecretAccessKey=Hunter2X;secret_access_key=ter2X", ErrConflict, `redshift-ka: secret_access_key: conflicts with SecretAccessKey: both set SecretAccessKey`},
 	{"kv/cluster and workgroup", "host=h iam=1 ClusterID=c serverless_work_group=w password=Hunter2X", ErrConflict, `redshift-ka: serverless_work_group: conflicts with ClusterID: IAM login is to a provisioned cluster or a serverless workgroup, not both`},
-	{"jdbc/iam scheme against IAM=false", "jdbc:redshift:iam://c.x.us-east-1.redshift.amazonaws.com/dev?IAM=false&password=Hunter2X", ErrConflict, `redshift-ka: IAM: conflicts with jdbc:redshift:iam, both set IAM`},
+	{"jdbc/iam scheme against IAM=false", "jdbc:redshift:iam://c.x.us-east-1.redshift.amazonaws.com/dev?IAM=false&password=Hunter2X", ErrConflict, `redshift-ka: IAM: conflicts with jdbc:redshift:iam: both set IAM`},
 }
 
 func TestParseErrors(t *testing.T) {
@@ -528,7 +610,7 @@ func TestODBCManyAttributes(t *testing.T) {
 
 	_, err = Parse(b.String() + ";Password=other")
 	assert.ErrorIs(t, err, ErrConflict)
-	assert.EqualError(t, err, "redshift-ka: Password: conflicts with PWD, both set password")
+	assert.EqualError(t, err, "redshift-ka: Password: conflicts with PWD: both set password")
 }
 
 // TestKeysIsACopy: changing what Keys returns changes nothing Parse does.

@@ -21,6 +21,10 @@ var (
 	// ErrMissing: the DSN lacks a key that another key needs, such as the
 	// cluster or workgroup of an IAM login.
 	ErrMissing = errors.New("missing key")
+	// ErrUnknownKey: a key that is none of ours but close to one (in
+	// case, or by a letter or two), such as KeepAliveIdel: probably a
+	// misspelling, which the server would refuse or a driver would drop.
+	ErrUnknownKey = errors.New("unknown key")
 	// ErrTLSRequired: the DSN asks for an IAM login without TLS
 	// (sslmode disable, allow or prefer, JDBC's ssl=false), which Amazon's
 	// drivers refuse too.

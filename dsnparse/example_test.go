@@ -12,11 +12,37 @@ func ExampleParse() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(d.Form, d.Config.Idle, d.Config.Count, d.Config.Ignored)
+	fmt.Println(d.Form, d.Config.Idle, d.Config.Count)
 	fmt.Println(d.Rest)
+	for _, k := range d.Config.Ignored {
+		fmt.Printf("dropped %s (%s): %s\n", k.Key, k.Driver, k.Does)
+	}
 	// Output:
-	// ODBC 3m20s 5 [Driver]
+	// ODBC 3m20s 5
 	// host=warehouse.example.com dbname=dev user=etl password='se;cret' port=5439
+	// dropped Driver (ODBC): read by the ODBC driver manager or Amazon's ODBC driver only
+}
+
+func ExampleParse_keys() {
+	d, err := dsnparse.Parse("postgres://etl@warehouse.example.com:5439/dev?TCPKeepAliveMinutes=3&LoginTimeout=30&search_path=etl&sslmode=require&readOnly=true")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(d.Config.Idle, d.Rest)
+	for _, k := range d.Keys {
+		fmt.Printf("%s: %s, %s\n", k.Key, k.Went, k.To)
+	}
+	_, err = dsnparse.Parse("postgres://warehouse.example.com/dev?KeepAliveIdel=200")
+	fmt.Println(err)
+	// Output:
+	// 3m0s postgres://etl@warehouse.example.com:5439/dev?connect_timeout=30&search_path=etl&sslmode=require
+	// TCPKeepAliveMinutes: ours, KeepAlivesIdle
+	// LoginTimeout: ours, connect_timeout
+	// search_path: server parameter, search_path
+	// sslmode: pgx/lib/pq, sslmode
+	// readOnly: dropped, JDBC: a setting of Amazon's JDBC driver (statements, fetching, logging, Java classes); not PostgreSQL's
+	// redshift-ka: KeepAliveIdel: unknown key; did you mean KeepAlivesIdle?
 }
 
 func ExampleParse_error() {

@@ -139,7 +139,7 @@ func TestIAMKeysTable(t *testing.T) {
 		for _, n := range spec.Names {
 			assert.False(t, seen[asciiLower(n)], "key %s twice", n)
 			seen[asciiLower(n)] = true
-			assert.False(t, iamIgnoredKeys[asciiLower(n)] || pluginKeys[asciiLower(n)], n)
+			assert.False(t, ignoredGroup(asciiLower(n)) >= 0 || pluginKeys[asciiLower(n)], n)
 			for _, key := range []string{n, strings.ToUpper(n), strings.ToLower(n)} {
 				j, ok := iamKeyIndex[asciiLower(key)]
 				assert.True(t, ok && j == i, key)
@@ -148,16 +148,17 @@ func TestIAMKeysTable(t *testing.T) {
 			assert.Equal(t, spec.Secret, isSecretKey(n), "Redact masks %s", n)
 		}
 	}
-	for k := range iamIgnoredKeys {
-		assert.False(t, pluginKeys[k], k)
-	}
-	// Amazon's keys dropped are none of ours, nor keys a form maps to
-	// libpq's, but the JDBC keys a JDBC URL maps.
-	for k := range amazonKeys {
-		assert.False(t, pluginKeys[k] || iamIgnoredKeys[k] || seen[k], k)
-		_, jdbc := jdbcKeys[k]
-		assert.False(t, jdbc && k != "applicationname" && k != "connecttimeout" && k != "authmech", k)
-		assert.False(t, odbcKeys[k] != "", k)
+	// Amazon's keys dropped are in one group only, none of ours, nor keys
+	// a form maps to libpq's, but the JDBC keys a JDBC URL maps.
+	for i, g := range ignoredGroups {
+		for k := range g.keys {
+			assert.Equal(t, i, ignoredGroup(k), k)
+			_, amazon := amazonIndex[k]
+			assert.False(t, pluginKeys[k] || seen[k] || amazon, k)
+			_, jdbc := jdbcKeys[k]
+			assert.False(t, jdbc && k != "applicationname" && k != "authmech", k)
+			assert.False(t, odbcKeys[k] != "", k)
+		}
 	}
 	// The fields named are those of IAM, but the switch.
 	typ := fmt.Sprintf("%#v", redactedIAM{})

@@ -108,43 +108,57 @@ var iamKeyIndex = func() map[string]int {
 	return keys
 }()
 
-// iamIgnoredKeys are keys of IAM login in Amazon's drivers that redshift-ka
-// has no use for: the account is told by the credentials, the AWS SDK finds
-// the CA and the STS endpoint itself. They are dropped
-// and listed in [Config.Ignored].
-var iamIgnoredKeys = keySet(`serverlessAcctId serverless_acct_id
-	dbgroups_filter DbGroupsFilter
-	StsEndpointUrl StsConnectionTimeout InstanceProfile AuthType
-	vpc_endpoint_url CaPath scope ssl_insecure`)
+// ignoredGroups are keys of Amazon's drivers that PostgreSQL does not
+// know and redshift-ka has no use for: pgx and lib/pq would send them to
+// the server, which refuses an unknown parameter. They are dropped and
+// listed in [Config.Ignored], in every DSN form, with whose they are and
+// what they do there. The keys the drivers share with libpq (user,
+// password, sslmode, sslrootcert, options, ...) are not here, nor the
+// keep-alive and timeout keys of amazonTable.
+var ignoredGroups = []struct {
+	driver, does string
+	keys         map[string]bool
+}{
+	// Of IAM login: the account is told by the credentials, the AWS SDK
+	// finds the CA and the STS endpoint itself.
+	{"IAM (ODBC, JDBC, Python)", "a detail of IAM login that the AWS SDK works out itself", keySet(`serverlessAcctId
+		serverless_acct_id dbgroups_filter DbGroupsFilter StsEndpointUrl StsConnectionTimeout InstanceProfile AuthType
+		vpc_endpoint_url CaPath scope ssl_insecure`)},
+	// rsodbc.h.
+	{"ODBC", "a setting of Amazon's ODBC driver (statements, logging, TLS, proxy); not PostgreSQL's", keySet(`
+		EnableDescribeParam ExtendedColumnMetaData ApplicationUsingThreads FetchRefCursor TransactionErrorBehavior
+		ConnectionRetryCount ConnectionRetryDelay InitializationString Trace TraceFile TraceLevel CscEnable CscThreshold
+		CscPath CscMaxFileSize EncryptionMethod ValidateServerCertificate HostNameInCertificate TrustStore
+		MultiInsertCmdConvertEnable KerberosServiceName KerberosAPI StreamingCursorRows DatabaseMetadataCurrentDbOnly
+		UseUnicode client_protocol_version ProxyHost ProxyPort ProxyUid ProxyPwd Min_TLS CaFile LogLevel LogPath`)},
+	// RedshiftProperty.java. A JDBC URL maps applicationName and AuthMech
+	// to libpq's keys.
+	{"JDBC", "a setting of Amazon's JDBC driver (statements, fetching, logging, Java classes); not PostgreSQL's", keySet(`
+		allowEncodingChanges assumeMinServerVersion autosave binaryTransfer
+		binaryTransferDisable binaryTransferEnable cancelSignalTimeout cleanupSavepoints compression connectionTimezone
+		currentSchema databaseMetadataCacheFields databaseMetadataCacheFieldsMiB
+		defaultRowFetchSize blockingRowsMode disableColumnSanitiser disableIsValidQuery enableFetchRingBuffer
+		enableGeneratedName enableMultiSqlSupport enableStatementCache escapeSyntaxCallMode fetchRingBufferSize
+		maxWarningCount gsslib hideUnprivilegedObjects hostRecheckSeconds iniFile iniSection jaasApplicationName
+		jaasLogin kerberosServerName loadBalanceHosts maxLogFileSize maxLogFileCount dsiLogLevel
+		logServerErrorDetail logUnclosedConnections maxResultBuffer overrideSchemaPatternType queryGroup
+		preferQueryMode preparedStatementCacheQueries preparedStatementCacheSizeMiB prepareThreshold protocolVersion
+		raiseExceptionOnSilentRollback readOnly readOnlyMode receiveBufferSize reWriteBatchedInserts
+		reWriteBatchedInsertsSize sendBufferSize socketFactory socketFactoryArg sslFactory
+		sslFactoryArg sslHostnameVerifier sslPasswordCallback sslTrustStorePath sspiServiceClass stringType
+		targetServerType unknownLength useSpnego applicationName AuthMech`)},
+}
 
-// amazonKeys are the other keys of Amazon's Redshift ODBC driver (rsodbc.h)
-// and JDBC driver (RedshiftProperty.java) that PostgreSQL does not know:
-// settings of those drivers (timeouts, logging, fetch sizes, the ODBC
-// database proxy). pgx and lib/pq would send them to the server, which
-// refuses an unknown parameter: they are dropped and listed in
-// [Config.Ignored], in every DSN form. The keys both share with libpq
-// (user, password, sslmode, sslrootcert, options, ...) are not here.
-var amazonKeys = keySet(`
-	LoginTimeout EnableDescribeParam ExtendedColumnMetaData
-	ApplicationUsingThreads FetchRefCursor TransactionErrorBehavior ConnectionRetryCount ConnectionRetryDelay
-	QueryTimeout InitializationString Trace TraceFile TraceLevel CscEnable CscThreshold CscPath CscMaxFileSize
-	EncryptionMethod ValidateServerCertificate HostNameInCertificate TrustStore MultiInsertCmdConvertEnable
-	KerberosServiceName KerberosAPI StreamingCursorRows DatabaseMetadataCurrentDbOnly UseUnicode
-	client_protocol_version ProxyHost ProxyPort ProxyUid ProxyPwd Min_TLS CaFile LogLevel LogPath
-	allowEncodingChanges assumeMinServerVersion autosave binaryTransfer binaryTransferDisable
-	binaryTransferEnable cancelSignalTimeout cleanupSavepoints compression connectionTimezone
-	currentSchema databaseMetadataCacheFields databaseMetadataCacheFieldsMiB databaseMetadataCurrentDbOnly
-	defaultRowFetchSize blockingRowsMode disableColumnSanitiser disableIsValidQuery enableFetchRingBuffer
-	enableGeneratedName enableMultiSqlSupport enableStatementCache escapeSyntaxCallMode fetchRingBufferSize
-	maxWarningCount gsslib hideUnprivilegedObjects hostRecheckSeconds iniFile iniSection jaasApplicationName
-	jaasLogin kerberosServerName loadBalanceHosts maxLogFileSize maxLogFileCount dsiLogLevel
-	logServerErrorDetail logUnclosedConnections maxResultBuffer overrideSchemaPatternType queryGroup
-	preferQueryMode preparedStatementCacheQueries preparedStatementCacheSizeMiB prepareThreshold protocolVersion
-	raiseExceptionOnSilentRollback readOnly readOnlyMode receiveBufferSize reWriteBatchedInserts
-	reWriteBatchedInsertsSize sendBufferSize socketFactory socketFactoryArg socketTimeout sslFactory
-	sslFactoryArg sslHostnameVerifier sslPasswordCallback sslTrustStorePath sspiServiceClass stringType
-	targetServerType unknownLength useSpnego
-	applicationName connectTimeout AuthMech`) // a JDBC URL maps these three to libpq's keys
+// ignoredGroup returns the index of the group of ignoredGroups that holds
+// key (lower-cased), or -1.
+func ignoredGroup(k string) int {
+	for i, g := range ignoredGroups {
+		if g.keys[k] {
+			return i
+		}
+	}
+	return -1
+}
 
 // pluginKeys are the keys of identity-provider plugins (SAML, Okta, ADFS,
 // Azure AD, browser logins, JWT, IAM Identity Center) in Amazon's three
@@ -167,18 +181,19 @@ func keySet(words string) map[string]bool {
 }
 
 // claimed reports whether key (in any ASCII case) is one that redshift-ka
-// reads itself and never hands on: a keep-alive key, an IAM key, an IAM key
-// it ignores, or an identity-provider key it refuses.
+// reads itself and never hands on: a keep-alive key, an IAM key, an Amazon
+// key it maps, refuses or ignores, or an identity-provider key it refuses.
 func claimed(key string) bool {
 	k := asciiLower(key)
 	_, own := ownedKeys[k]
 	_, iam := iamKeyIndex[k]
-	return own || iam || iamIgnoredKeys[k] || amazonKeys[k] || pluginKeys[k]
+	_, amazon := amazonIndex[k]
+	return own || iam || amazon || ignoredGroup(k) >= 0 || pluginKeys[k]
 }
 
 // take handles a key that redshift-ka reads itself, and reports whether
-// key is one: a keep-alive key, an IAM key, an IAM key it ignores, or an
-// identity-provider key, which is refused.
+// key is one (see [claimed]); a key close to one of ours but none of them
+// is refused with ErrUnknownKey.
 func (c *collector) take(key, value string) (bool, error) {
 	if s, ok := owned(key); ok {
 		return true, c.add(s, key, value)
@@ -187,13 +202,22 @@ func (c *collector) take(key, value string) (bool, error) {
 	if i, ok := iamKeyIndex[k]; ok {
 		return true, c.addIAM(i, key, value)
 	}
-	if _, mapped := jdbcKeys[k]; iamIgnoredKeys[k] || (amazonKeys[k] && !(c.jdbc && mapped)) {
-		c.cfg.Ignored = append(c.cfg.Ignored, key)
+	if a, ok := amazonIndex[k]; ok {
+		return true, c.takeAmazon(a, key, value)
+	}
+	if _, mapped := jdbcKeys[k]; c.jdbc && mapped {
+		return false, nil
+	}
+	if g := ignoredGroup(k); g >= 0 {
+		c.ignore(key, ignoredGroups[g].driver, ignoredGroups[g].does)
 		return true, nil
 	}
 	if pluginKeys[k] {
 		return true, &ParseError{Key: key, Err: reason(ErrNotSupported,
 			"identity-provider plugins are not supported; log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password")}
+	}
+	if near := nearestKey(key); near != "" {
+		return true, &ParseError{Key: key, Err: reason(ErrUnknownKey, "unknown key; did you mean "+near+"?")}
 	}
 	return false, nil
 }
@@ -202,6 +226,7 @@ func (c *collector) take(key, value string) (bool, error) {
 // value is taken as absent.
 func (c *collector) addIAM(i int, key, value string) error {
 	c.iamSeen = append(c.iamSeen, key)
+	c.ours(key, "IAM "+iamSpecs[i].Field)
 	spec := &iamSpecs[i]
 	v := strings.TrimSpace(value)
 	if v == "" {
@@ -244,8 +269,7 @@ func (c *collector) addIAM(i int, key, value string) error {
 	if c.iamKeys[i] != "" {
 		if c.iamVal[i] != v {
 			// Values are not quoted: some are secrets.
-			return &ParseError{Key: key, Err: reason(ErrConflict,
-				"conflicts with "+c.iamKeys[i]+", both set "+spec.Field)}
+			return conflict(key, c.iamKeys[i], spec.Field)
 		}
 		return nil
 	}
@@ -268,7 +292,7 @@ func atoi(s string) int {
 // Without IAM, every IAM key is listed in Config.Ignored.
 func (c *collector) finishIAM(host, user, dbname string) (*IAM, error) {
 	if c.iamVal[iamSwitch] != "1" {
-		c.cfg.Ignored = append(c.cfg.Ignored, c.iamSeen...)
+		c.dropIAMKeys()
 		return nil, nil
 	}
 	v := &c.iamVal

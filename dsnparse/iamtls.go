@@ -15,7 +15,9 @@ var iamTLSModes = map[string]bool{"require": true, "verify-ca": true, "verify-fu
 // JDBC setAuthMech, redshift_connector RedshiftProperty.sslmode and
 // IdpAuthHelper.set_auth_properties). pgx and lib/pq verify the server's
 // certificate against sslrootcert, or the system's roots without it.
-const iamDefaultTLS = "sslmode=verify-ca"
+const iamDefaultTLS = "sslmode=" + iamDefaultTLSMode
+
+const iamDefaultTLSMode = "verify-ca"
 
 // sawSSLMode records a key that sets sslmode, as written, its value as
 // written, and the mode it stands for. A key=value or URL DSN may give

@@ -12,13 +12,13 @@ const jdbcPrefix = "jdbc:redshift:"
 
 // jdbcKeys maps the JDBC keys that mean something to PostgreSQL,
 // lower-cased, to the libpq key each becomes. Every other key, but those
-// redshift-ka reads itself, is dropped and listed in [Config.Ignored]: the
-// JDBC driver has many that libpq lacks (loginTimeout, socketTimeout, ...).
+// redshift-ka reads itself (amazonTable: loginTimeout, socketTimeout, ...),
+// is dropped and listed in [Config.Ignored]: the JDBC driver has many that
+// libpq lacks (readOnly, defaultRowFetchSize, ...).
 var jdbcKeys = map[string]string{
 	"user": "user", "uid": "user", "password": "password", "pwd": "password",
 	"host": "host", "port": "port", "dbname": "dbname", "sslmode": "sslmode",
-	"applicationname": "application_name", "connecttimeout": "connect_timeout",
-	"sslrootcert": "sslrootcert", "sslcert": "sslcert", "sslkey": "sslkey",
+	"applicationname": "application_name", "sslrootcert": "sslrootcert", "sslcert": "sslcert", "sslkey": "sslkey",
 	"sslpassword": "sslpassword", "options": "options",
 	"authmech": "sslmode", // the JDBC driver's older name, values in capitals
 }
@@ -130,12 +130,13 @@ func parseJDBC(dsn string) (*DSN, error) {
 	put := func(libpq, key, value string) error {
 		if prev, dup := set[libpq]; dup {
 			if prev.value != value {
-				return &ParseError{Key: key, Err: reason(ErrConflict, "conflicts with "+prev.key+", both set "+libpq)}
+				return conflict(key, prev.key, libpq)
 			}
 			return nil
 		}
 		set[libpq] = keyValue{key, value}
 		order = append(order, libpq)
+		c.handed(libpq, key, value)
 		return nil
 	}
 	cluster, region, err := jdbcHosts(u, put)
@@ -173,7 +174,7 @@ func parseJDBC(dsn string) (*DSN, error) {
 		}
 		libpq, known := jdbcKeys[lower]
 		if !known {
-			c.cfg.Ignored = append(c.cfg.Ignored, key)
+			c.ignore(key, "none", "unknown to Amazon's JDBC driver, which ignores such keys; a JDBC URL hands on only libpq's")
 			continue
 		}
 		if value == "" {
@@ -193,14 +194,14 @@ func parseJDBC(dsn string) (*DSN, error) {
 		if ssl != nil {
 			// sslmode (or AuthMech) rules, as in the JDBC driver's
 			// RedshiftConnectionImpl.setAuthMech.
-			c.cfg.Ignored = append(c.cfg.Ignored, ssl.key)
+			c.ignore(ssl.key, "JDBC", "TLS on or off; sslmode (or AuthMech) rules over it, as in the JDBC driver")
 		}
 	} else {
 		// Amazon's JDBC driver requires TLS unless told otherwise: ssl
 		// defaults to true (RedshiftProperty.SSL), which it verifies
 		// against the CA (sslmode verify-ca). pgx and lib/pq would
 		// default to "prefer", which falls back to plain text.
-		key, value, mode := "ssl", "true", "verify-ca"
+		key, value, mode := "ssl (absent: true)", "true", "verify-ca"
 		if ssl != nil {
 			key, value = ssl.key, ssl.value
 			switch strings.ToLower(strings.TrimSpace(value)) {
@@ -218,17 +219,7 @@ func parseJDBC(dsn string) (*DSN, error) {
 	for i, k := range order {
 		rest[i] = k + "=" + libpqValue(set[k].value)
 	}
-	iam, err := c.finishIAM(firstHost(set["host"].value), set["user"].value, set["dbname"].value)
-	if err != nil {
-		return nil, err
-	}
-	if iam != nil && iam.LookupEndpoint {
-		rest = append(rest, "host="+libpqValue(iam.LookupHost()))
-	}
-	if _, err := c.iamTLS(iam); err != nil { // sslmode is always set: nothing to add
-		return nil, err
-	}
-	return &DSN{Form: FormJDBC, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
+	return c.finish(FormJDBC, strings.Join(rest, " "))
 }
 
 // jdbcHosts puts the host, port and dbname of a JDBC URL's host list and
@@ -259,15 +250,15 @@ func jdbcHosts(u *jdbcURL, put func(libpq, key, value string) error) (cluster, r
 		hosts, ports = append(hosts, host), append(ports, port)
 	}
 	if cluster == "" {
-		_ = put("host", "host", strings.Join(hosts, ","))
-		_ = put("port", "port", strings.Join(ports, ","))
+		_ = put("host", "jdbc:redshift://host", strings.Join(hosts, ","))
+		_ = put("port", "jdbc:redshift://host:port", strings.Join(ports, ","))
 	}
 	if u.database != "" {
 		db, err := url.QueryUnescape(u.database)
 		if err != nil {
 			return "", "", malformed(FormJDBC, "invalid %-escape in the database name")
 		}
-		_ = put("dbname", "database", db)
+		_ = put("dbname", "jdbc:redshift://host/database", db)
 	}
 	return cluster, region, nil
 }

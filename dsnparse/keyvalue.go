@@ -15,7 +15,6 @@ func parseKeyValue(dsn string) (*DSN, error) {
 		c    collector
 		rest []string
 	)
-	var host, user, dbname string
 	for _, p := range pairs {
 		if ours, err := c.take(p.key, p.value); ours {
 			if err != nil {
@@ -23,25 +22,16 @@ func parseKeyValue(dsn string) (*DSN, error) {
 			}
 			continue
 		}
-		switch p.key {
-		case "host":
-			host = firstHost(p.value)
-			if host == "" {
-				c.emptyHost = p.key
-			}
-		case "user":
-			user = p.value
-		case "dbname":
-			dbname = p.value
-		case "sslmode":
-			c.sawSSLMode(p.key, p.value, p.value)
-		}
 		if odbcFirstKeys[asciiLower(p.key)] {
 			// Meaningless to libpq (the server would refuse it), and
 			// first in what is handed on it would make that look ODBC.
 			return nil, &ParseError{Key: p.key, Err: reason(ErrSyntax,
 				"a key only ODBC reads, in a key=value DSN; write libpq's key, or the whole DSN in the ODBC form")}
 		}
+		if p.key == "sslmode" {
+			c.sawSSLMode(p.key, p.value, p.value)
+		}
+		c.handed(p.key, p.key, p.value)
 		text := dsn[p.start:p.end]
 		if len(rest) == 0 && detectForm(text) != FormKeyValue {
 			// A bare ';' first in what is handed on would make it look
@@ -53,22 +43,7 @@ func parseKeyValue(dsn string) (*DSN, error) {
 	if splitErr != nil {
 		return nil, splitErr
 	}
-	iam, err := c.finishIAM(host, user, dbname)
-	if err != nil {
-		return nil, err
-	}
-	if iam != nil && iam.LookupEndpoint {
-		// First, as sslmode below: after a trailing "key=" it would be
-		// read as key's value.
-		rest = append([]string{"host=" + quote(iam.LookupHost())}, rest...)
-	}
-	if add, err := c.iamTLS(iam); err != nil {
-		return nil, err
-	} else if add {
-		// First: after a trailing "key=" it would be read as key's value.
-		rest = append([]string{iamDefaultTLS}, rest...)
-	}
-	return &DSN{Form: FormKeyValue, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
+	return c.finish(FormKeyValue, strings.Join(rest, " "))
 }
 
 // splitKeyValue reads a libpq key=value DSN as libpq's conninfo_parse

@@ -58,12 +58,21 @@ func parseODBC(dsn string) (*DSN, error) {
 			return nil, err
 		}
 		c.cfg.DataSource = a.value + " in " + ds.file
-		attrs = overlay(ds.attrs, slices.Concat(attrs[:i], attrs[i+1:]))
+		var over []pair
+		attrs, over = overlay(ds.attrs, slices.Concat(attrs[:i], attrs[i+1:]))
+		for _, o := range over {
+			c.keys = append(c.keys, KeyUse{Key: o.key, From: o.file + " [" + o.section + "]", Went: Dropped,
+				To: "overridden by the connection string"})
+		}
 		break
 	}
 	var rest []string
 	set := map[string]int{} // the libpq keys written, and the attribute that set each
 	for i, a := range attrs {
+		c.src = ""
+		if a.file != "" {
+			c.src = a.file + " [" + a.section + "]"
+		}
 		name := a.key // an unknown key goes on as written
 		if ours, err := c.take(a.key, a.value); ours {
 			if err != nil {
@@ -73,7 +82,7 @@ func parseODBC(dsn string) (*DSN, error) {
 		}
 		if libpq, known := odbcKeys[asciiLower(a.key)]; known {
 			if libpq == "" {
-				c.cfg.Ignored = append(c.cfg.Ignored, a.key)
+				c.ignore(a.key, "ODBC", "read by the ODBC driver manager or Amazon's ODBC driver only")
 				continue
 			}
 			name = libpq
@@ -89,52 +98,35 @@ func parseODBC(dsn string) (*DSN, error) {
 		}
 		if j, dup := set[name]; dup {
 			if attrs[j].value != a.value {
-				return nil, a.located(&ParseError{Key: a.key, Err: reason(ErrConflict,
-					"conflicts with "+attrs[j].key+", both set "+name)})
+				return nil, a.located(conflict(a.key, attrs[j].key, name))
 			}
 			continue
+		}
+		if name == "port" {
+			if err := checkPorts(a.key, a.value); err != nil {
+				return nil, a.located(err)
+			}
 		}
 		set[name] = i
 		if name == "sslmode" {
 			c.sawSSLMode(a.key, a.value, a.value)
 		}
+		c.handed(name, a.key, a.value)
 		rest = append(rest, name+"="+libpqValue(a.value))
 	}
 	if _, ok := set["port"]; !ok {
 		rest = append(rest, "port="+defaultODBCPort)
 	}
-	var host, user string
-	if i, ok := set["host"]; ok {
-		host = firstHost(attrs[i].value)
-	}
-	if i, ok := set["user"]; ok {
-		user = attrs[i].value
-	}
-	var dbname string
-	if i, ok := set["dbname"]; ok {
-		dbname = attrs[i].value
-	}
-	iam, err := c.finishIAM(host, user, dbname)
-	var addTLS bool
-	if err == nil {
-		addTLS, err = c.iamTLS(iam)
-	}
-	if err != nil {
+	d, err := c.finish(FormODBC, strings.Join(rest, " "))
+	if pe, ok := err.(*ParseError); ok {
 		// Say which odbc.ini file, if any, the key named came from.
 		for i := len(attrs) - 1; i >= 0; i-- {
-			if pe, ok := err.(*ParseError); ok && attrs[i].key == pe.Key {
+			if attrs[i].key == pe.Key {
 				return nil, attrs[i].located(err)
 			}
 		}
-		return nil, err
 	}
-	if iam != nil && iam.LookupEndpoint {
-		rest = append(rest, "host="+libpqValue(iam.LookupHost()))
-	}
-	if addTLS {
-		rest = append(rest, iamDefaultTLS)
-	}
-	return &DSN{Form: FormODBC, Config: c.cfg, Rest: strings.Join(rest, " "), IAM: iam}, nil
+	return d, err
 }
 
 // setting names what an ODBC key sets, so that a key of the connection
@@ -147,25 +139,32 @@ func setting(key string) string {
 	if i, ok := iamKeyIndex[asciiLower(key)]; ok {
 		return "iam:" + iamSpecs[i].Field
 	}
+	if a, ok := amazonIndex[asciiLower(key)]; ok && a.act == actMinutes {
+		return "owned:" + a.setting.String()
+	} else if ok && a.act == actConnect {
+		return "connect_timeout"
+	}
 	if libpq := odbcKeys[asciiLower(key)]; libpq != "" {
 		return libpq
 	}
 	return asciiLower(key)
 }
 
-// overlay returns base without the settings that top sets, then top.
-func overlay(base, top []pair) []pair {
+// overlay returns base without the settings that top sets, then top; and
+// the pairs of base left out.
+func overlay(base, top []pair) (out, over []pair) {
 	set := make(map[string]bool, len(top))
 	for _, a := range top {
 		set[setting(a.key)] = true
 	}
-	var out []pair
 	for _, a := range base {
-		if !set[setting(a.key)] {
+		if set[setting(a.key)] {
+			over = append(over, a)
+		} else {
 			out = append(out, a)
 		}
 	}
-	return append(out, top...)
+	return append(out, top...), over
 }
 
 // splitODBC splits "Key=Value;Key={va;lue};" into pairs. Keys and bare

@@ -12,7 +12,8 @@ import (
 	"strings"
 )
 
-// Where data sources are looked up, after $ODBCINI; test seams.
+// Where data sources are looked up without $ODBCINI and $ODBCSYSINI; test
+// seams.
 var (
 	userHomeDir   = os.UserHomeDir
 	systemODBCIni = "/etc/odbc.ini"
@@ -28,15 +29,20 @@ type dataSource struct {
 	attrs []pair
 }
 
-// odbcIniFiles lists the files searched for a data source, in order:
-// $ODBCINI, ~/.odbc.ini, /etc/odbc.ini, as unixODBC does.
+// odbcIniFiles lists the files searched for a data source, in order, as
+// unixODBC does (odbcinst's _odbcinst_UserINI and
+// odbcinst_system_file_path): the user's, $ODBCINI or else ~/.odbc.ini,
+// then the system's, odbc.ini in the directory $ODBCSYSINI or else
+// /etc/odbc.ini.
 func odbcIniFiles() []string {
 	var files []string
 	if f := os.Getenv("ODBCINI"); f != "" {
 		files = append(files, f)
-	}
-	if home, err := userHomeDir(); err == nil && home != "" {
+	} else if home, err := userHomeDir(); err == nil && home != "" {
 		files = append(files, filepath.Join(home, ".odbc.ini"))
+	}
+	if dir := os.Getenv("ODBCSYSINI"); dir != "" {
+		return append(files, filepath.Join(dir, "odbc.ini"))
 	}
 	return append(files, systemODBCIni)
 }

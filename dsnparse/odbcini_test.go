@@ -24,7 +24,11 @@ func iniFiles(t *testing.T, env, home, system string) (envPath, homePath, system
 		return path
 	}
 	envPath = write(filepath.Join(dir, "env.ini"), env)
-	t.Setenv("ODBCINI", envPath)
+	t.Setenv("ODBCINI", "")
+	if env != "" {
+		t.Setenv("ODBCINI", envPath)
+	}
+	t.Setenv("ODBCSYSINI", "")
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "home"), 0o700))
 	homePath = write(filepath.Join(dir, "home", ".odbc.ini"), home)
 	oldHome, oldSys := userHomeDir, systemODBCIni
@@ -61,7 +65,7 @@ func TestDataSource(t *testing.T) {
 	assert.Equal(t, 30*time.Second, got.Config.Idle, "the connection string overrides the file")
 	assert.Equal(t, 5, got.Config.Count)
 	assert.Equal(t, KeyNames{Idle: "KeepAlivesIdle", Count: "KeepAliveCount"}, got.Config.Keys)
-	assert.Equal(t, []string{"Driver", "Description"}, got.Config.Ignored)
+	assert.Equal(t, []string{"Driver", "Description"}, ignoredNames(got.Config.Ignored))
 	assert.Equal(t, "Redshift in "+envPath, got.Config.DataSource)
 }
 
@@ -100,6 +104,8 @@ func TestDataSourceSearchOrder(t *testing.T) {
 		wantFile          int // 0 env, 1 home, 2 system
 	}{
 		{"env first", "[rs]\nServer=env\n", "[rs]\nServer=home\n", "[rs]\nServer=sys\n", "env", 0},
+		// $ODBCINI stands for ~/.odbc.ini, as in unixODBC.
+		{"env instead of home", "[other]\nServer=env\n", "[rs]\nServer=home\n", "[rs]\nServer=sys\n", "sys", 2},
 		{"home before system", "", "[rs]\nServer=home\n", "[rs]\nServer=sys\n", "home", 1},
 		{"section missing in env, found in system", "[other]\nServer=env\n", "", "[RS]\nServer=sys\n", "sys", 2},
 	} {
@@ -113,12 +119,57 @@ func TestDataSourceSearchOrder(t *testing.T) {
 	}
 }
 
+// TestDataSourceODBCSYSINI: $ODBCSYSINI names the directory of the
+// system's odbc.ini, in place of /etc, as in unixODBC.
+func TestDataSourceODBCSYSINI(t *testing.T) {
+	_, _, sys := iniFiles(t, "", "", "[rs]\nServer=etc\n")
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "odbc.ini"), []byte("[rs]\nServer=sysini\n"), 0o600))
+	t.Setenv("ODBCSYSINI", dir)
+	got, err := Parse("DSN=rs")
+	require.NoError(t, err)
+	assert.Equal(t, "host=sysini port=5439", got.Rest)
+	assert.Equal(t, "rs in "+filepath.Join(dir, "odbc.ini"), got.Config.DataSource)
+	t.Setenv("ODBCSYSINI", t.TempDir()) // no odbc.ini there
+	_, err = Parse("DSN=rs")
+	require.ErrorIs(t, err, ErrDataSource)
+	assert.NotContains(t, err.Error(), sys, "not /etc/odbc.ini as well")
+}
+
+// TestDataSourceMisspeltKey: a key of a data source close to one of ours
+// is refused, named with its file and section; server parameters pass.
+func TestDataSourceMisspeltKey(t *testing.T) {
+	e, _, _ := iniFiles(t, "[rs]\nServer=h\nKeepAliveIdel=200\n", "", "")
+	_, err := Parse("DSN=rs")
+	require.ErrorIs(t, err, ErrUnknownKey)
+	assert.EqualError(t, err, "redshift-ka: "+e+" [rs] KeepAliveIdel: unknown key; did you mean KeepAlivesIdle?")
+	iniFiles(t, "[rs]\nServer=h\nsearch_path=etl\nstatement_timeout=0\nKeepAlivesIdle=200\n", "", "")
+	got, err := Parse("DSN=rs")
+	require.NoError(t, err)
+	assert.Equal(t, "host=h search_path=etl statement_timeout=0 port=5439", got.Rest)
+	from := got.Keys[len(got.Keys)-1].From
+	assert.Contains(t, from, "[rs]", "a key from odbc.ini says so")
+}
+
+// TestDataSourceOverrideAmazonKeys: an Amazon key of the connection
+// string overrides the data source's key for the same setting.
+func TestDataSourceOverrideAmazonKeys(t *testing.T) {
+	iniFiles(t, "[rs]\nServer=h\nKeepAlivesIdle=200\nLT=5\n", "", "")
+	got, err := Parse("DSN=rs;TCPKeepAliveMinutes=3;LoginTimeout=9")
+	require.NoError(t, err)
+	assert.Equal(t, 180*time.Second, got.Config.Idle)
+	assert.Equal(t, "connect_timeout=9 host=h port=5439", got.Rest)
+}
+
 func TestDataSourceErrors(t *testing.T) {
 	t.Run("unknown", func(t *testing.T) {
-		e, h, s := iniFiles(t, "[other]\nPWD=Hunter2X\n", "", "")
+		e, _, s := iniFiles(t, "[other]\nPWD=Hunter2X\n", "", "")
 		_, err := Parse("DSN=rs;PWD=Hunter2X")
 		require.ErrorIs(t, err, ErrDataSource)
-		assert.EqualError(t, err, `redshift-ka: DSN: data source "rs" not found; searched `+e+", "+h+" (absent), "+s+" (absent)")
+		assert.EqualError(t, err, `redshift-ka: DSN: data source "rs" not found; searched `+e+", "+s+" (absent)")
+		_, h, s := iniFiles(t, "", "", "")
+		_, err = Parse("DSN=rs;PWD=Hunter2X")
+		assert.EqualError(t, err, `redshift-ka: DSN: data source "rs" not found; searched `+h+" (absent), "+s+" (absent)")
 	})
 	t.Run("a directory", func(t *testing.T) {
 		iniFiles(t, "", "", "")
@@ -169,25 +220,25 @@ func TestDataSourceErrors(t *testing.T) {
 		e, _, _ := iniFiles(t, "[rs]\nServer=a\nHost=b\nPWD=Hunter2X\nPassword=other\n", "", "")
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrConflict)
-		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] Host: conflicts with Server, both set host`)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] Host: conflicts with Server: both set host`)
 	})
 	t.Run("a key given twice with other values", func(t *testing.T) {
 		e, _, _ := iniFiles(t, "[rs]\nServer=a\nserver=b\n", "", "")
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrConflict)
-		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] server: conflicts with Server, both set host`)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] server: set twice, to different values`)
 	})
 	t.Run("an owned key given twice with other values", func(t *testing.T) {
 		e, _, _ := iniFiles(t, "[rs]\nKeepAlivesIdle=5\nKeepAlivesIdle=6\n", "", "")
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrConflict)
-		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] KeepAlivesIdle: conflicts with KeepAlivesIdle=5, both set KeepAlivesIdle`)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] KeepAlivesIdle: set twice, to "5" and "6"`)
 	})
 	t.Run("an unknown key given twice with other values", func(t *testing.T) {
 		e, _, _ := iniFiles(t, "[rs]\nServer=h\napplication_name=a\nApplication_Name=b\n", "", "")
 		_, err := Parse("DSN=rs")
 		require.ErrorIs(t, err, ErrConflict)
-		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] Application_Name: conflicts with application_name, both set application_name`)
+		assert.EqualError(t, err, `redshift-ka: `+e+` [rs] Application_Name: set twice, to different values`)
 	})
 	t.Run("a key given twice with one value", func(t *testing.T) {
 		iniFiles(t, "[rs]\nServer=a\nServer = a\n", "", "")
@@ -235,15 +286,15 @@ func TestDataSourceIAM(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &IAM{ClusterID: "etl-prod", Region: "eu-west-1", DbUser: "loader", DbGroups: []string{"loaders", "readers"},
 		AutoCreate: true, AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "s k;e#y", DurationSeconds: 3600, DbName: "dev"}, got.IAM)
-	assert.Equal(t, "host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com dbname=dev port=5439 sslmode=verify-ca", got.Rest)
-	assert.Equal(t, []string{"Driver"}, got.Config.Ignored)
+	assert.Equal(t, "sslmode=verify-ca host=etl-prod.c9abc.us-east-1.redshift.amazonaws.com dbname=dev port=5439", got.Rest)
+	assert.Equal(t, []string{"Driver"}, ignoredNames(got.Config.Ignored))
 	assert.Equal(t, 200*time.Second, got.Config.Idle)
 	assert.NotContains(t, fmt.Sprintf("%+v", got), "s k;e#y")
 
 	got, err = Parse("DSN=rs;iam=off")
 	require.NoError(t, err)
 	assert.Nil(t, got.IAM, "the connection string turns IAM off")
-	assert.Equal(t, []string{"Driver", "DbUser", "DbGroups", "AutoCreate", "AccessKeyID", "SecretAccessKey", "ClusterID", "IAMDuration", "iam"}, got.Config.Ignored)
+	assert.Equal(t, []string{"Driver", "DbUser", "DbGroups", "AutoCreate", "AccessKeyID", "SecretAccessKey", "ClusterID", "IAMDuration", "iam"}, ignoredNames(got.Config.Ignored))
 
 	env, _, _ := iniFiles(t, "[rs]\nServer = 10.0.0.1\nIAM = 1\nPWD = Hunter2X\n", "", "")
 	_, err = Parse("DSN=rs")

@@ -3,6 +3,7 @@ package dsnparse
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -60,13 +61,17 @@ type Config struct {
 	// Keys[Idle] is "KeepAlivesIdle" for a DSN with KeepAlivesIdle=200, and
 	// "" when the DSN does not set Idle.
 	Keys KeyNames
-	// Ignored lists, as written, the keys that were dropped because they
-	// mean nothing to PostgreSQL or to redshift-ka: those of an ODBC DSN
-	// (or of its odbc.ini data source) such as Driver, those of a JDBC URL
-	// such as loginTimeout, the IAM keys of a DSN that does not ask for IAM,
-	// and keys of IAM login that redshift-ka has no use for. They are
-	// listed so that a misspelt key can be found.
-	Ignored []string
+	// Ignored lists the keys that were dropped because they mean nothing
+	// to PostgreSQL or to redshift-ka, with whose they are and what they
+	// would have done: those of an ODBC DSN (or of its odbc.ini data
+	// source) such as Driver, those of a JDBC URL such as readOnly, the IAM
+	// keys of a DSN that does not ask for IAM, and keys of IAM login that
+	// redshift-ka has no use for.
+	Ignored []IgnoredKey
+	// Warnings name settings that parse but look like mistakes: a user
+	// timeout under a second (its unit is milliseconds), or under
+	// idle + interval x count.
+	Warnings []string
 	// DataSource names the odbc.ini data source the DSN read, as
 	// "name in /path/odbc.ini"; empty if none.
 	DataSource string
@@ -84,12 +89,18 @@ type DSN struct {
 	Rest string
 	// IAM is the AWS IAM login the DSN asks for; nil when it asks for none.
 	IAM *IAM
+	// Keys lists every key of the DSN (and of its odbc.ini data source),
+	// in order, and where it went.
+	Keys []KeyUse
 }
 
 // Parse reads dsn in any of the four forms, takes out the keys redshift-ka
 // owns, and checks their values. Errors are of type [*ParseError] and never
 // contain a password.
 func Parse(dsn string) (*DSN, error) {
+	if err := schemeError(dsn); err != nil {
+		return nil, err
+	}
 	switch detectForm(dsn) {
 	case FormURL:
 		return parseURL(dsn)
@@ -130,6 +141,24 @@ func detectForm(dsn string) Form {
 	return FormKeyValue
 }
 
+// schemeError refuses a DSN that starts with a URL scheme that is none
+// of ours (redshift://, jdbc:postgresql://), which would otherwise be read
+// as a malformed key=value DSN.
+func schemeError(dsn string) error {
+	s := strings.TrimSpace(dsn)
+	scheme, _, ok := strings.Cut(s, "://")
+	if !ok || scheme == "" || strings.Trim(asciiLower(scheme), "abcdefghijklmnopqrstuvwxyz0123456789+.-:") != "" {
+		return nil
+	}
+	switch scheme {
+	case "postgres", "postgresql", "jdbc:redshift", "jdbc:redshift:iam":
+		return nil
+	}
+	return &ParseError{Err: reason(ErrMalformed, "unknown DSN scheme "+strconv.Quote(scheme+"://")+
+		"; want postgres:// or postgresql:// (a URL), jdbc:redshift:// or jdbc:redshift:iam:// (Amazon's JDBC URL), "+
+		"libpq's key=value or an ODBC string")}
+}
+
 // odbcFirstKeys are keys that mark a DSN as ODBC when they come first.
 var odbcFirstKeys = map[string]bool{"driver": true, "dsn": true, "server": true, "uid": true, "pwd": true}
 
@@ -137,6 +166,7 @@ var odbcFirstKeys = map[string]bool{"driver": true, "dsn": true, "server": true,
 type collector struct {
 	cfg Config
 	raw [numSettings]string // value as written, per setting, for conflicts
+	val [numSettings]int64  // value read, per setting
 	// The IAM keys met, per field of iamSpecs: the key as written and its
 	// value normalised (bools "1" or "0", lists trimmed), and every IAM key
 	// in the order met.
@@ -153,25 +183,45 @@ type collector struct {
 	sslBadKey, sslBadRaw string
 	// emptyHost is a host key given with no host, as written.
 	emptyHost string
+	// host, user and dbname are the (first) host, the user and the
+	// database handed on, for the IAM login; handedOn the libpq keys
+	// handed on, each with the key as written and its value.
+	host, user, dbname string
+	handedOn           map[string][2]string
+	// mapped are Amazon keys that go on under a libpq key.
+	mapped []mappedKey
+	// keys records every key and where it went; src is "file [section]"
+	// while the keys of an odbc.ini data source are read.
+	keys []KeyUse
+	src  string
 }
 
 // add records one owned key. Two keys for one setting must agree.
 func (c *collector) add(s Setting, key, value string) error {
-	spec := &specs[s]
-	n, err := spec.parse(key, value)
+	n, err := specs[s].parse(key, value)
 	if err != nil {
 		return err
 	}
-	if c.cfg.Keys[s] != "" { // keys are never empty
-		prev, _ := spec.parse(c.cfg.Keys[s], c.raw[s])
-		if prev != n {
-			return &ParseError{Key: key, Value: value, Err: reason(ErrConflict,
-				"conflicts with "+c.cfg.Keys[s]+"="+c.raw[s]+", both set "+s.String())}
+	return c.set(s, key, value, n)
+}
+
+// set records the value n of a setting, written as key=value.
+func (c *collector) set(s Setting, key, value string, n int64) error {
+	spec := &specs[s]
+	if prev := c.cfg.Keys[s]; prev != "" { // keys are never empty
+		if c.val[s] == n {
+			c.ours(key, s.String())
+			return nil
 		}
-		return nil
+		msg := "set twice, to " + strconv.Quote(c.raw[s]) + " and " + strconv.Quote(value)
+		if !strings.EqualFold(prev, key) {
+			msg = "conflicts with " + prev + "=" + c.raw[s] + ": both set " + s.String()
+		}
+		return &ParseError{Key: key, Value: value, Err: reason(ErrConflict, msg)}
 	}
-	c.raw[s] = value
+	c.raw[s], c.val[s] = value, n
 	c.cfg.Keys[s] = key
+	c.ours(key, s.String())
 	switch s {
 	case KeepAlive:
 		c.cfg.NoKeepAlive = n == 0

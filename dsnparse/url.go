@@ -16,94 +16,53 @@ func parseURL(dsn string) (*DSN, error) {
 		return nil, err
 	}
 	var (
-		c          collector
-		rest       = base
-		sep        = "?" // before the next part kept
-		host, user = urlHostUser(base)
-		dbname     = urlDatabase(base)
+		c    collector
+		rest = base
+		sep  = "?" // before the next part kept
 	)
+	c.host, c.user, c.dbname = urlHostUser(base)
 	for _, p := range params {
 		key, err := uriDecode(p.key)
 		if err != nil {
 			return nil, malformed(FormURL, "invalid %-escape in a query key")
 		}
-		ours := claimed(key)
-		if !ours && strings.ContainsAny(p.key, "+%") {
+		if !claimed(key) && strings.ContainsAny(p.key, "+%") {
 			// lib/pq reads a '+' as a space and trims keys once unescaped:
 			// "+KeepAlive" and "%20KeepAlive" are KeepAlive to it.
-			if k, err := url.QueryUnescape(p.key); err == nil {
-				if k = strings.TrimSpace(k); claimed(k) {
-					key, ours = k, true
-				}
+			if k, err := url.QueryUnescape(p.key); err == nil && claimed(strings.TrimSpace(k)) {
+				key = strings.TrimSpace(k)
 			}
 		}
-		if !ours {
-			rest += sep + dsn[p.start:p.end]
-			sep = "&"
-			if v, err := uriDecode(p.value); err == nil {
-				switch key {
-				case "host":
-					host = firstHost(v)
-					if host == "" {
-						c.emptyHost = key
-					}
-				case "user":
-					user = v
-				case "dbname":
-					dbname = v
-				case "sslmode":
-					c.sawSSLMode(key, v, v)
-				}
+		value, verr := uriDecode(p.value)
+		if claimed(key) && verr != nil {
+			return nil, valueError(key, p.value, ErrSyntax, "invalid %-escape in ")
+		}
+		if ours, err := c.take(key, value); ours {
+			if err != nil {
+				return nil, err
 			}
 			continue
 		}
-		value, err := uriDecode(p.value)
-		if err != nil {
-			return nil, valueError(key, p.value, ErrSyntax, "invalid %-escape in ")
+		rest += sep + dsn[p.start:p.end]
+		sep = "&"
+		if verr == nil {
+			if key == "sslmode" {
+				c.sawSSLMode(key, value, value)
+			}
+			c.handed(key, key, value)
 		}
-		if _, err := c.take(key, value); err != nil {
-			return nil, err
-		}
 	}
-	iam, err := c.finishIAM(host, user, dbname)
-	if err != nil {
-		return nil, err
-	}
-	var first []string // what IAM login adds to the query
-	if iam != nil && iam.LookupEndpoint {
-		first = append(first, "host="+url.QueryEscape(iam.LookupHost()))
-	}
-	if add, err := c.iamTLS(iam); err != nil {
-		return nil, err
-	} else if add {
-		first = append([]string{iamDefaultTLS}, first...)
-	}
-	if len(first) > 0 {
-		// First in the query: nothing written before it can swallow it
-		// (lib/pq ends the query at a '#').
-		rest = base + "?" + strings.Join(first, "&") + strings.Replace(rest[len(base):], "?", "&", 1)
-	}
-	return &DSN{Form: FormURL, Config: c.cfg, Rest: rest, IAM: iam}, nil
+	return c.finish(FormURL, rest)
 }
 
-// urlHostUser returns the first host and the user of a URL that url.Parse
-// reads, as pgx reads them; "" for none.
-func urlHostUser(base string) (host, user string) {
+// urlHostUser returns the first host, the user and the database of a URL
+// that url.Parse reads, as pgx reads them; "" for none.
+func urlHostUser(base string) (host, user, dbname string) {
 	u, err := url.Parse(base)
 	if err != nil {
-		return "", ""
+		return "", "", ""
 	}
-	return firstHost(u.Host), u.User.Username()
-}
-
-// urlDatabase returns the database a URL that url.Parse reads names in
-// its path, as pgx reads it; "" for none.
-func urlDatabase(base string) string {
-	u, err := url.Parse(base)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimPrefix(u.Path, "/")
+	return firstHost(u.Host), u.User.Username(), strings.TrimPrefix(u.Path, "/")
 }
 
 // firstHost returns the first host of a comma-separated list of hosts,
@@ -157,7 +116,11 @@ func splitURL(dsn string, lenient bool) (base string, params []pair, err error) 
 		}
 		// lib/pq reads URLs with url.Parse: refuse what it refuses.
 		if _, err := url.Parse(dsn); err != nil {
-			return "", nil, malformed(FormURL, urlErrorText(err))
+			msg := urlErrorText(err)
+			if _, after, _ := strings.Cut(dsn, "://"); strings.Contains(after, "@") {
+				msg += "; if the user name or password holds a '@', ':', '/', '?', '#' or '%', %-encode it (%40, %3A, %2F, %3F, %23, %25)"
+			}
+			return "", nil, malformed(FormURL, msg)
 		}
 	}
 	if q < 0 {

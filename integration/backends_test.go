@@ -90,7 +90,8 @@ func TestPgxPool(t *testing.T) {
 				// keys are dropped, pool_max_conns among them.
 				d, err := dsnparse.Parse(dsn)
 				require.NoError(t, err)
-				assert.Contains(t, d.Config.Ignored, "pool_max_conns")
+				assert.Contains(t, d.Config.Ignored, dsnparse.IgnoredKey{Key: "pool_max_conns", Driver: "none",
+					Does: "unknown to Amazon's JDBC driver, which ignores such keys; a JDBC URL hands on only libpq's"})
 				cfg.MaxConns = 4
 			}
 			assert.EqualValues(t, 4, cfg.MaxConns)
@@ -153,7 +154,7 @@ func TestPgxConnect(t *testing.T) {
 }
 
 // TestODBCDataSource: DSN=name reads an odbc.ini data source, over both
-// backends; the settings report lists the ODBC keys ignored.
+// backends; the settings report lists the ODBC keys ignored, and whose.
 func TestODBCDataSource(t *testing.T) {
 	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	ini := filepath.Join(t.TempDir(), "odbc.ini")
@@ -177,7 +178,9 @@ BoolsAsChar = 0
 			assert.Equal(t, 200*time.Second, r.Idle)
 			assert.Equal(t, 20*time.Second, r.Interval)
 			assert.Equal(t, 4, r.Count)
-			assert.Equal(t, []string{"Driver", "BoolsAsChar"}, r.Config.Ignored)
+			assert.Equal(t, []dsnparse.IgnoredKey{
+				{Key: "Driver", Driver: "ODBC", Does: "read by the ODBC driver manager or Amazon's ODBC driver only"},
+				{Key: "BoolsAsChar", Driver: "ODBC", Does: "read by the ODBC driver manager or Amazon's ODBC driver only"}}, r.Config.Ignored)
 			assert.Equal(t, "Local Warehouse in "+ini, r.Config.DataSource)
 			var app string
 			require.NoError(t, conn.QueryRowContext(context.Background(), "SELECT current_setting('application_name')").Scan(&app))

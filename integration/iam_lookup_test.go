@@ -322,8 +322,8 @@ func (p *proxy) seen() []string {
 // TestIAMHTTPSProxy: ODBC's https_proxy_host, https_proxy_port,
 // https_proxy_username and https_proxy_password send the API calls through
 // the proxy with those credentials, in every form, through both backends,
-// and never reach the server (it would refuse an unknown parameter), nor
-// does ODBC's LoginTimeout. The
+// and never reach the server (it would refuse an unknown parameter); ODBC's
+// LoginTimeout goes on as connect_timeout. The
 // proxy's password, the server's hostile one, shows in no output: Redact,
 // the connector and its plan printed, and the error of a refused call.
 func TestIAMHTTPSProxy(t *testing.T) {
@@ -347,7 +347,7 @@ func TestIAMHTTPSProxy(t *testing.T) {
 				case "jdbc":
 					extra = "&https_proxy_host=" + host + "&https_proxy_port=" + port + "&https_proxy_username=px&https_proxy_password=" + url.QueryEscape(secret)
 				}
-				// An ODBC key PostgreSQL does not know, dropped too.
+				// An ODBC key PostgreSQL does not know, mapped to libpq's.
 				// IAMDisableCache: a call per connector, to see go through the proxy.
 				dsn := f.dsn(pg, map[string]string{"cluster": "etl-prod", "user": "etl", "nocache": "true"}) + extra + f.sep + "LoginTimeout=5"
 				before, seen := fake.Calls(""), len(px.seen())

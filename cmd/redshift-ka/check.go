@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -45,8 +46,11 @@ type checkResult struct {
 	UserTimeoutMS   int64   `json:"user_timeout_ms"`
 	Source          sources `json:"source"`
 
-	OS              osValues `json:"os"`
-	IgnoredODBCKeys []string `json:"ignored_odbc_keys"`
+	OS osValues `json:"os"`
+	// IgnoredKeys are the keys dropped, with whose they are and why.
+	IgnoredKeys []ignoredKey `json:"ignored_keys"`
+	// Keys lists every key of the DSN and where it went.
+	Keys []keyUse `json:"keys"`
 	// DeadAfterSeconds is the longest a dead path goes unnoticed; null
 	// when keep-alive is off (never).
 	DeadAfterSeconds *float64 `json:"dead_after_seconds"`
@@ -59,6 +63,24 @@ type checkResult struct {
 	Login *loginResult `json:"login,omitempty"`
 	// Exit is the exit status, 0: a failed check prints a [checkFailure].
 	Exit int `json:"exit"`
+}
+
+// ignoredKey is a key that was dropped: whose it is (ODBC, JDBC,
+// Python) and what it would have done.
+type ignoredKey struct {
+	Key    string `json:"key"`
+	Driver string `json:"driver"`
+	Does   string `json:"does"`
+}
+
+// keyUse is a key of the DSN and where it went: "ours",
+// "pgx/lib/pq", "server parameter" or "dropped"; From names the odbc.ini
+// data source of a key from there.
+type keyUse struct {
+	Key  string `json:"key"`
+	From string `json:"from,omitempty"`
+	Went string `json:"went"`
+	To   string `json:"to"`
 }
 
 // loginResult is an IAM login: what it asks of AWS, and, once called,
@@ -161,9 +183,13 @@ func (a *app) checkWith(pos []string, offline bool, timeout time.Duration, res *
 	dsnInfo := connector.DSN()
 	parsed := &dsnInfo
 	a.scrub(parsed.Rest) // an odbc.ini data source may have added a password
-	res.Form, res.DataSource, res.IgnoredODBCKeys = parsed.Form.String(), parsed.Config.DataSource, parsed.Config.Ignored
-	if res.IgnoredODBCKeys == nil {
-		res.IgnoredODBCKeys = []string{}
+	res.Form, res.DataSource = parsed.Form.String(), parsed.Config.DataSource
+	res.IgnoredKeys, res.Keys = []ignoredKey{}, []keyUse{}
+	for _, k := range parsed.Config.Ignored {
+		res.IgnoredKeys = append(res.IgnoredKeys, ignoredKey{k.Key, k.Driver, k.Does})
+	}
+	for _, k := range parsed.Keys {
+		res.Keys = append(res.Keys, keyUse{k.Key, k.From, k.Went.String(), k.To})
 	}
 	if l := connector.Login(); l != nil {
 		res.Login = &loginResult{LoginPlan: l.Plan()}
@@ -184,6 +210,10 @@ func (a *app) checkWith(pos []string, offline bool, timeout time.Duration, res *
 		}
 	}
 	fill(res, rep, fromDataSource(dsn, parsed.Config.DataSource))
+	res.Warnings = append(slices.Clone(parsed.Config.Warnings), res.Warnings...)
+	if w := userTimeoutWarning(parsed.Config, rep); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	return rep, exitOK
 }
 
@@ -343,12 +373,8 @@ func writeCheck(w io.Writer, res checkResult, r settings.Report) {
 	fmt.Fprintf(tw, "OS values\tidle %s\t%s\n", secs(r.OS.Idle), r.OS.IdleFrom)
 	fmt.Fprintf(tw, "\tinterval %s\t%s\n", secs(r.OS.Interval), r.OS.IntervalFrom)
 	fmt.Fprintf(tw, "\tcount %d\t%s\n", r.OS.Count, r.OS.CountFrom)
-	ignored := "none"
-	if len(res.IgnoredODBCKeys) > 0 {
-		ignored = strings.Join(res.IgnoredODBCKeys, ", ") + " (only an ODBC driver reads them; dropped)"
-	}
-	fmt.Fprintf(tw, "ODBC keys ignored\t%s\n", ignored)
 	tw.Flush()
+	writeKeys(w, res.Keys)
 
 	fmt.Fprintf(w, "\n%s\n%s\n\n", deadAfterText(r), refreshText(r))
 
@@ -368,6 +394,31 @@ func writeCheck(w io.Writer, res checkResult, r settings.Report) {
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
+}
+
+// writeKeys prints every key of the DSN and where it went.
+func writeKeys(w io.Writer, keys []keyUse) {
+	fmt.Fprintf(w, "\nKeys\n")
+	if len(keys) == 0 {
+		fmt.Fprintf(w, "  none\n")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, k := range keys {
+		key := k.Key
+		if k.From != "" {
+			key += " (odbc.ini " + k.From + ")"
+		}
+		to := k.To
+		switch k.Went {
+		case "ours", "pgx/lib/pq":
+			to = "as " + to
+		case "server parameter":
+			to = "sent to the server at connect"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", key, k.Went, to)
+	}
+	tw.Flush()
 }
 
 // loginText describes an IAM login on one line: the call made, the user

@@ -116,3 +116,48 @@ func TestCheckNamesODBCIni(t *testing.T) {
 		assert.Regexp(t, `(?m)^interval +7 s +DSN key KeepAlivesInterval$`, r.stdout)
 	}
 }
+
+// TestCheckKeys: check shows every key of the DSN and where it went, the
+// dropped ones with whose they are and what they do, a key from odbc.ini
+// named with its file; --json has them as ignored_keys and keys; the
+// DSN's warnings show; a misspelt key fails with "did you mean".
+func TestCheckKeys(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "odbc.ini")
+	require.NoError(t, os.WriteFile(ini, []byte("[rs]\nServer = db.example\nKeepAlivesIdle = 200\n"), 0o600))
+	t.Setenv("ODBCINI", ini)
+	dsn := "DSN=rs;UID=me;PWD={Pw-4-odbc;=};TCPKeepAliveMinutes=3;LoginTimeout=9;search_path=etl;readOnly=1;db_user=etl;tcp_user_timeout=300"
+	r := runCLI(t.Context(), "", nil, "check", "--offline", dsn)
+	require.Equal(t, exitOK, r.code, r.all())
+	assert.NotContains(t, r.all(), "Pw-4-odbc")
+	for _, re := range []string{
+		`(?m)^  Server \(odbc\.ini ` + regexp.QuoteMeta(ini) + ` \[rs\]\) +pgx/lib/pq +as host$`,
+		`(?m)^  TCPKeepAliveMinutes +ours +as KeepAlivesIdle$`,
+		`(?m)^  LoginTimeout +ours +as connect_timeout$`,
+		`(?m)^  search_path +server parameter +sent to the server at connect$`,
+		`(?m)^  readOnly +dropped +JDBC: a setting of Amazon's JDBC driver`,
+		`(?m)^  db_user +dropped +IAM .*add iam=true`,
+		`(?m)^warning: tcp_user_timeout=300 is 300 ms, under a second`,
+	} {
+		assert.Regexp(t, re, r.stdout)
+	}
+	assert.NotContains(t, r.stdout, "ODBC keys ignored")
+
+	r = runCLI(t.Context(), "", nil, "check", "--offline", "--json", dsn)
+	require.Equal(t, exitOK, r.code, r.all())
+	var res checkResult
+	oneObject(t, r.stdout, &res)
+	assert.Contains(t, res.IgnoredKeys, ignoredKey{"readOnly", "JDBC", "a setting of Amazon's JDBC driver (statements, fetching, logging, Java classes); not PostgreSQL's"})
+	assert.Contains(t, res.Keys, keyUse{"Server", ini + " [rs]", "pgx/lib/pq", "host"})
+	assert.Contains(t, res.Keys, keyUse{"KeepAlivesIdle", ini + " [rs]", "dropped", "overridden by the connection string"})
+	assert.Contains(t, res.Warnings[0], "tcp_user_timeout=300 is 300 ms")
+
+	// Under idle + interval x count with the OS's values (idle 7200 s
+	// unless this machine says less).
+	r = runCLI(t.Context(), "", nil, "check", "--offline", "postgres://me@db.example/dev?tcp_user_timeout=60000")
+	require.Equal(t, exitOK, r.code, r.all())
+	assert.Regexp(t, `(?m)^warning: tcp_user_timeout=60000 is under idle \+ interval x count \(\d+ s, the OS's values`, r.stdout)
+
+	r = runCLI(t.Context(), "", nil, "check", "--offline", "postgres://me@db.example/dev?KeepAliveIdel=200")
+	assert.Equal(t, exitUsage, r.code, r.all())
+	assert.Contains(t, r.stderr, "KeepAliveIdel: unknown key; did you mean KeepAlivesIdle?")
+}

@@ -111,7 +111,7 @@ func TestCheckMatchesSocket(t *testing.T) {
 					assert.Equal(t, fmt.Sprintf("%s:%d", pg.Host, pg.Port), got.Server)
 				}
 				if strings.HasPrefix(tc.name, "odbc") {
-					assert.Equal(t, []string{"Driver"}, got.IgnoredODBCKeys)
+					assert.Equal(t, []ignoredKey{{"Driver", "ODBC", "read by the ODBC driver manager or Amazon's ODBC driver only"}}, got.IgnoredKeys)
 					assert.Equal(t, "ODBC", got.Form)
 				}
 			}
@@ -177,7 +177,7 @@ func TestCheckBadInput(t *testing.T) {
 		{"two DSNs", []string{"check", "host=h", "port=1"}, nil, exitUsage, "want one DSN"},
 		{"bad key", []string{"check", "postgres://me:" + pw + "@h/db?KeepAlivesIdle=abc"}, nil, exitUsage, `KeepAlivesIdle: want whole seconds 0..32767, got "abc"`},
 		// pgx's own error would show the password's tail after the quote.
-		{"pgx refuses, quote in the password", []string{"check", "Server=h;Port=abc;UID=me;PWD={" + pw + "' tailOfIt};"}, nil, exitUsage, "password=xxxxx`: invalid port"},
+		{"pgx refuses, quote in the password", []string{"check", "Server=h;SSLMode=sometimes;UID=me;PWD={" + pw + "' tailOfIt};"}, nil, exitUsage, "password=xxxxx port=5439`: failed to configure TLS (sslmode is invalid)"},
 		{"not listening", []string{"check", "--connect-timeout", "5s", "postgres://me:" + pw + "@127.0.0.1:1/db?sslmode=disable"}, nil, exitConnect, "could not connect"},
 		{"DSN from the environment", []string{"check", "--offline"}, map[string]string{dsnEnv: "postgres://me:" + pw + "@h/db?KeepAlivesIdle=5"}, exitOK, "DSN key KeepAlivesIdle"},
 		{"help", []string{"help", "check"}, nil, exitOK, "--offline"},

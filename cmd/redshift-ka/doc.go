@@ -72,7 +72,9 @@
 // from the kernel the keep-alive settings in force on the socket:
 // SO_KEEPALIVE, idle, interval, count and tcp_user_timeout, each with where
 // it came from (the DSN key as written, the odbc.ini data source and file
-// that gave the key, or the OS and its sysctl or registry name), the OS values, and the ODBC keys the driver ignored. It then says
+// that gave the key, or the OS and its sysctl or registry name), the OS
+// values, and every key of the DSN and where it went: ours, pgx or lib/pq,
+// a server parameter, or dropped, with whose key it is and why. It then says
 // what they mean: a dead path is noticed after at most idle + interval x
 // count seconds, and an idle flow is refreshed every idle seconds, so the
 // connection survives a middlebox whose idle timeout is longer than idle.
@@ -92,7 +94,8 @@
 //
 // --json prints the same as one JSON object: keepalive, idle_seconds,
 // interval_seconds, count and user_timeout_ms, source (an object with the
-// same keys naming the origin of each), os, ignored_odbc_keys,
+// same keys naming the origin of each), os, ignored_keys (key, driver,
+// does), keys (key, from, went, to),
 // dead_after_seconds, middleboxes and warnings, with the masked dsn and the
 // server's address and process id; dead_after_seconds and refresh_seconds
 // are null when keep-alive is off; login, with an IAM login: method, api,

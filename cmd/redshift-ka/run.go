@@ -87,7 +87,9 @@ Prints the DSN with its password masked, connects, and shows the keep-alive
 settings in force on the socket (read back from the kernel), where each came
 from (a DSN key, the odbc.ini data source, or the OS and its sysctl or
 registry name), the OS values,
-the ODBC keys ignored, how long a dead path goes unnoticed, and which common
+every key of the DSN and where it went (ours, pgx/lib/pq, a server
+parameter, or dropped, with whose key it is and why), the DSN's warnings
+(a tcp_user_timeout under a second), how long a dead path goes unnoticed, and which common
 middleboxes (NAT gateways, load balancers) the connection survives.
 With an IAM login it shows the API called, the database user and when the
 password expires; --offline shows the API it would call and with what

@@ -145,3 +145,19 @@ func oneLine(r settings.Report) string {
 	fmt.Fprintf(&b, ": a dead path is noticed within %s", secsLong(r.DeadAfter()))
 	return b.String()
 }
+
+// userTimeoutWarning warns of a tcp_user_timeout under idle + interval x
+// count reckoned with the OS's values where the DSN sets none; dsnparse
+// warns already when the DSN sets all three. "" for none.
+func userTimeoutWarning(cfg dsnparse.Config, r settings.Report) string {
+	if cfg.Idle > 0 && cfg.Interval > 0 && cfg.Count > 0 || !r.KeepAlive || r.UserTimeout == 0 {
+		return ""
+	}
+	probes := r.Idle + r.Interval*time.Duration(r.Count)
+	if r.UserTimeout >= probes {
+		return ""
+	}
+	return fmt.Sprintf("%s=%d is under idle + interval x count (%s, the OS's values where the DSN sets none): "+
+		"it may end a connection that keep-alive probes would keep; set it to 0 or above %d",
+		r.UserTimeoutFrom.Key, r.UserTimeout.Milliseconds(), secs(probes), probes.Milliseconds())
+}

@@ -21,7 +21,8 @@ import (
 
 // Options are what the driver's options set.
 type Options struct {
-	// Logger logs each connection dialed, at debug level.
+	// Logger logs each connection dialed and each DSN key dropped, at
+	// debug level, and the DSN's warnings at warning level.
 	Logger *slog.Logger
 	// Pgx are options for pgx's database/sql connector.
 	Pgx []stdlib.OptionOpenDB
@@ -49,6 +50,14 @@ func Prepare(dsn string, o *Options) (*Prepared, error) {
 	parsed, err := dsnparse.Parse(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if o.Logger != nil {
+		for _, w := range parsed.Config.Warnings {
+			o.Logger.Warn("redshift-ka: the DSN may hold a mistake", "warning", w)
+		}
+		for _, k := range parsed.Config.Ignored {
+			o.Logger.Debug("redshift-ka: DSN key dropped", "key", k.Key, "driver", k.Driver, "does", k.Does)
+		}
 	}
 	d, err := dialer.New(parsed.Config, o.Logger)
 	if err != nil {
