@@ -178,6 +178,7 @@ func TestCheckBadInput(t *testing.T) {
 		{"bad key", []string{"check", "postgres://me:" + pw + "@h/db?KeepAlivesIdle=abc"}, nil, exitUsage, `KeepAlivesIdle: want whole seconds 0..32767, got "abc"`},
 		// pgx's own error would show the password's tail after the quote.
 		{"pgx refuses, quote in the password", []string{"check", "Server=h;SSLMode=sometimes;UID=me;PWD={" + pw + "' tailOfIt};"}, nil, exitUsage, "password=xxxxx port=5439`: failed to configure TLS (sslmode is invalid)"},
+		{"@ in a URL password", []string{"check", "postgres://me:p@" + pw + ":1@h/db"}, nil, exitUsage, "%-encode it (%40"},
 		{"not listening", []string{"check", "--connect-timeout", "5s", "postgres://me:" + pw + "@127.0.0.1:1/db?sslmode=disable"}, nil, exitConnect, "could not connect"},
 		{"DSN from the environment", []string{"check", "--offline"}, map[string]string{dsnEnv: "postgres://me:" + pw + "@h/db?KeepAlivesIdle=5"}, exitOK, "DSN key KeepAlivesIdle"},
 		{"help", []string{"help", "check"}, nil, exitOK, "--offline"},

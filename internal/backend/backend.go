@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -192,9 +193,18 @@ func (p Plan) Target() string {
 // with every secret masked: a password does not change whether a DSN
 // parses. The backend's error is not wrapped, since its text holds the
 // password.
+//
+// A URL with a '@' gets the hint the URL form's own errors give, since a
+// '@' or ':' left unencoded in a password is the usual cause ("invalid
+// port").
 func Refused(rest string, parse func(string) error) error {
-	if masked := parse(dsnparse.Redact(rest)); masked != nil {
-		return fmt.Errorf("redshift-ka: %s", masked)
+	hint := ""
+	if lower := strings.ToLower(rest); (strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")) &&
+		strings.Contains(rest, "@") {
+		hint = "; if the user name or password holds a '@', ':', '/', '?', '#' or '%', %-encode it (%40, %3A, %2F, %3F, %23, %25)"
 	}
-	return errors.New("redshift-ka: the driver underneath refused the DSN (its message would show the password)")
+	if masked := parse(dsnparse.Redact(rest)); masked != nil {
+		return fmt.Errorf("redshift-ka: %s%s", masked, hint)
+	}
+	return errors.New("redshift-ka: the driver underneath refused the DSN (its message would show the password)" + hint)
 }
