@@ -11,13 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/redshift-ka/redshift-ka/dialer"
 	"github.com/redshift-ka/redshift-ka/driver"
 	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
 	"github.com/redshift-ka/redshift-ka/internal/harness"
-	"github.com/redshift-ka/redshift-ka/otelka"
 )
 
 // TestOTelResetLoss: during a long statement the firewall starts answering
@@ -38,11 +36,7 @@ func TestOTelResetLoss(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSetup(t)
-			r := sdkmetric.NewManualReader()
-			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
-			stop, err := otelka.Start(otelka.WithMeterProvider(mp))
-			require.NoError(t, err)
-			t.Cleanup(func() { stop(); _ = mp.Shutdown(context.Background()) })
+			r := startOTel(t)
 
 			_, conn := s.open(t, tc.driver, s.pg.URL(tc.params))
 			var pid int
@@ -54,7 +48,7 @@ func TestOTelResetLoss(t *testing.T) {
 
 			ch := runFor(conn, time.Minute, "SELECT pg_sleep(60)")
 			waitFor(t, func() bool { return active(t, s, uint32(pid)) })
-			_, err = s.fw.FW.Run("nft", "add rule inet rska cut meta l4proto tcp reject with tcp reset")
+			_, err := s.fw.FW.Run("nft", "add rule inet rska cut meta l4proto tcp reject with tcp reset")
 			require.NoError(t, err)
 			// The next probe goes out within idle + interval of the rule.
 			res := harness.Await(t, ch, fastKA.d(fastKA.idle+fastKA.interval)+ctxGrace, "the statement on the reset path")

@@ -60,17 +60,24 @@ func otelPoints(t *testing.T, r *sdkmetric.ManualReader) map[string]map[attribut
 	return out
 }
 
+// startOTel starts otelka on a manual reader, stopped with the test.
+func startOTel(t *testing.T) *sdkmetric.ManualReader {
+	t.Helper()
+	r := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
+	stop, err := otelka.Start(otelka.WithMeterProvider(mp))
+	require.NoError(t, err)
+	t.Cleanup(func() { stop(); _ = mp.Shutdown(context.Background()) })
+	return r
+}
+
 // TestOTelKeepAliveLoss: the path of a long statement is cut. While the
 // kernel probes, the probes gauge rises on the server's one series; once
 // it gives up, the loss counter counts one keep-alive loss, and one lost
 // statement.
 func TestOTelKeepAliveLoss(t *testing.T) {
 	s := newSetup(t)
-	r := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
-	stop, err := otelka.Start(otelka.WithMeterProvider(mp))
-	require.NoError(t, err)
-	t.Cleanup(func() { stop(); _ = mp.Shutdown(context.Background()) })
+	r := startOTel(t)
 
 	var logged strings.Builder
 	var logMu sync.Mutex
@@ -150,11 +157,7 @@ func distinct(kv ...attribute.KeyValue) attribute.Distinct {
 func TestOTelRedshift(t *testing.T) {
 	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	fe := startFrontEnd(t, pg, frontEndOptions{})
-	r := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
-	stop, err := otelka.Start(otelka.WithMeterProvider(mp))
-	require.NoError(t, err)
-	t.Cleanup(func() { stop(); _ = mp.Shutdown(context.Background()) })
+	r := startOTel(t)
 
 	ctx := context.Background()
 	for _, p := range []*harness.Postgres{fe.Server(), pg} {
