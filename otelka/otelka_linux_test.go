@@ -3,6 +3,8 @@ package otelka_test
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -377,4 +379,29 @@ func TestBlockingProvider(t *testing.T) {
 		"three statements, then a refused dial, reach the caller")
 	close(b.release)
 	require.NoError(t, harness.Await(t, collected, 20*time.Second, "the collection, once the provider answers"))
+}
+
+// TestNoTCPInfo: where TCP_INFO cannot be read (macOS, Windows: the
+// stub's errors.ErrUnsupported), a server's connections are counted and
+// every figure read from TCP_INFO is left out, never reported as zero.
+func TestNoTCPInfo(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	restore := otelka.SetTCPInfo(func(syscall.Conn) (sockopt.Info, error) {
+		return sockopt.Info{}, fmt.Errorf("reading TCP_INFO on plan9: %w", errors.ErrUnsupported)
+	})
+	defer restore()
+	r := started(t)
+	db := open(t, pg)
+	conn, err := db.Conn(context.Background())
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.PingContext(context.Background()))
+
+	got := collect(t, r)
+	assert.Equal(t, 1.0, only(t, got, "redshift_ka.connection.count").value)
+	for _, name := range []string{"redshift_ka.connection.probing.count", "redshift_ka.connection.probes.max",
+		"redshift_ka.connection.rtt.max", "redshift_ka.connection.rttvar.max", "redshift_ka.connection.since_receive.max",
+		"redshift_ka.connection.since_send.max", "redshift_ka.connection.retransmits"} {
+		assert.Empty(t, got[name], "%s is not reported without TCP_INFO", name)
+	}
 }
