@@ -70,9 +70,14 @@ func TestCheckMatchesSocket(t *testing.T) {
 		{"odbc, no keys", pg.ODBC("")},
 		{"odbc, keep-alive off", pg.ODBC("KeepAlive=0;")},
 		{"jdbc, tcpKeepAlive and the idle", pg.JDBC("tcpKeepAlive=true&KeepAlivesIdle=9")},
+		// Amazon's JDBC docs give TCPKeepAliveMinutes in minutes: 3 is 180 s.
+		{"jdbc, TCPKeepAliveMinutes and loginTimeout", pg.JDBC("TCPKeepAliveMinutes=3&loginTimeout=7")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := settingsOf(t, tc.dsn)
+			if strings.Contains(tc.dsn, "TCPKeepAliveMinutes=3") {
+				require.Equal(t, 180*time.Second, want.Idle, "the kernel's idle of a socket dialed with the DSN")
+			}
 			for _, offline := range []bool{false, true} {
 				args := []string{"check", "--json", tc.dsn}
 				if offline {
