@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -73,7 +74,14 @@ func (a *app) startOTLP(cmd string, db *sql.DB) (stop func(), err error) {
 	// The SDK's own log lines and export errors go through the scrubbed
 	// standard error; its log lines quote the variables' values, never shown.
 	otel.SetLogger(logr.New(otelLog{a}))
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { a.errorf("metrics: %v", err) }))
+	// Shutdown cancels a periodic push under way and then pushes the
+	// same figures, and more, itself: that cancel is no failure.
+	var stopping atomic.Bool
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		if !stopping.Load() || !errors.Is(err, context.Canceled) {
+			a.errorf("metrics: %v", err)
+		}
+	}))
 
 	ctx := context.Background()
 	var exp sdkmetric.Exporter
@@ -113,6 +121,7 @@ func (a *app) startOTLP(cmd string, db *sql.DB) (stop func(), err error) {
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), metricsFlushWait)
 		defer cancel()
+		stopping.Store(true)
 		err := mp.Shutdown(ctx) // the last collection, then the exporter's shutdown
 		stopDB()
 		stopConns()

@@ -88,13 +88,14 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	p := post{path: r.URL.Path, auth: r.Header.Get("Authorization"), tenant: r.Header.Get("X-Tenant"), points: points(&req)}
 	rc.mu.Lock()
 	rc.posts = append(rc.posts, p)
+	answer := rc.answer
 	rc.mu.Unlock()
 	select {
 	case rc.posted <- struct{}{}:
 	default:
 	}
-	if rc.answer != nil {
-		rc.answer(w, r)
+	if answer != nil {
+		answer(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-protobuf")
@@ -102,6 +103,13 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // got returns the posts so far.
+// setAnswer makes f answer each request from now on.
+func (rc *receiver) setAnswer(f func(http.ResponseWriter, *http.Request)) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.answer = f
+}
+
 func (rc *receiver) got() []post {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -348,9 +356,9 @@ func TestOTLPHeadersNotShown(t *testing.T) {
 	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	token, pieces := hostileToken(t)
 	rc := startReceiver(t)
-	rc.answer = func(w http.ResponseWriter, r *http.Request) {
+	rc.setAnswer(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid token: "+r.Header.Get("Authorization")+" "+r.Header.Get("X-Api-Key"), http.StatusUnauthorized)
-	}
+	})
 	for _, tc := range []struct{ name, variable, value string }{
 		{"encoded, refused and echoed", "OTEL_EXPORTER_OTLP_HEADERS", "authorization=" + url.PathEscape("Bearer "+token)},
 		{"metrics headers, encoded", "OTEL_EXPORTER_OTLP_METRICS_HEADERS", "x-api-key=" + url.PathEscape(token)},
@@ -373,6 +381,34 @@ func TestOTLPHeadersNotShown(t *testing.T) {
 	}
 }
 
+// TestOTLPStopCancelsQuietly: a periodic push still under way when the
+// command ends is cancelled by the shutdown, which then pushes the figures
+// itself; that cancel prints no warning.
+func TestOTLPStopCancelsQuietly(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	rc := startReceiver(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var slow atomic.Bool // the first push is held until the command ends
+	rc.setAnswer(func(w http.ResponseWriter, _ *http.Request) {
+		if slow.CompareAndSwap(false, true) {
+			select {
+			case <-release:
+			case <-time.After(time.Minute):
+			}
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	})
+	env := cliEnv("OTEL_EXPORTER_OTLP_ENDPOINT="+rc.URL, "OTEL_METRIC_EXPORT_INTERVAL=50")
+	cmd := exec.Command(binary(t), "exec", "-c", "SELECT pg_sleep(0.5)", pg.URL(""))
+	ch := startCmd(t, cmd, env)
+	harness.Await(t, rc.posted, 30*time.Second, "a periodic push")
+	e := harness.Await(t, ch, metricsFlushWait+time.Minute, "redshift-ka exec")
+	assert.Equal(t, exitOK, e.code, e.stdout+e.stderr)
+	assert.NotContains(t, e.stderr, "metrics:")
+	assert.GreaterOrEqual(t, len(rc.got()), 2, "the held push, and the last one")
+}
+
 // TestOTLPStalledCollector: a collector that takes the request and never
 // answers holds the command up for metricsFlushWait at most, though
 // OTEL_EXPORTER_OTLP_TIMEOUT would let the SDK wait ten minutes; the
@@ -382,7 +418,7 @@ func TestOTLPStalledCollector(t *testing.T) {
 	rc := startReceiver(t)
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) }) // before the server closes
-	rc.answer = func(http.ResponseWriter, *http.Request) { <-release }
+	rc.setAnswer(func(http.ResponseWriter, *http.Request) { <-release })
 	env := cliEnv("OTEL_EXPORTER_OTLP_ENDPOINT="+rc.URL, "OTEL_EXPORTER_OTLP_TIMEOUT=600000", "OTEL_METRIC_EXPORT_TIMEOUT=600000")
 	start := time.Now()
 	// The bound is far below the SDK's ten minutes, and far above
