@@ -48,9 +48,9 @@ type login struct {
 
 	web      *webIdentity // JwtIamAuthPlugin's credentials; nil without
 	clients  *clients     // nil with loadErr
-	endpoint endpoint // for a DSN without a host
-	key      cacheKey // of the process cache's entry (cache.go)
-	c        *entry   // the connector's own entry (IAMDisableCache); nil: the process's
+	endpoint endpoint     // for a DSN without a host
+	key      cacheKey     // of the process cache's entry (cache.go)
+	c        *entry       // the connector's own entry (IAMDisableCache); nil: the process's
 }
 
 // newLogin loads the AWS configuration (environment, shared files with
