@@ -5,6 +5,7 @@ package harness
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func TestAWSFakeWebIdentity(t *testing.T) {
 		if errors.As(err, &ae) {
 			return ae.ErrorCode()
 		}
-		return "no API error: " + err.Error()
+		return fmt.Sprintf("no API error: %v", err)
 	}
 
 	out, err := assume(oidc.Token(aud, "sub1", fake.Now().Add(time.Hour), nil), role)
