@@ -368,3 +368,45 @@ func TestIAMWebIdentityEnvChain(t *testing.T) {
 		assert.NotContains(t, err.Error(), strings.Split(token, ".")[1])
 	})
 }
+
+// TestIAMWebIdentityNoSecret: in every form, with both backends, neither
+// the token nor the keys STS issued nor the password show in the logs,
+// the settings report, the connector, its DSN, login and plan printed, or
+// the errors of a refused token and of a DSN that does not parse.
+func TestIAMWebIdentityNoSecret(t *testing.T) {
+	pg, fake, oidc := webSetup(t)
+	for i, b := range backends {
+		for j, f := range iamForms {
+			t.Run(b+"/"+f.name, func(t *testing.T) {
+				token := webToken(fake, oidc, fmt.Sprintf("websecret%d%d", i, j))
+				dsn := webDSN(pg, f, token, webRole, map[string]string{"nocache": "1"})
+				_, conn, logs := openLogged(t, b, dsn)
+				_, password := fake.Issued()
+				_, stsSecret, stsToken := fake.STSIssued()
+				out := logs.lines()
+				require.NotEmpty(t, out, "the login logs")
+				r := reportOf(t, conn)
+				out = append(out, r.String(), fmt.Sprintf("%+v %#v", r, r))
+				c := newIAMConnector(t, b, dsn)
+				out = append(out, fmt.Sprintf("%v %+v %#v", c.DSN(), c.DSN(), c.DSN().IAM),
+					fmt.Sprintf("%v %+v %#v", c.Login(), c.Login(), c.Login().Plan()))
+				bad := oidc.Token("another-audience", "s", fake.Now().Add(time.Hour), nil)
+				db, err := sql.Open(b, webDSN(pg, f, bad, webRole, map[string]string{"nocache": "1", "user": "etl"}))
+				require.NoError(t, err)
+				err = db.PingContext(iamCtx(t))
+				require.Error(t, err)
+				out = append(out, err.Error(), fmt.Sprintf("%+v", err))
+				db.Close()
+				_, err = sql.Open(b, dsn+f.sep+"KeepAlivesIdle=nope")
+				require.Error(t, err)
+				out = append(out, err.Error())
+				all := strings.Join(out, "\n")
+				assert.Contains(t, all, webRole)
+				for _, s := range append(strings.Split(token, "."), strings.Split(bad, ".")[1], password, stsSecret, stsToken) {
+					require.NotEmpty(t, s)
+					assert.NotContains(t, all, s)
+				}
+			})
+		}
+	}
+}

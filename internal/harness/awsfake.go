@@ -81,6 +81,7 @@ type AWSFake struct {
 	webRoles             map[string]webIdentityRole // see awsfake_sts.go
 	keyExpires           map[string]time.Time       // of the keys STS issued, in the fake's time
 	stsLifetime          time.Duration
+	lastSTS              [3]string // the keys STS last issued
 }
 
 // FakeRole is the IAM role GetClusterCredentialsWithIAM and

@@ -89,6 +89,13 @@ func (f *AWSFake) SetSTSLifetime(d time.Duration) {
 	f.stsLifetime = d
 }
 
+// STSIssued returns the keys AssumeRoleWithWebIdentity last issued.
+func (f *AWSFake) STSIssued() (id, secret, sessionToken string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastSTS[0], f.lastSTS[1], f.lastSTS[2]
+}
+
 // roleSessionName is STS's pattern for RoleSessionName.
 var roleSessionName = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 
@@ -148,6 +155,7 @@ func (f *AWSFake) serveWebIdentity(w http.ResponseWriter, params url.Values, req
 		f.keyExpires = map[string]time.Time{}
 	}
 	f.keyExpires[id] = exp
+	f.lastSTS = [3]string{id, secret, sessionToken}
 	f.mu.Unlock()
 	sub, _ := claims["sub"].(string)
 	roleName := role[strings.LastIndex(role, "/")+1:]
