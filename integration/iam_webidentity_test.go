@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -89,7 +90,7 @@ func stsRequests(fake *harness.AWSFake, from int) (sts, other []map[string]strin
 func TestIAMWebIdentityForms(t *testing.T) {
 	pg, fake, oidc := webSetup(t)
 	ctx := iamCtx(t)
-	for i, b := range append(backends, "pgx") {
+	for i, b := range append(slices.Clone(backends), "pgx") {
 		for j, f := range iamForms {
 			t.Run(b+"/"+f.name, func(t *testing.T) {
 				from := len(fake.Requests())
@@ -333,7 +334,7 @@ func TestIAMWebIdentityEnvChain(t *testing.T) {
 	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile)
 	t.Setenv("AWS_ROLE_ARN", webRole)
 	t.Setenv("AWS_ROLE_SESSION_NAME", "eks-pod")
-	for i, b := range append(backends, "pgx") {
+	for i, b := range append(slices.Clone(backends), "pgx") {
 		t.Run(b, func(t *testing.T) {
 			from := len(fake.Requests())
 			user := fmt.Sprintf("eks%d", i)
