@@ -206,11 +206,25 @@
 // ssl=false, and values pgx does not know are refused with
 // [ErrTLSRequired], before any AWS call. require and verify-full are kept.
 //
-// Identity-provider plugins (plugin_name, credentials_provider, idp_host,
-// preferred_role, token, and the other keys of Okta, ADFS, Azure AD,
-// browser SAML, JWT and IAM Identity Center logins) are not supported: a
-// DSN with one of their keys is refused with [ErrNotSupported], so that it
-// never logs in some other way than asked.
+// plugin_name=JwtIamAuthPlugin (ODBC's; with IAM=1) takes the AWS
+// credentials from STS AssumeRoleWithWebIdentity, [IAM.WebIdentity]:
+//
+//	Token            web_identity_token, webIdentityToken (masked as a password is)
+//	RoleARN          role_arn, roleArn
+//	RoleSessionName  role_session_name, roleSessionName (default jwt_redshift_session)
+//	DurationSeconds  duration (900..43200)
+//
+// It needs the token and the role, and refuses Profile and AccessKeyID.
+// Without DbUser or a user, the database user is the token's DbUser,
+// upn, preferred_username or email claim, created if need be (AutoCreate),
+// as ODBC's plugin does. A plugin key without plugin_name, or without
+// IAM=1, is refused.
+//
+// The other identity-provider plugins (another plugin_name,
+// credentials_provider, idp_host, preferred_role, token, and the other keys
+// of Okta, ADFS, Azure AD, browser SAML, native JWT and IAM Identity Center
+// logins) are not supported: a DSN with one of their keys is refused with
+// [ErrNotSupported], so that it never logs in some other way than asked.
 //
 // # Errors
 //

@@ -62,12 +62,12 @@ func ExampleParse_iam() {
 	fmt.Printf("%+v\n", *d.IAM)
 	// Output:
 	// JDBC host=etl-prod.c9abcdefgh.us-east-1.redshift.amazonaws.com port=5439 dbname=dev sslmode=verify-ca
-	// {ClusterID:etl-prod Workgroup: Region:us-east-1 DbUser:etl DbGroups:[loaders readers] AutoCreate:true DurationSeconds:0 Profile: AccessKeyID:AKIAEXAMPLE SecretAccessKey:xxxxx SessionToken: EndpointURL: GroupFederation:false ForceLowercase:false Serverless:false DbName:dev CustomDomain: LookupEndpoint:false HTTPSProxyHost: HTTPSProxyPort:0 HTTPSProxyUser: HTTPSProxyPassword: DisableCache:false}
+	// {ClusterID:etl-prod Workgroup: Region:us-east-1 DbUser:etl DbGroups:[loaders readers] AutoCreate:true DurationSeconds:0 Profile: AccessKeyID:AKIAEXAMPLE SecretAccessKey:xxxxx SessionToken: EndpointURL: GroupFederation:false ForceLowercase:false Serverless:false DbName:dev CustomDomain: LookupEndpoint:false HTTPSProxyHost: HTTPSProxyPort:0 HTTPSProxyUser: HTTPSProxyPassword: DisableCache:false WebIdentity:{Token: RoleARN: RoleSessionName: DurationSeconds:0}}
 }
 
 func ExampleParse_plugin() {
 	_, err := dsnparse.Parse("Driver={Amazon Redshift (x64)};Server=warehouse.example.com;IAM=1;plugin_name=Okta;idp_host=example.okta.com")
 	fmt.Println(err)
 	// Output:
-	// redshift-ka: plugin_name: identity-provider plugins are not supported; log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password
+	// redshift-ka: plugin_name: identity-provider plugins are not supported (but JwtIamAuthPlugin); log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password
 }

@@ -14,7 +14,7 @@ import (
 // [DSN.IAM] is nil for a DSN that does not ask for it. Logging in needs the
 // package github.com/redshift-ka/redshift-ka/iam.
 //
-// It holds secrets (SecretAccessKey, SessionToken): it prints, and encodes
+// It holds secrets (SecretAccessKey, SessionToken, WebIdentity.Token): it prints, and encodes
 // to JSON, with them masked.
 type IAM struct {
 	// ClusterID names the provisioned cluster, for GetClusterCredentials;
@@ -91,6 +91,9 @@ type IAM struct {
 	// then caches its credentials for its own connections only, and calls
 	// the API once for itself.
 	DisableCache bool
+	// WebIdentity is the web identity whose role gives the AWS
+	// credentials (plugin_name=JwtIamAuthPlugin); zero: none.
+	WebIdentity WebIdentity
 }
 
 // LookupHost is the host name that stands for the endpoint a DSN without
@@ -104,13 +107,13 @@ func (i *IAM) LookupHost() string {
 	return name + ".invalid"
 }
 
-// Format prints i, for every verb, with SecretAccessKey and SessionToken
-// masked as "xxxxx".
+// Format prints i, for every verb, with its secrets (SecretAccessKey,
+// SessionToken, HTTPSProxyPassword, WebIdentity.Token) masked as "xxxxx".
 func (i IAM) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, fmt.FormatString(f, verb), redactedIAM(i.masked()))
 }
 
-// MarshalJSON encodes i with SecretAccessKey and SessionToken masked.
+// MarshalJSON encodes i with its secrets masked, as Format prints them.
 func (i IAM) MarshalJSON() ([]byte, error) {
 	return json.Marshal(redactedIAM(i.masked()))
 }
@@ -128,6 +131,9 @@ func (i IAM) masked() IAM {
 	}
 	if i.HTTPSProxyPassword != "" {
 		i.HTTPSProxyPassword = mask
+	}
+	if i.WebIdentity.Token != "" {
+		i.WebIdentity.Token = mask
 	}
 	i.EndpointURL = MaskURL(i.EndpointURL)
 	i.DbGroups = append([]string(nil), i.DbGroups...)

@@ -162,15 +162,15 @@ func ignoredGroup(k string) int {
 
 // pluginKeys are the keys of identity-provider plugins (SAML, Okta, ADFS,
 // Azure AD, browser logins, JWT, IAM Identity Center) in Amazon's three
-// drivers. redshift-ka does not support them and refuses a DSN that has
-// one rather than log in some other way than asked.
-var pluginKeys = keySet(`plugin_name credentials_provider idp_host idp_port idp_tenant idp_partition
+// drivers that redshift-ka does not support (those it supports are in
+// pluginSpecs): it refuses a DSN that has one rather than log in some
+// other way than asked.
+var pluginKeys = keySet(`credentials_provider idp_host idp_port idp_tenant idp_partition
 	idp_response_timeout idp_use_https_proxy preferred_role principal_arn client_id client_secret
 	app_id app_name login_url listen_port partner_spid loginToRp login_to_rp
-	web_identity_token webIdentityToken role_arn roleArn role_session_name roleSessionName
 	identity_namespace idc_region idc_client_display_name issuer_url token_type
 	provider_name providerName AuthProfile auth_profile allow_db_user_override AllowDBUserOverride
-	token duration`)
+	token`)
 
 func keySet(words string) map[string]bool {
 	set := map[string]bool{}
@@ -188,7 +188,8 @@ func claimed(key string) bool {
 	_, own := ownedKeys[k]
 	_, iam := iamKeyIndex[k]
 	_, amazon := amazonIndex[k]
-	return own || iam || amazon || ignoredGroup(k) >= 0 || pluginKeys[k]
+	_, plugin := pluginKeyIndex[k]
+	return own || iam || amazon || plugin || ignoredGroup(k) >= 0 || pluginKeys[k]
 }
 
 // take handles a key that redshift-ka reads itself, and reports whether
@@ -205,6 +206,9 @@ func (c *collector) take(key, value string) (bool, error) {
 	if a, ok := amazonIndex[k]; ok {
 		return true, c.takeAmazon(a, key, value)
 	}
+	if i, ok := pluginKeyIndex[k]; ok {
+		return true, c.addPlugin(i, key, value)
+	}
 	if _, mapped := jdbcKeys[k]; c.jdbc && mapped {
 		return false, nil
 	}
@@ -213,8 +217,7 @@ func (c *collector) take(key, value string) (bool, error) {
 		return true, nil
 	}
 	if pluginKeys[k] {
-		return true, &ParseError{Key: key, Err: reason(ErrNotSupported,
-			"identity-provider plugins are not supported; log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password")}
+		return true, errPlugin(key)
 	}
 	if near := nearestKey(key); near != "" {
 		return true, &ParseError{Key: key, Err: reason(ErrUnknownKey, "unknown key; did you mean "+near+"?")}
@@ -277,6 +280,14 @@ func (c *collector) addIAM(i int, key, value string) error {
 	return nil
 }
 
+// errPlugin refuses key, a key of an identity-provider plugin redshift-ka
+// does not support.
+func errPlugin(key string) error {
+	return &ParseError{Key: key, Err: reason(ErrNotSupported,
+		"identity-provider plugins are not supported (but JwtIamAuthPlugin); log in with IAM credentials "+
+			"(AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password")}
+}
+
 // atoi reads at most four decimal digits; "" is 0.
 func atoi(s string) int {
 	n := 0
@@ -292,6 +303,9 @@ func atoi(s string) int {
 // Without IAM, every IAM key is listed in Config.Ignored.
 func (c *collector) finishIAM(host, user, dbname string) (*IAM, error) {
 	if c.iamVal[iamSwitch] != "1" {
+		if err := c.finishPlugin(nil); err != nil {
+			return nil, err
+		}
 		c.dropIAMKeys()
 		return nil, nil
 	}
@@ -390,6 +404,9 @@ func (c *collector) finishIAM(host, user, dbname string) (*IAM, error) {
 			"IAM login needs ClusterID (cluster_identifier) for a provisioned cluster or Workgroup (serverless_work_group) "+
 				"for Redshift Serverless, or a host name <cluster>.<id>.<region>.redshift.amazonaws.com or "+
 				"<workgroup>.<account>.<region>.redshift-serverless.amazonaws.com to take them from, or a custom domain name")}
+	}
+	if err := c.finishPlugin(iam); err != nil {
+		return nil, err
 	}
 	if !iam.Serverless && iam.Workgroup == "" && !iam.GroupFederation && iam.DbUser == "" {
 		// redshift_connector IamHelper.set_cluster_credentials: "db_user

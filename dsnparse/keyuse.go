@@ -256,6 +256,11 @@ func nearestKey(key string) string {
 	for _, a := range amazonTable {
 		try(a.Key, a.Key)
 	}
+	for _, spec := range pluginSpecs {
+		for _, n := range spec.Names {
+			try(n, n)
+		}
+	}
 	return best
 }
 

@@ -172,6 +172,8 @@ type collector struct {
 	// in the order met.
 	iamKeys, iamVal [numIAMFields]string
 	iamSeen         []string
+	// The plugin keys met, per field of pluginSpecs (plugin.go).
+	plugKeys, plugVal [numPluginFields]string
 	// jdbc is set for a JDBC URL, whose own keys (jdbcKeys) are mapped to
 	// libpq's, not dropped.
 	jdbc bool

@@ -224,11 +224,10 @@ func TestCacheKeyHasEveryField(t *testing.T) {
 	again := base
 	again.DbGroups = []string{"g"} // equal, not the same slice
 	assert.Equal(t, k, keyOf(&again, p), "an equal request, an equal key")
-	typ := reflect.TypeFor[dsnparse.IAM]()
-	for i := range typ.NumField() {
-		d := base
-		d.DbGroups = append([]string(nil), base.DbGroups...)
-		f := reflect.ValueOf(&d).Elem().Field(i)
+	// change changes field f (a field of a struct field too, by its path
+	// of indexes) in a copy of base.
+	var change func(t *testing.T, f reflect.Value, name string)
+	change = func(t *testing.T, f reflect.Value, name string) {
 		switch f.Kind() {
 		case reflect.String:
 			f.SetString(f.String() + "x")
@@ -238,13 +237,34 @@ func TestCacheKeyHasEveryField(t *testing.T) {
 			f.SetInt(f.Int() + 1)
 		case reflect.Slice:
 			if f.Type().Elem().Kind() != reflect.String {
-				t.Fatalf("field %s: teach this test its kind", typ.Field(i).Name)
+				t.Fatalf("field %s: teach this test its kind", name)
 			}
 			f.Set(reflect.Append(f, reflect.ValueOf("x")))
 		default:
-			t.Fatalf("field %s of kind %s: teach this test, and check that %%#v prints it by value", typ.Field(i).Name, f.Kind())
+			t.Fatalf("field %s of kind %s: teach this test, and check that %%#v prints it by value", name, f.Kind())
 		}
-		assert.NotEqual(t, k, keyOf(&d, p), "field %s is not in the key", typ.Field(i).Name)
+	}
+	typ := reflect.TypeFor[dsnparse.IAM]()
+	for i := range typ.NumField() {
+		var paths [][]int
+		if ft := typ.Field(i).Type; ft.Kind() == reflect.Struct {
+			// A struct of plain fields (WebIdentity): each field on its
+			// own. It must have no methods, which %#v would call.
+			require.Zero(t, ft.NumMethod()+reflect.PointerTo(ft).NumMethod(), "field %s has methods", typ.Field(i).Name)
+			for j := range ft.NumField() {
+				paths = append(paths, []int{i, j})
+			}
+		} else {
+			paths = append(paths, []int{i})
+		}
+		for _, path := range paths {
+			d := base
+			d.DbGroups = append([]string(nil), base.DbGroups...)
+			f := reflect.ValueOf(&d).Elem().FieldByIndex(path)
+			name := typ.FieldByIndex(path).Name
+			change(t, f, name)
+			assert.NotEqual(t, k, keyOf(&d, p), "field %s is not in the key", name)
+		}
 	}
 	assert.NotEqual(t, k, keyOf(&base, backend.Plan{API: apiClusterIAM, Cluster: "c"}), "the plan is in the key")
 }

@@ -53,6 +53,32 @@
 // proxy, as ODBC's RsIamClient does; the database connection does not use
 // it.
 //
+// # Web identity
+//
+// plugin_name=JwtIamAuthPlugin, the plugin of Amazon's ODBC driver
+// (JwtIamAuthPlugin.cpp, IAMJwtPluginCredentialsProvider.cpp; JDBC and
+// redshift_connector have no web identity plugin through IAM: their JWT
+// plugins are Redshift's native login), first calls STS
+// AssumeRoleWithWebIdentity with web_identity_token, role_arn,
+// role_session_name and duration, unsigned as the AWS SDK sends it, then
+// the API above signed with the keys STS issued:
+//
+//	IAM=1;plugin_name=JwtIamAuthPlugin;web_identity_token=eyJ...;role_arn=arn:aws:iam::123456789012:role/etl
+//
+// STS's endpoint is the SDK's (AWS_ENDPOINT_URL_STS), through
+// https_proxy_host if set. The STS keys are kept by the connector until two
+// minutes before they expire, and the credentials the API issues are
+// cached as above, keyed on the token, role and session name too: 20
+// connections dialed at once make one STS call and one API call. A failure
+// names the step and the role, never the token:
+//
+//	redshift-ka: STS AssumeRoleWithWebIdentity for role arn:...:role/etl, for cluster etl-prod: ExpiredTokenException: Token expired: ...
+//
+// A plain IAM DSN needs no plugin where the SDK's chain has a web identity
+// (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, as on EKS): the SDK
+// assumes the role, reading the file anew each time. That chain's STS
+// client reads AWS_ENDPOINT_URL_STS but not AWS_ENDPOINT_URL.
+//
 // # No host
 //
 // A DSN without a host (redshift_connector's iam=True with

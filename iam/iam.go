@@ -46,10 +46,11 @@ type login struct {
 	// loadErr is the AWS configuration's error, returned by every call.
 	loadErr error
 
-	clients  *clients // nil with loadErr
-	endpoint endpoint // for a DSN without a host
-	key      cacheKey // of the process cache's entry (cache.go)
-	c        *entry   // the connector's own entry (IAMDisableCache); nil: the process's
+	web      *webIdentity // JwtIamAuthPlugin's credentials; nil without
+	clients  *clients     // nil with loadErr
+	endpoint endpoint     // for a DSN without a host
+	key      cacheKey     // of the process cache's entry (cache.go)
+	c        *entry       // the connector's own entry (IAMDisableCache); nil: the process's
 }
 
 // newLogin loads the AWS configuration (environment, shared files with
@@ -79,7 +80,10 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 	req := newRequest(d, region)
 	l := &login{log: logger, req: req, plan: req.plan(d), loadErr: err}
 	if err == nil {
-		if d.AccessKeyID == "" && aws.IsCredentialsProvider(cfg.Credentials, (*ec2rolecreds.Provider)(nil)) {
+		if d.WebIdentity.RoleARN != "" {
+			l.web = newWebIdentity(cfg, d.WebIdentity)
+			cfg.Credentials = l.web
+		} else if d.AccessKeyID == "" && aws.IsCredentialsProvider(cfg.Credentials, (*ec2rolecreds.Provider)(nil)) {
 			cfg.Credentials = instanceRole{cfg.Credentials}
 		}
 		l.clients = newClients(cfg, d.EndpointURL)
@@ -87,6 +91,12 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 	l.call = func(ctx context.Context) (backend.Credentials, time.Time, error) {
 		if l.loadErr != nil {
 			return backend.Credentials{}, time.Time{}, l.loadErr
+		}
+		if l.web != nil {
+			// A step of its own, so that its failure names STS.
+			if _, err := l.web.Retrieve(ctx); err != nil {
+				return backend.Credentials{}, time.Time{}, err
+			}
 		}
 		return l.req.call(ctx, l.clients)
 	}
@@ -177,6 +187,9 @@ func (l *login) wrapAPI(api string, err error) error {
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		e.RequestID = re.ServiceRequestID()
+	}
+	if l.web != nil {
+		l.web.wrap(e, err)
 	}
 	return e
 }

@@ -95,6 +95,9 @@ func (r request) plan(d *dsnparse.IAM) backend.Plan {
 			p.Lookup = apiGetWorkgroup
 		}
 	}
+	if d.WebIdentity.RoleARN != "" {
+		p.Plugin, p.Role = pluginWebIdentity, d.WebIdentity.RoleARN
+	}
 	if d.HTTPSProxyHost != "" {
 		p.Proxy = net.JoinHostPort(d.HTTPSProxyHost, strconv.Itoa(d.HTTPSProxyPort))
 	}

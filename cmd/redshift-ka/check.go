@@ -429,7 +429,11 @@ func loginText(l loginResult) string {
 	if region == "" {
 		region = "no region (set Region in the DSN, or AWS_REGION)"
 	}
-	fmt.Fprintf(&b, "%s: %s for %s in %s", l.Method, l.API, l.Target(), region)
+	fmt.Fprintf(&b, "%s: ", l.Method)
+	if l.Plugin != "" {
+		fmt.Fprintf(&b, "%s (STS AssumeRoleWithWebIdentity as %s), then ", l.Plugin, l.Role)
+	}
+	fmt.Fprintf(&b, "%s for %s in %s", l.API, l.Target(), region)
 	if !l.Called {
 		b.WriteString(" (not called: --offline)")
 		if l.DbUser != "" {

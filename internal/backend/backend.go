@@ -173,6 +173,10 @@ type Plan struct {
 	Lookup string `json:"lookup,omitempty"`
 	// Proxy is the HTTPS proxy of the API calls, "host:port".
 	Proxy string `json:"proxy,omitempty"`
+	// Plugin is the identity-provider plugin that gives the AWS
+	// credentials ("JwtIamAuthPlugin"), Role the role it assumes.
+	Plugin string `json:"plugin,omitempty"`
+	Role   string `json:"role,omitempty"`
 }
 
 // Target names what the call is for: "cluster etl-prod",

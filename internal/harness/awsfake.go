@@ -29,7 +29,8 @@ import (
 // AWSFake is a fake of the AWS APIs an IAM login calls, on loopback:
 // redshift's GetClusterCredentials and GetClusterCredentialsWithIAM (the
 // AWS Query protocol: a form-encoded POST, XML answers and errors) and
-// redshift-serverless GetCredentials (JSON 1.1). The AWS SDK's real
+// redshift-serverless GetCredentials (JSON 1.1), and STS
+// AssumeRoleWithWebIdentity (awsfake_sts.go). The AWS SDK's real
 // clients talk to it through the endpoint override, unchanged. It also
 // answers the lookups of [AWSFake.AddCluster], [AWSFake.AddWorkgroup] and
 // [AWSFake.AddDomain]: DescribeClusters, GetWorkgroup and
@@ -72,11 +73,15 @@ type AWSFake struct {
 	clusters, workgroups map[string]fakeEndpoint // see awsfake_lookup.go
 	domains              map[string]string
 	refused              map[string]bool
-	offset               time.Duration        // of the fake's clock from the wall clock
-	expires              map[string]time.Time // per role issued, its expiration in the fake's time
-	hold                 chan struct{}        // calls wait for it to close, if set
-	next                 *time.Duration       // NextRefreshTime after the issue time, if set
-	unset                bool                 // issue passwords without setting them on the server
+	offset               time.Duration              // of the fake's clock from the wall clock
+	expires              map[string]time.Time       // per role issued, its expiration in the fake's time
+	hold                 chan struct{}              // calls wait for it to close, if set
+	next                 *time.Duration             // NextRefreshTime after the issue time, if set
+	unset                bool                       // issue passwords without setting them on the server
+	webRoles             map[string]webIdentityRole // see awsfake_sts.go
+	keyExpires           map[string]time.Time       // of the keys STS issued, in the fake's time
+	stsLifetime          time.Duration
+	lastSTS              [3]string // the keys STS last issued
 }
 
 // FakeRole is the IAM role GetClusterCredentialsWithIAM and
@@ -279,7 +284,7 @@ func (f *AWSFake) Requests() []url.Values {
 }
 
 // Env returns the environment that points the AWS SDK at the fake and
-// nowhere else: both service endpoints, the fake's keys, region
+// nowhere else: the Redshift, Redshift Serverless and STS endpoints, the fake's keys, region
 // us-east-1, shared config and credentials files in dir (empty unless the
 // test writes them), and no instance metadata. Set it with t.Setenv; it
 // also clears the other AWS variables.
@@ -296,6 +301,7 @@ func (f *AWSFake) Env(dir string) map[string]string {
 		"AWS_ENDPOINT_URL":                       f.URL,
 		"AWS_ENDPOINT_URL_REDSHIFT":              f.URL,
 		"AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS":   f.URL,
+		"AWS_ENDPOINT_URL_STS":                   f.URL, // the SDK's web identity chain reads no AWS_ENDPOINT_URL
 		"AWS_ACCESS_KEY_ID":                      f.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY":                  f.SecretAccessKey,
 		"AWS_REGION":                             "us-east-1",
@@ -352,6 +358,10 @@ func (f *AWSFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if !serverless && api == "AssumeRoleWithWebIdentity" {
+		f.serveWebIdentity(w, params, reqID) // unsigned; Fail does not touch it
+		return
+	}
 	if code, msg := f.checkSignature(r, body, serverless); code != "" {
 		f.refuse(w, serverless, http.StatusForbidden, code, msg, reqID)
 		return
@@ -477,7 +487,11 @@ func (f *AWSFake) checkSignature(r *http.Request, body []byte, serverless bool) 
 	}
 	f.mu.Lock()
 	key, known := f.keys[scope[0]]
+	keyExp, temporary := f.keyExpires[scope[0]]
 	f.mu.Unlock()
+	if temporary && !f.Now().Before(keyExp) {
+		return "ExpiredToken", "The security token included in the request is expired"
+	}
 	if !known {
 		if serverless {
 			return "UnrecognizedClientException", "The security token included in the request is invalid."
