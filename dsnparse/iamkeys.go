@@ -161,16 +161,17 @@ func ignoredGroup(k string) int {
 }
 
 // pluginKeys are the keys of identity-provider plugins (SAML, Okta, ADFS,
-// Azure AD, browser logins, JWT, IAM Identity Center) in Amazon's three
-// drivers. redshift-ka does not support them and refuses a DSN that has
-// one rather than log in some other way than asked.
-var pluginKeys = keySet(`plugin_name credentials_provider idp_host idp_port idp_tenant idp_partition
+// Azure AD, browser logins, IAM Identity Center) in Amazon's three
+// drivers that redshift-ka does not support: it refuses a DSN that has
+// one rather than log in some other way than asked. The keys of the
+// native login it supports are in nativeSpecs.
+var pluginKeys = keySet(`idp_host idp_port idp_tenant idp_partition
 	idp_response_timeout idp_use_https_proxy preferred_role principal_arn client_id client_secret
 	app_id app_name login_url listen_port partner_spid loginToRp login_to_rp
-	web_identity_token webIdentityToken role_arn roleArn role_session_name roleSessionName
-	identity_namespace idc_region idc_client_display_name issuer_url token_type
-	provider_name providerName AuthProfile auth_profile allow_db_user_override AllowDBUserOverride
-	token duration`)
+	role_arn roleArn role_session_name roleSessionName
+	idc_region idc_client_display_name issuer_url
+	AuthProfile auth_profile allow_db_user_override AllowDBUserOverride
+	duration`)
 
 func keySet(words string) map[string]bool {
 	set := map[string]bool{}
@@ -188,7 +189,8 @@ func claimed(key string) bool {
 	_, own := ownedKeys[k]
 	_, iam := iamKeyIndex[k]
 	_, amazon := amazonIndex[k]
-	return own || iam || amazon || ignoredGroup(k) >= 0 || pluginKeys[k]
+	_, native := nativeKeyIndex[k]
+	return own || iam || amazon || native || ignoredGroup(k) >= 0 || pluginKeys[k]
 }
 
 // take handles a key that redshift-ka reads itself, and reports whether
@@ -212,9 +214,13 @@ func (c *collector) take(key, value string) (bool, error) {
 		c.ignore(key, ignoredGroups[g].driver, ignoredGroups[g].does)
 		return true, nil
 	}
+	if i, ok := nativeKeyIndex[k]; ok {
+		return true, c.addNative(i, key, value)
+	}
 	if pluginKeys[k] {
 		return true, &ParseError{Key: key, Err: reason(ErrNotSupported,
-			"identity-provider plugins are not supported; log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password")}
+			"a key of identity-provider plugins redshift-ka does not support; supported: "+supportedPlugins+
+				"; or log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password")}
 	}
 	if near := nearestKey(key); near != "" {
 		return true, &ParseError{Key: key, Err: reason(ErrUnknownKey, "unknown key; did you mean "+near+"?")}
