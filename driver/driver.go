@@ -139,7 +139,7 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 	} else {
 		cfg.AfterNetConnect = digestLogin(cfg.AfterNetConnect) // see digest.go
 	}
-	cfg.AfterNetConnect = reportLost(cfg.AfterNetConnect)  // see lost.go
+	cfg.AfterNetConnect = reportLost(cfg.AfterNetConnect) // see lost.go
 	// The Redshift check and the server pid run in both of pgconn's hooks
 	// after login, ValidateConnect and AfterConnect, and the tracer sets the
 	// pid too: a program that assigns one hook in place of chaining it
