@@ -47,3 +47,7 @@ func nativeLogin(cfg *pgconn.Config, n *dsnparse.Native, next func(context.Conte
 		return conn, nil
 	}
 }
+
+// ErrTokenWithoutTLS is the error, wrapped, of a connection whose server
+// asks for the identity-provider token without TLS: the token is not sent.
+var ErrTokenWithoutTLS = idptoken.ErrNoTLS

@@ -236,7 +236,7 @@ func TestNativeRefusals(t *testing.T) {
 		require.NoError(t, err)
 		defer db.Close()
 		err = db.PingContext(ctx)
-		require.ErrorIs(t, err, idptoken.ErrNoTLS)
+		require.ErrorIs(t, err, driver.ErrTokenWithoutTLS)
 		noToken(t, "error", err.Error(), good)
 		assert.Equal(t, accepted, idp.Accepted.Load())
 		assert.Equal(t, refused, idp.Refused.Load())
