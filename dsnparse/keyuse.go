@@ -252,7 +252,7 @@ func nearestKey(key string) string {
 			try(n, spec.Names[0])
 		}
 	}
-	for _, spec := range iamSpecs {
+	for _, spec := range append(iamSpecs[:], nativeSpecs[:]...) {
 		for _, n := range spec.Names {
 			try(n, n)
 		}
