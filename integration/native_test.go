@@ -12,6 +12,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +28,7 @@ import (
 	rkpq "github.com/redshift-ka/redshift-ka/driver/pq"
 	"github.com/redshift-ka/redshift-ka/internal/harness"
 	"github.com/redshift-ka/redshift-ka/internal/idptoken"
+	"github.com/redshift-ka/redshift-ka/settings"
 )
 
 const (
@@ -257,5 +260,54 @@ func TestNativeRefusals(t *testing.T) {
 	})
 	if errs := fe.errors(); len(errs) > 0 {
 		t.Fatal(errors.Join(errs...))
+	}
+}
+
+// TestNativeNoTokenInLogs: what WithLogger logs at debug level, the
+// connector's parsed DSN printed and as JSON, and settings.Read's report
+// show nothing of the token, for a login let in and one refused, in every
+// form.
+func TestNativeNoTokenInLogs(t *testing.T) {
+	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
+	fe, _, key := nativeFrontEnd(t, pg)
+	srv := fe.Server()
+	good := signJWT(t, key, claimsFor(pg.User))
+	expired := claimsFor(pg.User)
+	expired["exp"] = time.Now().Add(-time.Hour).Unix()
+	bad := signJWT(t, key, expired)
+	for _, f := range forms {
+		t.Run(f.name, func(t *testing.T) {
+			text := &strings.Builder{}
+			logger := slog.New(slog.NewTextHandler(text, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			c, err := driver.NewConnector(f.dsn(srv, nativeKeys(f.name, false, good, [2]string{"KeepAlivesIdle", "31"})), driver.WithLogger(logger))
+			require.NoError(t, err)
+			db := sql.OpenDB(c)
+			defer db.Close()
+			conn, err := db.Conn(context.Background())
+			require.NoError(t, err)
+			defer conn.Close()
+			r, err := settings.Read(conn)
+			require.NoError(t, err)
+			assert.Equal(t, 31, int(r.Idle.Seconds()))
+			js, err := json.Marshal(c.DSN())
+			require.NoError(t, err)
+			rs, err := json.Marshal(r)
+			require.NoError(t, err)
+
+			c2, err := driver.NewConnector(f.dsn(srv, nativeKeys(f.name, false, bad)), driver.WithLogger(logger))
+			require.NoError(t, err)
+			db2 := sql.OpenDB(c2)
+			defer db2.Close()
+			err = db2.PingContext(context.Background())
+			require.Error(t, err)
+
+			require.NotEmpty(t, text.String(), "the dial was logged")
+			for how, out := range map[string]string{"log": text.String(), "DSN %+v": fmt.Sprintf("%+v", c.DSN()),
+				"DSN %#v": fmt.Sprintf("%#v", c2.DSN()), "DSN JSON": string(js), "report": fmt.Sprintf("%+v", r),
+				"report JSON": string(rs), "error": err.Error()} {
+				noToken(t, how, out, good)
+				noToken(t, how, out, bad)
+			}
+		})
 	}
 }
