@@ -27,6 +27,9 @@ func nativeLogin(cfg *pgconn.Config, n *dsnparse.Native, next func(context.Conte
 	for k, v := range n.StartupParams() {
 		cfg.RuntimeParams[k] = v
 	}
+	if n.NoUser {
+		cfg.User = "" // not the OS user: redshift_connector core.py sends "" for a native plugin without one
+	}
 	token := n.Token
 	return func(ctx context.Context, c *pgconn.Config, conn net.Conn) (net.Conn, error) {
 		_, encrypted := conn.(*tls.Conn) // pgconn hands over the TLS connection

@@ -24,8 +24,12 @@ import (
 // TestNativeLogin, over TLS, fails if it stops doing so.
 func TestNativeLoginHook(t *testing.T) {
 	n := &dsnparse.Native{Plugin: "JWT", IdPType: "AzureAD", ProviderName: "p", Token: hostile}
-	c := &pgconn.Config{RuntimeParams: map[string]string{"application_name": "a"}}
+	c := &pgconn.Config{User: "root", RuntimeParams: map[string]string{"application_name": "a"}}
 	hook := nativeLogin(c, n, nil)
+	assert.Equal(t, "root", c.User, "the DSN's user")
+	n.NoUser = true
+	nativeLogin(c, n, nil)
+	assert.Equal(t, "", c.User, "the OS user pgx took is not sent")
 	assert.Equal(t, map[string]string{"application_name": "a", "plugin_name": "JWT", "idp_type": "AzureAD", "provider_name": "p"}, c.RuntimeParams)
 
 	server := append(message('R', be32(14)), message('R', be32(0))...)

@@ -34,6 +34,10 @@ type Native struct {
 	// IdentityNamespace (identity_namespace, IdpTokenAuthPlugin only)
 	// picks the IAM Identity Center instance; empty: not sent.
 	IdentityNamespace string
+	// NoUser is true when the DSN names no user: the token names one,
+	// and the startup message then names none (an empty one, as
+	// redshift_connector sends), not the OS user pgx would take.
+	NoUser bool
 }
 
 // StartupParams are the parameters the startup message adds for n, as
@@ -166,7 +170,7 @@ func (c *collector) finishNative() (*Native, error) {
 				"; or log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password")}
 	}
 	n := &Native{Plugin: name, IdPType: idp, ProviderName: v[nativeProvider],
-		TokenType: v[nativeTokenType], IdentityNamespace: v[nativeNamespace]}
+		TokenType: v[nativeTokenType], IdentityNamespace: v[nativeNamespace], NoUser: c.user == ""}
 	need, other := nativeJWT, []int{nativeToken, nativeTokenType, nativeNamespace}
 	if idp == "AwsIdc" {
 		need, other = nativeToken, []int{nativeJWT}

@@ -43,6 +43,7 @@ func TestNative(t *testing.T) {
 			assert.Nil(t, d.IAM, "a native plugin is no IAM login")
 			n := d.Native
 			assert.Equal(t, token, n.Token)
+			assert.True(t, n.NoUser, "the DSN names no user")
 			if strings.HasSuffix(name, "idc") {
 				assert.Equal(t, map[string]string{"plugin_name": n.Plugin, "idp_type": "AwsIdc", "token_type": "EXT_JWT", "identity_namespace": "ns1"}, n.StartupParams())
 			} else {
@@ -118,11 +119,26 @@ func TestDataSourceNative(t *testing.T) {
 	d, err := Parse("DSN=rs")
 	require.NoError(t, err)
 	require.NotNil(t, d.Native)
-	assert.Equal(t, Native{Plugin: "JWT", IdPType: "AzureAD", ProviderName: "azure_idp", Token: "ey.ini.tok"}, *d.Native)
+	assert.Equal(t, Native{Plugin: "JWT", IdPType: "AzureAD", ProviderName: "azure_idp", Token: "ey.ini.tok", NoUser: true}, *d.Native)
 	assert.Nil(t, d.IAM)
 	assert.NotContains(t, fmt.Sprint(d), "ey.ini.tok")
 
 	d, err = Parse("DSN=rs;web_identity_token=ey.dsn.tok")
 	require.NoError(t, err)
 	assert.Equal(t, "ey.dsn.tok", d.Native.Token)
+}
+
+// TestNativeUser: NoUser is false when the DSN names a user, in each
+// form's way.
+func TestNativeUser(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://alice@h/dev?plugin_name=JWT&web_identity_token=t",
+		"host=h user=alice plugin_name=JWT web_identity_token=t",
+		"Server=h;UID=alice;plugin_name=JWT;web_identity_token=t",
+		"jdbc:redshift://h/dev?user=alice&plugin_name=JWT&web_identity_token=t",
+	} {
+		d, err := Parse(dsn)
+		require.NoError(t, err, dsn)
+		assert.False(t, d.Native.NoUser, dsn)
+	}
 }

@@ -48,6 +48,8 @@ type frontEndIdP struct {
 	// Accepted and Refused count tokens let in and refused; NUL counts
 	// tokens that came NUL-terminated.
 	Accepted, Refused, NUL atomic.Int64
+	// LastUser is the user the last startup message named.
+	LastUser atomic.Value
 }
 
 // nativeParams are the startup parameters of the native login, which
@@ -59,6 +61,7 @@ var nativeParams = []string{"plugin_name", "idp_type", "provider_name", "token_t
 // PostgreSQL refuses a login it will not allow.
 func (idp *frontEndIdP) login(client net.Conn, be *pgproto3.Backend, startup *pgproto3.StartupMessage) bool {
 	p := startup.Parameters
+	idp.LastUser.Store(p["user"])
 	refuse := func(code, msg string) bool {
 		idp.Refused.Add(1)
 		be.Send(&pgproto3.ErrorResponse{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: code, Message: msg})

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -150,6 +152,15 @@ func TestNativeLogin(t *testing.T) {
 			})
 		}
 	}
+	t.Run("no user in the DSN", func(t *testing.T) {
+		// An empty user, as redshift_connector sends, not the OS user.
+		dsn := "postgres://" + net.JoinHostPort(srv.Host, strconv.Itoa(srv.Port)) + "/" + srv.Database + "?" + join(nativeKeys("url", false, token), "&")
+		_, conn := open(t, driver.Name, dsn)
+		var user string
+		require.NoError(t, conn.QueryRowContext(ctx, "SELECT current_user").Scan(&user))
+		assert.Equal(t, pg.User, user)
+		assert.Equal(t, "", idp.LastUser.Load())
+	})
 	t.Run("pgxpool", func(t *testing.T) {
 		before := idp.Accepted.Load()
 		cfg, err := driver.ParsePoolConfig(srv.URL(join(nativeKeys("url", false, token, [2]string{"pool_max_conns", "2"}), "&")))
