@@ -125,7 +125,8 @@
 // The startup message then names plugin_name, idp_type (AzureAD, AwsIdc),
 // provider_name, token_type and identity_namespace, as Amazon's drivers
 // send them (and only then: PostgreSQL refuses parameters it does not
-// know). Redshift asks for the token (authentication code 14), which every
+// know); a DSN without a user names an empty one, as redshift_connector
+// does, since the token says who logs in. Redshift asks for the token (authentication code 14), which every
 // pgx connection answers as the digest login is answered, with an 'i'
 // message holding the token and a NUL, as JDBC and ODBC send it, and only
 // over TLS: without TLS the connection fails with
