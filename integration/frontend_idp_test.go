@@ -4,6 +4,7 @@ package integration
 
 import (
 	"crypto"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
@@ -12,10 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -35,15 +40,17 @@ import (
 // does not (core.py handle_AUTHENTICATION_REQUEST, auth_code == 14); the
 // front end takes both. It checks the token as a relying party checks an
 // OIDC ID token (RFC 7519 section 7.2, RFC 7515 with RS256 of RFC 7518
-// section 3.3): the issuer's signature, iss, aud and exp; then lets the
+// section 3.3): the signature, with the key the issuer publishes under
+// the header's kid (a JWKS, RFC 7517), then iss, aud and exp; then lets the
 // session in as the token's upn claim (Azure AD's user principal name).
 
 // frontEndIdP is the identity provider a front end trusts.
 type frontEndIdP struct {
-	// Key is the issuer's public key; Issuer and Audience the iss and aud
-	// a token must hold; Provider the provider_name a JWT login names.
-	Key                        *rsa.PublicKey
-	Issuer, Audience, Provider string
+	// JWKS is the URL where the issuer publishes its keys (RFC 7517), as
+	// Redshift reads them for a provider it was told of; Issuer and
+	// Audience the iss and aud a token must hold; Provider the
+	// provider_name a JWT login names.
+	JWKS, Issuer, Audience, Provider string
 
 	// Accepted and Refused count tokens let in and refused; NUL counts
 	// tokens that came NUL-terminated.
@@ -114,17 +121,21 @@ func (idp *frontEndIdP) verify(token string, now time.Time) (string, error) {
 		return "", errors.New("not a JWT")
 	}
 	var hdr struct {
-		Alg string `json:"alg"`
+		Alg, Kid string
 	}
 	if err := jwtSegment(parts[0], &hdr); err != nil || hdr.Alg != "RS256" {
 		return "", fmt.Errorf("want an RS256 header, got %q (%v)", hdr.Alg, err)
+	}
+	key, err := idp.key(hdr.Kid)
+	if err != nil {
+		return "", err
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil {
 		return "", errors.New("signature not base64url")
 	}
 	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if rsa.VerifyPKCS1v15(idp.Key, crypto.SHA256, sum[:], sig) != nil {
+	if rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], sig) != nil {
 		return "", errors.New("signature does not verify with the issuer's key")
 	}
 	var c struct {
@@ -160,4 +171,65 @@ func jwtSegment(s string, v any) error {
 		return errors.New("JWT segment not base64url")
 	}
 	return json.Unmarshal(b, v)
+}
+
+// jwksClient fetches the issuer's keys: no connection kept, so none
+// outlives the test.
+var jwksClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+// key fetches the issuer's published keys and returns the RSA key kid.
+func (idp *frontEndIdP) key(kid string) (*rsa.PublicKey, error) {
+	resp, err := jwksClient.Get(idp.JWKS)
+	if err != nil {
+		return nil, fmt.Errorf("issuer's keys: %v", err)
+	}
+	defer resp.Body.Close()
+	var set struct {
+		Keys []struct{ Kty, Kid, N, E string }
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
+		return nil, fmt.Errorf("issuer's keys: %v", err)
+	}
+	for _, k := range set.Keys {
+		if k.Kty != "RSA" || k.Kid != kid {
+			continue
+		}
+		n, err1 := base64.RawURLEncoding.DecodeString(k.N)
+		e, err2 := base64.RawURLEncoding.DecodeString(k.E)
+		if err1 != nil || err2 != nil || len(e) > 4 {
+			return nil, errors.New("issuer's key does not decode")
+		}
+		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}, nil
+	}
+	return nil, fmt.Errorf("no key %q published by the issuer", kid)
+}
+
+// testIssuer is an OIDC issuer: it signs tokens with its key and
+// publishes the public half as a JWKS (RFC 7517 section 5; RSA members n
+// and e of RFC 7518 section 6.3.1) at its URL.
+type testIssuer struct {
+	key *rsa.PrivateKey
+	URL string
+}
+
+// startIssuer starts an issuer with a new key, stopped with the test.
+func startIssuer(t *testing.T) *testIssuer {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := &testIssuer{key: key}
+	jwks, _ := json.Marshal(map[string]any{"keys": []map[string]string{{
+		"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "test",
+		"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
+		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()),
+	}}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(jwks)
+	}))
+	t.Cleanup(srv.Close)
+	iss.URL = srv.URL + "/keys"
+	return iss
 }

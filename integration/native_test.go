@@ -34,20 +34,21 @@ import (
 )
 
 const (
-	testIssuer   = "https://idp.test/tenant/v2.0"
-	testAudience = "api://redshift-test"
-	testProvider = "test_idp"
+	testIssuerName = "https://idp.test/tenant/v2.0"
+	testAudience   = "api://redshift-test"
+	testProvider   = "test_idp"
 )
 
-// signJWT returns a JWT (RFC 7519) of claims, signed RS256 with key.
-func signJWT(t *testing.T, key *rsa.PrivateKey, claims map[string]any) string {
+// signJWT returns a JWT (RFC 7519) of claims, signed RS256 with key,
+// whose header names kid.
+func signJWT(t *testing.T, key *rsa.PrivateKey, kid string, claims map[string]any) string {
 	t.Helper()
 	seg := func(v any) string {
 		b, err := json.Marshal(v)
 		require.NoError(t, err)
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
-	signed := seg(map[string]string{"alg": "RS256", "typ": "JWT", "kid": "test"}) + "." + seg(claims)
+	signed := seg(map[string]string{"alg": "RS256", "typ": "JWT", "kid": kid}) + "." + seg(claims)
 	sum := sha256.Sum256([]byte(signed))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
 	require.NoError(t, err)
@@ -56,21 +57,20 @@ func signJWT(t *testing.T, key *rsa.PrivateKey, claims map[string]any) string {
 
 // claimsFor are the claims of a good token for user, valid an hour.
 func claimsFor(user string) map[string]any {
-	return map[string]any{"iss": testIssuer, "aud": []string{testAudience}, "upn": user,
+	return map[string]any{"iss": testIssuerName, "aud": []string{testAudience}, "upn": user,
 		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
 }
 
 // nativeFrontEnd starts a Redshift front end before pg that answers
 // SSLRequest with TLS and logs a native-plugin startup in with a token
-// of the issuer whose key it returns.
+// of an issuer whose key (published as "test") it returns.
 func nativeFrontEnd(t *testing.T, pg *harness.Postgres) (*frontEnd, *frontEndIdP, *rsa.PrivateKey) {
 	t.Helper()
 	cert, _, err := harness.SelfSignedCert("127.0.0.1")
 	require.NoError(t, err)
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	idp := &frontEndIdP{Key: &key.PublicKey, Issuer: testIssuer, Audience: testAudience, Provider: testProvider}
-	return startFrontEnd(t, pg, frontEndOptions{Login: &frontEndLogin{Cert: &cert, IdP: idp}}), idp, key
+	iss := startIssuer(t)
+	idp := &frontEndIdP{JWKS: iss.URL, Issuer: testIssuerName, Audience: testAudience, Provider: testProvider}
+	return startFrontEnd(t, pg, frontEndOptions{Login: &frontEndLogin{Cert: &cert, IdP: idp}}), idp, iss.key
 }
 
 // nativeKeys are the keys of a native login with token in one form, as
@@ -119,7 +119,7 @@ func TestNativeLogin(t *testing.T) {
 	fe, idp, key := nativeFrontEnd(t, pg)
 	srv := fe.Server()
 	srv.User = "dsn_user" // the token's upn decides
-	token := signJWT(t, key, claimsFor(pg.User))
+	token := signJWT(t, key, "test", claimsFor(pg.User))
 	ctx := context.Background()
 
 	for _, idc := range []bool{false, true} {
@@ -203,10 +203,11 @@ func TestNativeRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name, token, why string
 	}{
-		{"expired", signJWT(t, key, expired), "expired at"},
-		{"another audience", signJWT(t, key, audience), "audience"},
-		{"another issuer", signJWT(t, key, issuer), "issuer"},
-		{"bad signature", signJWT(t, other, claimsFor(pg.User)), "signature does not verify"},
+		{"expired", signJWT(t, key, "test", expired), "expired at"},
+		{"another audience", signJWT(t, key, "test", audience), "audience"},
+		{"another issuer", signJWT(t, key, "test", issuer), "issuer"},
+		{"bad signature", signJWT(t, other, "test", claimsFor(pg.User)), "signature does not verify"},
+		{"key not published", signJWT(t, other, "other", claimsFor(pg.User)), `no key "other" published by the issuer`},
 	} {
 		for _, f := range forms {
 			t.Run(tc.name+"/"+f.name, func(t *testing.T) {
@@ -231,7 +232,7 @@ func TestNativeRefusals(t *testing.T) {
 		}
 	}
 
-	good := signJWT(t, key, claimsFor(pg.User))
+	good := signJWT(t, key, "test", claimsFor(pg.User))
 	t.Run("plain pgx", func(t *testing.T) {
 		// The startup parameters given as pgx's runtime parameters: the
 		// front end asks for the token, which pgx does not know.
@@ -282,10 +283,10 @@ func TestNativeNoTokenInLogs(t *testing.T) {
 	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	fe, _, key := nativeFrontEnd(t, pg)
 	srv := fe.Server()
-	good := signJWT(t, key, claimsFor(pg.User))
+	good := signJWT(t, key, "test", claimsFor(pg.User))
 	expired := claimsFor(pg.User)
 	expired["exp"] = time.Now().Add(-time.Hour).Unix()
-	bad := signJWT(t, key, expired)
+	bad := signJWT(t, key, "test", expired)
 	for _, f := range forms {
 		t.Run(f.name, func(t *testing.T) {
 			text := &strings.Builder{}
