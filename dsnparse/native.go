@@ -171,9 +171,14 @@ func (c *collector) finishNative() (*Native, error) {
 	}
 	n := &Native{Plugin: name, IdPType: idp, ProviderName: v[nativeProvider],
 		TokenType: v[nativeTokenType], IdentityNamespace: v[nativeNamespace], NoUser: c.user == ""}
-	need, other := nativeJWT, []int{nativeToken, nativeTokenType, nativeNamespace}
+	need, needKeys, other := nativeJWT, "web_identity_token (webIdentityToken)", []int{nativeToken, nativeTokenType, nativeNamespace}
 	if idp == "AwsIdc" {
-		need, other = nativeToken, []int{nativeJWT}
+		need, needKeys, other = nativeToken, "token", []int{nativeJWT}
+		if k[nativeToken] == "" && c.iamKeys[iamAccessKeyID] != "" {
+			// redshift_connector IdpTokenAuthPlugin._get_subject_token.
+			return nil, &ParseError{Key: k[nativePlugin], Err: reason(ErrNotSupported,
+				name+" with AWS credentials, exchanged through GetIdentityCenterAuthToken, is not supported yet; give token and token_type")}
+		}
 		if k[nativeTokenType] == "" {
 			return nil, &ParseError{Key: k[nativePlugin], Err: reason(ErrMissing,
 				name+" needs token_type (ACCESS_TOKEN or EXT_JWT) with token")}
@@ -187,7 +192,7 @@ func (c *collector) finishNative() (*Native, error) {
 	}
 	if k[need] == "" {
 		return nil, &ParseError{Key: k[nativePlugin], Err: reason(ErrMissing,
-			name+" needs "+strings.Join(nativeSpecs[need].Names, " (")+strings.Repeat(")", len(nativeSpecs[need].Names)-1))}
+			name+" needs "+needKeys)}
 	}
 	n.Token = v[need]
 	c.iamVal[iamSwitch] = ""

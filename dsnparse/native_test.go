@@ -99,6 +99,7 @@ func TestNativeRefused(t *testing.T) {
 		{"JWT with token", "host=h plugin_name=BasicJwtCredentialsProvider web_identity_token=SeCrEt token=SeCrEt", ErrConflict, "redshift-ka: token: is not a key of BasicJwtCredentialsProvider"},
 		{"IdC with web_identity_token", "host=h plugin_name=IdpTokenAuthPlugin token_type=EXT_JWT token=SeCrEt webIdentityToken=SeCrEt", ErrConflict, "redshift-ka: webIdentityToken: is not a key of IdpTokenAuthPlugin"},
 		{"two tokens", "Server=h;plugin_name=JWT;web_identity_token=SeCrEt;webIdentityToken=SeCrEt2", ErrConflict, "redshift-ka: webIdentityToken: conflicts with web_identity_token: both set Token"},
+		{"IdC with AWS keys", "host=h plugin_name=IdpTokenAuthPlugin AccessKeyID=AKIA SecretAccessKey=SeCrEt SessionToken=SeCrEt", ErrNotSupported, "redshift-ka: plugin_name: IdpTokenAuthPlugin with AWS credentials, exchanged through GetIdentityCenterAuthToken, is not supported yet"},
 		{"misspelt", "host=h plugin_name=JWT web_identity_tokn=SeCrEt", ErrUnknownKey, "redshift-ka: web_identity_tokn: unknown key; did you mean web_identity_token?"},
 		{"role_arn still refused", "host=h plugin_name=JWT web_identity_token=SeCrEt role_arn=arn:aws:iam::1:role/r", ErrNotSupported, "redshift-ka: role_arn: a key of identity-provider plugins"},
 	} {
