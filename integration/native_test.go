@@ -256,6 +256,22 @@ func TestNativeRefusals(t *testing.T) {
 		assert.Equal(t, accepted, idp.Accepted.Load())
 		assert.Equal(t, refused, idp.Refused.Load())
 	})
+	t.Run("sslmode=prefer falls back without the token", func(t *testing.T) {
+		// pgx tries TLS, then, refused with 28000, plain text: there the
+		// token is not sent, and the error is still Redshift's refusal.
+		before := idp.Refused.Load()
+		kv := nativeKeys("url", false, signJWT(t, key, "test", expired))
+		kv[0][1] = "prefer"
+		db, err := sql.Open(driver.Name, srv.URL(join(kv, "&")))
+		require.NoError(t, err)
+		defer db.Close()
+		err = db.PingContext(ctx)
+		require.Error(t, err)
+		t.Logf("prefer: %v", err)
+		assert.Contains(t, err.Error(), idptoken.Refused)
+		assert.ErrorIs(t, err, driver.ErrTokenWithoutTLS, "the plain-text try")
+		assert.Equal(t, before+1, idp.Refused.Load(), "one token received, over TLS")
+	})
 	t.Run("lib/pq", func(t *testing.T) {
 		for _, f := range forms {
 			_, err := sql.Open(rkpq.Name, f.dsn(srv, nativeKeys(f.name, false, good)))
