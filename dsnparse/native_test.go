@@ -127,6 +127,20 @@ func TestDataSourceNative(t *testing.T) {
 	d, err = Parse("DSN=rs;web_identity_token=ey.dsn.tok")
 	require.NoError(t, err)
 	assert.Equal(t, "ey.dsn.tok", d.Native.Token)
+
+	iniFiles(t, "[rs]\nServer = h\nplugin_name = IdpTokenAuthPlugin\ntoken = "+hostileSecret+"\ntoken_type = ACCESS_TOKEN\n", "", "")
+	d, err = Parse("DSN=rs")
+	require.NoError(t, err)
+	assert.Equal(t, hostileSecret, d.Native.Token, "taken as written")
+	js, err := json.Marshal(d)
+	require.NoError(t, err)
+	for _, out := range []string{fmt.Sprintf("%+v", d), string(js), d.Rest} {
+		for _, piece := range secretPieces(hostileSecret) {
+			assert.NotContains(t, out, piece)
+		}
+	}
+	_, err = Parse("DSN=rs;token_type=EXT_JWT") // overrides
+	require.NoError(t, err)
 }
 
 // TestNativeUser: NoUser is false when the DSN names a user, in each
