@@ -112,6 +112,32 @@
 // there with [github.com/redshift-ka/redshift-ka/driver/pq.ErrDigestLogin],
 // which names the login and the pgx driver, "redshift-ka".
 //
+// # Native identity-provider login
+//
+// A DSN with plugin_name=BasicJwtCredentialsProvider (ODBC: JWT) and
+// web_identity_token, or plugin_name=IdpTokenAuthPlugin with token and
+// token_type, hands Redshift an identity provider's token, which Redshift
+// checks itself; no AWS call, no iam import:
+//
+//	db, err := sql.Open("redshift-ka", "postgres://warehouse.example.com:5439/dev?sslmode=verify-full"+
+//		"&plugin_name=BasicJwtCredentialsProvider&provider_name=azure_idp&web_identity_token="+jwt)
+//
+// The startup message then names plugin_name, idp_type (AzureAD, AwsIdc),
+// provider_name, token_type and identity_namespace, as Amazon's drivers
+// send them (and only then: PostgreSQL refuses parameters it does not
+// know); a DSN without a user names an empty one, as redshift_connector
+// does, since the token says who logs in. Redshift asks for the token (authentication code 14), which every
+// pgx connection answers as the digest login is answered, with an 'i'
+// message holding the token and a NUL, as JDBC and ODBC send it, and only
+// over TLS: without TLS the connection fails with
+// [ErrTokenWithoutTLS] and the
+// token is not sent. A refused token fails with the server's error, its
+// message beginning "Amazon Redshift refused the identity-provider token: ".
+// The lib/pq backend cannot answer it: such a DSN fails at sql.Open with
+// [github.com/redshift-ka/redshift-ka/driver/pq.ErrNativeLogin]. The token
+// is masked wherever a password is. Other plugins: see the table in
+// [github.com/redshift-ka/redshift-ka/iam].
+//
 // # Amazon Redshift
 //
 // Redshift speaks PostgreSQL's protocol but not all of its binary formats:

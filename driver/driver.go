@@ -109,7 +109,8 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 // names the user. A user's BeforeConnect (stdlib or pgxpool) runs before
 // and keeps working. In AfterNetConnect, after the IAM login's and any of
 // the configuration's own, each connection is readied to answer Amazon
-// Redshift's digest login with the password then set, and, last, kept
+// Redshift's digest login with the password then set (or, for a DSN with
+// a native identity-provider login, its token request), and, last, kept
 // from cancelling its statement once the kernel gives up on it (see
 // cancel.go).
 func install(cfg *pgconn.Config, p *backend.Prepared) {
@@ -133,8 +134,12 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 			return conn, nil
 		}
 	}
-	cfg.AfterNetConnect = digestLogin(cfg.AfterNetConnect) // see digest.go
-	cfg.AfterNetConnect = reportLost(cfg.AfterNetConnect)  // see lost.go
+	if n := p.DSN.Native; n != nil {
+		cfg.AfterNetConnect = nativeLogin(cfg, n, cfg.AfterNetConnect) // see native.go
+	} else {
+		cfg.AfterNetConnect = digestLogin(cfg.AfterNetConnect) // see digest.go
+	}
+	cfg.AfterNetConnect = reportLost(cfg.AfterNetConnect) // see lost.go
 	// The Redshift check and the server pid run in both of pgconn's hooks
 	// after login, ValidateConnect and AfterConnect, and the tracer sets the
 	// pid too: a program that assigns one hook in place of chaining it

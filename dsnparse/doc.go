@@ -217,13 +217,29 @@
 // It needs the token and the role, and refuses Profile and AccessKeyID.
 // Without DbUser or a user, the database user is the token's DbUser,
 // upn, preferred_username or email claim, created if need be (AutoCreate),
-// as ODBC's plugin does. A plugin key without plugin_name, or without
-// IAM=1, is refused.
+// as ODBC's plugin does. A role key without this plugin, or the plugin
+// without IAM=1, is refused.
 //
-// The other identity-provider plugins (another plugin_name,
-// credentials_provider, idp_host, preferred_role, token, and the other keys
-// of Okta, ADFS, Azure AD, browser SAML, native JWT and IAM Identity Center
-// logins) are not supported: a DSN with one of their keys is refused with
+// # Native identity-provider login
+//
+// plugin_name (credentials_provider) set to BasicJwtCredentialsProvider
+// (ODBC: JWT) or IdpTokenAuthPlugin, in any package prefix
+// (com.amazon.redshift.plugin., redshift_connector.plugin.) and any case,
+// asks for the login in which Redshift checks an identity provider's token
+// itself; [DSN.Native] then holds it, and an IAM switch in the same DSN
+// (ODBC asks for IAM=1 with JWT) is dropped. Its keys, in every form:
+//
+//	Plugin             plugin_name, credentials_provider
+//	Token              web_identity_token, webIdentityToken (JWT); token (IdpTokenAuthPlugin)
+//	ProviderName       provider_name, providerName
+//	TokenType          token_type (IdpTokenAuthPlugin, required)
+//	IdentityNamespace  identity_namespace (IdpTokenAuthPlugin)
+//
+// The token is masked as a password is. The keys without a plugin, a key
+// of another plugin, or a plugin without its token are refused. Other
+// identity-provider plugins (Okta, ADFS, Azure AD, browser SAML and IdC)
+// and their keys (idp_host, preferred_role, ...) are not supported yet: a
+// DSN with one is refused with
 // [ErrNotSupported], so that it never logs in some other way than asked.
 //
 // # Errors

@@ -24,6 +24,9 @@ func FuzzParse(f *testing.F) {
 	for _, tc := range urlChecks {
 		f.Add(tc.dsn)
 	}
+	for _, dsn := range nativeDSNs(hostileSecret) {
+		f.Add(dsn)
+	}
 	f.Fuzz(func(t *testing.T, dsn string) {
 		d, err := Parse(dsn)
 		if _, uerr := url.Parse(dsn); err == nil && d.Form == FormURL && uerr != nil {
@@ -44,6 +47,17 @@ func FuzzParse(f *testing.F) {
 		}
 		if again.IAM != nil {
 			t.Fatalf("IAM keys survive in %q: %v", d.Rest, again.IAM)
+		}
+		if again.Native != nil {
+			t.Fatalf("native login keys survive in %q: %v", d.Rest, again.Native)
+		}
+		if d.Native != nil {
+			tok := d.Native.Token
+			// A short token, or one written twice (once as another key's
+			// value), may show for what else it is.
+			if len(tok) >= 4 && strings.Count(dsn, tok) == 1 && strings.Contains(Redact(dsn), tok) {
+				t.Fatalf("Redact(%q) shows the token", dsn)
+			}
 		}
 		for _, k := range again.Config.Ignored {
 			if claimed(k.Key) {

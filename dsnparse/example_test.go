@@ -66,8 +66,8 @@ func ExampleParse_iam() {
 }
 
 func ExampleParse_plugin() {
-	_, err := dsnparse.Parse("Driver={Amazon Redshift (x64)};Server=warehouse.example.com;IAM=1;plugin_name=Okta;idp_host=example.okta.com")
+	_, err := dsnparse.Parse("Driver={Amazon Redshift (x64)};Server=warehouse.example.com;IAM=1;plugin_name=Okta")
 	fmt.Println(err)
 	// Output:
-	// redshift-ka: plugin_name: identity-provider plugins are not supported (but JwtIamAuthPlugin); log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password
+	// redshift-ka: plugin_name: identity-provider plugin Okta is not supported; supported: BasicJwtCredentialsProvider (ODBC: JWT) with web_identity_token, IdpTokenAuthPlugin with token and token_type, or JwtIamAuthPlugin with IAM=1, web_identity_token and role_arn; or log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password
 }

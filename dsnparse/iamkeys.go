@@ -161,16 +161,16 @@ func ignoredGroup(k string) int {
 }
 
 // pluginKeys are the keys of identity-provider plugins (SAML, Okta, ADFS,
-// Azure AD, browser logins, JWT, IAM Identity Center) in Amazon's three
-// drivers that redshift-ka does not support (those it supports are in
-// pluginSpecs): it refuses a DSN that has one rather than log in some
-// other way than asked.
-var pluginKeys = keySet(`credentials_provider idp_host idp_port idp_tenant idp_partition
+// Azure AD, browser logins, IAM Identity Center) in Amazon's three
+// drivers that redshift-ka does not support: it refuses a DSN that has
+// one rather than log in some other way than asked. The keys of the
+// logins it supports are in nativeSpecs (native.go: plugin_name, the
+// token) and pluginSpecs (plugin.go: JwtIamAuthPlugin's role).
+var pluginKeys = keySet(`idp_host idp_port idp_tenant idp_partition
 	idp_response_timeout idp_use_https_proxy preferred_role principal_arn client_id client_secret
 	app_id app_name login_url listen_port partner_spid loginToRp login_to_rp
-	identity_namespace idc_region idc_client_display_name issuer_url token_type
-	provider_name providerName AuthProfile auth_profile allow_db_user_override AllowDBUserOverride
-	token`)
+	idc_region idc_client_display_name issuer_url
+	AuthProfile auth_profile allow_db_user_override AllowDBUserOverride`)
 
 func keySet(words string) map[string]bool {
 	set := map[string]bool{}
@@ -189,7 +189,8 @@ func claimed(key string) bool {
 	_, iam := iamKeyIndex[k]
 	_, amazon := amazonIndex[k]
 	_, plugin := pluginKeyIndex[k]
-	return own || iam || amazon || plugin || ignoredGroup(k) >= 0 || pluginKeys[k]
+	_, native := nativeKeyIndex[k]
+	return own || iam || amazon || plugin || native || ignoredGroup(k) >= 0 || pluginKeys[k]
 }
 
 // take handles a key that redshift-ka reads itself, and reports whether
@@ -215,6 +216,9 @@ func (c *collector) take(key, value string) (bool, error) {
 	if g := ignoredGroup(k); g >= 0 {
 		c.ignore(key, ignoredGroups[g].driver, ignoredGroups[g].does)
 		return true, nil
+	}
+	if i, ok := nativeKeyIndex[k]; ok {
+		return true, c.addNative(i, key, value)
 	}
 	if pluginKeys[k] {
 		return true, errPlugin(key)
@@ -284,8 +288,8 @@ func (c *collector) addIAM(i int, key, value string) error {
 // does not support.
 func errPlugin(key string) error {
 	return &ParseError{Key: key, Err: reason(ErrNotSupported,
-		"identity-provider plugins are not supported (but JwtIamAuthPlugin); log in with IAM credentials "+
-			"(AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password")}
+		"a key of identity-provider plugins redshift-ka does not support; supported: "+supportedPlugins+
+			"; or log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password")}
 }
 
 // atoi reads at most four decimal digits; "" is 0.

@@ -123,6 +123,10 @@ func (c *collector) ours(key, to string) {
 // rest is what the form hands on; the additions go first in it, in the
 // form's own syntax, where nothing written before them can swallow them.
 func (c *collector) finish(form Form, rest string) (*DSN, error) {
+	native, err := c.finishNative()
+	if err != nil {
+		return nil, err
+	}
 	iam, err := c.finishIAM(c.host, c.user, c.dbname)
 	if err != nil {
 		return nil, err
@@ -152,7 +156,7 @@ func (c *collector) finish(form Form, rest string) (*DSN, error) {
 		add = append(add, [2]string{m.libpq, m.value})
 	}
 	c.cfg.Warnings = warnings(&c.cfg)
-	d := &DSN{Form: form, Config: c.cfg, Rest: rest, IAM: iam, Keys: c.keys}
+	d := &DSN{Form: form, Config: c.cfg, Rest: rest, IAM: iam, Native: native, Keys: c.keys}
 	if len(add) == 0 {
 		return d, nil
 	}
@@ -248,7 +252,7 @@ func nearestKey(key string) string {
 			try(n, spec.Names[0])
 		}
 	}
-	for _, spec := range iamSpecs {
+	for _, spec := range append(iamSpecs[:], nativeSpecs[:]...) {
 		for _, n := range spec.Names {
 			try(n, n)
 		}

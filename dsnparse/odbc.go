@@ -142,6 +142,9 @@ func setting(key string) string {
 	if i, ok := pluginKeyIndex[asciiLower(key)]; ok {
 		return "plugin:" + pluginSpecs[i].Names[0]
 	}
+	if i, ok := nativeKeyIndex[asciiLower(key)]; ok {
+		return "native:" + nativeSpecs[i].Names[0]
+	}
 	if a, ok := amazonIndex[asciiLower(key)]; ok && a.act == actMinutes {
 		return "owned:" + a.setting.String()
 	} else if ok && a.act == actConnect {

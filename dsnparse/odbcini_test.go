@@ -307,5 +307,5 @@ func TestDataSourceIAM(t *testing.T) {
 	assert.EqualError(t, err, "redshift-ka: "+env+` [rs] IAMDuration: want whole seconds 900..3600, got "60"`)
 	_, err = Parse("DSN=rs;IAMDuration=900")
 	require.ErrorIs(t, err, ErrNotSupported)
-	assert.True(t, strings.HasPrefix(err.Error(), "redshift-ka: "+env+" [rs] plugin_name: identity-provider plugins are not supported (but JwtIamAuthPlugin)"), err.Error())
+	assert.True(t, strings.HasPrefix(err.Error(), "redshift-ka: "+env+" [rs] plugin_name: identity-provider plugin Okta is not supported"), err.Error())
 }

@@ -89,6 +89,10 @@ type DSN struct {
 	Rest string
 	// IAM is the AWS IAM login the DSN asks for; nil when it asks for none.
 	IAM *IAM
+	// Native is the login with an identity provider's token the DSN asks
+	// for (plugin_name=BasicJwtCredentialsProvider, ...); nil when it
+	// asks for none.
+	Native *Native
 	// Keys lists every key of the DSN (and of its odbc.ini data source),
 	// in order, and where it went.
 	Keys []KeyUse
@@ -174,6 +178,9 @@ type collector struct {
 	iamSeen         []string
 	// The plugin keys met, per field of pluginSpecs (plugin.go).
 	plugKeys, plugVal [numPluginFields]string
+	// The keys of the native login met, per field of nativeSpecs, as
+	// written, and their values.
+	nativeKeys, nativeVal [numNativeFields]string
 	// jdbc is set for a JDBC URL, whose own keys (jdbcKeys) are mapped to
 	// libpq's, not dropped.
 	jdbc bool
@@ -259,6 +266,10 @@ func (d DSN) redacted() DSN {
 	if d.IAM != nil {
 		m := d.IAM.masked()
 		d.IAM = &m
+	}
+	if d.Native != nil {
+		m := d.Native.masked()
+		d.Native = &m
 	}
 	return d
 }

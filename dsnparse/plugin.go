@@ -25,9 +25,11 @@ type WebIdentity struct {
 	DurationSeconds int
 }
 
-// pluginKeySpec describes one key of the identity-provider plugins that
-// redshift-ka supports. plugin_name chooses the plugin; the plugin reads
-// the keys it needs and refuses the others (pluginFamilies).
+// pluginKeySpec describes one key of the IAM identity-provider plugins
+// that redshift-ka supports. plugin_name and web_identity_token, which the
+// native login reads too, are in nativeSpecs (native.go); plugin_name
+// chooses the plugin, which reads the keys it needs and refuses the
+// others (pluginFamilies).
 type pluginKeySpec struct {
 	// Names lists the accepted keys: ODBC's first, then JDBC's.
 	Names []string
@@ -41,24 +43,19 @@ type pluginKeySpec struct {
 
 // The fields of pluginSpecs, by index.
 const (
-	plgName = iota
-	plgWebIdentityToken
-	plgRoleARN
+	plgRoleARN = iota
 	plgRoleSessionName
 	plgDuration
 	numPluginFields
 )
 
-// pluginSpecs are the plugin keys, as ODBC's rsodbc.h (RS_PLUGIN_NAME,
-// RS_WEB_IDENTITY_TOKEN, RS_ROLE_ARN, RS_ROLE_SESSION_NAME, RS_DURATION)
-// and JDBC's RedshiftProperty (webIdentityToken, roleArn,
+// pluginSpecs are the plugin keys, as ODBC's rsodbc.h (RS_ROLE_ARN,
+// RS_ROLE_SESSION_NAME, RS_DURATION) and JDBC's RedshiftProperty (roleArn,
 // roleSessionName) spell them.
 var pluginSpecs = [numPluginFields]pluginKeySpec{
-	plgName:             {Names: []string{"plugin_name"}, Want: "an identity-provider plugin"},
-	plgWebIdentityToken: {Names: []string{"web_identity_token", "webIdentityToken"}, Want: "an OIDC token (JWT)", Secret: true},
-	plgRoleARN:          {Names: []string{"role_arn", "roleArn"}, Want: "an IAM role ARN"},
-	plgRoleSessionName:  {Names: []string{"role_session_name", "roleSessionName"}, Want: "a role session name"},
-	plgDuration:         {Names: []string{"duration"}, Want: "whole seconds 900..43200", min: 900, max: 43200},
+	plgRoleARN:         {Names: []string{"role_arn", "roleArn"}, Want: "an IAM role ARN"},
+	plgRoleSessionName: {Names: []string{"role_session_name", "roleSessionName"}, Want: "a role session name"},
+	plgDuration:        {Names: []string{"duration"}, Want: "whole seconds 900..43200", min: 900, max: 43200},
 }
 
 // pluginKeyIndex maps every key of pluginSpecs, lower-cased, to its field.
@@ -83,11 +80,12 @@ type pluginFamily struct {
 	finish func(c *collector, iam *IAM) error
 }
 
-// pluginFamilies are the plugins, by plugin_name lower-cased.
+// pluginFamilies are the IAM plugins, by plugin_name lower-cased (the
+// part after the last '.', as for the native ones).
 var pluginFamilies = map[string]pluginFamily{
 	// ODBC JwtIamAuthPlugin.cpp, IAMJwtPluginCredentialsProvider.cpp.
 	"jwtiamauthplugin": {name: "JwtIamAuthPlugin", iam: true,
-		keys: []int{plgWebIdentityToken, plgRoleARN, plgRoleSessionName, plgDuration}, finish: finishWebIdentity},
+		keys: []int{plgRoleARN, plgRoleSessionName, plgDuration}, finish: finishWebIdentity},
 }
 
 // addPlugin records one plugin key. Two keys for one field must agree;
@@ -108,9 +106,6 @@ func (c *collector) addPlugin(i int, key, value string) error {
 			return valueError(key, value, ErrRange, "want "+spec.Want+", got ")
 		}
 	}
-	if _, ok := pluginFamilies[asciiLower(v)]; i == plgName && !ok {
-		return errPlugin(key)
-	}
 	if c.plugKeys[i] != "" {
 		if c.plugVal[i] != v {
 			return conflict(key, c.plugKeys[i], spec.Names[0])
@@ -121,29 +116,35 @@ func (c *collector) addPlugin(i int, key, value string) error {
 	return nil
 }
 
-// finishPlugin applies the plugin the DSN names to its IAM login (nil for
-// a DSN without IAM): a plugin key without a plugin_name, a plugin key the
+// finishPlugin applies the IAM plugin the DSN names to its IAM login (nil
+// for a DSN without IAM): a role key without such a plugin, a key the
 // plugin does not read, or an IAM plugin without IAM=1, is refused rather
-// than logging in some other way than asked.
+// than logging in some other way than asked. finishNative has refused a
+// plugin_name that is neither an IAM nor a native plugin.
 func (c *collector) finishPlugin(iam *IAM) error {
-	name := c.plugVal[plgName]
-	if name == "" {
+	name := c.nativeVal[nativePlugin]
+	fam, ok := pluginFamilies[asciiLower(name[strings.LastIndexByte(name, '.')+1:])]
+	if !ok {
 		for _, k := range c.plugKeys {
 			if k != "" {
 				return &ParseError{Key: k, Err: reason(ErrMissing,
-					"goes with plugin_name, which is not given (plugin_name=JwtIamAuthPlugin with IAM=1 for STS AssumeRoleWithWebIdentity)")}
+					"goes with plugin_name=JwtIamAuthPlugin (with IAM=1, for STS AssumeRoleWithWebIdentity)")}
 			}
 		}
 		return nil
 	}
-	fam := pluginFamilies[asciiLower(name)] // addPlugin refused any other
 	for i, k := range c.plugKeys {
-		if k != "" && i != plgName && !slices.Contains(fam.keys, i) {
+		if k != "" && !slices.Contains(fam.keys, i) {
+			return &ParseError{Key: k, Err: reason(ErrNotSupported, "not a key of plugin "+fam.name)}
+		}
+	}
+	for _, i := range []int{nativeToken, nativeProvider, nativeTokenType, nativeNamespace} {
+		if k := c.nativeKeys[i]; k != "" {
 			return &ParseError{Key: k, Err: reason(ErrNotSupported, "not a key of plugin "+fam.name)}
 		}
 	}
 	if fam.iam && iam == nil {
-		return &ParseError{Key: c.plugKeys[plgName], Err: reason(ErrMissing,
+		return &ParseError{Key: c.nativeKeys[nativePlugin], Err: reason(ErrMissing,
 			fam.name+" logs in through IAM: add IAM=1 (iam=true), as Amazon's ODBC driver requires")}
 	}
 	return fam.finish(c, iam)
@@ -160,9 +161,9 @@ const defaultRoleSessionName = "jwt_redshift_session"
 // (IAMJwtPluginCredentialsProvider::RetrieveDbUserField).
 func finishWebIdentity(c *collector, iam *IAM) error {
 	v := &c.plugVal
-	name := c.plugKeys[plgName]
+	name, token := c.nativeKeys[nativePlugin], c.nativeVal[nativeJWT]
 	switch {
-	case v[plgWebIdentityToken] == "":
+	case token == "":
 		return &ParseError{Key: name, Err: reason(ErrMissing, "JwtIamAuthPlugin needs web_identity_token")}
 	case v[plgRoleARN] == "":
 		return &ParseError{Key: name, Err: reason(ErrMissing, "JwtIamAuthPlugin needs role_arn")}
@@ -173,7 +174,7 @@ func finishWebIdentity(c *collector, iam *IAM) error {
 		return &ParseError{Key: c.iamKeys[iamProfile], Err: reason(ErrConflict,
 			"conflicts with "+name+": JwtIamAuthPlugin takes the AWS credentials from STS AssumeRoleWithWebIdentity")}
 	}
-	iam.WebIdentity = WebIdentity{Token: v[plgWebIdentityToken], RoleARN: v[plgRoleARN],
+	iam.WebIdentity = WebIdentity{Token: token, RoleARN: v[plgRoleARN],
 		RoleSessionName: v[plgRoleSessionName], DurationSeconds: atoi(v[plgDuration])}
 	if iam.WebIdentity.RoleSessionName == "" {
 		iam.WebIdentity.RoleSessionName = defaultRoleSessionName
@@ -181,7 +182,7 @@ func finishWebIdentity(c *collector, iam *IAM) error {
 	if iam.DbUser == "" && !iam.Serverless && iam.Workgroup == "" && !iam.GroupFederation {
 		user, err := jwtDbUser(iam.WebIdentity.Token)
 		if err != nil {
-			return &ParseError{Key: c.plugKeys[plgWebIdentityToken], Err: reason(ErrMissing,
+			return &ParseError{Key: c.nativeKeys[nativeJWT], Err: reason(ErrMissing,
 				"no DbUser in the DSN, and "+err.Error()+"; give DbUser")}
 		}
 		iam.DbUser, iam.AutoCreate = user, true

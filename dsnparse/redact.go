@@ -11,8 +11,8 @@ const mask = "xxxxx"
 
 // secretKeys are the keys, lower-cased, whose values [Redact] masks in
 // every form: the password, the TLS key's passphrase, the credentials an
-// ODBC DSN may carry for an identity provider or a proxy, and the IAM keys
-// that iamSpecs marks Secret.
+// ODBC DSN may carry for an identity provider or a proxy, and the IAM and
+// native-login keys that iamSpecs and nativeSpecs mark Secret.
 var secretKeys = func() map[string]bool {
 	keys := map[string]bool{
 		"password": true, "pwd": true, "sslpassword": true,
@@ -20,7 +20,7 @@ var secretKeys = func() map[string]bool {
 		"client_secret": true, "clientsecret": true,
 		"web_identity_token": true, "webidentitytoken": true, "token": true,
 	}
-	for _, spec := range iamSpecs {
+	for _, spec := range append(iamSpecs[:], nativeSpecs[:]...) {
 		for _, n := range spec.Names {
 			if spec.Secret {
 				keys[asciiLower(n)] = true

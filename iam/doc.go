@@ -165,4 +165,38 @@
 // No error, log line (driver.WithLogger) or report shows the secret access
 // key, the session token, the proxy's password, the user info of an
 // EndpointUrl, or the password issued.
+//
+// # Identity-provider plugins
+//
+// Amazon's drivers log in through an identity provider with a plugin named
+// by plugin_name (credentials_provider in redshift_connector). A native
+// plugin hands Redshift the provider's token, which Redshift checks itself
+// (authentication code 14): no AWS credentials, and no need of this
+// package (see the driver's docs). The others get AWS credentials from the
+// provider and then log in as IAM=1 does. Sources: JDBC
+// com/amazon/redshift/plugin/, redshift_connector/plugin/, ODBC
+// src/odbc/rsodbc/iam/plugins/ and rsodbc.h (IAM_PLUGIN_*, RS_* keys).
+//
+//	plugin (JDBC, Python; ODBC)              keys                                    login   redshift-ka
+//	BasicJwtCredentialsProvider; JWT         web_identity_token, provider_name       native  supported
+//	IdpTokenAuthPlugin                       token, token_type, identity_namespace   native  supported; not yet: AWS keys
+//	                                                                                         exchanged (GetIdentityCenterAuthToken)
+//	BrowserAzureOAuth2CredentialsProvider;   idp_tenant, client_id, scope,           native  not yet
+//	  BrowserAzureADOAuth2                     listen_port, idp_response_timeout
+//	BrowserIdcAuthPlugin                     issuer_url, idc_region, listen_port,    native  not yet
+//	                                           idc_client_display_name
+//	JwtIamAuthPlugin (ODBC)                  web_identity_token, role_arn,           IAM     supported (see Web identity)
+//	                                           role_session_name, duration
+//	AdfsCredentialsProvider; ADFS            idp_host, idp_port, preferred_role      IAM     not yet
+//	OktaCredentialsProvider; Okta            idp_host, app_id, app_name              IAM     not yet
+//	PingCredentialsProvider; Ping            idp_host, partner_spid                  IAM     not yet
+//	AzureCredentialsProvider; AzureAD        idp_tenant, client_id, client_secret    IAM     not yet
+//	BasicSamlCredentialsProvider (JDBC)      a SAML assertion given                  IAM     not yet
+//	BrowserSamlCredentialsProvider;          login_url, listen_port,                 IAM     not yet
+//	  BrowserSAML                              idp_response_timeout
+//	BrowserAzureCredentialsProvider;         idp_tenant, client_id, listen_port      IAM     not yet
+//	  BrowserAzureAD
+//
+// A DSN that names a plugin not yet supported, or one of its keys, is
+// refused at sql.Open with [github.com/redshift-ka/redshift-ka/dsnparse.ErrNotSupported].
 package iam

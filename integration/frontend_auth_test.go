@@ -44,6 +44,10 @@ type frontEndLogin struct {
 	// Algorithm is the algorithm the front end asks for: 0, SHA-256, the
 	// only one Amazon's drivers compute.
 	Algorithm int32
+	// IdP, if set, logs a startup that names a plugin_name in with
+	// Redshift's native IdP login, checking the token the client sends
+	// (frontend_idp_test.go).
+	IdP *frontEndIdP
 
 	// Encrypted counts sessions that switched to TLS.
 	Encrypted atomic.Int64
@@ -79,6 +83,9 @@ func (f *frontEnd) encrypt(client net.Conn, be *pgproto3.Backend, msg pgproto3.F
 // answered as Redshift (PostgreSQL) answers a wrong password, 28P01.
 func (f *frontEnd) login(client net.Conn, be *pgproto3.Backend, startup *pgproto3.StartupMessage) bool {
 	l := f.opts.Login
+	if l != nil && l.IdP != nil && startup.Parameters["plugin_name"] != "" {
+		return l.IdP.login(client, be, startup)
+	}
 	if l == nil || l.DigestUser == "" || startup.Parameters["user"] != l.DigestUser {
 		return true
 	}

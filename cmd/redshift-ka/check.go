@@ -61,6 +61,8 @@ type checkResult struct {
 	Warnings       []string           `json:"warnings"`
 	// Login is the IAM login; absent for a DSN with a password.
 	Login *loginResult `json:"login,omitempty"`
+	// IdP is the native identity-provider login; absent without one.
+	IdP *idpResult `json:"idp,omitempty"`
 	// Exit is the exit status, 0: a failed check prints a [checkFailure].
 	Exit int `json:"exit"`
 }
@@ -93,6 +95,16 @@ type loginResult struct {
 	DatabaseUser string `json:"database_user,omitempty"`
 	// Expires is when the password issued stops working, RFC 3339.
 	Expires string `json:"expires,omitempty"`
+}
+
+// idpResult is a native identity-provider login: the plugin and what the
+// startup message names, never the token.
+type idpResult struct {
+	Plugin            string `json:"plugin"`
+	IdPType           string `json:"idp_type"`
+	ProviderName      string `json:"provider_name,omitempty"`
+	TokenType         string `json:"token_type,omitempty"`
+	IdentityNamespace string `json:"identity_namespace,omitempty"`
 }
 
 // sources names where each value came from, under the keys of the values.
@@ -193,6 +205,9 @@ func (a *app) checkWith(pos []string, offline bool, timeout time.Duration, res *
 	}
 	if l := connector.Login(); l != nil {
 		res.Login = &loginResult{LoginPlan: l.Plan()}
+	}
+	if n := parsed.Native; n != nil {
+		res.IdP = &idpResult{n.Plugin, n.IdPType, n.ProviderName, n.TokenType, n.IdentityNamespace}
 	}
 	var rep settings.Report
 	if offline {
@@ -347,6 +362,16 @@ func writeCheck(w io.Writer, res checkResult, r settings.Report) {
 	}
 	if l := res.Login; l != nil {
 		fmt.Fprintf(tw, "Login\t%s\n", loginText(*l))
+	}
+	if l := res.IdP; l != nil {
+		text := "native identity provider: plugin " + l.Plugin + ", idp_type " + l.IdPType
+		if l.ProviderName != "" {
+			text += ", provider " + l.ProviderName
+		}
+		if l.TokenType != "" {
+			text += ", token_type " + l.TokenType
+		}
+		fmt.Fprintf(tw, "Login\t%s\n", text)
 	}
 	fmt.Fprintf(tw, "Values from\t%s\n", res.ReadFrom)
 	fmt.Fprintln(tw)

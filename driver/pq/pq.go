@@ -106,6 +106,9 @@ func NewConnector(dsn string, opts ...rkdriver.Option) (*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.DSN.Native != nil {
+		return nil, ErrNativeLogin
+	}
 	cfg, err := pq.NewConfig(p.DSN.Rest)
 	if err != nil {
 		return nil, backend.Refused(p.DSN.Rest, func(dsn string) error { _, err := pq.NewConfig(dsn); return err })

@@ -1,0 +1,56 @@
+package driver
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/idptoken"
+)
+
+// Amazon Redshift's native identity-provider login, which pgx does not
+// know, is answered by an [idptoken.Reader] over the server's side of each
+// connection (see package internal/idptoken for the exchange and its
+// sources), set up as the digest login is (digest.go).
+
+// nativeLogin adds n's startup parameters to cfg and returns an
+// AfterNetConnect that calls next (a user's, or nil) and then has the
+// connection answer the server's token request with n's token, over TLS
+// only. It sets the configuration's BuildFrontend for that one connection
+// and puts the previous one back, as digestLogin does.
+func nativeLogin(cfg *pgconn.Config, n *dsnparse.Native, next func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error)) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
+	for k, v := range n.StartupParams() {
+		cfg.RuntimeParams[k] = v
+	}
+	if n.NoUser {
+		cfg.User = "" // not the OS user: redshift_connector core.py sends "" for a native plugin without one
+	}
+	token := n.Token
+	return func(ctx context.Context, c *pgconn.Config, conn net.Conn) (net.Conn, error) {
+		_, encrypted := conn.(*tls.Conn) // pgconn hands over the TLS connection
+		if next != nil {
+			var err error
+			if conn, err = next(ctx, c, conn); err != nil {
+				return conn, err
+			}
+		}
+		build := c.BuildFrontend
+		if build == nil {
+			build = pgproto3.NewFrontend
+		}
+		c.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+			c.BuildFrontend = build
+			return build(idptoken.NewReader(r, w, token, encrypted), w)
+		}
+		return conn, nil
+	}
+}
+
+// ErrTokenWithoutTLS is the error, wrapped, of a connection whose server
+// asks for the identity-provider token without TLS: the token is not sent.
+var ErrTokenWithoutTLS = idptoken.ErrNoTLS

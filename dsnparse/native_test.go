@@ -1,0 +1,160 @@
+package dsnparse
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// nativeDSNs builds, in every form and with each driver's spelling, a DSN
+// of the native login with a JWT (BasicJwtCredentialsProvider, ODBC's
+// JWT) and one with an IdC token (IdpTokenAuthPlugin), around token.
+func nativeDSNs(token string) map[string]string {
+	braced := func(v string) string { return "{" + strings.ReplaceAll(v, "}", "}}") + "}" }
+	return map[string]string{
+		"url/jwt":   "postgres://h:5439/dev?credentials_provider=BasicJwtCredentialsProvider&web_identity_token=" + pctEscape(token) + "&provider_name=okta_idp",
+		"kv/jwt":    "host=h dbname=dev plugin_name=redshift_connector.plugin.BasicJwtCredentialsProvider web_identity_token=" + quote(token) + " provider_name=okta_idp",
+		"odbc/jwt":  "Driver={Amazon Redshift (x64)};Server=h;Database=dev;IAM=1;plugin_name=JWT;web_identity_token=" + braced(token) + ";provider_name=okta_idp",
+		"jdbc/jwt":  "jdbc:redshift://h:5439/dev?plugin_name=com.amazon.redshift.plugin.BasicJwtCredentialsProvider&webIdentityToken=" + url.QueryEscape(token) + "&providerName=okta_idp",
+		"url/idc":   "postgres://h/dev?credentials_provider=IdpTokenAuthPlugin&token=" + pctEscape(token) + "&token_type=EXT_JWT&identity_namespace=ns1",
+		"kv/idc":    "host=h dbname=dev plugin_name=IdpTokenAuthPlugin token=" + quote(token) + " token_type=EXT_JWT identity_namespace=ns1",
+		"odbc/idc":  "Server=h;Database=dev;plugin_name=IdpTokenAuthPlugin;token=" + braced(token) + ";token_type=EXT_JWT;identity_namespace=ns1",
+		"jdbc/idc":  "jdbc:redshift://h/dev;plugin_name=com.amazon.redshift.plugin.IdpTokenAuthPlugin;token=" + pctEscape(token) + ";token_type=EXT_JWT;identity_namespace=ns1",
+		"jdbc/jwt2": "jdbc:redshift:iam://h/dev?plugin_name=com.amazon.redshift.plugin.BasicJwtCredentialsProvider&webIdentityToken=" + url.QueryEscape(token) + "&providerName=okta_idp",
+	}
+}
+
+// TestNative: every form reads the native login's keys, the token
+// exactly; they are taken out of the DSN handed on; the startup
+// parameters are Amazon's; the token never shows in the parsed DSN
+// printed or encoded, in Redact's output, nor in an error about the DSN.
+func TestNative(t *testing.T) {
+	token := hostileSecret + "JWT"
+	for name, dsn := range nativeDSNs(token) {
+		t.Run(name, func(t *testing.T) {
+			d, err := Parse(dsn)
+			require.NoError(t, err)
+			require.NotNil(t, d.Native)
+			assert.Nil(t, d.IAM, "a native plugin is no IAM login")
+			n := d.Native
+			assert.Equal(t, token, n.Token)
+			assert.True(t, n.NoUser, "the DSN names no user")
+			if strings.HasSuffix(name, "idc") {
+				assert.Equal(t, map[string]string{"plugin_name": n.Plugin, "idp_type": "AwsIdc", "token_type": "EXT_JWT", "identity_namespace": "ns1"}, n.StartupParams())
+			} else {
+				assert.Equal(t, map[string]string{"plugin_name": n.Plugin, "idp_type": "AzureAD", "provider_name": "okta_idp"}, n.StartupParams())
+			}
+			for _, k := range []string{"plugin_name", "credentials_provider", "token", "provider", "identity"} {
+				assert.NotContains(t, strings.ToLower(d.Rest), k, "handed on")
+			}
+			outputs := map[string]string{"Redact": Redact(dsn), "Rest": d.Rest}
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+				outputs[verb] = fmt.Sprintf(verb, d)
+				outputs[verb+" of Native"] = fmt.Sprintf(verb, *n)
+				outputs[verb+" of *Native"] = fmt.Sprintf(verb, n)
+			}
+			for how, v := range map[string]any{"JSON": d, "JSON of Native": n} {
+				b, err := json.Marshal(v)
+				require.NoError(t, err)
+				outputs[how] = string(b)
+			}
+			sep := map[string]string{"url": "&", "kv": " ", "odbc": ";", "jdbc": "&"}[strings.Split(name, "/")[0]]
+			for _, bad := range []string{"KeepAlivesIdle=x", "web_identity_token=other", "token=other", "plugin_name=Okta"} {
+				_, err := Parse(dsn + sep + bad)
+				require.Error(t, err, bad)
+				outputs["error with "+bad] = err.Error()
+			}
+			for how, out := range outputs {
+				for _, piece := range secretPieces(token) {
+					assert.NotContains(t, out, piece, how)
+				}
+			}
+			assert.Contains(t, outputs["%+v of Native"], "Token:xxxxx")
+			assert.Contains(t, Secrets(dsn), token)
+		})
+	}
+}
+
+// TestNativeRefused: plugins not supported, keys without a plugin or with
+// the other plugin's, a missing token; the errors name the key and never
+// the token.
+func TestNativeRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, dsn string
+		kind      error
+		msg       string
+	}{
+		{"okta", "host=h plugin_name=Okta web_identity_token=SeCrEt", ErrNotSupported, "redshift-ka: plugin_name: identity-provider plugin Okta is not supported; supported: "},
+		{"JwtIamAuthPlugin is IAM's, not native", "Server=h;plugin_name=JwtIamAuthPlugin;web_identity_token=SeCrEt;role_arn=r", ErrMissing, "redshift-ka: plugin_name: JwtIamAuthPlugin logs in through IAM: add IAM=1"},
+		{"a native key with JwtIamAuthPlugin", "Server=h;IAM=1;ClusterID=c;Region=us-east-1;plugin_name=JwtIamAuthPlugin;web_identity_token=SeCrEt;role_arn=r;provider_name=p", ErrNotSupported, "redshift-ka: provider_name: not a key of plugin JwtIamAuthPlugin"},
+		{"browser IdC", "postgres://h/dev?credentials_provider=BrowserIdcAuthPlugin", ErrNotSupported, "redshift-ka: credentials_provider: identity-provider plugin BrowserIdcAuthPlugin is not supported"},
+		{"token without plugin", "host=h web_identity_token=SeCrEt", ErrMissing, "redshift-ka: web_identity_token: goes with plugin_name (credentials_provider): "},
+		{"JWT without token", "Server=h;plugin_name=JWT", ErrMissing, "redshift-ka: plugin_name: JWT needs web_identity_token (webIdentityToken)"},
+		{"IdC without token_type", "host=h plugin_name=IdpTokenAuthPlugin token=SeCrEt", ErrMissing, "redshift-ka: plugin_name: IdpTokenAuthPlugin needs token_type"},
+		{"IdC without token", "host=h plugin_name=IdpTokenAuthPlugin token_type=EXT_JWT", ErrMissing, "redshift-ka: plugin_name: IdpTokenAuthPlugin needs token"},
+		{"JWT with token", "host=h plugin_name=BasicJwtCredentialsProvider web_identity_token=SeCrEt token=SeCrEt", ErrConflict, "redshift-ka: token: is not a key of BasicJwtCredentialsProvider"},
+		{"IdC with web_identity_token", "host=h plugin_name=IdpTokenAuthPlugin token_type=EXT_JWT token=SeCrEt webIdentityToken=SeCrEt", ErrConflict, "redshift-ka: webIdentityToken: is not a key of IdpTokenAuthPlugin"},
+		{"two tokens", "Server=h;plugin_name=JWT;web_identity_token=SeCrEt;webIdentityToken=SeCrEt2", ErrConflict, "redshift-ka: webIdentityToken: conflicts with web_identity_token: both set Token"},
+		{"IdC with AWS keys", "host=h plugin_name=IdpTokenAuthPlugin AccessKeyID=AKIA SecretAccessKey=SeCrEt SessionToken=SeCrEt", ErrNotSupported, "redshift-ka: plugin_name: IdpTokenAuthPlugin with AWS credentials, exchanged through GetIdentityCenterAuthToken, is not supported yet"},
+		{"misspelt", "host=h plugin_name=JWT web_identity_tokn=SeCrEt", ErrUnknownKey, "redshift-ka: web_identity_tokn: unknown key; did you mean web_identity_token?"},
+		{"role_arn is not the native plugin's", "host=h plugin_name=JWT web_identity_token=SeCrEt role_arn=arn:aws:iam::1:role/r", ErrMissing, "redshift-ka: role_arn: goes with plugin_name=JwtIamAuthPlugin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(tc.dsn)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tc.kind)
+			assert.True(t, strings.HasPrefix(err.Error(), tc.msg), err.Error())
+			assert.NotContains(t, err.Error(), "SeCrEt")
+		})
+	}
+}
+
+// TestDataSourceNative: the native login's keys in an odbc.ini data
+// source, the connection string's overriding them.
+func TestDataSourceNative(t *testing.T) {
+	iniFiles(t, "[rs]\nServer = h\nDatabase = dev\nIAM = 1\nplugin_name = JWT\nweb_identity_token = ey.ini.tok\nprovider_name = azure_idp\n", "", "")
+	d, err := Parse("DSN=rs")
+	require.NoError(t, err)
+	require.NotNil(t, d.Native)
+	assert.Equal(t, Native{Plugin: "JWT", IdPType: "AzureAD", ProviderName: "azure_idp", Token: "ey.ini.tok", NoUser: true}, *d.Native)
+	assert.Nil(t, d.IAM)
+	assert.NotContains(t, fmt.Sprint(d), "ey.ini.tok")
+
+	d, err = Parse("DSN=rs;web_identity_token=ey.dsn.tok")
+	require.NoError(t, err)
+	assert.Equal(t, "ey.dsn.tok", d.Native.Token)
+
+	iniFiles(t, "[rs]\nServer = h\nplugin_name = IdpTokenAuthPlugin\ntoken = "+hostileSecret+"\ntoken_type = ACCESS_TOKEN\n", "", "")
+	d, err = Parse("DSN=rs")
+	require.NoError(t, err)
+	assert.Equal(t, hostileSecret, d.Native.Token, "taken as written")
+	js, err := json.Marshal(d)
+	require.NoError(t, err)
+	for _, out := range []string{fmt.Sprintf("%+v", d), string(js), d.Rest} {
+		for _, piece := range secretPieces(hostileSecret) {
+			assert.NotContains(t, out, piece)
+		}
+	}
+	_, err = Parse("DSN=rs;token_type=EXT_JWT") // overrides
+	require.NoError(t, err)
+}
+
+// TestNativeUser: NoUser is false when the DSN names a user, in each
+// form's way.
+func TestNativeUser(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://alice@h/dev?plugin_name=JWT&web_identity_token=t",
+		"host=h user=alice plugin_name=JWT web_identity_token=t",
+		"Server=h;UID=alice;plugin_name=JWT;web_identity_token=t",
+		"jdbc:redshift://h/dev?user=alice&plugin_name=JWT&web_identity_token=t",
+	} {
+		d, err := Parse(dsn)
+		require.NoError(t, err, dsn)
+		assert.False(t, d.Native.NoUser, dsn)
+	}
+}
