@@ -55,6 +55,7 @@ type ConnLostError struct {
 	Sys error
 }
 
+// Error says first that the connection to the server was lost, then why.
 func (e *ConnLostError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "redshift-ka: connection to %s lost: %s", e.Addr, e.Cause)

@@ -57,6 +57,8 @@ type ParseError struct {
 	Err error
 }
 
+// Error says which key, and what is wrong with its value; a secret value
+// is never shown.
 func (e *ParseError) Error() string {
 	msg := "redshift-ka: "
 	if e.File != "" {

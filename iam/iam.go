@@ -141,6 +141,7 @@ type Error struct {
 	Err error
 }
 
+// Error names the call that failed and why, with no secret in it.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "redshift-ka: %s for %s: ", e.API, e.Target)

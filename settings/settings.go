@@ -36,6 +36,7 @@ type Source struct {
 	Unused bool
 }
 
+// String names the source, as check prints it.
 func (s Source) String() string {
 	switch {
 	case s.OS != "" && s.Key != "" && s.Unused:

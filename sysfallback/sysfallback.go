@@ -34,6 +34,7 @@ func (v Values) DeadAfter() time.Duration {
 	return v.Idle + time.Duration(v.Count)*v.Interval
 }
 
+// String is the values in one line, with where each came from.
 func (v Values) String() string {
 	return fmt.Sprintf("idle %s (%s), interval %s (%s), count %d (%s)",
 		v.Idle, v.IdleFrom, v.Interval, v.IntervalFrom, v.Count, v.CountFrom)
