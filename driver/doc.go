@@ -28,8 +28,8 @@
 // stopped answering gives a [*dialer.ConnLostError]: check with
 // errors.Is(err, dialer.ErrConnectionLost). No error shows a password.
 //
-// The error's text begins "redshift-ka: connection to HOST:PORT lost:",
-// then why (keep-alive probes unanswered, data unacknowledged past
+// The error's text begins "redshift-ka: connection to HOST:PORT lost:"
+// (after pgx's "write failed: " when pgx saw the loss on a write), then why (keep-alive probes unanswered, data unacknowledged past
 // tcp_user_timeout) and the server process id to look for; the connection
 // is closed, so a pool never hands it out again.
 //

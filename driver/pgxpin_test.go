@@ -268,3 +268,25 @@ func TestPgxCancelDialsRemoteAddr(t *testing.T) {
 	}
 	assert.Zero(t, s.cancels.Load(), "a cancel request reached the server")
 }
+
+// failingWriter fails every write with err.
+type failingWriter struct{ err error }
+
+func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
+
+// TestPgxWriteErrorPrefix pins what the driver's docs say of a loss that
+// pgx sees on a write (a COPY's data, a statement's message): pgproto3's
+// Frontend wraps the writer's error in its writeError, whose text puts
+// "write failed: " before the loss's own text, and unwraps to it.
+func TestPgxWriteErrorPrefix(t *testing.T) {
+	lost := errors.New("redshift-ka: connection to h:5439 lost: why")
+	fe := pgproto3.NewFrontend(strings.NewReader(""), failingWriter{lost})
+	fe.Send(&pgproto3.Sync{})
+	err := fe.Flush()
+	require.ErrorIs(t, err, lost)
+	assert.Equal(t, "write failed: "+lost.Error(), err.Error(),
+		"pgx changed how it reports a write's error: update driver/doc.go and TestUploadCut")
+	err = fe.SendUnbufferedEncodedCopyData([]byte{'d', 0, 0, 0, 4})
+	require.ErrorIs(t, err, lost)
+	assert.Equal(t, "write failed: "+lost.Error(), err.Error())
+}
