@@ -39,14 +39,25 @@ func digestLogin(next func(context.Context, *pgconn.Config, net.Conn) (net.Conn,
 			// the password ever being sent.
 			return conn, nil
 		}
-		password, build := c.Password, c.BuildFrontend
-		if build == nil {
-			build = pgproto3.NewFrontend
-		}
-		c.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
-			c.BuildFrontend = build
-			return build(digest.NewReader(r, w, password), w)
-		}
+		password := c.Password
+		frontendOnce(c, func(r io.Reader, w io.Writer) (io.Reader, io.Writer) {
+			return digest.NewReader(r, w, password), w
+		})
 		return conn, nil
+	}
+}
+
+// frontendOnce has the next frontend pgconn builds with c, this
+// connection's only, read and write through what wrap returns: it sets
+// c.BuildFrontend to one that first puts the previous one (a user's, or
+// pgproto3's) back.
+func frontendOnce(c *pgconn.Config, wrap func(r io.Reader, w io.Writer) (io.Reader, io.Writer)) {
+	build := c.BuildFrontend
+	if build == nil {
+		build = pgproto3.NewFrontend
+	}
+	c.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		c.BuildFrontend = build
+		return build(wrap(r, w))
 	}
 }

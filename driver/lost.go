@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/redshift-ka/redshift-ka/dialer"
 )
@@ -16,9 +15,7 @@ import (
 // reportLost returns an AfterNetConnect that calls next and then has pgx's
 // frontend read and write through a [lostConn], which hands pgx a lost
 // connection's [*dialer.ConnLostError] itself, not inside a *net.OpError
-// or crypto/tls's error. Like
-// digestLogin, it sets the configuration's BuildFrontend for this
-// connection only and puts the previous one back.
+// or crypto/tls's error, for this connection only ([frontendOnce]).
 func reportLost(next func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error)) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
 	return func(ctx context.Context, c *pgconn.Config, conn net.Conn) (net.Conn, error) {
 		if next != nil {
@@ -27,15 +24,10 @@ func reportLost(next func(context.Context, *pgconn.Config, net.Conn) (net.Conn, 
 				return conn, err
 			}
 		}
-		build := c.BuildFrontend
-		if build == nil {
-			build = pgproto3.NewFrontend
-		}
-		c.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
-			c.BuildFrontend = build
+		frontendOnce(c, func(r io.Reader, w io.Writer) (io.Reader, io.Writer) {
 			lc := &lostConn{r: r, w: w, sock: dialerConn(conn)}
-			return build(lc, writer{lc})
-		}
+			return lc, writer{lc}
+		})
 		return conn, nil
 	}
 }

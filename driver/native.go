@@ -7,7 +7,6 @@ import (
 	"net"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
 	"github.com/redshift-ka/redshift-ka/internal/idptoken"
@@ -21,8 +20,7 @@ import (
 // nativeLogin adds n's startup parameters to cfg and returns an
 // AfterNetConnect that calls next (a user's, or nil) and then has the
 // connection answer the server's token request with n's token, over TLS
-// only. It sets the configuration's BuildFrontend for that one connection
-// and puts the previous one back, as digestLogin does.
+// only ([frontendOnce]).
 func nativeLogin(cfg *pgconn.Config, n *dsnparse.Native, next func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error)) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
 	for k, v := range n.StartupParams() {
 		cfg.RuntimeParams[k] = v
@@ -39,14 +37,9 @@ func nativeLogin(cfg *pgconn.Config, n *dsnparse.Native, next func(context.Conte
 				return conn, err
 			}
 		}
-		build := c.BuildFrontend
-		if build == nil {
-			build = pgproto3.NewFrontend
-		}
-		c.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
-			c.BuildFrontend = build
-			return build(idptoken.NewReader(r, w, token, encrypted), w)
-		}
+		frontendOnce(c, func(r io.Reader, w io.Writer) (io.Reader, io.Writer) {
+			return idptoken.NewReader(r, w, token, encrypted), w
+		})
 		return conn, nil
 	}
 }
