@@ -5,7 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"reflect"
-	"strings"
+	"regexp"
 	"testing"
 )
 
@@ -31,7 +31,7 @@ func TestTCPSnapshotDocListsFields(t *testing.T) {
 	}
 	typ := reflect.TypeOf(TCPSnapshot{})
 	for i := range typ.NumField() {
-		if name := typ.Field(i).Name; !strings.Contains(doc, name) {
+		if name := typ.Field(i).Name; !regexp.MustCompile(`\b` + name + `\b`).MatchString(doc) {
 			t.Errorf("TCPSnapshot's doc does not list the field %s", name)
 		}
 	}

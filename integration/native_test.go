@@ -120,7 +120,8 @@ func TestNativeLogin(t *testing.T) {
 	srv := fe.Server()
 	srv.User = "dsn_user" // the token's upn decides
 	token := signJWT(t, key, "test", claimsFor(pg.User))
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // no wait without an end
+	defer cancel()
 
 	for _, idc := range []bool{false, true} {
 		plugin := map[bool]string{false: "jwt", true: "idc"}[idc]
@@ -190,7 +191,8 @@ func TestNativeRefusals(t *testing.T) {
 	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	fe, idp, key := nativeFrontEnd(t, pg)
 	srv := fe.Server()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // no wait without an end
+	defer cancel()
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 

@@ -230,7 +230,7 @@ func lostEvent(t *testing.T, s *setup, params string, wantTLS bool) {
 	waitFor(t, func() bool { return active(t, s, pid) })
 	waitFor(t, func() bool { h, err := settings.Health(sock); return err == nil && h.Unacked == 0 })
 	require.NoError(t, s.fw.Cut())
-	res := harness.Await(t, ch, time.Minute+ctxGrace, "the statement on the cut path")
+	res := harness.Await(t, ch, fastKA.d(fastKA.idle+fastKA.interval*fastKA.count)+ctxGrace, "the statement on the cut path")
 	span.End()
 
 	var lost *dialer.ConnLostError

@@ -96,8 +96,9 @@ type counted struct {
 
 // timedDial is a dial's duration, recorded at the next collection.
 type timedDial struct {
-	attrs attribute.Set
-	secs  float64
+	key     key
+	errType string
+	secs    float64
 }
 
 // key is the attributes a connection is reported under.
@@ -217,7 +218,7 @@ func (w *watcher) DialFailed(host string, port int, took time.Duration, err erro
 // timed keeps a dial's duration for the next collection; w.mu is held.
 func (w *watcher) timed(k key, errType string, took time.Duration) {
 	if len(w.pending) < maxPending {
-		w.pending = append(w.pending, timedDial{k.attrs(errAttr(errType)...), took.Seconds()})
+		w.pending = append(w.pending, timedDial{k, errType, took.Seconds()})
 	}
 }
 
@@ -351,7 +352,7 @@ func (w *watcher) collect(ctx context.Context, o metric.Observer) error {
 	w.mu.Unlock()
 
 	for _, d := range pending {
-		w.dialDuration.Record(ctx, d.secs, metric.WithAttributeSet(d.attrs))
+		w.dialDuration.Record(ctx, d.secs, metric.WithAttributeSet(d.key.attrs(errAttr(d.errType)...)))
 	}
 	for c, n := range counts {
 		o.ObserveInt64(*c.of, n, metric.WithAttributeSet(c.key.attrs(errAttr(c.errType)...)))

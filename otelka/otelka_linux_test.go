@@ -347,6 +347,8 @@ func (o blockObserver) ObserveFloat64(metric.Float64Observable, float64, ...metr
 func TestBlockingProvider(t *testing.T) {
 	pg := harness.StartPostgresT(t, harness.PostgresOptions{})
 	b := blocking{release: make(chan struct{}), callback: make(chan metric.Callback, 1)}
+	release := sync.OnceFunc(func() { close(b.release) })
+	t.Cleanup(release) // a failed assertion leaves nothing blocked
 	stop, err := otelka.Start(otelka.WithMeterProvider(b))
 	require.NoError(t, err)
 	defer stop()
@@ -377,7 +379,7 @@ func TestBlockingProvider(t *testing.T) {
 	var failed *net.OpError
 	require.ErrorAs(t, harness.Await(t, done, 20*time.Second, "statements while the provider blocks"), &failed,
 		"three statements, then a refused dial, reach the caller")
-	close(b.release)
+	release()
 	require.NoError(t, harness.Await(t, collected, 20*time.Second, "the collection, once the provider answers"))
 }
 

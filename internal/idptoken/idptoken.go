@@ -11,17 +11,9 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
-// The exchange, as Amazon's drivers answer it: the server sends 'R', int32
-// length 8, int32 14, and nothing more; the client answers with an 'i'
-// message: int32 length (itself included), the token in UTF-8, and a NUL
-// that the length counts. The NUL is JDBC's (core/v3/ConnectionFactoryImpl
-// doAuthentication, case AUTH_REQ_IDP: sendInteger4(4 + token.length + 1),
-// send(token), sendChar(0)) and ODBC's (src/pgclient/.../libpq/fe-auth.c
-// pg_fe_sendauth, case AUTH_REQ_IDP: pqPacketSend(conn, 'i', idp_token,
-// strlen(idp_token) + 1)); redshift_connector (core.py
-// handle_AUTHENTICATION_REQUEST, auth_code == 14) sends the token without
-// it, the NUL commented out. Two drivers of three, and the two older,
-// end it: so does redshift-ka.
+// The exchange: the server sends 'R', length 8, int32 14; the client
+// answers 'i', int32 length, the token and a NUL the length counts, as
+// JDBC and ODBC do (sources and the choice: DESIGN.md, native IdP login).
 const (
 	authIdP    = 14 // AUTH_REQ_IDP
 	maxRequest = 4096
