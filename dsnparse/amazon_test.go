@@ -147,3 +147,13 @@ func TestNearestKey(t *testing.T) {
 		assert.Equal(t, want != "", errors.Is(err, ErrUnknownKey), key)
 	}
 }
+
+// TestLoginTimeoutSameAsConnectTimeout: a connect_timeout written
+// otherwise ("05", " 5") with the same number as LoginTimeout is no
+// conflict.
+func TestLoginTimeoutSameAsConnectTimeout(t *testing.T) {
+	for _, dsn := range []string{"host=h connect_timeout=05 LoginTimeout=5", "host=h connect_timeout=' 5' LoginTimeout=5"} {
+		_, err := Parse(dsn)
+		assert.NoError(t, err, dsn)
+	}
+}

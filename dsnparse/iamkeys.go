@@ -232,7 +232,6 @@ func (c *collector) take(key, value string) (bool, error) {
 // addIAM records one IAM key. Two keys for one field must agree; an empty
 // value is taken as absent.
 func (c *collector) addIAM(i int, key, value string) error {
-	c.iamSeen = append(c.iamSeen, key)
 	c.ours(key, "IAM "+iamSpecs[i].Field)
 	spec := &iamSpecs[i]
 	v := strings.TrimSpace(value)

@@ -142,7 +142,7 @@ func (c *collector) finish(form Form, rest string) (*DSN, error) {
 	}
 	for _, m := range c.mapped {
 		if prev, ok := c.handedOn[m.libpq]; ok {
-			if prev[1] != m.value {
+			if n, err := strconv.ParseInt(strings.TrimSpace(prev[1]), 10, 64); err != nil || strconv.FormatInt(n, 10) != m.value {
 				// prev's value is not quoted: it may have run on into a password.
 				return nil, &ParseError{Key: m.key, Value: m.value, Err: reason(ErrConflict,
 					"conflicts with "+prev[0]+": both set "+m.libpq+", to different values")}
@@ -215,7 +215,10 @@ func (c *collector) dropIAMKeys() {
 			continue
 		}
 		does := "IAM login (" + field + "); without iam=true (IAM=1, jdbc:redshift:iam://) it does nothing: add iam=true for an IAM login"
-		if field == "IAM" {
+		switch {
+		case c.native != "":
+			does = "IAM login (" + field + "); not used by the native login of plugin " + c.native + ", whose token Redshift checks itself"
+		case field == "IAM":
 			does = "IAM login off"
 		}
 		c.keys[i].Went, c.keys[i].To = Dropped, "IAM (ODBC, JDBC, Python): "+does

@@ -3,6 +3,7 @@ package dsnparse
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -168,9 +169,9 @@ func (c *collector) finishNative() (*Native, error) {
 		return nil, nil // an IAM plugin: finishPlugin reads it
 	}
 	idp, ok := nativePlugins[short]
-	if !ok {
-		return nil, &ParseError{Key: k[nativePlugin], Value: name, Err: reason(ErrNotSupported,
-			"identity-provider plugin "+name+" is not supported; supported: "+supportedPlugins+
+	if !ok || pluginShown(name) != name {
+		return nil, &ParseError{Key: k[nativePlugin], Err: reason(ErrNotSupported,
+			"identity-provider plugin "+pluginShown(name)+" is not supported; supported: "+supportedPlugins+
 				"; or log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password")}
 	}
 	n := &Native{Plugin: name, IdPType: idp, ProviderName: v[nativeProvider],
@@ -200,5 +201,17 @@ func (c *collector) finishNative() (*Native, error) {
 	}
 	n.Token = v[need]
 	c.iamVal[iamSwitch] = ""
+	c.native = name
 	return n, nil
+}
+
+// pluginShown is name as an error may show it: a plugin's name is letters,
+// digits, '_' and '.'; anything else may be more of the DSN (an empty
+// plugin_name= takes the next key=value in libpq's syntax), so it is
+// withheld.
+func pluginShown(name string) string {
+	if len(name) <= 100 && strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") == "" {
+		return name
+	}
+	return "(a value of " + strconv.Itoa(len(name)) + " bytes, withheld: it may hold more of the DSN)"
 }

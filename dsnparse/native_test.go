@@ -102,6 +102,13 @@ func TestNativeRefused(t *testing.T) {
 		{"two tokens", "Server=h;plugin_name=JWT;web_identity_token=SeCrEt;webIdentityToken=SeCrEt2", ErrConflict, "redshift-ka: webIdentityToken: conflicts with web_identity_token: both set Token"},
 		{"IdC with AWS keys", "host=h plugin_name=IdpTokenAuthPlugin AccessKeyID=AKIA SecretAccessKey=SeCrEt SessionToken=SeCrEt", ErrNotSupported, "redshift-ka: plugin_name: IdpTokenAuthPlugin with AWS credentials, exchanged through GetIdentityCenterAuthToken, is not supported yet"},
 		{"misspelt", "host=h plugin_name=JWT web_identity_tokn=SeCrEt", ErrUnknownKey, "redshift-ka: web_identity_tokn: unknown key; did you mean web_identity_token?"},
+		// An empty plugin_name= takes the next key=value as its value in
+		// libpq's syntax, and a braced ODBC value may hold anything: the
+		// error withholds a name that is not one.
+		{"empty plugin_name, token next", "host=h plugin_name= web_identity_token=SeCrEt", ErrNotSupported, "redshift-ka: plugin_name: identity-provider plugin (a value of 25 bytes, withheld: it may hold more of the DSN) is not supported"},
+		{"empty plugin_name, password next", "host=h plugin_name= password=SeCrEtPw", ErrNotSupported, "redshift-ka: plugin_name: identity-provider plugin (a value of 17 bytes, withheld"},
+		{"braced plugin_name", "Server=h;plugin_name={x;web_identity_token=SeCrEt}", ErrNotSupported, "redshift-ka: plugin_name: identity-provider plugin (a value of 27 bytes, withheld"},
+		{"a name that is no name, ending .JWT", "host=h plugin_name='x web_identity_token=SeCrEt.JWT'", ErrNotSupported, "redshift-ka: plugin_name: identity-provider plugin (a value of 31 bytes, withheld"},
 		{"role_arn is not the native plugin's", "host=h plugin_name=JWT web_identity_token=SeCrEt role_arn=arn:aws:iam::1:role/r", ErrMissing, "redshift-ka: role_arn: goes with plugin_name=JwtIamAuthPlugin"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,4 +164,22 @@ func TestNativeUser(t *testing.T) {
 		require.NoError(t, err, dsn)
 		assert.False(t, d.Native.NoUser, dsn)
 	}
+}
+
+// TestNativeDropsIAMKeys: ODBC's JWT asks for IAM=1, which the native
+// login turns off; the IAM keys beside it are dropped saying so, not
+// with a hint to add iam=true, which the DSN has.
+func TestNativeDropsIAMKeys(t *testing.T) {
+	d, err := Parse("Server=h;IAM=1;ClusterID=c;plugin_name=JWT;web_identity_token=SeCrEt")
+	require.NoError(t, err)
+	require.NotNil(t, d.Native)
+	var clusterID *IgnoredKey
+	for i, k := range d.Config.Ignored {
+		if k.Key == "ClusterID" {
+			clusterID = &d.Config.Ignored[i]
+		}
+	}
+	require.NotNil(t, clusterID, "%+v", d.Config.Ignored)
+	assert.Contains(t, clusterID.Does, "not used by the native login of plugin JWT")
+	assert.NotContains(t, clusterID.Does, "add iam=true")
 }

@@ -172,15 +172,16 @@ type collector struct {
 	raw [numSettings]string // value as written, per setting, for conflicts
 	val [numSettings]int64  // value read, per setting
 	// The IAM keys met, per field of iamSpecs: the key as written and its
-	// value normalised (bools "1" or "0", lists trimmed), and every IAM key
-	// in the order met.
+	// value normalised (bools "1" or "0", lists trimmed).
 	iamKeys, iamVal [numIAMFields]string
-	iamSeen         []string
 	// The plugin keys met, per field of pluginSpecs (plugin.go).
 	plugKeys, plugVal [numPluginFields]string
 	// The keys of the native login met, per field of nativeSpecs, as
 	// written, and their values.
 	nativeKeys, nativeVal [numNativeFields]string
+	// native is the native plugin's name once finishNative took it, which
+	// turns the IAM login off.
+	native string
 	// jdbc is set for a JDBC URL, whose own keys (jdbcKeys) are mapped to
 	// libpq's, not dropped.
 	jdbc bool

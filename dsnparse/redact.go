@@ -207,7 +207,9 @@ func looseSecrets(s string) []secret {
 				value = s[start:i]
 			}
 			if i > start {
-				spans = append(spans, secret{start: start, end: i, value: value})
+				// A bare value inside another key's braces ({x;pwd=v}) runs
+				// to the closing brace: the secret is v, without it.
+				spans = append(spans, secret{start: start, end: i, value: value, alt: strings.TrimRight(value, "}")})
 			}
 			from = max(from, i) // a key inside the value is masked with it
 		}

@@ -180,6 +180,9 @@ func TestSecrets(t *testing.T) {
 		{`host=h password='s3 cr\'et'`, []string{`'s3 cr\'et'`, "s3 cr'et"}},
 		{"Server=h;PWD={a;b}}c}", []string{"{a;b}}c}", "a;b}c"}},
 		{"host=h dbname=dev", nil},
+		// A secret key inside another key's braces: its bare value, and
+		// the value without the brace that closes the outer one.
+		{"Server=h;plugin_name={x;web_identity_token=TOK1}", []string{"TOK1}", "TOK1"}},
 	} {
 		t.Run(tc.dsn, func(t *testing.T) {
 			assert.ElementsMatch(t, tc.want, Secrets(tc.dsn))
