@@ -102,7 +102,6 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// got returns the posts so far.
 // setAnswer makes f answer each request from now on.
 func (rc *receiver) setAnswer(f func(http.ResponseWriter, *http.Request)) {
 	rc.mu.Lock()
@@ -110,6 +109,7 @@ func (rc *receiver) setAnswer(f func(http.ResponseWriter, *http.Request)) {
 	rc.answer = f
 }
 
+// got returns the posts so far.
 func (rc *receiver) got() []post {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -327,11 +327,14 @@ func TestOTLPPush(t *testing.T) {
 			waiting = n == 1
 		}
 		require.True(t, waiting, "exec's statement never waited for the lock")
+		// A push under way when the statement started waiting may have
+		// been collected before it connected: wait for one that has it.
 		seen := len(rc.got())
-		for len(rc.got()) == seen {
+		mid := allPoints(nil)
+		for deadline := time.Now().Add(time.Minute); !has(mid, "redshift_ka.connection.count", server) && time.Now().Before(deadline); {
 			harness.Await(t, rc.posted, time.Minute, "a periodic push")
+			mid = allPoints(rc.got()[seen:])
 		}
-		mid := allPoints(rc.got()[seen:])
 		assert.True(t, has(mid, "redshift_ka.connection.count", server), "pushed while the statement runs: %v", mid)
 		assert.True(t, has(mid, "db.client.connection.count", map[string]string{"db.client.connection.pool.name": "exec", "db.client.connection.state": "used"}))
 		_, err = lock.ExecContext(t.Context(), "SELECT pg_advisory_unlock(2727)")
@@ -399,10 +402,22 @@ func TestOTLPStopCancelsQuietly(t *testing.T) {
 		}
 		w.Header().Set("Content-Type", "application/x-protobuf")
 	})
+	// exec's statement waits for a lock the test holds until the first
+	// periodic push is under way, whatever the machine's load.
+	db, err := sql.Open(driver.Name, pg.URL(""))
+	require.NoError(t, err)
+	defer db.Close()
+	lock, err := db.Conn(t.Context())
+	require.NoError(t, err)
+	defer lock.Close()
+	_, err = lock.ExecContext(t.Context(), "SELECT pg_advisory_lock(2728)")
+	require.NoError(t, err)
 	env := cliEnv("OTEL_EXPORTER_OTLP_ENDPOINT="+rc.URL, "OTEL_METRIC_EXPORT_INTERVAL=50")
-	cmd := exec.Command(binary(t), "exec", "-c", "SELECT pg_sleep(0.5)", pg.URL(""))
+	cmd := exec.Command(binary(t), "exec", "-c", "SELECT pg_advisory_lock(2728)", pg.URL(""))
 	ch := startCmd(t, cmd, env)
 	harness.Await(t, rc.posted, 30*time.Second, "a periodic push")
+	_, err = lock.ExecContext(t.Context(), "SELECT pg_advisory_unlock(2728)")
+	require.NoError(t, err)
 	e := harness.Await(t, ch, metricsFlushWait+time.Minute, "redshift-ka exec")
 	assert.Equal(t, exitOK, e.code, e.stdout+e.stderr)
 	assert.NotContains(t, e.stderr, "metrics:")

@@ -51,6 +51,11 @@ func TestCheckWebIdentity(t *testing.T) {
 	assert.Equal(t, role, res.Login.Role)
 	assert.Equal(t, "IAM:checkweb", res.Login.DatabaseUser)
 	assert.NotContains(t, r.all(), payload)
+	_, stsSecret, stsSession := fake.STSIssued()
+	require.NotEmpty(t, stsSecret, "STS issued keys")
+	for _, secret := range []string{stsSecret, stsSession} {
+		assert.NotContains(t, r.all(), secret, "the keys STS issued")
+	}
 
 	expired := oidc.Token("sts.amazonaws.com", "s", fake.Now().Add(-time.Minute), map[string]any{"preferred_username": "checkweb"})
 	for _, args := range [][]string{{"check", dsn(expired)}, {"check", "--json", dsn(expired)}, {"exec", "-c", "SELECT 1", dsn(expired)}} {
