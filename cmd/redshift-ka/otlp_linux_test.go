@@ -307,14 +307,7 @@ func TestOTLPPush(t *testing.T) {
 		rc := startReceiver(t)
 		// The statement waits for an advisory lock the test holds until
 		// the collector has a push.
-		db, err := sql.Open(driver.Name, pg.URL(""))
-		require.NoError(t, err)
-		defer db.Close()
-		lock, err := db.Conn(t.Context())
-		require.NoError(t, err)
-		defer lock.Close()
-		_, err = lock.ExecContext(t.Context(), "SELECT pg_advisory_lock(2727)")
-		require.NoError(t, err)
+		lock := holdLock(t, pg, 2727)
 
 		cmd := exec.Command(binary(t), "exec", "--json", "-c", "SELECT pg_advisory_lock(2727)", pg.URL(""))
 		ch := startCmd(t, cmd, env(rc, "OTEL_METRIC_EXPORT_INTERVAL=100"))
@@ -337,7 +330,7 @@ func TestOTLPPush(t *testing.T) {
 		}
 		assert.True(t, has(mid, "redshift_ka.connection.count", server), "pushed while the statement runs: %v", mid)
 		assert.True(t, has(mid, "db.client.connection.count", map[string]string{"db.client.connection.pool.name": "exec", "db.client.connection.state": "used"}))
-		_, err = lock.ExecContext(t.Context(), "SELECT pg_advisory_unlock(2727)")
+		_, err := lock.ExecContext(t.Context(), "SELECT pg_advisory_unlock(2727)")
 		require.NoError(t, err)
 		e := harness.Await(t, ch, 2*time.Minute, "exec")
 		require.Equal(t, exitOK, e.code, e.stdout+e.stderr)
@@ -384,6 +377,21 @@ func TestOTLPHeadersNotShown(t *testing.T) {
 	}
 }
 
+// holdLock takes advisory lock n on a connection of its own, closed with
+// the test, for a statement of the command's to wait on.
+func holdLock(t *testing.T, pg *harness.Postgres, n int) *sql.Conn {
+	t.Helper()
+	db, err := sql.Open(driver.Name, pg.URL(""))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	lock, err := db.Conn(t.Context())
+	require.NoError(t, err)
+	t.Cleanup(func() { lock.Close() })
+	_, err = lock.ExecContext(t.Context(), "SELECT pg_advisory_lock($1)", n)
+	require.NoError(t, err)
+	return lock
+}
+
 // TestOTLPStopCancelsQuietly: a periodic push still under way when the
 // command ends is cancelled by the shutdown, which then pushes the figures
 // itself; that cancel prints no warning.
@@ -404,19 +412,12 @@ func TestOTLPStopCancelsQuietly(t *testing.T) {
 	})
 	// exec's statement waits for a lock the test holds until the first
 	// periodic push is under way, whatever the machine's load.
-	db, err := sql.Open(driver.Name, pg.URL(""))
-	require.NoError(t, err)
-	defer db.Close()
-	lock, err := db.Conn(t.Context())
-	require.NoError(t, err)
-	defer lock.Close()
-	_, err = lock.ExecContext(t.Context(), "SELECT pg_advisory_lock(2728)")
-	require.NoError(t, err)
+	lock := holdLock(t, pg, 2728)
 	env := cliEnv("OTEL_EXPORTER_OTLP_ENDPOINT="+rc.URL, "OTEL_METRIC_EXPORT_INTERVAL=50")
 	cmd := exec.Command(binary(t), "exec", "-c", "SELECT pg_advisory_lock(2728)", pg.URL(""))
 	ch := startCmd(t, cmd, env)
 	harness.Await(t, rc.posted, 30*time.Second, "a periodic push")
-	_, err = lock.ExecContext(t.Context(), "SELECT pg_advisory_unlock(2728)")
+	_, err := lock.ExecContext(t.Context(), "SELECT pg_advisory_unlock(2728)")
 	require.NoError(t, err)
 	e := harness.Await(t, ch, metricsFlushWait+time.Minute, "redshift-ka exec")
 	assert.Equal(t, exitOK, e.code, e.stdout+e.stderr)
