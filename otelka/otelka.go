@@ -351,6 +351,8 @@ func (w *watcher) collect(ctx context.Context, o metric.Observer) error {
 	w.pending = nil
 	w.mu.Unlock()
 
+	// Recorded inside the callback: the SDK aggregates them in this same
+	// collection (pinned by TestSDKRecordsInCallback).
 	for _, d := range pending {
 		w.dialDuration.Record(ctx, d.secs, metric.WithAttributeSet(d.key.attrs(errAttr(d.errType)...)))
 	}
