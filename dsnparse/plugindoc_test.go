@@ -153,7 +153,7 @@ func TestPluginNames(t *testing.T) {
 		"ADFS": "AdfsCredentialsProvider", "com.amazon.redshift.plugin.AdfsCredentialsProvider": "AdfsCredentialsProvider",
 		"redshift_connector.plugin.AdfsCredentialsProvider": "AdfsCredentialsProvider", "okta": "OktaCredentialsProvider",
 		"OktaCredentialsProvider": "OktaCredentialsProvider", "Ping": "PingCredentialsProvider", "AZUREAD": "AzureCredentialsProvider",
-		"com.amazon.redshift.plugin.AzureCredentialsProvider": "AzureCredentialsProvider",
+		"com.amazon.redshift.plugin.AzureCredentialsProvider":     "AzureCredentialsProvider",
 		"com.amazon.redshift.plugin.BasicSamlCredentialsProvider": "BasicSamlCredentialsProvider",
 		"BrowserSAML": "BrowserSamlCredentialsProvider", "redshift_connector.plugin.BrowserSamlCredentialsProvider": "BrowserSamlCredentialsProvider",
 		"BrowserAzureAD": "BrowserAzureCredentialsProvider", "com.amazon.redshift.plugin.BrowserAzureCredentialsProvider": "BrowserAzureCredentialsProvider",
@@ -167,7 +167,7 @@ func TestPluginNames(t *testing.T) {
 		"JWT": "BasicJwtCredentialsProvider", "com.amazon.redshift.plugin.BasicJwtCredentialsProvider": "BasicJwtCredentialsProvider",
 		"BrowserAzureADOAuth2": "BrowserAzureOAuth2CredentialsProvider",
 		"redshift_connector.plugin.BrowserAzureOAuth2CredentialsProvider": "BrowserAzureOAuth2CredentialsProvider",
-		"com.amazon.redshift.plugin.BrowserIdcAuthPlugin": "BrowserIdcAuthPlugin", "idptokenauthplugin": "IdpTokenAuthPlugin",
+		"com.amazon.redshift.plugin.BrowserIdcAuthPlugin":                 "BrowserIdcAuthPlugin", "idptokenauthplugin": "IdpTokenAuthPlugin",
 	} {
 		f := nativePlugins[pluginKey(name)]
 		require.NotNil(t, f, name)
