@@ -68,6 +68,8 @@ func pluginDocTable() string {
 			need = []string{"web_identity_token"}
 		case "IdpTokenAuthPlugin":
 			need = []string{"token and token_type, or AccessKeyID, SecretAccessKey and SessionToken (Exchange)"}
+		}
+		if f.idpType == "AwsIdc" {
 			reads = append(reads, "identity_namespace")
 		}
 		for _, k := range names(f.keys) {

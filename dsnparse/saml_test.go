@@ -171,6 +171,7 @@ func TestSAMLRefused(t *testing.T) {
 		{"two assertions", pre + "plugin_name=BasicSamlCredentialsProvider;saml_assertion=SeCrEt;SAML_Assertion=SeCrEt2", ErrConflict, "redshift-ka: SAML_Assertion: set twice, to different values"},
 		{"two SP IDs", pre + "plugin_name=Ping;idp_host=h;UID=ann;PWD=SeCrEt;partner_spid=a;partner_sp_id=b", ErrConflict, "redshift-ka: partner_sp_id: conflicts with partner_spid: both set partner_spid"},
 		{"misspelt", pre + "plugin_name=Okta;idp_hots=h", ErrUnknownKey, "redshift-ka: idp_hots: unknown key; did you mean idp_host?"},
+		{"IdP through no proxy", pre + "plugin_name=Ping;idp_host=h;UID=ann;PWD=SeCrEt;idp_use_https_proxy=1", ErrMissing, "redshift-ka: idp_use_https_proxy: goes with https_proxy_host, which is not given"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(tc.dsn)
@@ -271,4 +272,13 @@ func TestPluginsInDataSource(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Native{Plugin: "BrowserIdcAuthPlugin", IdPType: "AwsIdc", TokenType: "ACCESS_TOKEN", IssuerURL: "https://i.example",
 		IdCRegion: "eu-west-1", ListenPort: 9000, ResponseTimeout: 45 * time.Second, NoUser: true}, *d.Native)
+}
+
+// TestSAMLProxy: idp_use_https_proxy sends the IdP's requests through
+// the IAM login's HTTPS proxy, whose keys it needs.
+func TestSAMLProxy(t *testing.T) {
+	d, err := Parse("Server=" + samlHost + ";IAM=1;plugin_name=Ping;idp_host=h;UID=ann;PWD=pw;idp_use_https_proxy=1;https_proxy_host=proxy;https_proxy_port=3128")
+	require.NoError(t, err)
+	assert.True(t, d.IAM.SAML.UseHTTPSProxy)
+	assert.Equal(t, "proxy", d.IAM.HTTPSProxyHost)
 }
