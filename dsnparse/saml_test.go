@@ -118,8 +118,16 @@ func TestSAMLForms(t *testing.T) {
 				assert.Equal(t, sc.want, d.IAM.SAML)
 				assert.Empty(t, d.IAM.DbUser, "the DSN's user is the IdP's; DbUser comes from the assertion")
 				assert.Equal(t, "etl-prod", d.IAM.ClusterID)
+				went := map[string]KeyUse{}
+				for _, k := range d.Keys {
+					went[k.Key] = k
+				}
 				for _, p := range sc.pairs {
 					assert.NotContains(t, strings.ToLower(d.Rest), strings.ToLower(p.k)+"=", "handed on")
+					assert.Equal(t, Ours, went[p.k].Went, "DSN.Keys: %s", p.k)
+				}
+				if k, ok := pluginKeyIndex[asciiLower(sc.pairs[1].k)]; ok {
+					assert.Equal(t, "plugin "+pluginSpecs[k].Names[0], went[sc.pairs[1].k].To)
 				}
 			})
 		}
