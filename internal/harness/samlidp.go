@@ -64,6 +64,7 @@ const (
 	HugeAnswer           // 100 MB of HTML
 	RedirectAway         // a redirect to another host
 	NoAnswer             // no answer until the client gives up
+	EchoPassword         // the sign-in page again, quoting the password posted
 )
 
 // StartFakeSAMLIdP starts an IdP of kind ("adfs" or "ping") that signs
@@ -196,6 +197,9 @@ func (f *FakeSAMLIdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case NoAnswer:
 		<-r.Context().Done()
+		return
+	case EchoPassword:
+		f.signInPage(w, "The password "+r.PostForm.Get(passField)+" is not right.")
 		return
 	}
 	if !ok {
