@@ -250,3 +250,16 @@ func (f *FakeSAMLIdP) signInPage(w http.ResponseWriter, errText string) {
 </form>
 </body></html>`, html.EscapeString(action), html.EscapeString(errText), net.JoinHostPort(f.Host, strconv.Itoa(f.Port)), id)
 }
+
+// HostileSecret returns a new random secret shaped as the server's
+// password ([Postgres.Password]): a space, both quotes and `#;&?%={}`
+// around random hex pieces; [NoLeak] with a Postgres holding it as its
+// Password finds it, or a piece of it, in any output.
+func HostileSecret(t T) string {
+	t.Helper()
+	s, err := hostilePassword()
+	if err != nil {
+		t.Fatalf("harness: %v", err)
+	}
+	return s
+}
