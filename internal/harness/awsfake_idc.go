@@ -15,8 +15,8 @@ import (
 // 2012-12-01, the clusters as ClusterIds.ClusterIdentifier.N; an XML
 // answer with Token and ExpirationTime), redshift-serverless's in JSON 1.1
 // (X-Amz-Target RedshiftServerless.GetIdentityCenterAuthToken, body
-// {"workgroupNames": [...]}, answer {"token", "expirationTime"} in epoch
-// seconds): the shapes of aws-sdk-go-v2 service/redshift and
+// {"workgroupNames": [...]}, answer {"token", "expirationTime"}, the time
+// in RFC 3339 as the model's date-time format wants): the shapes of aws-sdk-go-v2 service/redshift and
 // service/redshiftserverless (serializers.go, deserializers.go) and
 // https://docs.aws.amazon.com/redshift/latest/APIReference/API_GetIdentityCenterAuthToken.html.
 // Signed requests are checked as for the other calls. The token names the
@@ -77,7 +77,7 @@ func (f *AWSFake) serveIdC(w http.ResponseWriter, api string, params url.Values,
 	token := sign(user, exp)
 	if serverless {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		json.NewEncoder(w).Encode(map[string]any{"token": token, "expirationTime": float64(exp.UnixMilli()) / 1000})
+		json.NewEncoder(w).Encode(map[string]any{"token": token, "expirationTime": exp.Format(time.RFC3339Nano)})
 		return true
 	}
 	f.answerXML(w, api, fmt.Sprintf("<Token>%s</Token><ExpirationTime>%s</ExpirationTime>",
