@@ -84,7 +84,7 @@ func idcDSN(f form, srv *harness.Postgres, cluster string, secret, session strin
 	esc := func(v string) string {
 		switch f.name {
 		case "url", "jdbc":
-			return url.QueryEscape(v)
+			return strings.ReplaceAll(url.QueryEscape(v), "+", "%20") // libpq reads no '+' as a space
 		case "keyvalue":
 			return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 		case "odbc":
