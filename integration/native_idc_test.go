@@ -6,9 +6,11 @@ import (
 	"context"
 	"crypto/rsa"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -254,4 +256,71 @@ func TestNativeIdCRefused(t *testing.T) {
 	for _, s := range append([]string{idcSecret, idcSession, url.QueryEscape(idcSecret), url.QueryEscape(idcSession), "s3cr3t", "sess1on"}, issued()...) {
 		assert.NotContains(t, out, s)
 	}
+}
+
+// TestCLICheckIdC: redshift-ka check with IdpTokenAuthPlugin and AWS keys
+// shows the plugin and its steps, GetIdentityCenterAuthToken then the
+// server login, with their outcomes, in text and --json; offline, the
+// plan; refused (AccessDenied), the call failed and the server login not
+// reached. No output shows the secret key, session token or token.
+func TestCLICheckIdC(t *testing.T) {
+	_, fe, _, fake, issued := idcSetup(t)
+	bin := buildCLI(t)
+	dsn := idcDSN(forms[2], fe.Server(), "idc-cli", idcSecret, idcSession)
+	run := func(args ...string) (string, int) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, append(append([]string{"check"}, args...), dsn)...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else {
+			require.NoError(t, err)
+		}
+		for _, s := range append([]string{idcSecret, idcSession, "s3cr3t", "sess1on"}, issued()...) {
+			assert.NotContains(t, string(out), s, "%v", args)
+		}
+		return string(out), code
+	}
+	steps := func(out string) []map[string]string {
+		t.Helper()
+		var res struct{ Steps []map[string]string }
+		require.NoError(t, json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &res), out)
+		return res.Steps
+	}
+
+	out, code := run()
+	require.Equal(t, 0, code, out)
+	assert.Regexp(t, `(?m)^GetIdentityCenterAuthToken +cluster idc-cli, region us-east-1 +ok$`, out)
+	assert.Regexp(t, `(?m)^server login +plugin IdpTokenAuthPlugin, idp_type AwsIdc: .* +ok$`, out)
+	assert.Contains(t, out, "token_type SUBJECT_TOKEN")
+	out, code = run("--json")
+	require.Equal(t, 0, code, out)
+	s := steps(out)
+	require.Len(t, s, 2, out)
+	assert.Equal(t, []string{"GetIdentityCenterAuthToken", "ok", "server login", "ok"}, []string{s[0]["step"], s[0]["outcome"], s[1]["step"], s[1]["outcome"]})
+
+	out, code = run("--offline", "--json")
+	require.Equal(t, 0, code, out)
+	s = steps(out)
+	require.Len(t, s, 2, out)
+	assert.Equal(t, "not run (--offline)", s[0]["outcome"])
+
+	fake.Fail("AccessDenied", "not authorized to perform: redshift:GetIdentityCenterAuthToken")
+	calls := fake.Calls("GetIdentityCenterAuthToken")
+	dsn = idcDSN(forms[2], fe.Server(), "idc-cli-denied", idcSecret, idcSession)
+	out, code = run()
+	assert.NotEqual(t, 0, code, out)
+	assert.Regexp(t, `(?m)^GetIdentityCenterAuthToken +cluster idc-cli-denied, region us-east-1 +failed$`, out)
+	assert.Regexp(t, `(?m)^server login +.* +not reached$`, out)
+	assert.Contains(t, out, "GetIdentityCenterAuthToken for cluster idc-cli-denied: AccessDenied: ")
+	out, code = run("--json")
+	assert.NotEqual(t, 0, code, out)
+	s = steps(out)
+	require.Len(t, s, 2, out)
+	assert.Equal(t, []string{"failed", "not reached"}, []string{s[0]["outcome"], s[1]["outcome"]})
+	assert.Contains(t, s[0]["error"], "AccessDenied")
+	assert.Equal(t, calls+2, fake.Calls("GetIdentityCenterAuthToken"), "a refused call is not cached")
 }
