@@ -77,7 +77,7 @@ func idcToken(t *testing.T, key *rsa.PrivateKey, user string, exp time.Time) str
 
 // idcDSN is a DSN of the form with IdpTokenAuthPlugin, the AWS keys
 // (each escaped as the form wants) and the cluster, as Amazon's drivers
-// spell them.
+// spell them; a cluster "workgroup <name>" is a Serverless workgroup.
 func idcDSN(f form, srv *harness.Postgres, cluster string, secret, session string, more ...[2]string) string {
 	plugin := "IdpTokenAuthPlugin"
 	if f.name == "jdbc" {
@@ -94,7 +94,11 @@ func idcDSN(f form, srv *harness.Postgres, cluster string, secret, session strin
 		}
 		return v
 	}
-	kv := append([][2]string{{"sslmode", "require"}, {"plugin_name", plugin}, {"ClusterID", cluster}, {"Region", "us-east-1"},
+	target := [2]string{"ClusterID", cluster}
+	if wg, ok := strings.CutPrefix(cluster, "workgroup "); ok {
+		target = [2]string{"Workgroup", wg}
+	}
+	kv := append([][2]string{{"sslmode", "require"}, {"plugin_name", plugin}, target, {"Region", "us-east-1"},
 		{"AccessKeyID", idcKeyID}, {"SecretAccessKey", esc(secret)}, {"SessionToken", esc(session)}}, more...)
 	return f.dsn(srv, kv)
 }
@@ -153,7 +157,13 @@ func TestNativeIdC(t *testing.T) {
 		c1.Release()
 		c2.Release()
 	})
-	assert.Equal(t, len(forms)+1, fake.Calls("GetIdentityCenterAuthToken"), "one call per cluster")
+	t.Run("serverless", func(t *testing.T) {
+		_, conn := open(t, driver.Name, idcDSN(forms[0], srv, "workgroup idc-wg", idcSecret, idcSession))
+		assert.Equal(t, pg.User, currentUser(t, conn))
+		last := fake.Requests()[len(fake.Requests())-1]
+		assert.Equal(t, "[idc-wg]", last.Get("workgroupNames"), "redshift-serverless GetIdentityCenterAuthToken")
+	})
+	assert.Equal(t, len(forms)+2, fake.Calls("GetIdentityCenterAuthToken"), "one call per cluster")
 	assert.Zero(t, idp.Refused.Load())
 }
 
