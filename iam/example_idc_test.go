@@ -26,7 +26,7 @@ func Example_identityCenter() {
 		log.Fatal(err)
 	}
 	for _, s := range c.LoginSteps() {
-		fmt.Println(s.Name, s.Detail) // GetIdentityCenterAuthToken cluster etl-prod, region eu-west-1; server login ...
+		fmt.Println(s.Name, s.Detail) // GetIdentityCenterAuthToken cluster etl-prod, region eu-west-1
 	}
 	db := sql.OpenDB(c)
 	defer db.Close()
