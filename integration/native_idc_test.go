@@ -221,8 +221,9 @@ func TestNativeIdCCache(t *testing.T) {
 }
 
 // TestNativeIdCRefused: GetIdentityCenterAuthToken refused (AccessDenied),
-// or signed with keys AWS does not know, fails the connection with an
-// error naming the call and the cluster, on both pgx paths and in every
+// signed with keys AWS does not know, or not answering within the
+// connect's deadline, fails the connection with an error naming the call
+// and the cluster, on both pgx paths and in every
 // form; no error or log line shows a secret key, session token or token.
 func TestNativeIdCRefused(t *testing.T) {
 	_, fe, idp, fake, issued := idcSetup(t)
@@ -259,6 +260,20 @@ func TestNativeIdCRefused(t *testing.T) {
 	t.Run("unknown keys", func(t *testing.T) {
 		check(t, idcDSN(forms[0], srv, "idc-badkey", idcSecret+"x", idcSession),
 			"GetIdentityCenterAuthToken for cluster idc-badkey: SignatureDoesNotMatch")
+	})
+	t.Run("no answer", func(t *testing.T) {
+		release := fake.Hold()
+		defer release()
+		db, err := sql.Open(driver.Name, idcDSN(forms[1], srv, "idc-silent", idcSecret, idcSession))
+		require.NoError(t, err)
+		defer db.Close()
+		short, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		err = db.PingContext(short)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "GetIdentityCenterAuthToken for cluster idc-silent: ")
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		errs = append(errs, err.Error())
 	})
 	assert.Zero(t, idp.Accepted.Load()+idp.Refused.Load(), "nothing reached the server's login")
 	require.NotEmpty(t, text.String())
