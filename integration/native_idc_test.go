@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -157,13 +159,25 @@ func TestNativeIdC(t *testing.T) {
 		c1.Release()
 		c2.Release()
 	})
+	t.Run("odbc.ini", func(t *testing.T) {
+		// An odbc.ini value is taken as written, hostile secrets included.
+		ini := filepath.Join(t.TempDir(), "odbc.ini")
+		require.NoError(t, os.WriteFile(ini, []byte(fmt.Sprintf("[Warehouse IdC]\nServer = %s\nPort = %d\nDatabase = %s\nSSLMode = require\n"+
+			"plugin_name = IdpTokenAuthPlugin\nClusterID = idc-ini\nRegion = us-east-1\nAccessKeyID = %s\nSecretAccessKey = %s\nSessionToken = %s\n",
+			srv.Host, srv.Port, srv.Database, idcKeyID, idcSecret, idcSession)), 0o600))
+		t.Setenv("ODBCINI", ini)
+		_, conn := open(t, driver.Name, "DSN={Warehouse IdC}")
+		assert.Equal(t, pg.User, currentUser(t, conn))
+		last := fake.Requests()[len(fake.Requests())-1]
+		assert.Equal(t, "idc-ini", last.Get("ClusterIds.ClusterIdentifier.1"))
+	})
 	t.Run("serverless", func(t *testing.T) {
 		_, conn := open(t, driver.Name, idcDSN(forms[0], srv, "workgroup idc-wg", idcSecret, idcSession))
 		assert.Equal(t, pg.User, currentUser(t, conn))
 		last := fake.Requests()[len(fake.Requests())-1]
 		assert.Equal(t, "[idc-wg]", last.Get("workgroupNames"), "redshift-serverless GetIdentityCenterAuthToken")
 	})
-	assert.Equal(t, len(forms)+2, fake.Calls("GetIdentityCenterAuthToken"), "one call per cluster")
+	assert.Equal(t, len(forms)+3, fake.Calls("GetIdentityCenterAuthToken"), "one call per cluster")
 	assert.Zero(t, idp.Refused.Load())
 }
 
