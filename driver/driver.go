@@ -77,9 +77,10 @@ func options(opts []Option) *backend.Options {
 // Connector opens connections for [sql.OpenDB]. It holds the parsed DSN,
 // so connections are made without parsing it again.
 type Connector struct {
-	dsn   *dsnparse.DSN
-	login Login
-	inner driver.Connector
+	dsn    *dsnparse.DSN
+	login  Login
+	tokens backend.TokenSource
+	inner  driver.Connector
 }
 
 // NewConnector parses dsn (URL, key=value, ODBC or JDBC form) and returns a
@@ -93,7 +94,7 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{dsn: p.DSN, login: p.Login, inner: stdlib.GetConnector(*cfg, o.Pgx...)}, nil
+	return &Connector{dsn: p.DSN, login: p.Login, tokens: p.Tokens, inner: stdlib.GetConnector(*cfg, o.Pgx...)}, nil
 }
 
 // install puts the dialer in pgx's place, for connections and cancel
@@ -135,7 +136,7 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 		}
 	}
 	if n := p.DSN.Native; n != nil {
-		cfg.AfterNetConnect = nativeLogin(cfg, n, cfg.AfterNetConnect) // see native.go
+		cfg.AfterNetConnect = nativeLogin(cfg, n, p.Tokens, cfg.AfterNetConnect) // see native.go
 	} else {
 		cfg.AfterNetConnect = digestLogin(cfg.AfterNetConnect) // see digest.go
 	}
@@ -224,6 +225,41 @@ func (c *Connector) DSN() dsnparse.DSN { return *c.dsn }
 // nil when the DSN asks for none.
 func (c *Connector) Login() Login { return c.login }
 
+// LoginSteps are the calls the connector's login makes before the server
+// login, in order: an IAM login's (an identity provider's, then the
+// Redshift API's), or the token source's of a native login whose DSN has
+// no token (GetIdentityCenterAuthToken). Nil when there are none.
+func (c *Connector) LoginSteps() []LoginStep {
+	var s any = c.tokens
+	if c.login != nil {
+		s = c.login
+	}
+	if st, ok := s.(backend.Stepper); ok {
+		return st.Steps()
+	}
+	return nil
+}
+
+// PrepareToken gets the token of a native login whose DSN has none, as a
+// connection would, and keeps it in the process's cache for the
+// connections that follow: a failure shows before any dial, its error a
+// [LoginStepError] naming the step. It does nothing for other logins.
+func (c *Connector) PrepareToken(ctx context.Context) error {
+	if c.tokens == nil {
+		return nil
+	}
+	_, err := c.tokens.Token(ctx)
+	return err
+}
+
+// LoginStep is one call of a login, as [Connector.LoginSteps] lists it.
+type LoginStep = backend.Step
+
+// LoginStepError is implemented by the error of a failed login step (find
+// it with errors.As): FailedStep is the [LoginStep.Name] of the step that
+// failed.
+type LoginStepError = backend.StepError
+
 // Login issues, through AWS IAM, the database user and password of each
 // new connection of a connector whose DSN asks for it (IAM=1, iam=true,
 // jdbc:redshift:iam://), and caches them, once per process for the
@@ -242,3 +278,9 @@ type LoginPlan = backend.Plan
 // asks for an IAM login in a program that does not import
 // github.com/redshift-ka/redshift-ka/iam.
 var ErrNoIAM = backend.ErrNoIAM
+
+// ErrNoTokenSource is the error, at [sql.Open] and [NewConnector], of a
+// DSN whose identity-provider plugin gets its token at connect time
+// (IdpTokenAuthPlugin with AWS credentials, the browser plugins) in a
+// program that does not import github.com/redshift-ka/redshift-ka/iam.
+var ErrNoTokenSource = backend.ErrNoTokenSource

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,11 @@ type login struct {
 	// loadErr is the AWS configuration's error, returned by every call.
 	loadErr error
 
+	// steps are the identity provider's steps before the API call
+	// (JwtIamAuthPlugin's STS call, a SAML plugin's sign-in and STS
+	// call), as Steps shows them; their errors are *Error with API the
+	// step's name.
+	steps    []backend.Step
 	web      *webIdentity // JwtIamAuthPlugin's credentials; nil without
 	saml     *samlLogin   // a SAML plugin's credentials; nil without
 	clients  *clients     // nil with loadErr
@@ -58,31 +64,13 @@ type login struct {
 // the DSN's Profile, or the DSN's static keys) and makes the client for
 // the API the DSN's IAM login calls. Nothing is called yet.
 func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
-	var opts []func(*config.LoadOptions) error
-	if d.Profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(d.Profile))
-	}
-	if d.Region != "" {
-		opts = append(opts, config.WithRegion(d.Region))
-	}
-	if d.AccessKeyID != "" || d.SecretAccessKey != "" {
-		opts = append(opts, config.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(d.AccessKeyID, d.SecretAccessKey, d.SessionToken)))
-	}
-	opts = append(withHTTPClient(d, opts), config.WithLogger(sdkLogger{logger}))
-	cfg, err := config.LoadDefaultConfig(context.Background(), opts...)
-	region := cfg.Region
-	if err != nil {
-		// Said at the first call: a plan (check --offline) needs no AWS
-		// configuration.
-		err = fmt.Errorf("load the AWS configuration: %w", err)
-		region = d.Region
-	}
+	cfg, region, err := loadConfig(d, logger)
 	req := newRequest(d, region)
 	l := &login{log: logger, req: req, plan: req.plan(d), loadErr: err}
 	if err == nil {
 		if d.WebIdentity.RoleARN != "" {
 			l.web = newWebIdentity(cfg, d.WebIdentity)
+			l.steps = append(l.steps, backend.Step{Name: apiWebIdentity, Detail: "role " + d.WebIdentity.RoleARN})
 			cfg.Credentials = l.web
 		} else if d.SAML.Plugin != "" {
 			sess := &samlSession{}
@@ -128,6 +116,32 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 	return l, nil
 }
 
+// loadConfig loads the AWS configuration of d: the environment, shared
+// files with the DSN's Profile, or the DSN's static keys, with the DSN's
+// region and proxy. Its error is said at the first call, not here: a plan
+// (check --offline) needs no AWS configuration; region is then the DSN's.
+func loadConfig(d *dsnparse.IAM, logger *slog.Logger) (cfg aws.Config, region string, err error) {
+	var opts []func(*config.LoadOptions) error
+	if d.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(d.Profile))
+	}
+	if d.Region != "" {
+		opts = append(opts, config.WithRegion(d.Region))
+	}
+	if d.AccessKeyID != "" || d.SecretAccessKey != "" {
+		opts = append(opts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(d.AccessKeyID, d.SecretAccessKey, d.SessionToken)))
+	}
+	opts = append(withHTTPClient(d, opts), config.WithLogger(sdkLogger{logger}))
+	cfg, err = config.LoadDefaultConfig(context.Background(), opts...)
+	region = cfg.Region
+	if err != nil {
+		err = fmt.Errorf("load the AWS configuration: %w", err)
+		region = d.Region
+	}
+	return cfg, region, err
+}
+
 // issued turns an API's answer into credentials.
 func issued(user, password *string, expiration *time.Time) backend.Credentials {
 	return backend.Credentials{User: aws.ToString(user), Password: aws.ToString(password), Expiration: aws.ToTime(expiration)}
@@ -135,6 +149,13 @@ func issued(user, password *string, expiration *time.Time) backend.Credentials {
 
 // Plan says which API the login calls and with what.
 func (l *login) Plan() backend.Plan { return l.plan }
+
+// Steps are the login's calls: the identity provider's, then the API's
+// (and DescribeCustomDomainAssociations or an endpoint lookup when the
+// DSN needs one, which are not shown).
+func (l *login) Steps() []backend.Step {
+	return append(slices.Clone(l.steps), backend.Step{Name: l.plan.API, Detail: l.plan.Target() + ", region " + l.plan.Region})
+}
 
 // Format prints the login as the call it makes, for every verb: the
 // credentials it holds never show.
@@ -179,12 +200,19 @@ func (e *Error) Error() string {
 // Unwrap returns the SDK's error, or the context's.
 func (e *Error) Unwrap() error { return e.Err }
 
+// FailedStep names the step that failed, as the login's Steps name it:
+// the API.
+func (e *Error) FailedStep() string { return e.API }
+
 // wrap names the API and the target in err, and AWS's code and request id
 // when AWS answered.
 func (l *login) wrap(err error) error { return l.wrapAPI(l.plan.API, err) }
 
 // wrapAPI is wrap for a call of api.
 func (l *login) wrapAPI(api string, err error) error {
+	if e := (*Error)(nil); errors.As(err, &e) {
+		return err // a step's own (a token source's identity provider)
+	}
 	var de domainError
 	if errors.As(err, &de) {
 		api = apiDescribeDomain
