@@ -1,0 +1,108 @@
+package iam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// idpBodyLimit bounds what is read of an identity provider's answer: a
+// SAML response with hundreds of groups is some hundred kilobytes.
+const idpBodyLimit = 4 << 20
+
+// idpTextLimit bounds the provider's own words (an error description)
+// quoted in an error.
+const idpTextLimit = 300
+
+// idpOrigin returns https://host, with :port unless the port is 0 or 443.
+func idpOrigin(host string, port int) string {
+	if port == 0 || port == 443 {
+		return "https://" + host
+	}
+	return "https://" + net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// idpAnswer is what an identity provider answered.
+type idpAnswer struct {
+	status int
+	ctype  string // media type, without parameters
+	body   []byte
+}
+
+// idpDo sends req with hc (nil: a client of its own) and reads the answer,
+// at most idpBodyLimit of it. Redirects are followed only within req's
+// scheme and host, and the call ends at ctx's deadline, or callLimit after
+// it started. step names the request in errors, in place of its URL, which
+// may hold a token.
+func idpDo(ctx context.Context, hc *http.Client, req *http.Request, step string) (idpAnswer, error) {
+	c := http.Client{}
+	if hc != nil {
+		c = *hc
+	}
+	origin := *req.URL
+	c.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if r.URL.Scheme != origin.Scheme || r.URL.Host != origin.Host {
+			return fmt.Errorf("redirected to another host (%s), not followed", r.URL.Host)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, callLimit)
+	defer cancel()
+	resp, err := c.Do(req.WithContext(ctx))
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its URL may hold a token
+		}
+		return idpAnswer{}, fmt.Errorf("%s: %w", step, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, idpBodyLimit+1))
+	if err != nil {
+		return idpAnswer{}, fmt.Errorf("%s: reading the answer: %w", step, err)
+	}
+	if len(body) > idpBodyLimit {
+		return idpAnswer{}, fmt.Errorf("%s: the answer is larger than %d MiB, not read", step, idpBodyLimit>>20)
+	}
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return idpAnswer{status: resp.StatusCode, ctype: ct, body: body}, nil
+}
+
+// isJSON tells whether the answer is JSON by its media type.
+func (a idpAnswer) isJSON() bool {
+	return a.ctype == "application/json" || strings.HasSuffix(a.ctype, "+json")
+}
+
+// notJSON is the error of an answer that should have been JSON.
+func (a idpAnswer) notJSON(step string) error {
+	ct := a.ctype
+	if ct == "" {
+		ct = "no media type"
+	}
+	return fmt.Errorf("%s: answered HTTP %d with %s, not JSON (is this the identity provider's host?)", step, a.status, ct)
+}
+
+// idpText is words an identity provider sent, made fit for an error: on
+// one line, cut at idpTextLimit, with the secrets given masked.
+func idpText(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "xxxxx")
+		}
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > idpTextLimit {
+		s = s[:idpTextLimit] + "..."
+	}
+	return strings.ToValidUTF8(s, "?")
+}
