@@ -94,6 +94,9 @@ type IAM struct {
 	// WebIdentity is the web identity whose role gives the AWS
 	// credentials (plugin_name=JwtIamAuthPlugin); zero: none.
 	WebIdentity WebIdentity
+	// SAML is the SAML plugin whose assertion gives the AWS credentials
+	// through STS AssumeRoleWithSAML; zero: none.
+	SAML SAML
 }
 
 // LookupHost is the host name that stands for the endpoint a DSN without
