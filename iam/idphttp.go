@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -21,14 +19,6 @@ const idpBodyLimit = 4 << 20
 // quoted in an error.
 const idpTextLimit = 300
 
-// idpOrigin returns https://host, with :port unless the port is 0 or 443.
-func idpOrigin(host string, port int) string {
-	if port == 0 || port == 443 {
-		return "https://" + host
-	}
-	return "https://" + net.JoinHostPort(host, strconv.Itoa(port))
-}
-
 // idpAnswer is what an identity provider answered.
 type idpAnswer struct {
 	status int
@@ -36,28 +26,23 @@ type idpAnswer struct {
 	body   []byte
 }
 
-// idpDo sends req with hc (nil: a client of its own) and reads the answer,
-// at most idpBodyLimit of it. Redirects are followed only within req's
-// scheme and host, and the call ends at ctx's deadline, or callLimit after
-// it started. step names the request in errors, in place of its URL, which
-// may hold a token.
+// idpDo sends req with hc (samlLogin.idpClient's, bounded by idpTimeout)
+// and reads the answer, at most idpBodyLimit of it. Redirects are followed
+// as hc follows them, but only to req's own scheme, host and port (hc
+// knows no host for Azure AD). step names the request in errors, in place
+// of its URL, which may hold a token.
 func idpDo(ctx context.Context, hc *http.Client, req *http.Request, step string) (idpAnswer, error) {
-	c := http.Client{}
-	if hc != nil {
-		c = *hc
-	}
-	origin := *req.URL
+	c := *hc
+	origin, next := *req.URL, hc.CheckRedirect
 	c.CheckRedirect = func(r *http.Request, via []*http.Request) error {
 		if r.URL.Scheme != origin.Scheme || r.URL.Host != origin.Host {
-			return fmt.Errorf("redirected to another host (%s), not followed", r.URL.Host)
+			return fmt.Errorf("refused a redirect to another host, %s", r.URL.Host)
 		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
+		if next != nil {
+			return next(r, via)
 		}
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, callLimit)
-	defer cancel()
 	resp, err := c.Do(req.WithContext(ctx))
 	if err != nil {
 		var ue *url.Error

@@ -39,7 +39,7 @@ func oktaSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML) (string, er
 	if s.AppID == "" {
 		return "", errors.New("Okta: app_id is required")
 	}
-	origin := idpOrigin(s.IdPHost, s.IdPPort)
+	origin := idpBase(s)
 	token, err := oktaAuthn(ctx, hc, origin, s)
 	if err != nil {
 		return "", err

@@ -57,10 +57,11 @@ type idpServer struct {
 	srv  *http.Server
 	stop chan struct{}
 
-	mu      sync.Mutex
-	fault   IdPFault
-	calls   map[string]int
-	written int64 // bytes of the last FaultHuge answer sent
+	hugeSent chan int64 // bytes of each FaultHuge answer, once it ended
+
+	mu    sync.Mutex
+	fault IdPFault
+	calls map[string]int
 }
 
 // startIdPServer starts h over HTTPS and stops it when the test ends.
@@ -77,6 +78,7 @@ func startIdPServer(t T, s *idpServer, h http.Handler) {
 	addr := ln.Addr().(*net.TCPAddr)
 	s.Host, s.Port, s.URL, s.CertPEM = "127.0.0.1", addr.Port, "https://"+addr.String(), pem
 	s.calls = map[string]int{}
+	s.hugeSent = make(chan int64, 16)
 	s.stop = make(chan struct{})
 	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go s.srv.Serve(ln)
@@ -118,13 +120,10 @@ func (s *idpServer) Calls(step string) int {
 	return s.calls[step]
 }
 
-// HugeWritten returns how many bytes of the last [FaultHuge] answer the
-// fake could send before the client stopped reading.
-func (s *idpServer) HugeWritten() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.written
-}
+// HugeSent receives, for each [FaultHuge] answer once it ended, how many
+// bytes of it the fake could send: fewer than HugeBody when the client
+// stopped reading and hung up.
+func (s *idpServer) HugeSent() <-chan int64 { return s.hugeSent }
 
 // count adds a request of step and returns the fault in force.
 func (s *idpServer) count(step string) IdPFault {
@@ -152,9 +151,10 @@ func (s *idpServer) serveFault(w http.ResponseWriter, r *http.Request, f IdPFaul
 				break
 			}
 		}
-		s.mu.Lock()
-		s.written = n
-		s.mu.Unlock()
+		select {
+		case s.hugeSent <- n:
+		default:
+		}
 	case FaultRedirect:
 		http.Redirect(w, r, "https://localhost:"+fmt.Sprint(s.Port)+"/redirected"+r.URL.Path, http.StatusFound)
 	case FaultHang:
