@@ -21,15 +21,15 @@ const azureClientSecret = `cs 4c2e "8d1a' {}=%?&;# 6f0b`
 
 // azureSetup starts a token endpoint with tenant contoso.onmicrosoft.com,
 // app 11111111-fake (secret azureClientSecret) and user alice (password
-// hostileSecret), points the Azure authority at it, and returns the DSN's
+// idpSecret), points the Azure authority at it, and returns the DSN's
 // settings for it.
 func azureSetup(t *testing.T) (*harness.FakeAzure, dsnparse.SAML) {
 	f := harness.StartFakeAzure(t)
 	f.AddTenant("contoso.onmicrosoft.com")
 	f.AddClient("11111111-fake", azureClientSecret)
-	f.AddUser("alice@contoso.com", hostileSecret)
+	f.AddUser("alice@contoso.com", idpSecret)
 	t.Cleanup(azurehost.Set(f.URL))
-	return f, dsnparse.SAML{Plugin: pluginAzure, User: "alice@contoso.com", Password: hostileSecret,
+	return f, dsnparse.SAML{Plugin: pluginAzure, User: "alice@contoso.com", Password: idpSecret,
 		Tenant: "contoso.onmicrosoft.com", ClientID: "11111111-fake", ClientSecret: azureClientSecret}
 }
 
@@ -79,7 +79,7 @@ func TestAzureRefusals(t *testing.T) {
 			for _, w := range c.want {
 				assert.Contains(t, err.Error(), w)
 			}
-			noSecret(t, err, azureClientSecret, "4c2e", "8d1a", "6f0b", "bob's password")
+			noIdPSecret(t, err, azureClientSecret, "4c2e", "8d1a", "6f0b", "bob's password")
 		})
 	}
 }
@@ -92,7 +92,7 @@ func TestAzureHostile(t *testing.T) {
 		want  string
 	}{
 		{harness.FaultHTML, "answered HTTP 200 with text/html, not JSON"},
-		{harness.FaultHuge, "the answer is larger than 4 MiB, not read"},
+		{harness.FaultHuge, "the answer is larger than 1048576 bytes"},
 		{harness.FaultRedirect, "refused a redirect to another host, localhost:"},
 		{harness.FaultHang, "Client.Timeout exceeded"},
 	} {
@@ -107,7 +107,7 @@ func TestAzureHostile(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "Azure AD token request for user alice@contoso.com (POST https://127.0.0.1:")
 			assert.Contains(t, err.Error(), c.want)
-			noSecret(t, err, azureClientSecret)
+			noIdPSecret(t, err, azureClientSecret)
 			assert.Zero(t, f.Calls("redirected"), "the client followed the redirect")
 			if c.fault == harness.FaultHuge {
 				n := harness.Await(t, f.HugeSent(), 10*time.Second, "the end of the huge answer")
@@ -151,14 +151,14 @@ func TestAzureAuthority(t *testing.T) {
 // TestIdPEchoMasked: an identity provider that quotes the password or the
 // client secret back (as none should) has them masked in the error.
 func TestIdPEchoMasked(t *testing.T) {
-	s := dsnparse.SAML{User: "alice", Password: hostileSecret, Tenant: "t", ClientID: "c", ClientSecret: azureClientSecret}
+	s := dsnparse.SAML{User: "alice", Password: idpSecret, Tenant: "t", ClientID: "c", ClientSecret: azureClientSecret}
 	for _, ans := range []azureAnswer{
-		{Error: "invalid_grant", ErrorDescription: "AADSTS50126: wrong password " + hostileSecret + "\r\nTrace ID: 1", ErrorCodes: []int{50126}},
+		{Error: "invalid_grant", ErrorDescription: "AADSTS50126: wrong password " + idpSecret + "\r\nTrace ID: 1", ErrorCodes: []int{50126}},
 		{Error: "invalid_client", ErrorDescription: "AADSTS7000215: secret " + azureClientSecret},
-		{Error: "server_error", ErrorDescription: hostileSecret + azureClientSecret},
+		{Error: "server_error", ErrorDescription: idpSecret + azureClientSecret},
 	} {
 		err := ans.refusal(400, "step", s)
 		assert.Contains(t, err.Error(), "xxxxx")
-		noSecret(t, err, azureClientSecret, "4c2e", "8d1a", "6f0b")
+		noIdPSecret(t, err, azureClientSecret, "4c2e", "8d1a", "6f0b")
 	}
 }

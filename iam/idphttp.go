@@ -11,10 +11,6 @@ import (
 	"strings"
 )
 
-// idpBodyLimit bounds what is read of an identity provider's answer: a
-// SAML response with hundreds of groups is some hundred kilobytes.
-const idpBodyLimit = 4 << 20
-
 // idpTextLimit bounds the provider's own words (an error description)
 // quoted in an error.
 const idpTextLimit = 300
@@ -27,7 +23,7 @@ type idpAnswer struct {
 }
 
 // idpDo sends req with hc (samlLogin.idpClient's, bounded by idpTimeout)
-// and reads the answer, at most idpBodyLimit of it. Redirects are followed
+// and reads the answer, at most maxPage of it (saml_html.go). Redirects are followed
 // as hc follows them, but only to req's own scheme, host and port (hc
 // knows no host for Azure AD). step names the request in errors, in place
 // of its URL, which may hold a token.
@@ -52,12 +48,12 @@ func idpDo(ctx context.Context, hc *http.Client, req *http.Request, step string)
 		return idpAnswer{}, fmt.Errorf("%s: %w", step, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, idpBodyLimit+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPage+1))
 	if err != nil {
 		return idpAnswer{}, fmt.Errorf("%s: reading the answer: %w", step, err)
 	}
-	if len(body) > idpBodyLimit {
-		return idpAnswer{}, fmt.Errorf("%s: the answer is larger than %d MiB, not read", step, idpBodyLimit>>20)
+	if len(body) > maxPage {
+		return idpAnswer{}, fmt.Errorf("%s: the answer is larger than %d bytes", step, maxPage)
 	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	return idpAnswer{status: resp.StatusCode, ctype: ct, body: body}, nil

@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
@@ -127,44 +125,14 @@ func oktaApp(ctx context.Context, hc *http.Client, origin string, s dsnparse.SAM
 	case a.status != http.StatusOK:
 		return "", fmt.Errorf("%s: answered HTTP %d", step, a.status)
 	}
-	saml, ok := formValue(a.body, "SAMLResponse")
-	if !ok {
+	saml := parsePage(a.body).samlResponse()
+	if saml == "" {
 		return "", fmt.Errorf("%s: the page has no SAMLResponse (Okta's sign-in page, if the session token was refused or the app asks for more than a password)", step)
 	}
-	if _, err := base64.StdEncoding.DecodeString(saml); err != nil || saml == "" {
+	if _, err := base64.StdEncoding.DecodeString(saml); err != nil {
 		return "", fmt.Errorf("%s: the page's SAMLResponse is not base64", step)
 	}
 	return saml, nil
-}
-
-// inputTag and inputAttr find a form's inputs and their attributes, as
-// JDBC's SamlCredentialsProvider.getInputTagsfromHTML and getValueByKey
-// do, single quotes and HTML5's unclosed <input> allowed.
-var (
-	inputTag  = regexp.MustCompile(`(?is)<input\b[^>]*>`)
-	inputAttr = regexp.MustCompile(`(?is)\b(name|value)\s*=\s*(?:"([^"]*)"|'([^']*)')`)
-)
-
-// formValue returns the value of the first input named name (in any
-// case) in an HTML page, its character references decoded (Okta writes +
-// and = as &#x2b; and &#x3d;, which all three drivers decode).
-func formValue(page []byte, name string) (string, bool) {
-	for _, tag := range inputTag.FindAll(page, -1) {
-		var n, v string
-		var hasValue bool
-		for _, m := range inputAttr.FindAllSubmatch(tag, -1) {
-			val := string(m[2]) + string(m[3])
-			if strings.EqualFold(string(m[1]), "name") {
-				n = val
-			} else {
-				v, hasValue = val, true
-			}
-		}
-		if strings.EqualFold(html.UnescapeString(n), name) && hasValue {
-			return strings.TrimSpace(html.UnescapeString(v)), true
-		}
-	}
-	return "", false
 }
 
 // quoteUser prints a user name for an error, quoted if it holds anything
