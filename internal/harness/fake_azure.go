@@ -159,3 +159,20 @@ func azureError(w http.ResponseWriter, status int, code string, aadsts int, desc
 		"error_uri":         "https://login.microsoftonline.com/error?code=" + strconv.Itoa(aadsts),
 	})
 }
+
+// AssertionOf returns the Assertion element of a base64 SAML response
+// (a [SAMLSigner]'s), byte for byte, as Azure AD's access token carries
+// it: its signature still holds.
+func AssertionOf(response string) string {
+	b, err := base64.StdEncoding.DecodeString(response)
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	i := strings.Index(s, "<Assertion")
+	j := strings.LastIndex(s, "</Assertion>")
+	if i < 0 || j < i {
+		return ""
+	}
+	return s[i : j+len("</Assertion>")]
+}
