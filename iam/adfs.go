@@ -13,8 +13,8 @@ import (
 // pluginADFS is the ADFS plugin's name, as Amazon's drivers spell it.
 const pluginADFS = "AdfsCredentialsProvider"
 
-// adfsLoginToRP is the relying party ADFS signs the user in to, the
-// default of JDBC's AdfsCredentialsProvider (loginToRp).
+// adfsLoginToRP is the relying party ADFS signs the user in to when the
+// DSN names none (login_to_rp), JDBC AdfsCredentialsProvider's default.
 const adfsLoginToRP = "urn:amazon:webservices"
 
 func init() { samlProviders[pluginADFS] = adfsSAML }
@@ -22,7 +22,7 @@ func init() { samlProviders[pluginADFS] = adfsSAML }
 // adfsSAML signs the user in with ADFS's form, as JDBC's
 // AdfsCredentialsProvider.formBasedAuthentication and redshift_connector's
 // AdfsCredentialsProvider.form_based_authentication do: GET
-// /adfs/ls/IdpInitiatedSignOn.aspx?loginToRp=urn:amazon:webservices, fill
+// /adfs/ls/IdpInitiatedSignOn.aspx?loginToRp=<login_to_rp>, fill
 // the page's inputs (a name holding "username" gets the user, "password"
 // the password, "authmethod" its value if any, others their value), POST
 // them to the form's action, and read the SAMLResponse input of the
@@ -38,7 +38,11 @@ func adfsSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML) (string, er
 	}
 	base := idpBase(s)
 	host := strings.TrimPrefix(base, "https://")
-	u := base + "/adfs/ls/IdpInitiatedSignOn.aspx?loginToRp=" + adfsLoginToRP
+	rp := s.LoginToRP
+	if rp == "" {
+		rp = adfsLoginToRP
+	}
+	u := base + "/adfs/ls/IdpInitiatedSignOn.aspx?loginToRp=" + url.QueryEscape(rp)
 	body, err := idpGet(ctx, hc, u, "ADFS sign-in page at "+host)
 	if err != nil {
 		return "", err

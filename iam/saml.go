@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,7 +49,8 @@ var idpRootCAs *x509.CertPool
 // stsMargin before they expire, by the login clock (internal/clock).
 type samlLogin struct {
 	s         dsnparse.SAML
-	lowercase bool // the DSN's ForceLowercase
+	lowercase bool     // the DSN's ForceLowercase
+	proxy     *url.URL // the DSN's HTTPS proxy, with idp_use_https_proxy
 	sts       *sts.Client
 	sess      *samlSession
 }
@@ -97,7 +99,14 @@ func sessionFor(key cacheKey) *samlSession {
 // settings (AWS_ENDPOINT_URL_STS). sess is the process's session, or the
 // login's own with IAMDisableCache.
 func newSAML(cfg aws.Config, d *dsnparse.IAM, sess *samlSession) *samlLogin {
-	return &samlLogin{s: d.SAML, lowercase: d.ForceLowercase, sts: sts.NewFromConfig(cfg), sess: sess}
+	p := &samlLogin{s: d.SAML, lowercase: d.ForceLowercase, sts: sts.NewFromConfig(cfg), sess: sess}
+	if d.SAML.UseHTTPSProxy && d.HTTPSProxyHost != "" {
+		p.proxy = &url.URL{Scheme: "http", Host: net.JoinHostPort(d.HTTPSProxyHost, strconv.Itoa(d.HTTPSProxyPort))}
+		if d.HTTPSProxyUser != "" || d.HTTPSProxyPassword != "" {
+			p.proxy.User = url.UserPassword(d.HTTPSProxyUser, d.HTTPSProxyPassword)
+		}
+	}
+	return p
 }
 
 // request completes r, for GetClusterCredentials, with the assertion's
@@ -183,15 +192,21 @@ func (p *samlLogin) credentials(ctx context.Context) (aws.Credentials, samlAttri
 }
 
 // idpClient returns the HTTP client of one IdP login: a new cookie jar,
-// no kept connections, idpTimeout per request, ssl_insecure honoured as
+// no kept connections, idpTimeout per request, the DSN's HTTPS proxy with
+// idp_use_https_proxy (ODBC's) else the environment's (HTTPS_PROXY, as
+// redshift_connector's requests), ssl_insecure honoured as
 // Amazon's drivers do (JDBC IdpCredentialsProvider.getHttpClient,
 // redshift_connector SamlCredentialsProvider.do_verify_ssl_cert), and
 // redirects followed, as theirs are, but only on the IdP's own host: a
 // redirect elsewhere would take the user's password there.
 func (p *samlLogin) idpClient() *http.Client {
 	jar, _ := cookiejar.New(nil)
+	proxy := http.ProxyFromEnvironment
+	if p.proxy != nil {
+		proxy = http.ProxyURL(p.proxy)
+	}
 	tr := &http.Transport{
-		Proxy:             http.ProxyFromEnvironment,
+		Proxy:             proxy,
 		DisableKeepAlives: true,
 		TLSClientConfig:   &tls.Config{RootCAs: idpRootCAs, InsecureSkipVerify: p.s.SSLInsecure, MinVersion: tls.VersionTLS12},
 		DialContext:       (&net.Dialer{Timeout: idpTimeout}).DialContext,

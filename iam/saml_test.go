@@ -308,6 +308,7 @@ func TestSAMLHostileIdP(t *testing.T) {
 		{"redirect elsewhere", harness.RedirectAway, "ADFS sign-in at " + hostPort + ": refused a redirect from " + hostPort +
 			" to another host, idp.elsewhere.invalid"},
 		{"no answer", harness.NoAnswer, "ADFS sign-in at " + hostPort + ": "},
+		{"the password echoed", harness.EchoPassword, "ADFS sign-in at " + hostPort + " refused the user's password (The password xxxxx is not right.)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			adfs.SetHostile(tc.h)

@@ -64,6 +64,7 @@ const (
 	HugeAnswer           // 100 MB of HTML
 	RedirectAway         // a redirect to another host
 	NoAnswer             // no answer until the client gives up
+	EchoPassword         // the sign-in page again, quoting the password posted
 )
 
 // StartFakeSAMLIdP starts an IdP of kind ("adfs" or "ping") that signs
@@ -197,6 +198,9 @@ func (f *FakeSAMLIdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case NoAnswer:
 		<-r.Context().Done()
 		return
+	case EchoPassword:
+		f.signInPage(w, "The password "+r.PostForm.Get(passField)+" is not right.")
+		return
 	}
 	if !ok {
 		f.signInPage(w, "Incorrect user ID or password. Type the correct user ID and password, and try again.")
@@ -245,4 +249,17 @@ func (f *FakeSAMLIdP) signInPage(w http.ResponseWriter, errText string) {
 <input id="userNameInputOptionsHolder" name="UserName" value="" type="hidden"/>
 </form>
 </body></html>`, html.EscapeString(action), html.EscapeString(errText), net.JoinHostPort(f.Host, strconv.Itoa(f.Port)), id)
+}
+
+// HostileSecret returns a new random secret shaped as the server's
+// password ([Postgres.Password]): a space, both quotes and `#;&?%={}`
+// around random hex pieces; [NoLeak] with a Postgres holding it as its
+// Password finds it, or a piece of it, in any output.
+func HostileSecret(t T) string {
+	t.Helper()
+	s, err := hostilePassword()
+	if err != nil {
+		t.Fatalf("harness: %v", err)
+	}
+	return s
 }
