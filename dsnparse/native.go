@@ -185,6 +185,8 @@ var nativeKeyIndex = func() map[string]int {
 // nativeFamily is one plugin of the native login.
 type nativeFamily struct {
 	name    string // canonical, as Amazon's JDBC and Python drivers spell it
+	odbc    string // ODBC's name (iam/rs_iam_support.h)
+	source  string // the plugin's classes in Amazon's drivers
 	idpType string // the server's idp_type
 	// keys are the fields of pluginSpecs the plugin reads; need those it
 	// requires, as Amazon's drivers validate them.
@@ -203,28 +205,30 @@ const noIAMIdC = "JDBC refuses it (RedshiftConnectionImpl: \"You can not use thi
 // compare whole names regardless of case): JDBC and redshift_connector
 // class names, and ODBC's short ones (iam/rs_iam_support.h).
 var nativePlugins = func() map[string]*nativeFamily {
-	jwt := &nativeFamily{name: "BasicJwtCredentialsProvider", idpType: "AzureAD"}
-	idc := &nativeFamily{name: "IdpTokenAuthPlugin", idpType: "AwsIdc", iam: noIAMIdC}
+	jwt := &nativeFamily{name: "BasicJwtCredentialsProvider", odbc: "JWT", idpType: "AzureAD",
+		source: jdbcSrc + "plugin/BasicJwtCredentialsProvider.java; " + pySrc + "plugin/jwt_credentials_provider.py; " +
+			odbcSrc + "iam/plugins/IAMJwtBasicCredentialsProvider.cpp"}
+	idc := &nativeFamily{name: "IdpTokenAuthPlugin", odbc: "IdpTokenAuthPlugin", idpType: "AwsIdc", iam: noIAMIdC,
+		source: samlSrc("IdpTokenAuthPlugin", "idp_token_auth_plugin", "IdpTokenAuthPlugin")}
 	// JDBC BrowserAzureOAuth2CredentialsProvider.checkRequiredParameters,
 	// redshift_connector check_required_parameters, ODBC
 	// IAMBrowserAzureOAuth2CredentialsProvider::ValidateArgumentsMap.
-	azure := &nativeFamily{name: "BrowserAzureOAuth2CredentialsProvider", idpType: "AzureAD",
-		keys: []int{plgTenant, plgPartition, plgClientID, plgScope, plgListenPort, plgResponseTimeout, plgSSLInsecure},
-		need: []int{plgTenant, plgClientID}}
+	azure := &nativeFamily{name: "BrowserAzureOAuth2CredentialsProvider", odbc: "BrowserAzureADOAuth2", idpType: "AzureAD",
+		source: samlSrc("BrowserAzureOAuth2CredentialsProvider", "browser_azure_oauth2_credentials_provider", "IAMBrowserAzureOAuth2CredentialsProvider"),
+		keys:   []int{plgTenant, plgPartition, plgClientID, plgScope, plgListenPort, plgResponseTimeout, plgSSLInsecure},
+		need:   []int{plgTenant, plgClientID}}
 	// JDBC BrowserIdcAuthPlugin, redshift_connector
 	// BrowserIdcAuthPlugin.check_required_parameters, ODBC
 	// BrowserIdcAuthPlugin::ValidateArgumentsMap.
-	browserIdc := &nativeFamily{name: "BrowserIdcAuthPlugin", idpType: "AwsIdc", iam: noIAMIdC,
-		keys: []int{plgIssuerURL, plgIdCRegion, plgIdCClientDisplayName, plgListenPort, plgResponseTimeout},
-		need: []int{plgIssuerURL, plgIdCRegion}}
-	return map[string]*nativeFamily{
-		"basicjwtcredentialsprovider":           jwt, // JDBC, Python
-		"jwt":                                   jwt, // ODBC IAM_PLUGIN_JWT
-		"idptokenauthplugin":                    idc,
-		"browserazureoauth2credentialsprovider": azure,
-		"browserazureadoauth2":                  azure, // ODBC IAM_PLUGIN_BROWSER_AZURE_OAUTH2
-		"browseridcauthplugin":                  browserIdc,
+	browserIdc := &nativeFamily{name: "BrowserIdcAuthPlugin", odbc: "BrowserIdcAuthPlugin", idpType: "AwsIdc", iam: noIAMIdC,
+		source: samlSrc("BrowserIdcAuthPlugin", "browser_idc_auth_plugin", "BrowserIdcAuthPlugin"),
+		keys:   []int{plgIssuerURL, plgIdCRegion, plgIdCClientDisplayName, plgListenPort, plgResponseTimeout},
+		need:   []int{plgIssuerURL, plgIdCRegion}}
+	m := map[string]*nativeFamily{}
+	for _, f := range []*nativeFamily{jwt, idc, azure, browserIdc} {
+		m[asciiLower(f.name)], m[asciiLower(f.odbc)] = f, f
 	}
+	return m
 }()
 
 // supportedPlugins is how errors name the plugins redshift-ka supports.

@@ -137,6 +137,9 @@ var pluginKeyIndex = func() map[string]int {
 // in through IAM (IAM=1), with AWS credentials it gets from STS.
 type pluginFamily struct {
 	name string // canonical, as Amazon's JDBC and Python drivers spell it
+	odbc string // ODBC's name (iam/rs_iam_support.h IAM_PLUGIN_*); "" for none
+	// source names the plugin's classes in Amazon's drivers.
+	source string
 	// keys are the fields of pluginSpecs the plugin reads; need those it
 	// requires, as Amazon's drivers validate them.
 	keys, need []int
@@ -157,41 +160,49 @@ var samlKeys = []int{plgDuration, plgPreferredRole, plgSSLInsecure, plgUseHTTPSP
 // compared regardless of case in IAMPluginFactory::CreatePlugin), JDBC's
 // and redshift_connector's class names.
 var pluginFamilies = func() map[string]*pluginFamily {
-	jwt := &pluginFamily{name: "JwtIamAuthPlugin", // ODBC JwtIamAuthPlugin.cpp, IAMJwtPluginCredentialsProvider.cpp
-		keys: []int{plgRoleARN, plgRoleSessionName, plgDuration}, finish: finishWebIdentity}
-	saml := func(name string, keys, need []int, user bool) *pluginFamily {
-		return &pluginFamily{name: name, keys: append(slices.Clone(samlKeys), keys...), need: need, user: user, finish: finishSAML}
+	jwt := &pluginFamily{name: "JwtIamAuthPlugin", odbc: "JwtIamAuthPlugin",
+		source: odbcSrc + "iam/plugins/IAMJwtPluginCredentialsProvider.cpp (ODBC only)",
+		keys:   []int{plgRoleARN, plgRoleSessionName, plgDuration}, finish: finishWebIdentity}
+	saml := func(name, odbc, source string, keys, need []int, user bool) *pluginFamily {
+		return &pluginFamily{name: name, odbc: odbc, source: source, keys: append(slices.Clone(samlKeys), keys...),
+			need: need, user: user, finish: finishSAML}
 	}
 	// Required keys: JDBC SamlCredentialsProvider.checkRequiredParameters
 	// (user, password, idp_host), redshift_connector
 	// SamlCredentialsProvider.check_required_parameters, and each
 	// plugin's own (ODBC ValidateArgumentsMap, JDBC checkRequiredParameters).
-	adfs := saml("AdfsCredentialsProvider", []int{plgIdPHost, plgIdPPort, plgLoginToRP}, []int{plgIdPHost}, true)
-	okta := saml("OktaCredentialsProvider", []int{plgIdPHost, plgIdPPort, plgAppID, plgAppName}, []int{plgIdPHost, plgAppID}, true)
-	ping := saml("PingCredentialsProvider", []int{plgIdPHost, plgIdPPort, plgPartnerSPID}, []int{plgIdPHost}, true)
-	azure := saml("AzureCredentialsProvider", []int{plgTenant, plgPartition, plgClientID, plgClientSecret},
-		[]int{plgTenant, plgClientID, plgClientSecret}, true)
-	basic := saml("BasicSamlCredentialsProvider", []int{plgAssertion}, []int{plgAssertion}, false)
-	browser := saml("BrowserSamlCredentialsProvider", []int{plgLoginURL, plgListenPort, plgResponseTimeout}, []int{plgLoginURL}, false)
-	browserAzure := saml("BrowserAzureCredentialsProvider", []int{plgTenant, plgPartition, plgClientID, plgListenPort, plgResponseTimeout},
-		[]int{plgTenant, plgClientID}, false)
-	return map[string]*pluginFamily{
-		"jwtiamauthplugin":                jwt,
-		"adfscredentialsprovider":         adfs,
-		"adfs":                            adfs, // ODBC IAM_PLUGIN_ADFS
-		"oktacredentialsprovider":         okta,
-		"okta":                            okta, // ODBC IAM_PLUGIN_OKTA
-		"pingcredentialsprovider":         ping,
-		"ping":                            ping, // ODBC IAM_PLUGIN_PING
-		"azurecredentialsprovider":        azure,
-		"azuread":                         azure, // ODBC IAM_PLUGIN_AZUREAD
-		"basicsamlcredentialsprovider":    basic, // JDBC only
-		"browsersamlcredentialsprovider":  browser,
-		"browsersaml":                     browser, // ODBC IAM_PLUGIN_BROWSER_SAML
-		"browserazurecredentialsprovider": browserAzure,
-		"browserazuread":                  browserAzure, // ODBC IAM_PLUGIN_BROWSER_AZURE
+	family := []*pluginFamily{jwt,
+		saml("AdfsCredentialsProvider", "ADFS", samlSrc("AdfsCredentialsProvider", "adfs_credentials_provider", "IAMAdfsCredentialsProvider"),
+			[]int{plgIdPHost, plgIdPPort, plgLoginToRP}, []int{plgIdPHost}, true),
+		saml("OktaCredentialsProvider", "Okta", samlSrc("OktaCredentialsProvider", "okta_credentials_provider", "IAMOktaCredentialsProvider"),
+			[]int{plgIdPHost, plgIdPPort, plgAppID, plgAppName}, []int{plgIdPHost, plgAppID}, true),
+		saml("PingCredentialsProvider", "Ping", samlSrc("PingCredentialsProvider", "ping_credentials_provider", "IAMPingCredentialsProvider"),
+			[]int{plgIdPHost, plgIdPPort, plgPartnerSPID}, []int{plgIdPHost}, true),
+		saml("AzureCredentialsProvider", "AzureAD", samlSrc("AzureCredentialsProvider", "azure_credentials_provider", "IAMAzureCredentialsProvider"),
+			[]int{plgTenant, plgPartition, plgClientID, plgClientSecret}, []int{plgTenant, plgClientID, plgClientSecret}, true),
+		saml("BasicSamlCredentialsProvider", "", jdbcSrc+"plugin/BasicSamlCredentialsProvider.java (JDBC only)",
+			[]int{plgAssertion}, []int{plgAssertion}, false),
+		saml("BrowserSamlCredentialsProvider", "BrowserSAML",
+			samlSrc("BrowserSamlCredentialsProvider", "browser_saml_credentials_provider", "IAMBrowserSamlCredentialsProvider"),
+			[]int{plgLoginURL, plgListenPort, plgResponseTimeout}, []int{plgLoginURL}, false),
+		saml("BrowserAzureCredentialsProvider", "BrowserAzureAD",
+			samlSrc("BrowserAzureCredentialsProvider", "browser_azure_credentials_provider", "IAMBrowserAzureCredentialsProvider"),
+			[]int{plgTenant, plgPartition, plgClientID, plgListenPort, plgResponseTimeout}, []int{plgTenant, plgClientID}, false),
 	}
+	m := map[string]*pluginFamily{}
+	for _, f := range family {
+		m[asciiLower(f.name)] = f
+		if f.odbc != "" {
+			m[asciiLower(f.odbc)] = f
+		}
+	}
+	return m
 }()
+
+// samlSrc names a plugin's classes in Amazon's JDBC, Python and ODBC drivers.
+func samlSrc(java, py, cpp string) string {
+	return jdbcSrc + "plugin/" + java + ".java; " + pySrc + "plugin/" + py + ".py; " + odbcSrc + "iam/plugins/" + cpp + ".cpp"
+}
 
 // pluginReaders names the plugins that read plugin key i, for errors.
 func pluginReaders(i int) string {

@@ -242,3 +242,33 @@ func TestSAMLDataSource(t *testing.T) {
 		}
 	}
 }
+
+// TestPluginsInDataSource: every plugin's keys read from an odbc.ini data
+// source as from the connection string, secrets taken as written.
+func TestPluginsInDataSource(t *testing.T) {
+	for _, sc := range samlCases(hostileSecret) {
+		t.Run(sc.name, func(t *testing.T) {
+			ini := "[rs]\nServer = " + samlHost + "\nIAM = 1\n"
+			if sc.user != "" {
+				ini += "UID = " + sc.user + "\nPWD = " + sc.password + "\n"
+			}
+			for _, p := range sc.pairs {
+				ini += p.k + " = " + p.v + "\n"
+			}
+			iniFiles(t, ini, "", "")
+			d, err := Parse("DSN=rs")
+			require.NoError(t, err)
+			assert.Equal(t, sc.want, d.IAM.SAML)
+			for _, out := range []string{fmt.Sprintf("%+v", d), fmt.Sprint(d.Keys), Redact(d.Rest)} {
+				for _, piece := range secretPieces(hostileSecret) {
+					assert.NotContains(t, out, piece)
+				}
+			}
+		})
+	}
+	iniFiles(t, "[rs]\nServer = "+samlHost+"\nplugin_name = BrowserIdcAuthPlugin\nissuer_url = https://i.example\nidc_region = eu-west-1\nlisten_port = 9000\n", "", "")
+	d, err := Parse("DSN=rs;idp_response_timeout=45")
+	require.NoError(t, err)
+	assert.Equal(t, Native{Plugin: "BrowserIdcAuthPlugin", IdPType: "AwsIdc", TokenType: "ACCESS_TOKEN", IssuerURL: "https://i.example",
+		IdCRegion: "eu-west-1", ListenPort: 9000, ResponseTimeout: 45 * time.Second, NoUser: true}, *d.Native)
+}
