@@ -40,7 +40,7 @@ func azureSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML) (string, e
 	case s.ClientSecret == "":
 		return "", errors.New("Azure AD: client_secret is required")
 	}
-	authority, err := azurehost.Authority(azurePartition(s))
+	authority, err := azurehost.Authority(s.Partition)
 	if err != nil {
 		return "", fmt.Errorf("Azure AD: %w", err)
 	}
@@ -91,10 +91,6 @@ func azureSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML) (string, e
 	b.WriteString(`</samlp:Response>`)
 	return base64.StdEncoding.EncodeToString(b.Bytes()), nil
 }
-
-// azurePartition is the DSN's idp_partition; dsnparse does not read it
-// yet: Microsoft's commercial cloud.
-func azurePartition(dsnparse.SAML) string { return "" }
 
 // azureAnswer is the fields of the token endpoint's answer that the login
 // reads: a token

@@ -117,8 +117,8 @@ func formQuote(f iamForm, v string) string {
 // idpCreds are the secrets a DSN gives the IdP.
 type idpCreds struct{ user, password, clientSecret string }
 
-// good is user's right password and client secret.
-func good(user string) idpCreds { return idpCreds{user, idpPassword, idpClientSecret} }
+// goodCreds is user's right password and client secret.
+func goodCreds(user string) idpCreds { return idpCreds{user, idpPassword, idpClientSecret} }
 
 // idpDSN is an IAM DSN of form f for cluster etl-prod that logs in with
 // plugin ("okta" or "azure") with c, the plugin and its keys spelt as the
@@ -166,7 +166,7 @@ func TestIdPForms(t *testing.T) {
 					db := fmt.Sprintf("%s%d%d", plugin, i, j) // a user, so a request, of its own
 					f.addUser(db + "@corp.example")
 					from, trips := len(f.aws.Requests()), f.trips(plugin)
-					dsn := f.idpDSN(form, plugin, good(db+"@corp.example"))
+					dsn := f.idpDSN(form, plugin, goodCreds(db+"@corp.example"))
 					if b == "pgx" {
 						cfg, err := driver.ParseConfig(dsn)
 						require.NoError(t, err)
@@ -208,7 +208,7 @@ func TestIdPConcurrent(t *testing.T) {
 				db := fmt.Sprintf("%sconc%d", plugin, i)
 				f.addUser(db + "@corp.example")
 				trips, sts, gcc := f.trips(plugin), f.aws.Calls("AssumeRoleWithSAML"), f.aws.Calls("GetClusterCredentials")
-				pool, err := sql.Open(b, f.idpDSN(iamForms[0], plugin, good(db+"@corp.example")))
+				pool, err := sql.Open(b, f.idpDSN(iamForms[0], plugin, goodCreds(db+"@corp.example")))
 				require.NoError(t, err)
 				defer pool.Close()
 				pool.SetMaxOpenConns(20)
@@ -259,17 +259,17 @@ func TestIdPRefused(t *testing.T) {
 	}{
 		{"okta wrong password", "okta", f.idpDSN(odbc, "okta", idpCreds{"ann@corp.example", idpPassword + "x", ""}),
 			"redshift-ka: OktaCredentialsProvider for cluster etl-prod: Okta refused the password for user ann@corp.example", ""},
-		{"okta MFA", "okta", f.idpDSN(odbc, "okta", good("mfa@corp.example")),
+		{"okta MFA", "okta", f.idpDSN(odbc, "okta", goodCreds("mfa@corp.example")),
 			"Okta asks for multi-factor authentication (status MFA_REQUIRED), which OktaCredentialsProvider does not support", ""},
-		{"okta no such app", "okta", f.idpDSN(odbc, "okta", good("ann@corp.example"), "app_name=salesforce"),
+		{"okta no such app", "okta", f.idpDSN(odbc, "okta", goodCreds("ann@corp.example"), "app_name=salesforce"),
 			"/home/salesforce/" + oktaAppID + "): Okta has no such app (HTTP 404): check app_id and app_name", ""},
-		{"okta HTML", "okta", f.idpDSN(odbc, "okta", good("ann@corp.example")), "answered HTTP 200 with text/html, not JSON", harness.FaultHTML},
+		{"okta HTML", "okta", f.idpDSN(odbc, "okta", goodCreds("ann@corp.example")), "answered HTTP 200 with text/html, not JSON", harness.FaultHTML},
 		{"azure wrong password", "azure", f.idpDSN(odbc, "azure", idpCreds{"ann@corp.example", idpPassword + "x", idpClientSecret}),
 			"redshift-ka: AzureCredentialsProvider for cluster etl-prod: Azure AD refused the password for user ann@corp.example (tenant " + azureTenant + "): invalid_grant: AADSTS50126", ""},
 		{"azure wrong client secret", "azure", f.idpDSN(odbc, "azure", idpCreds{"ann@corp.example", idpPassword, idpClientSecret + "x"}),
 			"Azure AD refused the client " + azureClient + " (client_id or client_secret) for tenant " + azureTenant + ": invalid_client: AADSTS7000215", ""},
-		{"azure MFA", "azure", f.idpDSN(odbc, "azure", good("mfa@corp.example")), "Azure AD asks for multi-factor authentication", ""},
-		{"azure hang", "azure", f.idpDSN(odbc, "azure", good("ann@corp.example")), "context deadline exceeded", harness.FaultHang},
+		{"azure MFA", "azure", f.idpDSN(odbc, "azure", goodCreds("mfa@corp.example")), "Azure AD asks for multi-factor authentication", ""},
+		{"azure hang", "azure", f.idpDSN(odbc, "azure", goodCreds("ann@corp.example")), "context deadline exceeded", harness.FaultHang},
 	} {
 		for _, b := range backends {
 			t.Run(c.name+"/"+b, func(t *testing.T) {
@@ -306,7 +306,7 @@ func TestIdPCertificateChecked(t *testing.T) {
 	f.addUser("ann@corp.example")
 	for _, plugin := range idpPlugins {
 		t.Run(plugin, func(t *testing.T) {
-			dsn := strings.Replace(f.idpDSN(iamForms[0], plugin, good("ann@corp.example")), ";ssl_insecure=true", "", 1)
+			dsn := strings.Replace(f.idpDSN(iamForms[0], plugin, goodCreds("ann@corp.example")), ";ssl_insecure=true", "", 1)
 			db, err := sql.Open(driver.Name, dsn+";DisableCache=1")
 			require.NoError(t, err)
 			defer db.Close()
@@ -347,7 +347,7 @@ func TestIdPNoSecret(t *testing.T) {
 					user := fmt.Sprintf("%ssecret%d%d@corp.example", plugin, i, j)
 					f.addUser(user)
 					nocache := map[bool]string{true: "DisableCache=1", false: "iam_disable_cache=true"}[form.name == "odbc"]
-					dsn := f.idpDSN(form, plugin, good(user), nocache)
+					dsn := f.idpDSN(form, plugin, goodCreds(user), nocache)
 					_, conn, logs := openLogged(t, b, dsn)
 					_, password := f.aws.Issued()
 					_, stsSecret, stsToken := f.aws.STSIssued()
