@@ -17,7 +17,7 @@ import (
 )
 
 // azureClientSecret is the app's secret in the Azure tests: hostile too.
-const azureClientSecret = `cs 4c2e "8d1a' {}=%?&;# 6f0b`
+const azureClientSecret = `cs k4c2e "m8d1a' {}=%?&;# n6f0b`
 
 // azureSetup starts a token endpoint with tenant contoso.onmicrosoft.com,
 // app 11111111-fake (secret azureClientSecret) and user alice (password
@@ -79,7 +79,7 @@ func TestAzureRefusals(t *testing.T) {
 			for _, w := range c.want {
 				assert.Contains(t, err.Error(), w)
 			}
-			noIdPSecret(t, err, azureClientSecret, "4c2e", "8d1a", "6f0b", "bob's password")
+			noIdPSecret(t, err, azureClientSecret, "k4c2e", "m8d1a", "n6f0b", "bob's password")
 		})
 	}
 }
@@ -159,6 +159,6 @@ func TestIdPEchoMasked(t *testing.T) {
 	} {
 		err := ans.refusal(400, "step", s)
 		assert.Contains(t, err.Error(), "xxxxx")
-		noIdPSecret(t, err, azureClientSecret, "4c2e", "8d1a", "6f0b")
+		noIdPSecret(t, err, azureClientSecret, "k4c2e", "m8d1a", "n6f0b")
 	}
 }

@@ -133,7 +133,7 @@ func TestOktaAzureRefusedNoSecret(t *testing.T) {
 				"azure": "redshift-ka: AzureCredentialsProvider for cluster etl-prod: Azure AD refused the password for user alice@contoso.com",
 			}[p.name]
 			assert.Contains(t, err.Error(), want)
-			noIdPSecret(t, err, azureClientSecret, "4c2e", "8d1a", "6f0b", "wrong")
+			noIdPSecret(t, err, azureClientSecret, "k4c2e", "m8d1a", "n6f0b", "wrong")
 		})
 	}
 	assert.Equal(t, 0, fake.Calls(""), "nothing reached AWS")

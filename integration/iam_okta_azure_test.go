@@ -40,17 +40,10 @@ import (
 const (
 	idpRole      = "arn:aws:iam::123456789012:role/etl-saml"
 	idpPrincipal = "arn:aws:iam::123456789012:saml-provider/corp"
-	// idpPassword and idpClientSecret hold spaces, quotes and #;&?%={}.
-	idpPassword     = `ip 3a9f '6c1e" #;&?%={} 0d7b`
-	idpClientSecret = `cs 8e2f "1b4c' {}=%?&;# 5a6d`
-	azureTenant     = "contoso.onmicrosoft.com"
-	azureClient     = "5e1c0f1a-fake"
-	oktaAppID       = "0oa1fakeapp"
+	azureTenant  = "contoso.onmicrosoft.com"
+	azureClient  = "5e1c0f1a-fake"
+	oktaAppID    = "0oa1fakeapp"
 )
-
-// idpPieces are the distinctive pieces of the hostile secrets, which a
-// parser cutting at a space or quote would show.
-var idpPieces = []string{idpPassword, idpClientSecret, "3a9f", "6c1e", "0d7b", "8e2f", "1b4c", "5a6d", "#;&?%={}", "{}=%?&;#"}
 
 // idpFakes is the IdPs of a test, their signer, and the AWS fake.
 type idpFakes struct {
@@ -59,6 +52,20 @@ type idpFakes struct {
 	signer *harness.SAMLSigner
 	okta   *harness.FakeOkta
 	azure  *harness.FakeAzure
+	// password (the IdP users') and clientSecret (Azure AD's app's) hold
+	// spaces, quotes and #;&?%={} (harness.HostileSecret); secrets holds
+	// each, for harness.NoLeak.
+	password, clientSecret string
+	secrets                []*harness.Postgres
+}
+
+// noLeak fails the test if s shows the IdP password or the client
+// secret, whole or in distinctive pieces.
+func (f *idpFakes) noLeak(t *testing.T, what, s string) {
+	t.Helper()
+	for _, sec := range f.secrets {
+		harness.NoLeak(t, sec, what, s)
+	}
 }
 
 // idpSetup is iamSetup with no AWS keys (only STS gives any), a SAML
@@ -76,21 +83,23 @@ func idpSetup(t *testing.T) *idpFakes {
 		db, _, _ := strings.Cut(user, "@")
 		return s.Response(harness.SAMLClaims{Roles: []string{idpRole}, Subject: user, RoleSessionName: db, DbUser: db, AutoCreate: "true"})
 	}
-	okta := harness.StartFakeOkta(t)
-	okta.AddApp("amazon_aws", oktaAppID)
-	okta.SAMLResponse = response
-	azure := harness.StartFakeAzure(t)
-	azure.AddTenant(azureTenant)
-	azure.AddClient(azureClient, idpClientSecret)
-	azure.Assertion = func(user string) string { return harness.AssertionOf(response(user)) }
-	t.Cleanup(azurehost.Set(azure.URL))
-	return &idpFakes{pg, fake, s, okta, azure}
+	f := &idpFakes{pg: pg, aws: fake, signer: s, password: harness.HostileSecret(t), clientSecret: harness.HostileSecret(t)}
+	f.secrets = []*harness.Postgres{{Password: f.password}, {Password: f.clientSecret}}
+	f.okta = harness.StartFakeOkta(t)
+	f.okta.AddApp("amazon_aws", oktaAppID)
+	f.okta.SAMLResponse = response
+	f.azure = harness.StartFakeAzure(t)
+	f.azure.AddTenant(azureTenant)
+	f.azure.AddClient(azureClient, f.clientSecret)
+	f.azure.Assertion = func(user string) string { return harness.AssertionOf(response(user)) }
+	t.Cleanup(azurehost.Set(f.azure.URL))
+	return f
 }
 
-// addUser adds user, with password idpPassword, to both IdPs.
+// addUser adds user, with password f.password, to both IdPs.
 func (f *idpFakes) addUser(user string) {
-	f.okta.AddUser(user, idpPassword)
-	f.azure.AddUser(user, idpPassword)
+	f.okta.AddUser(user, f.password)
+	f.azure.AddUser(user, f.password)
 }
 
 // trips returns the IdP round trips of plugin so far: Okta's sign-ins
@@ -118,7 +127,7 @@ func formQuote(f iamForm, v string) string {
 type idpCreds struct{ user, password, clientSecret string }
 
 // goodCreds is user's right password and client secret.
-func goodCreds(user string) idpCreds { return idpCreds{user, idpPassword, idpClientSecret} }
+func (f *idpFakes) goodCreds(user string) idpCreds { return idpCreds{user, f.password, f.clientSecret} }
 
 // idpDSN is an IAM DSN of form f for cluster etl-prod that logs in with
 // plugin ("okta" or "azure") with c, the plugin and its keys spelt as the
@@ -166,7 +175,7 @@ func TestIdPForms(t *testing.T) {
 					db := fmt.Sprintf("%s%d%d", plugin, i, j) // a user, so a request, of its own
 					f.addUser(db + "@corp.example")
 					from, trips := len(f.aws.Requests()), f.trips(plugin)
-					dsn := f.idpDSN(form, plugin, goodCreds(db+"@corp.example"))
+					dsn := f.idpDSN(form, plugin, f.goodCreds(db+"@corp.example"))
 					if b == "pgx" {
 						cfg, err := driver.ParseConfig(dsn)
 						require.NoError(t, err)
@@ -208,7 +217,7 @@ func TestIdPConcurrent(t *testing.T) {
 				db := fmt.Sprintf("%sconc%d", plugin, i)
 				f.addUser(db + "@corp.example")
 				trips, sts, gcc := f.trips(plugin), f.aws.Calls("AssumeRoleWithSAML"), f.aws.Calls("GetClusterCredentials")
-				pool, err := sql.Open(b, f.idpDSN(iamForms[0], plugin, goodCreds(db+"@corp.example")))
+				pool, err := sql.Open(b, f.idpDSN(iamForms[0], plugin, f.goodCreds(db+"@corp.example")))
 				require.NoError(t, err)
 				defer pool.Close()
 				pool.SetMaxOpenConns(20)
@@ -257,19 +266,19 @@ func TestIdPRefused(t *testing.T) {
 		name, plugin, dsn, want string
 		fault                   harness.IdPFault
 	}{
-		{"okta wrong password", "okta", f.idpDSN(odbc, "okta", idpCreds{"ann@corp.example", idpPassword + "x", ""}),
+		{"okta wrong password", "okta", f.idpDSN(odbc, "okta", idpCreds{"ann@corp.example", f.password + "x", ""}),
 			"redshift-ka: OktaCredentialsProvider for cluster etl-prod: Okta refused the password for user ann@corp.example", ""},
-		{"okta MFA", "okta", f.idpDSN(odbc, "okta", goodCreds("mfa@corp.example")),
+		{"okta MFA", "okta", f.idpDSN(odbc, "okta", f.goodCreds("mfa@corp.example")),
 			"Okta asks for multi-factor authentication (status MFA_REQUIRED), which OktaCredentialsProvider does not support", ""},
-		{"okta no such app", "okta", f.idpDSN(odbc, "okta", goodCreds("ann@corp.example"), "app_name=salesforce"),
+		{"okta no such app", "okta", f.idpDSN(odbc, "okta", f.goodCreds("ann@corp.example"), "app_name=salesforce"),
 			"/home/salesforce/" + oktaAppID + "): Okta has no such app (HTTP 404): check app_id and app_name", ""},
-		{"okta HTML", "okta", f.idpDSN(odbc, "okta", goodCreds("ann@corp.example")), "answered HTTP 200 with text/html, not JSON", harness.FaultHTML},
-		{"azure wrong password", "azure", f.idpDSN(odbc, "azure", idpCreds{"ann@corp.example", idpPassword + "x", idpClientSecret}),
+		{"okta HTML", "okta", f.idpDSN(odbc, "okta", f.goodCreds("ann@corp.example")), "answered HTTP 200 with text/html, not JSON", harness.FaultHTML},
+		{"azure wrong password", "azure", f.idpDSN(odbc, "azure", idpCreds{"ann@corp.example", f.password + "x", f.clientSecret}),
 			"redshift-ka: AzureCredentialsProvider for cluster etl-prod: Azure AD refused the password for user ann@corp.example (tenant " + azureTenant + "): invalid_grant: AADSTS50126", ""},
-		{"azure wrong client secret", "azure", f.idpDSN(odbc, "azure", idpCreds{"ann@corp.example", idpPassword, idpClientSecret + "x"}),
+		{"azure wrong client secret", "azure", f.idpDSN(odbc, "azure", idpCreds{"ann@corp.example", f.password, f.clientSecret + "x"}),
 			"Azure AD refused the client " + azureClient + " (client_id or client_secret) for tenant " + azureTenant + ": invalid_client: AADSTS7000215", ""},
-		{"azure MFA", "azure", f.idpDSN(odbc, "azure", goodCreds("mfa@corp.example")), "Azure AD asks for multi-factor authentication", ""},
-		{"azure hang", "azure", f.idpDSN(odbc, "azure", goodCreds("ann@corp.example")), "context deadline exceeded", harness.FaultHang},
+		{"azure MFA", "azure", f.idpDSN(odbc, "azure", f.goodCreds("mfa@corp.example")), "Azure AD asks for multi-factor authentication", ""},
+		{"azure hang", "azure", f.idpDSN(odbc, "azure", f.goodCreds("ann@corp.example")), "context deadline exceeded", harness.FaultHang},
 	} {
 		for _, b := range backends {
 			t.Run(c.name+"/"+b, func(t *testing.T) {
@@ -290,9 +299,7 @@ func TestIdPRefused(t *testing.T) {
 				require.Error(t, err)
 				t.Logf("after %v: %v", time.Since(start).Round(time.Millisecond), err)
 				assert.Contains(t, err.Error(), c.want)
-				for _, p := range idpPieces {
-					assert.NotContains(t, err.Error(), p)
-				}
+				f.noLeak(t, "the error", err.Error())
 			})
 		}
 	}
@@ -306,7 +313,7 @@ func TestIdPCertificateChecked(t *testing.T) {
 	f.addUser("ann@corp.example")
 	for _, plugin := range idpPlugins {
 		t.Run(plugin, func(t *testing.T) {
-			dsn := strings.Replace(f.idpDSN(iamForms[0], plugin, goodCreds("ann@corp.example")), ";ssl_insecure=true", "", 1)
+			dsn := strings.Replace(f.idpDSN(iamForms[0], plugin, f.goodCreds("ann@corp.example")), ";ssl_insecure=true", "", 1)
 			db, err := sql.Open(driver.Name, dsn+";DisableCache=1")
 			require.NoError(t, err)
 			defer db.Close()
@@ -347,7 +354,7 @@ func TestIdPNoSecret(t *testing.T) {
 					user := fmt.Sprintf("%ssecret%d%d@corp.example", plugin, i, j)
 					f.addUser(user)
 					nocache := map[bool]string{true: "DisableCache=1", false: "iam_disable_cache=true"}[form.name == "odbc"]
-					dsn := f.idpDSN(form, plugin, goodCreds(user), nocache)
+					dsn := f.idpDSN(form, plugin, f.goodCreds(user), nocache)
 					_, conn, logs := openLogged(t, b, dsn)
 					_, password := f.aws.Issued()
 					_, stsSecret, stsToken := f.aws.STSIssued()
@@ -358,7 +365,7 @@ func TestIdPNoSecret(t *testing.T) {
 					c := newIAMConnector(t, b, dsn)
 					out = append(out, fmt.Sprintf("%v %+v %#v", c.DSN(), c.DSN(), c.DSN().IAM),
 						fmt.Sprintf("%v %+v %#v", c.Login(), c.Login(), c.Login().Plan()))
-					db, err := sql.Open(b, f.idpDSN(form, plugin, idpCreds{user, idpPassword + "x", idpClientSecret}, nocache))
+					db, err := sql.Open(b, f.idpDSN(form, plugin, idpCreds{user, f.password + "x", f.clientSecret}, nocache))
 					require.NoError(t, err)
 					err = db.PingContext(iamCtx(t))
 					require.Error(t, err)
@@ -366,7 +373,8 @@ func TestIdPNoSecret(t *testing.T) {
 					out = append(out, err.Error(), fmt.Sprintf("%+v", err))
 					db.Close()
 					all := strings.Join(out, "\n")
-					for _, s := range append(slices.Clone(idpPieces), password, stsSecret, stsToken) {
+					f.noLeak(t, "the output", all)
+					for _, s := range []string{password, stsSecret, stsToken} {
 						require.NotEmpty(t, s)
 						assert.NotContains(t, all, s)
 					}
