@@ -335,16 +335,23 @@ func TestIdPNoSecret(t *testing.T) {
 	f := idpSetup(t)
 	// What the IdPs handed out: Okta's SAML responses, Azure AD's access
 	// tokens.
-	var handed []string
+	var (
+		mu     sync.Mutex // the fakes' handlers append, the test reads
+		handed []string
+	)
+	hand := func(s string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		handed = append(handed, s)
+		return s
+	}
 	response := func(user string) string {
-		r := f.signer.Response(harness.SAMLClaims{Roles: []string{idpRole}, RoleSessionName: "s", DbUser: strings.Split(user, "@")[0]})
-		handed = append(handed, r)
-		return r
+		return hand(f.signer.Response(harness.SAMLClaims{Roles: []string{idpRole}, RoleSessionName: "s", DbUser: strings.Split(user, "@")[0]}))
 	}
 	f.okta.SAMLResponse = response
 	f.azure.Assertion = func(user string) string {
 		a := harness.AssertionOf(response(user))
-		handed = append(handed, base64.RawURLEncoding.EncodeToString([]byte(a)))
+		hand(base64.RawURLEncoding.EncodeToString([]byte(a)))
 		return a
 	}
 	for _, plugin := range idpPlugins {
@@ -378,6 +385,8 @@ func TestIdPNoSecret(t *testing.T) {
 						require.NotEmpty(t, s)
 						assert.NotContains(t, all, s)
 					}
+					mu.Lock()
+					defer mu.Unlock()
 					require.NotEmpty(t, handed)
 					for _, a := range handed {
 						assert.NotContains(t, all, a[len(a)/2:len(a)/2+32])
