@@ -187,11 +187,15 @@
 //	                                           idc_client_display_name
 //	JwtIamAuthPlugin (ODBC)                  web_identity_token, role_arn,           IAM     supported (see Web identity)
 //	                                           role_session_name, duration
-//	AdfsCredentialsProvider; ADFS            idp_host, idp_port, preferred_role      IAM     not yet
+//	AdfsCredentialsProvider; ADFS            idp_host, idp_port, preferred_role,     IAM     supported (see SAML); not
+//	                                           loginToRp, ssl_insecure, duration                Windows integrated sign-in
 //	OktaCredentialsProvider; Okta            idp_host, app_id, app_name              IAM     supported (see Okta)
-//	PingCredentialsProvider; Ping            idp_host, partner_spid                  IAM     not yet
-//	AzureCredentialsProvider; AzureAD        idp_tenant, client_id, client_secret    IAM     supported (see Azure AD)
-//	BasicSamlCredentialsProvider (JDBC)      a SAML assertion given                  IAM     not yet
+//	PingCredentialsProvider; Ping            idp_host, idp_port, partner_spid,       IAM     supported (see SAML)
+//	                                           preferred_role, ssl_insecure, duration
+//	AzureCredentialsProvider; AzureAD        idp_tenant, idp_partition, client_id,   IAM     supported (see Azure AD)
+//	                                           client_secret
+//	BasicSamlCredentialsProvider (JDBC)      saml_assertion, preferred_role,         IAM     supported (see SAML)
+//	                                           duration
 //	BrowserSamlCredentialsProvider;          login_url, listen_port,                 IAM     not yet
 //	  BrowserSAML                              idp_response_timeout
 //	BrowserAzureCredentialsProvider;         idp_tenant, client_id, listen_port      IAM     not yet
@@ -199,6 +203,51 @@
 //
 // A DSN that names a plugin not yet supported, or one of its keys, is
 // refused at sql.Open with [github.com/redshift-ka/redshift-ka/dsnparse.ErrNotSupported].
+//
+// # SAML
+//
+// A SAML plugin gets AWS credentials as Amazon's drivers do (JDBC
+// SamlCredentialsProvider.refresh, redshift_connector
+// SamlCredentialsProvider.refresh), inside the cached IAM call, so that
+// any number of connections dialed at once make one sign-in and one STS
+// call between them:
+//
+//  1. The plugin gets a SAML assertion. ADFS: GET
+//     https://idp_host:idp_port/adfs/ls/IdpInitiatedSignOn.aspx?loginToRp=login_to_rp
+//     (urn:amazon:webservices by default),
+//     fill the sign-in form's inputs with the DSN's user and password,
+//     POST it, read the SAMLResponse input of the answer (JDBC
+//     AdfsCredentialsProvider.formBasedAuthentication). Ping: the same with
+//     /idp/startSSO.ping?PartnerSpId=partner_spid and PingFederate's
+//     pf.username and pf.pass (JDBC PingCredentialsProvider). BasicSaml:
+//     the DSN's saml_assertion. The IdP's certificate is checked unless
+//     ssl_insecure; redirects are followed on the IdP's host only; each
+//     answer is read up to 1 MiB, each request bounded by 60 s (JDBC's
+//     timeouts).
+//  2. The assertion (at most 100000 base64 characters, STS's limit) gives
+//     its roles, the "role ARN,principal ARN" pairs of the attribute
+//     https://aws.amazon.com/SAML/Attributes/Role, in either order;
+//     preferred_role must be one of them, else the first is taken (JDBC
+//     takes the first of a hash map, ODBC the alphabetically first,
+//     redshift_connector a random one: set preferred_role).
+//  3. STS AssumeRoleWithSAML, unsigned, with the role, its principal, the
+//     assertion and duration, at the SDK's STS endpoint
+//     (AWS_ENDPOINT_URL_STS), gives AWS credentials, kept until two
+//     minutes before they expire and shared by the connectors of the same
+//     DSN.
+//  4. GetClusterCredentials, signed with them, logs in as the DSN's DbUser,
+//     else the assertion's https://redshift.amazon.com/SAML/Attributes/DbUser,
+//     else its RoleSessionName (the assertion's first when its
+//     AllowDbUserOverride is true), with the DSN's DbGroups, else the
+//     assertion's DbGroups, and AutoCreate if either asks, as JDBC's
+//     IamHelper and ODBC's IAMSamlPluginCredentialsProvider decide. GetClusterCredentialsWithIAM and Serverless take
+//     no user.
+//
+// A failure names its step, never the IdP password or the assertion:
+//
+//	redshift-ka: AdfsCredentialsProvider for cluster etl-prod: ADFS sign-in at adfs.corp.example:443 refused the user's password (...)
+//	redshift-ka: AdfsCredentialsProvider for cluster etl-prod: the SAML assertion has no role arn:aws:iam::1:role/admin (preferred_role); it has ...
+//	redshift-ka: STS AssumeRoleWithSAML for role arn:aws:iam::1:role/etl, for cluster etl-prod: ExpiredTokenException: ...
 //
 // # Okta
 //
@@ -208,7 +257,7 @@
 // POST https://idp_host/api/v1/authn with the user and password (Okta's
 // Authentication API) gives a one-time session token, and GET
 // https://idp_host/home/app_name/app_id?onetimetoken=... gives the form
-// whose SAMLResponse the login hands to STS AssumeRoleWithSAML. app_name
+// whose SAMLResponse is the assertion of step 1 (see SAML). app_name
 // defaults to amazon_aws; idp_port, which the drivers ignore for Okta,
 // is honoured. An org that asks the user for a second factor
 // (MFA_REQUIRED) is refused, as by the drivers: a browser plugin serves
@@ -226,13 +275,12 @@
 // grant_type=password, requested_token_type=urn:ietf:params:oauth:token-type:saml2,
 // client_id (also as resource), client_secret, user and password; the
 // access_token is the signed assertion, which the login wraps in a SAML
-// response as the drivers do. The host is Microsoft's, as in the drivers;
-// nothing in the DSN sends the password elsewhere. Azure AD's refusals
-// are quoted with their AADSTS code, without the password or the client
-// secret: invalid_grant AADSTS50126 (the password), invalid_client (the
-// client secret), and a sign-in that needs a second factor (AADSTS50076),
-// which is not supported.
-//
-// Both read at most a megabyte of an answer, follow redirects only on
-// the provider's own host, and give up after 60 s without an answer.
+// response as the drivers do, for step 2 (see SAML). The host is
+// Microsoft's, as in the drivers (login.microsoftonline.us and
+// login.chinacloudapi.cn with idp_partition us-gov and cn): nothing in
+// the DSN sends the password elsewhere. Azure AD's refusals are quoted
+// with their AADSTS code, without the password or the client secret:
+// invalid_grant AADSTS50126 (the password), invalid_client (the client
+// secret), and a sign-in that needs a second factor (AADSTS50076), which
+// is not supported.
 package iam
