@@ -1,6 +1,7 @@
-// Package dsnparse reads the keep-alive settings, and the IAM login, out of
-// a PostgreSQL or Amazon Redshift data source name, and hands back the rest
-// of the DSN for pgx or lib/pq without them.
+// Package dsnparse reads the keep-alive settings, and the IAM or
+// identity-provider login, out of a PostgreSQL or Amazon Redshift data
+// source name, and hands back the rest of the DSN for pgx or lib/pq
+// without them.
 //
 // # Forms
 //
