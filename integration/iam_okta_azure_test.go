@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -393,6 +395,33 @@ func TestIdPNoSecret(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// TestIdPODBCDataSource: Okta's and Azure AD's keys in odbc.ini data
+// sources, as ODBC's driver reads them (its plugin names, UID and PWD,
+// the hostile password and client secret written raw), log in with both
+// backends.
+func TestIdPODBCDataSource(t *testing.T) {
+	f := idpSetup(t)
+	f.addUser("ini@corp.example")
+	ini := filepath.Join(t.TempDir(), "odbc.ini")
+	common := fmt.Sprintf("Driver = /opt/amazon/redshiftodbc/lib/64/libamazonredshiftodbc64.so\nServer = %s\nPort = %d\nDatabase = %s\n"+
+		"sslrootcert = %s\nIAM = 1\nClusterID = etl-prod\nssl_insecure = true\nUID = ini@corp.example\nPWD = %s\n",
+		f.pg.Host, f.pg.Port, f.pg.Database, f.pg.CAFile, f.password)
+	require.NoError(t, os.WriteFile(ini, []byte(fmt.Sprintf("[Okta DS]\n%splugin_name = Okta\nidp_host = %s\nidp_port = %d\napp_id = %s\n\n"+
+		"[Azure DS]\n%splugin_name = AzureAD\nidp_tenant = %s\nclient_id = %s\nclient_secret = %s\n",
+		common, f.okta.Host, f.okta.Port, oktaAppID, common, azureTenant, azureClient, f.clientSecret)), 0o600))
+	t.Setenv("ODBCINI", ini)
+	for _, ds := range []string{"Okta DS", "Azure DS"} {
+		for i, b := range backends {
+			t.Run(ds+"/"+b, func(t *testing.T) {
+				trips := f.okta.Calls("authn") + f.azure.Calls("token")
+				_, conn := open(t, b, "DSN={"+ds+"}")
+				assert.Equal(t, "IAM:ini", currentUser(t, conn))
+				assert.Equal(t, 1-i, f.okta.Calls("authn")+f.azure.Calls("token")-trips, "the second backend is served by the process cache")
+			})
 		}
 	}
 }
