@@ -254,9 +254,10 @@ func TestIdPConcurrent(t *testing.T) {
 
 // TestIdPRefused: a wrong password, a second factor asked for, an app
 // Okta does not have, a client secret Azure AD refuses, an IdP that
-// answers HTML, and one that does not answer within the connect's
-// context, each fail the connection naming the plugin and the step,
-// within bounds, before any AWS call.
+// answers HTML, redirects to another host, sends 100 MB, or does not
+// answer within the connect's context, each fail the connection naming
+// the plugin (and, but for the silence, the step) within bounds, before
+// any AWS call.
 func TestIdPRefused(t *testing.T) {
 	f := idpSetup(t)
 	f.addUser("ann@corp.example")
@@ -280,6 +281,8 @@ func TestIdPRefused(t *testing.T) {
 		{"azure wrong client secret", "azure", f.idpDSN(odbc, "azure", idpCreds{"ann@corp.example", f.password, f.clientSecret + "x"}),
 			"Azure AD refused the client " + azureClient + " (client_id or client_secret) for tenant " + azureTenant + ": invalid_client: AADSTS7000215", ""},
 		{"azure MFA", "azure", f.idpDSN(odbc, "azure", f.goodCreds("mfa@corp.example")), "Azure AD asks for multi-factor authentication", ""},
+		{"okta redirect", "okta", f.idpDSN(odbc, "okta", f.goodCreds("ann@corp.example")), "refused a redirect to another host, localhost:", harness.FaultRedirect},
+		{"azure 100 MB", "azure", f.idpDSN(odbc, "azure", f.goodCreds("ann@corp.example")), "the answer is larger than 1048576 bytes", harness.FaultHuge},
 		{"azure hang", "azure", f.idpDSN(odbc, "azure", f.goodCreds("ann@corp.example")), "context deadline exceeded", harness.FaultHang},
 	} {
 		for _, b := range backends {
@@ -306,6 +309,7 @@ func TestIdPRefused(t *testing.T) {
 		}
 	}
 	assert.Zero(t, f.aws.Calls(""), "nothing reached AWS")
+	assert.Zero(t, f.okta.Calls("redirected")+f.azure.Calls("redirected"), "a redirect was followed")
 }
 
 // TestIdPCertificateChecked: without ssl_insecure the IdP's certificate
