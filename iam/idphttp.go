@@ -23,10 +23,12 @@ type idpAnswer struct {
 }
 
 // idpDo sends req with hc (samlLogin.idpClient's, bounded by idpTimeout)
-// and reads the answer, at most maxPage of it (saml_html.go). Redirects are followed
-// as hc follows them, but only to req's own scheme, host and port (hc
-// knows no host for Azure AD). step names the request in errors, in place
-// of its URL, which may hold a token.
+// and reads the answer, at most maxPage of it (saml_html.go). Redirects
+// are followed as hc follows them, but only to req's own scheme, host and
+// port (hc knows no host for Azure AD). step names the request in errors,
+// in place of its URL, which may hold a token. Unlike idpExchange, it
+// returns an answer of any status: Okta's and Azure AD's refusals are
+// JSON to read.
 func idpDo(ctx context.Context, hc *http.Client, req *http.Request, step string) (idpAnswer, error) {
 	c := *hc
 	origin, next := *req.URL, hc.CheckRedirect
