@@ -190,10 +190,11 @@
 //	                                           role_session_name, duration
 //	AdfsCredentialsProvider; ADFS            idp_host, idp_port, preferred_role,     IAM     supported (see SAML); not
 //	                                           loginToRp, ssl_insecure, duration                Windows integrated sign-in
-//	OktaCredentialsProvider; Okta            idp_host, app_id, app_name              IAM     not yet
+//	OktaCredentialsProvider; Okta            idp_host, app_id, app_name              IAM     supported (see Okta)
 //	PingCredentialsProvider; Ping            idp_host, idp_port, partner_spid,       IAM     supported (see SAML)
 //	                                           preferred_role, ssl_insecure, duration
-//	AzureCredentialsProvider; AzureAD        idp_tenant, client_id, client_secret    IAM     not yet
+//	AzureCredentialsProvider; AzureAD        idp_tenant, idp_partition, client_id,   IAM     supported (see Azure AD)
+//	                                           client_secret
 //	BasicSamlCredentialsProvider (JDBC)      saml_assertion, preferred_role,         IAM     supported (see SAML)
 //	                                           duration
 //	BrowserSamlCredentialsProvider;          login_url, listen_port,                 IAM     not yet
@@ -248,6 +249,41 @@
 //	redshift-ka: AdfsCredentialsProvider for cluster etl-prod: ADFS sign-in at adfs.corp.example:443 refused the user's password (...)
 //	redshift-ka: AdfsCredentialsProvider for cluster etl-prod: the SAML assertion has no role arn:aws:iam::1:role/admin (preferred_role); it has ...
 //	redshift-ka: STS AssumeRoleWithSAML for role arn:aws:iam::1:role/etl, for cluster etl-prod: ExpiredTokenException: ...
+//
+// # Okta
+//
+// plugin_name=OktaCredentialsProvider (ODBC: Okta) signs in as Amazon's
+// drivers do (JDBC OktaCredentialsProvider, redshift_connector
+// okta_credentials_provider.py, ODBC IAMOktaCredentialsProvider.cpp):
+// POST https://idp_host/api/v1/authn with the user and password (Okta's
+// Authentication API) gives a one-time session token, and GET
+// https://idp_host/home/app_name/app_id?onetimetoken=... gives the form
+// whose SAMLResponse is the assertion of step 1 (see SAML). app_name
+// defaults to amazon_aws; idp_port, which the drivers ignore for Okta,
+// is honoured. An org that asks the user for a second factor
+// (MFA_REQUIRED) is refused, as by the drivers: a browser plugin serves
+// it. A wrong password names the step and the user, never the password:
+//
+//	redshift-ka: OktaCredentialsProvider for cluster etl-prod: Okta refused the password for user ann@corp.example (POST https://corp.okta.com:443/api/v1/authn): E0000004 Authentication failed
+//
+// # Azure AD
+//
+// plugin_name=AzureCredentialsProvider (ODBC: AzureAD) asks Azure AD
+// (Entra ID) for a SAML token with the user's password, as Amazon's
+// drivers do (JDBC AzureCredentialsProvider, redshift_connector
+// azure_credentials_provider.py, ODBC IAMAzureCredentialsProvider.cpp):
+// POST https://login.microsoftonline.com/idp_tenant/oauth2/token with
+// grant_type=password, requested_token_type=urn:ietf:params:oauth:token-type:saml2,
+// client_id (also as resource), client_secret, user and password; the
+// access_token is the signed assertion, which the login wraps in a SAML
+// response as the drivers do, for step 2 (see SAML). The host is
+// Microsoft's, as in the drivers (login.microsoftonline.us and
+// login.chinacloudapi.cn with idp_partition us-gov and cn): nothing in
+// the DSN sends the password elsewhere. Azure AD's refusals are quoted
+// with their AADSTS code, without the password or the client secret:
+// invalid_grant AADSTS50126 (the password), invalid_client (the client
+// secret), and a sign-in that needs a second factor (AADSTS50076), which
+// is not supported.
 //
 // # Identity Center token exchange
 //
