@@ -135,7 +135,7 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 		}
 	}
 	if n := p.DSN.Native; n != nil {
-		cfg.AfterNetConnect = nativeLogin(cfg, n, cfg.AfterNetConnect) // see native.go
+		cfg.AfterNetConnect = nativeLogin(cfg, n, p.Tokens, cfg.AfterNetConnect) // see native.go
 	} else {
 		cfg.AfterNetConnect = digestLogin(cfg.AfterNetConnect) // see digest.go
 	}
@@ -242,3 +242,9 @@ type LoginPlan = backend.Plan
 // asks for an IAM login in a program that does not import
 // github.com/redshift-ka/redshift-ka/iam.
 var ErrNoIAM = backend.ErrNoIAM
+
+// ErrNoTokenSource is the error, at [sql.Open] and [NewConnector], of a
+// DSN whose identity-provider plugin gets its token at connect time
+// (IdpTokenAuthPlugin with AWS credentials, the browser plugins) in a
+// program that does not import github.com/redshift-ka/redshift-ka/iam.
+var ErrNoTokenSource = backend.ErrNoTokenSource

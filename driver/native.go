@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/backend"
 	"github.com/redshift-ka/redshift-ka/internal/idptoken"
 )
 
@@ -19,9 +20,11 @@ import (
 
 // nativeLogin adds n's startup parameters to cfg and returns an
 // AfterNetConnect that calls next (a user's, or nil) and then has the
-// connection answer the server's token request with n's token, over TLS
-// only ([frontendOnce]).
-func nativeLogin(cfg *pgconn.Config, n *dsnparse.Native, next func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error)) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
+// connection answer the server's token request with n's token, or, for a
+// DSN without one, the token src gives the connection, over TLS only
+// ([frontendOnce]). src is asked before the startup message is sent, so
+// that the server never waits on it.
+func nativeLogin(cfg *pgconn.Config, n *dsnparse.Native, src backend.TokenSource, next func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error)) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
 	for k, v := range n.StartupParams() {
 		cfg.RuntimeParams[k] = v
 	}
@@ -35,6 +38,13 @@ func nativeLogin(cfg *pgconn.Config, n *dsnparse.Native, next func(context.Conte
 			var err error
 			if conn, err = next(ctx, c, conn); err != nil {
 				return conn, err
+			}
+		}
+		token := token
+		if src != nil {
+			var err error
+			if token, err = src.Token(ctx); err != nil {
+				return conn, loginError{err} // pgconn closes conn
 			}
 		}
 		frontendOnce(c, func(r io.Reader, w io.Writer) (io.Reader, io.Writer) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,11 @@ type login struct {
 	// loadErr is the AWS configuration's error, returned by every call.
 	loadErr error
 
+	// steps are the identity provider's steps before the API call
+	// (JwtIamAuthPlugin's STS call, a SAML plugin's sign-in and STS
+	// call), as Steps shows them; their errors are *Error with API the
+	// step's name.
+	steps    []backend.Step
 	web      *webIdentity // JwtIamAuthPlugin's credentials; nil without
 	clients  *clients     // nil with loadErr
 	endpoint endpoint     // for a DSN without a host
@@ -82,6 +88,7 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 	if err == nil {
 		if d.WebIdentity.RoleARN != "" {
 			l.web = newWebIdentity(cfg, d.WebIdentity)
+			l.steps = append(l.steps, backend.Step{Name: apiWebIdentity, Detail: "role " + d.WebIdentity.RoleARN})
 			cfg.Credentials = l.web
 		} else if d.AccessKeyID == "" && aws.IsCredentialsProvider(cfg.Credentials, (*ec2rolecreds.Provider)(nil)) {
 			cfg.Credentials = instanceRole{cfg.Credentials}
@@ -115,6 +122,13 @@ func issued(user, password *string, expiration *time.Time) backend.Credentials {
 
 // Plan says which API the login calls and with what.
 func (l *login) Plan() backend.Plan { return l.plan }
+
+// Steps are the login's calls: the identity provider's, then the API's
+// (and DescribeCustomDomainAssociations or an endpoint lookup when the
+// DSN needs one, which are not shown).
+func (l *login) Steps() []backend.Step {
+	return append(slices.Clone(l.steps), backend.Step{Name: l.plan.API, Detail: l.plan.Target() + ", region " + l.plan.Region})
+}
 
 // Format prints the login as the call it makes, for every verb: the
 // credentials it holds never show.
@@ -158,6 +172,10 @@ func (e *Error) Error() string {
 
 // Unwrap returns the SDK's error, or the context's.
 func (e *Error) Unwrap() error { return e.Err }
+
+// FailedStep names the step that failed, as the login's Steps name it:
+// the API.
+func (e *Error) FailedStep() string { return e.API }
 
 // wrap names the API and the target in err, and AWS's code and request id
 // when AWS answered.

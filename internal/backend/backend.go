@@ -36,6 +36,9 @@ type Prepared struct {
 	// Login issues the user and password of each new connection; nil
 	// unless the DSN asks for an IAM login.
 	Login Login
+	// Tokens gives the token of each new connection of a native login
+	// whose DSN has none; nil otherwise.
+	Tokens TokenSource
 	// Endpoint, for an IAM login whose DSN names no host, looks up the
 	// address its connections go to; nil otherwise: connections go to
 	// the DSN's host.
@@ -74,6 +77,11 @@ func Prepare(dsn string, o *Options) (*Prepared, error) {
 		}
 		if e, ok := p.Login.(Endpointer); ok && parsed.IAM.LookupEndpoint {
 			p.Endpoint = e
+		}
+	}
+	if parsed.Native != nil {
+		if p.Tokens, err = tokenSource(parsed.Native, o.Logger); err != nil {
+			return nil, err
 		}
 	}
 	return p, nil
