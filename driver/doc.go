@@ -138,6 +138,15 @@
 // is masked wherever a password is. Other plugins: see the table in
 // [github.com/redshift-ka/redshift-ka/iam].
 //
+// A plugin whose token comes at connect time, not from the DSN
+// (IdpTokenAuthPlugin with AWS credentials, exchanged through
+// GetIdentityCenterAuthToken; the browser plugins), needs the iam package
+// imported, else sql.Open fails with [ErrNoTokenSource]. Each new
+// connection, on every pgx path, asks for the token before its startup
+// message; the iam package caches it once per process and renews it ahead
+// of its expiry (see its Token caching). [Connector.LoginSteps] lists a
+// login's calls.
+//
 // # Amazon Redshift
 //
 // Redshift speaks PostgreSQL's protocol but not all of its binary formats:

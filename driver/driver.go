@@ -77,9 +77,10 @@ func options(opts []Option) *backend.Options {
 // Connector opens connections for [sql.OpenDB]. It holds the parsed DSN,
 // so connections are made without parsing it again.
 type Connector struct {
-	dsn   *dsnparse.DSN
-	login Login
-	inner driver.Connector
+	dsn    *dsnparse.DSN
+	login  Login
+	tokens backend.TokenSource
+	inner  driver.Connector
 }
 
 // NewConnector parses dsn (URL, key=value, ODBC or JDBC form) and returns a
@@ -93,7 +94,7 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{dsn: p.DSN, login: p.Login, inner: stdlib.GetConnector(*cfg, o.Pgx...)}, nil
+	return &Connector{dsn: p.DSN, login: p.Login, tokens: p.Tokens, inner: stdlib.GetConnector(*cfg, o.Pgx...)}, nil
 }
 
 // install puts the dialer in pgx's place, for connections and cancel
@@ -223,6 +224,41 @@ func (c *Connector) DSN() dsnparse.DSN { return *c.dsn }
 // Login returns the connector's IAM login, which every connection shares;
 // nil when the DSN asks for none.
 func (c *Connector) Login() Login { return c.login }
+
+// LoginSteps are the calls the connector's login makes before the server
+// login, in order: an IAM login's (an identity provider's, then the
+// Redshift API's), or the token source's of a native login whose DSN has
+// no token (GetIdentityCenterAuthToken). Nil when there are none.
+func (c *Connector) LoginSteps() []LoginStep {
+	var s any = c.tokens
+	if c.login != nil {
+		s = c.login
+	}
+	if st, ok := s.(backend.Stepper); ok {
+		return st.Steps()
+	}
+	return nil
+}
+
+// PrepareToken gets the token of a native login whose DSN has none, as a
+// connection would, and keeps it in the process's cache for the
+// connections that follow: a failure shows before any dial, its error a
+// [LoginStepError] naming the step. It does nothing for other logins.
+func (c *Connector) PrepareToken(ctx context.Context) error {
+	if c.tokens == nil {
+		return nil
+	}
+	_, err := c.tokens.Token(ctx)
+	return err
+}
+
+// LoginStep is one call of a login, as [Connector.LoginSteps] lists it.
+type LoginStep = backend.Step
+
+// LoginStepError is implemented by the error of a failed login step (find
+// it with errors.As): FailedStep is the [LoginStep.Name] of the step that
+// failed.
+type LoginStepError = backend.StepError
 
 // Login issues, through AWS IAM, the database user and password of each
 // new connection of a connector whose DSN asks for it (IAM=1, iam=true,

@@ -203,12 +203,12 @@ func (l *login) fetch(ctx context.Context, e *entry, f *flight) {
 	if l.log != nil {
 		switch {
 		case err == nil:
-			l.log.Debug("redshift-ka: IAM login", "api", l.plan.API, "target", l.plan.Target(), "user", cr.User, "expires", cr.Expiration)
+			l.log.Debug("redshift-ka: "+l.plan.Method+" login", "api", l.plan.API, "target", l.plan.Target(), "user", cr.User, "expires", cr.Expiration)
 		case f.background:
-			l.log.Warn("redshift-ka: IAM renewal failed; the current credentials serve new connections until shortly before they expire",
+			l.log.Warn("redshift-ka: "+l.plan.Method+" renewal failed; the current credentials serve new connections until shortly before they expire",
 				"api", l.plan.API, "target", l.plan.Target(), "until", usable, "error", err.Error())
 		default:
-			l.log.Debug("redshift-ka: IAM login failed", "api", l.plan.API, "target", l.plan.Target(), "error", err.Error())
+			l.log.Debug("redshift-ka: "+l.plan.Method+" login failed", "api", l.plan.API, "target", l.plan.Target(), "error", err.Error())
 		}
 	}
 	f.cr, f.err = cr, err

@@ -179,8 +179,9 @@
 //
 //	plugin (JDBC, Python; ODBC)              keys                                    login   redshift-ka
 //	BasicJwtCredentialsProvider; JWT         web_identity_token, provider_name       native  supported
-//	IdpTokenAuthPlugin                       token, token_type, identity_namespace   native  supported; not yet: AWS keys
-//	                                                                                         exchanged (GetIdentityCenterAuthToken)
+//	IdpTokenAuthPlugin                       token, token_type, identity_namespace;  native  supported, both (see
+//	                                           or AccessKeyID, SecretAccessKey,                Identity Center
+//	                                           SessionToken, Region                            token exchange)
 //	BrowserAzureOAuth2CredentialsProvider;   idp_tenant, client_id, scope,           native  not yet
 //	  BrowserAzureADOAuth2                     listen_port, idp_response_timeout
 //	BrowserIdcAuthPlugin                     issuer_url, idc_region, listen_port,    native  not yet
@@ -199,4 +200,36 @@
 //
 // A DSN that names a plugin not yet supported, or one of its keys, is
 // refused at sql.Open with [github.com/redshift-ka/redshift-ka/dsnparse.ErrNotSupported].
+//
+// # Identity Center token exchange
+//
+// IdpTokenAuthPlugin without token, with AWS credentials (AccessKeyID,
+// SecretAccessKey and SessionToken: an identity-enhanced IAM role
+// session), exchanges them for an IAM Identity Center token at connect
+// time, through the Redshift API GetIdentityCenterAuthToken, ClusterIds
+// the cluster (ClusterID, or the one a provisioned host names), or for a
+// Serverless workgroup redshift-serverless GetIdentityCenterAuthToken,
+// workgroupNames the workgroup; the startup message then says token_type
+// SUBJECT_TOKEN. The AWS configuration (region, endpoint, proxy) is loaded
+// as for IAM=1. As redshift_connector plugin/idp_token_auth_plugin.py
+// and core.py set_idc_plugins_params, and JDBC
+// plugin/IdpTokenAuthPlugin and core/NativeAuthPluginHelper do. A refused
+// call fails the connection with an [*Error] naming the call:
+//
+//	redshift-ka: GetIdentityCenterAuthToken for cluster etl-prod: AccessDenied: ... (request id ...)
+//
+// # Token caching
+//
+// A token the login gets at connect time (the exchange above; the
+// browser plugins' tokens) is cached as IAM credentials are (see
+// Caching): once per process for every connector with the same native
+// login keys, AWS keys and AWS environment; 20 connections dialed at once
+// share one call; the next connection after a tenth of the token's
+// lifetime (at most a minute) before it expires starts one renewal in the
+// background and logs in with the current token meanwhile; a failed call
+// is not cached. A token without an expiration in the answer is taken to
+// last 900 s, as JDBC's IdpTokenAuthPlugin takes it. A token given in the
+// DSN is sent as it is, uncached. redshift-ka check lists each step of a
+// login (the identity provider, STS, the Redshift API, the server) with
+// its outcome.
 package iam

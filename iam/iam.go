@@ -63,26 +63,7 @@ type login struct {
 // the DSN's Profile, or the DSN's static keys) and makes the client for
 // the API the DSN's IAM login calls. Nothing is called yet.
 func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
-	var opts []func(*config.LoadOptions) error
-	if d.Profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(d.Profile))
-	}
-	if d.Region != "" {
-		opts = append(opts, config.WithRegion(d.Region))
-	}
-	if d.AccessKeyID != "" || d.SecretAccessKey != "" {
-		opts = append(opts, config.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(d.AccessKeyID, d.SecretAccessKey, d.SessionToken)))
-	}
-	opts = append(withHTTPClient(d, opts), config.WithLogger(sdkLogger{logger}))
-	cfg, err := config.LoadDefaultConfig(context.Background(), opts...)
-	region := cfg.Region
-	if err != nil {
-		// Said at the first call: a plan (check --offline) needs no AWS
-		// configuration.
-		err = fmt.Errorf("load the AWS configuration: %w", err)
-		region = d.Region
-	}
+	cfg, region, err := loadConfig(d, logger)
 	req := newRequest(d, region)
 	l := &login{log: logger, req: req, plan: req.plan(d), loadErr: err}
 	if err == nil {
@@ -113,6 +94,32 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 		l.key = keyOf(d, l.plan)
 	}
 	return l, nil
+}
+
+// loadConfig loads the AWS configuration of d: the environment, shared
+// files with the DSN's Profile, or the DSN's static keys, with the DSN's
+// region and proxy. Its error is said at the first call, not here: a plan
+// (check --offline) needs no AWS configuration; region is then the DSN's.
+func loadConfig(d *dsnparse.IAM, logger *slog.Logger) (cfg aws.Config, region string, err error) {
+	var opts []func(*config.LoadOptions) error
+	if d.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(d.Profile))
+	}
+	if d.Region != "" {
+		opts = append(opts, config.WithRegion(d.Region))
+	}
+	if d.AccessKeyID != "" || d.SecretAccessKey != "" {
+		opts = append(opts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(d.AccessKeyID, d.SecretAccessKey, d.SessionToken)))
+	}
+	opts = append(withHTTPClient(d, opts), config.WithLogger(sdkLogger{logger}))
+	cfg, err = config.LoadDefaultConfig(context.Background(), opts...)
+	region = cfg.Region
+	if err != nil {
+		err = fmt.Errorf("load the AWS configuration: %w", err)
+		region = d.Region
+	}
+	return cfg, region, err
 }
 
 // issued turns an API's answer into credentials.
@@ -183,6 +190,9 @@ func (l *login) wrap(err error) error { return l.wrapAPI(l.plan.API, err) }
 
 // wrapAPI is wrap for a call of api.
 func (l *login) wrapAPI(api string, err error) error {
+	if e := (*Error)(nil); errors.As(err, &e) {
+		return err // a step's own (a token source's identity provider)
+	}
 	var de domainError
 	if errors.As(err, &de) {
 		api = apiDescribeDomain

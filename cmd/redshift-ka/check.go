@@ -63,6 +63,9 @@ type checkResult struct {
 	Login *loginResult `json:"login,omitempty"`
 	// IdP is the native identity-provider login; absent without one.
 	IdP *idpResult `json:"idp,omitempty"`
+	// Steps are the login's steps and their outcomes, the server login
+	// last; absent for a login with a password.
+	Steps []stepResult `json:"steps,omitempty"`
 	// Exit is the exit status, 0: a failed check prints a [checkFailure].
 	Exit int `json:"exit"`
 }
@@ -107,6 +110,64 @@ type idpResult struct {
 	IdentityNamespace string `json:"identity_namespace,omitempty"`
 }
 
+// stepResult is a login step and its outcome.
+type stepResult struct {
+	driver.LoginStep
+	// Outcome is "ok", "failed", "not reached" (an earlier step failed)
+	// or "not run (--offline)".
+	Outcome string `json:"outcome"`
+	// Error is why the step failed, no secret in it.
+	Error string `json:"error,omitempty"`
+}
+
+// stepServer is the name of the last step, the server's login.
+const stepServer = "server login"
+
+// loginSteps are the steps of the connector's login, the server's login
+// last; nil for a login with a password, whose one step is the connection.
+func loginSteps(c *driver.Connector, n *dsnparse.Native) []stepResult {
+	var steps []stepResult
+	for _, s := range c.LoginSteps() {
+		steps = append(steps, stepResult{LoginStep: s})
+	}
+	server := driver.LoginStep{Name: stepServer, Detail: "with the user and password the API issued"}
+	switch {
+	case n != nil:
+		server.Detail = "plugin " + n.Plugin + ", idp_type " + n.IdPType + ": the server checks the token (authentication code 14)"
+	case c.Login() == nil:
+		return nil
+	}
+	return append(steps, stepResult{LoginStep: server})
+}
+
+// setOutcomes sets each step's outcome after a login that ended with err:
+// the step err names failed (the server's login, when it names none),
+// those before it succeeded, those after it were not reached.
+func setOutcomes(steps []stepResult, err error) {
+	failed := len(steps)
+	if err != nil {
+		failed = len(steps) - 1
+		var se driver.LoginStepError
+		if errors.As(err, &se) {
+			for i, s := range steps {
+				if s.Name == se.FailedStep() {
+					failed = i
+				}
+			}
+		}
+	}
+	for i := range steps {
+		switch {
+		case i < failed:
+			steps[i].Outcome = "ok"
+		case i == failed:
+			steps[i].Outcome, steps[i].Error = "failed", err.Error()
+		default:
+			steps[i].Outcome = "not reached"
+		}
+	}
+}
+
 // sources names where each value came from, under the keys of the values.
 type sources struct {
 	KeepAlive   string `json:"keepalive"`
@@ -142,6 +203,7 @@ type checkFailure struct {
 	Form      string       `json:"form,omitempty"`
 	Connected bool         `json:"connected"`
 	Login     *loginResult `json:"login,omitempty"`
+	Steps     []stepResult `json:"steps,omitempty"`
 	Error     string       `json:"error"`
 	Exit      int          `json:"exit"`
 }
@@ -164,11 +226,14 @@ func (a *app) check(args []string) int {
 	rep, code := a.checkWith(pos, *offline, timeout, &res)
 	switch {
 	case code != exitOK && *asJSON:
-		f := checkFailure{DSN: res.DSN, Form: res.Form, Connected: res.Connected, Login: res.Login, Error: a.failure, Exit: code}
+		f := checkFailure{DSN: res.DSN, Form: res.Form, Connected: res.Connected, Login: res.Login, Steps: res.Steps, Error: a.failure, Exit: code}
 		if err := writeJSON(a.stdout, f); err != nil {
 			a.errorf("check: write the JSON result: %v", err)
 		}
 	case code != exitOK:
+		if len(res.Steps) > 0 {
+			writeSteps(a.stdout, res.Steps) // the error, on standard error, says why the failed one failed
+		}
 	case *asJSON:
 		res.Exit = exitOK
 		if err := writeJSON(a.stdout, res); err != nil {
@@ -209,8 +274,12 @@ func (a *app) checkWith(pos []string, offline bool, timeout time.Duration, res *
 	if n := parsed.Native; n != nil {
 		res.IdP = &idpResult{n.Plugin, n.IdPType, n.ProviderName, n.TokenType, n.IdentityNamespace}
 	}
+	res.Steps = loginSteps(connector, parsed.Native)
 	var rep settings.Report
 	if offline {
+		for i := range res.Steps {
+			res.Steps[i].Outcome = "not run (--offline)"
+		}
 		osv, err := sysfallback.Read()
 		if err != nil {
 			return rep, a.fail(exitConnect, "check: %v", err)
@@ -239,19 +308,27 @@ func (a *app) checkConnected(connector *driver.Connector, parsed *dsnparse.DSN, 
 	defer a.pushMetrics("check", db)() // before db.Close: the connection is still open
 	ctx, cancel := connectContext(a.ctx, timeout)
 	defer cancel()
+	failed := func(err error) (settings.Report, int) {
+		setOutcomes(res.Steps, err)
+		return settings.Report{}, a.connectFailed("check", err, true)
+	}
 	if res.Login != nil {
 		cr, err := a.login(ctx, connector.Login())
 		if err != nil {
-			return settings.Report{}, a.connectFailed("check", err, true)
+			return failed(err)
 		}
 		res.Login.Called, res.Login.DatabaseUser = true, cr.User
 		res.Login.Expires = cr.Expiration.UTC().Format(time.RFC3339)
 	}
+	if err := connector.PrepareToken(ctx); err != nil {
+		return failed(err)
+	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return settings.Report{}, a.connectFailed("check", err, true)
+		return failed(err)
 	}
 	defer conn.Close()
+	setOutcomes(res.Steps, nil)
 	res.Connected = true
 	var rep settings.Report
 	if err := conn.Raw(func(dc any) error {
@@ -375,6 +452,11 @@ func writeCheck(w io.Writer, res checkResult, r settings.Report) {
 	}
 	fmt.Fprintf(tw, "Values from\t%s\n", res.ReadFrom)
 	fmt.Fprintln(tw)
+	tw.Flush()
+	if len(res.Steps) > 0 {
+		writeSteps(w, res.Steps)
+		fmt.Fprintln(w)
+	}
 
 	// A value the DSN set says so in its source already.
 	unused := func(s settings.Source) string {
@@ -419,6 +501,16 @@ func writeCheck(w io.Writer, res checkResult, r settings.Report) {
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
+}
+
+// writeSteps prints the login's steps and their outcomes.
+func writeSteps(w io.Writer, steps []stepResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Login step\tFor\tOutcome\n")
+	for _, s := range steps {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Detail, s.Outcome)
+	}
+	tw.Flush()
 }
 
 // writeKeys prints every key of the DSN and where it went.

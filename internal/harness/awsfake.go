@@ -26,7 +26,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// AWSFake is a fake of the AWS APIs an IAM login calls, on loopback:
+// AWSFake is a fake of the AWS APIs an IAM login calls, on loopback
+// (and GetIdentityCenterAuthToken, awsfake_idc.go):
 // redshift's GetClusterCredentials and GetClusterCredentialsWithIAM (the
 // AWS Query protocol: a form-encoded POST, XML answers and errors) and
 // redshift-serverless GetCredentials (JSON 1.1), and STS
@@ -81,7 +82,8 @@ type AWSFake struct {
 	webRoles             map[string]webIdentityRole // see awsfake_sts.go
 	keyExpires           map[string]time.Time       // of the keys STS issued, in the fake's time
 	stsLifetime          time.Duration
-	lastSTS              [3]string // the keys STS last issued
+	lastSTS              [3]string   // the keys STS last issued
+	idc                  idcIdentity // see awsfake_idc.go
 }
 
 // FakeRole is the IAM role GetClusterCredentialsWithIAM and
@@ -370,7 +372,7 @@ func (f *AWSFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, serverless, http.StatusForbidden, fail[0], fail[1], reqID)
 		return
 	}
-	if f.serveLookup(w, api, params, serverless, reqID) {
+	if f.serveLookup(w, api, params, serverless, reqID) || f.serveIdC(w, api, params, body, serverless, reqID) {
 		return
 	}
 	if (api == "GetClusterCredentials" || api == "GetClusterCredentialsWithIAM" || api == "GetCredentials") &&
