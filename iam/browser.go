@@ -38,23 +38,6 @@ const (
 // maxAnswer is the most read of an identity provider's JSON answer.
 const maxAnswer = 1 << 20
 
-// stepError is the error of a browser plugin's step: it names the plugin
-// and the step, never a code or token.
-type stepError struct {
-	plugin, step string
-	err          error
-}
-
-func (e *stepError) Error() string {
-	return "redshift-ka: " + e.plugin + ": " + e.step + ": " + e.err.Error()
-}
-
-// Unwrap returns the step's error.
-func (e *stepError) Unwrap() error { return e.err }
-
-// FailedStep names the step, as Steps does.
-func (e *stepError) FailedStep() string { return e.step }
-
 // randomString is n random bytes, base64url: a state (RFC 6749 section
 // 10.12) or a PKCE code verifier (RFC 7636 section 4.1: 60 bytes give 80
 // characters, as JDBC's generateCodeVerifier).

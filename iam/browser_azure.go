@@ -36,6 +36,7 @@ const pluginAzureOAuth2 = "BrowserAzureOAuth2CredentialsProvider"
 // azureBrowser is the settings of one BrowserAzureOAuth2 login.
 type azureBrowser struct {
 	tenant, clientID, scope string
+	partition               string // idp_partition: "", "us-gov", "cn"
 	port                    int
 	timeout                 time.Duration // idp_response_timeout
 	logger                  *slog.Logger
@@ -49,6 +50,11 @@ func (a *azureBrowser) Steps() []backend.Step {
 	}
 }
 
+// target is what the login's errors name.
+func (a *azureBrowser) target() string {
+	return pluginAzureOAuth2 + " (tenant " + a.tenant + ")"
+}
+
 // portShown is a listen_port as Steps show it.
 func portShown(port int) string {
 	if port == 0 {
@@ -60,7 +66,11 @@ func portShown(port int) string {
 // login runs the flow and returns the access token and its expiration.
 func (a *azureBrowser) login(ctx context.Context) (string, time.Time, error) {
 	fail := func(step string, err error) (string, time.Time, error) {
-		return "", time.Time{}, &stepError{pluginAzureOAuth2, step, err}
+		return "", time.Time{}, &Error{API: step, Target: a.target(), Err: err}
+	}
+	host, ok := browser.AzureLogin[a.partition]
+	if !ok {
+		return fail(stepBrowser, fmt.Errorf("idp_partition %s is not one of us-gov, cn", strconv.Quote(cut(a.partition))))
 	}
 	l, err := browser.Listen(a.port)
 	if err != nil {
@@ -69,7 +79,7 @@ func (a *azureBrowser) login(ctx context.Context) (string, time.Time, error) {
 	defer l.Close()
 	redirect := "http://localhost:" + strconv.Itoa(l.Port()) + "/redshift/"
 	state := randomString(32)
-	base := strings.TrimSuffix(browser.AzureLogin, "/") + "/" + url.PathEscape(a.tenant) + "/oauth2/v2.0/"
+	base := strings.TrimSuffix(host, "/") + "/" + url.PathEscape(a.tenant) + "/oauth2/v2.0/"
 	scope := strings.TrimSpace("openid " + a.scope)
 	q := url.Values{"scope": {scope}, "response_type": {"code"}, "response_mode": {"form_post"},
 		"client_id": {a.clientID}, "redirect_uri": {redirect}, "state": {state}}

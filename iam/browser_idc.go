@@ -96,7 +96,7 @@ var idcClients = struct {
 // login runs the flow and returns the access token and its expiration.
 func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
 	fail := func(step string, err error) (string, time.Time, error) {
-		return "", time.Time{}, &stepError{pluginIdC, step, err}
+		return "", time.Time{}, &Error{API: step, Target: pluginIdC + " (issuer " + b.issuerURL + ")", Err: err}
 	}
 	if !idcRegion.MatchString(b.region) {
 		return fail(stepRegisterClient, fmt.Errorf("idc_region %s is not an AWS region", strconv.Quote(cut(b.region))))

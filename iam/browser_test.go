@@ -28,7 +28,7 @@ import (
 func useBrowser(t *testing.T, b *harness.Browser, azure string) *bytes.Buffer {
 	var printed bytes.Buffer
 	oldOpen, oldAzure, oldStderr := browser.Open, browser.AzureLogin, browser.Stderr
-	browser.Open, browser.AzureLogin, browser.Stderr = b.Open, azure, &printed
+	browser.Open, browser.AzureLogin, browser.Stderr = b.Open, map[string]string{"": azure}, &printed
 	t.Cleanup(func() { browser.Open, browser.AzureLogin, browser.Stderr = oldOpen, oldAzure, oldStderr })
 	return &printed
 }
@@ -114,9 +114,9 @@ func TestBrowserAzureRefused(t *testing.T) {
 			_, _, err := a.login(context.Background())
 			took := time.Since(start)
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "redshift-ka: BrowserAzureOAuth2CredentialsProvider: "+tc.step+": ")
+			assert.Contains(t, err.Error(), "redshift-ka: "+tc.step+" for BrowserAzureOAuth2CredentialsProvider (tenant tenant-1): ")
 			assert.Contains(t, err.Error(), tc.want)
-			var se *stepError
+			var se *Error
 			require.ErrorAs(t, err, &se)
 			assert.Equal(t, tc.step, se.FailedStep())
 			assert.Less(t, took, 2*time.Second+10*time.Second, "bounded by idp_response_timeout")
@@ -137,7 +137,7 @@ func TestBrowserAzurePortInUse(t *testing.T) {
 	port := busy.Addr().(*net.TCPAddr).Port
 	_, _, err = (&azureBrowser{tenant: "t", clientID: "c", port: port}).login(context.Background())
 	require.ErrorIs(t, err, browser.ErrPortInUse)
-	assert.Contains(t, err.Error(), "browser sign-in: redshift-ka: listen_port "+strconv.Itoa(port)+" is in use")
+	assert.Contains(t, err.Error(), "browser sign-in for BrowserAzureOAuth2CredentialsProvider (tenant t): listen_port "+strconv.Itoa(port)+" is in use")
 	opened, _, _ := b.Wait()
 	assert.Zero(t, opened, "no browser opened")
 }
@@ -209,7 +209,7 @@ func TestBrowserIdCRefused(t *testing.T) {
 			}
 			_, _, err := idc.login(context.Background())
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "redshift-ka: BrowserIdcAuthPlugin: "+tc.step+": ")
+			assert.Contains(t, err.Error(), "redshift-ka: "+tc.step+" for BrowserIdcAuthPlugin (issuer ")
 			assert.Contains(t, err.Error(), tc.want)
 			for _, s := range []string{"code-", "cs-", "FORGED", "eyJ"} {
 				assert.NotContains(t, err.Error(), s, "no code, client secret or token shown")

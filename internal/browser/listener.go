@@ -35,14 +35,14 @@ type Listener struct {
 // an error naming listen_port.
 func Listen(port int) (*Listener, error) {
 	if port < 0 || port > 65535 {
-		return nil, fmt.Errorf("redshift-ka: listen_port: want a TCP port 0..65535, got %d", port)
+		return nil, fmt.Errorf("listen_port: want a TCP port 0..65535, got %d", port)
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("redshift-ka: listen_port %d is in use on 127.0.0.1: the browser login's listener needs it; free it or set another listen_port (%w)", port, ErrPortInUse)
+		return nil, fmt.Errorf("listen_port %d is in use on 127.0.0.1, where the browser login listens; free it or set another listen_port (%w)", port, ErrPortInUse)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("redshift-ka: listen_port %d: the browser login's listener: %w", port, err)
+		return nil, fmt.Errorf("listen_port %d: the browser login's listener: %w", port, err)
 	}
 	return &Listener{ln: ln, port: ln.Addr().(*net.TCPAddr).Port}, nil
 }
@@ -136,7 +136,7 @@ func (l *Listener) Wait(ctx context.Context, timeout time.Duration, e Expect) (u
 	<-served
 	conns.Wait()
 	if res.err != nil {
-		return nil, fmt.Errorf("redshift-ka: browser login, listener on 127.0.0.1:%d: %w", l.port, res.err)
+		return nil, fmt.Errorf("listener on 127.0.0.1:%d: %w", l.port, res.err)
 	}
 	return res.v, nil
 }

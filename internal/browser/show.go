@@ -41,9 +41,13 @@ func Show(ctx context.Context, url, plugin string, logger *slog.Logger) {
 	}
 }
 
-// AzureLogin is the Microsoft identity platform's base URL, where
-// BrowserAzureOAuth2CredentialsProvider's authorize and token endpoints
-// are (redshift_connector get_microsoft_idp_host, JDBC
-// AzureIdpHostUtil). Tests point it at a fake: the host is fixed in
-// Amazon's drivers and has no DSN key.
-var AzureLogin = "https://login.microsoftonline.com"
+// AzureLogin is the Microsoft identity platform's base URL by
+// idp_partition, where BrowserAzureOAuth2CredentialsProvider's authorize
+// and token endpoints are (redshift_connector plugin_utils.py
+// MICROSOFT_IDP_HOSTS, JDBC AzureIdpHostUtil). Tests point it at a fake:
+// the hosts are fixed in Amazon's drivers and have no DSN key.
+var AzureLogin = map[string]string{
+	"":       "https://login.microsoftonline.com",
+	"us-gov": "https://login.microsoftonline.us",
+	"cn":     "https://login.chinacloudapi.cn",
+}
