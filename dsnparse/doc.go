@@ -193,7 +193,8 @@
 // none of them and no custom domain, or (provisioned, without
 // group_federation) without a user, is refused. DbUser is, as in the JDBC
 // driver and redshift_connector, the DSN's DbUser, else its user (user,
-// UID, or a URL's user info); the DSN's password is not used. The DSN's
+// UID, or a URL's user info), but with a SAML plugin (below); the DSN's
+// password is not used. The DSN's
 // database is [IAM.DbName]. ForceLowercase lower-cases DbGroups. Profile
 // together with AccessKeyID is refused, as the JDBC driver refuses it.
 // https_proxy_host needs https_proxy_port; https_proxy_password is masked
@@ -206,41 +207,117 @@
 // ssl=false, and values pgx does not know are refused with
 // [ErrTLSRequired], before any AWS call. require and verify-full are kept.
 //
-// plugin_name=JwtIamAuthPlugin (ODBC's; with IAM=1) takes the AWS
-// credentials from STS AssumeRoleWithWebIdentity, [IAM.WebIdentity]:
+// # Identity-provider plugins
 //
-//	Token            web_identity_token, webIdentityToken (masked as a password is)
-//	RoleARN          role_arn, roleArn
-//	RoleSessionName  role_session_name, roleSessionName (default jwt_redshift_session)
-//	DurationSeconds  duration (900..43200)
+// plugin_name (credentials_provider in redshift_connector) names the
+// plugin, in any package prefix (com.amazon.redshift.plugin.,
+// redshift_connector.plugin.) and any case, by its JDBC and Python class
+// name or its ODBC name. The plugins that get AWS credentials from STS
+// need IAM=1 (iam=true, jdbc:redshift:iam://), as Amazon's drivers do,
+// and refuse AccessKeyID, SecretAccessKey, SessionToken and Profile:
+// [IAM.WebIdentity] or [IAM.SAML] holds their keys. For the SAML ones
+// that sign in with a password, the DSN's user and password (user, UID;
+// password, PWD) are the identity provider's; DbUser, DbGroups and
+// AutoCreate, unless the DSN gives them, come from the assertion at login.
+// The native plugins, whose token Redshift checks itself, fill
+// [DSN.Native], and an IAM switch beside them turns no IAM login on
+// (ODBC asks for IAM=1 with JWT and BrowserAzureADOAuth2); the IAM
+// Identity Center ones refuse it, as JDBC does. IdpTokenAuthPlugin without
+// token exchanges AccessKeyID, SecretAccessKey and SessionToken for one
+// ([Native.Exchange]), for the cluster or workgroup and region of
+// ClusterID, Workgroup, Region or the host name, as for an IAM login. The
+// plugins, what each needs and reads, and where Amazon's drivers define
+// them (github.com/aws/...):
 //
-// It needs the token and the role, and refuses Profile and AccessKeyID.
-// Without DbUser or a user, the database user is the token's DbUser,
-// upn, preferred_username or email claim, created if need be (AutoCreate),
-// as ODBC's plugin does. A role key without this plugin, or the plugin
-// without IAM=1, is refused.
+//	AdfsCredentialsProvider (ODBC: ADFS): IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
+//	    needs: user (UID), password (PWD), idp_host
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, idp_port, loginToRp
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/AdfsCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/adfs_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMAdfsCredentialsProvider.cpp
+//	AzureCredentialsProvider (ODBC: AzureAD): IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
+//	    needs: user (UID), password (PWD), idp_tenant, client_id, client_secret
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, idp_partition
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/AzureCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/azure_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMAzureCredentialsProvider.cpp
+//	BasicSamlCredentialsProvider: IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
+//	    needs: saml_assertion
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/BasicSamlCredentialsProvider.java (JDBC only)
+//	BrowserAzureCredentialsProvider (ODBC: BrowserAzureAD): IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
+//	    needs: idp_tenant, client_id
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, idp_partition, listen_port, idp_response_timeout
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/BrowserAzureCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/browser_azure_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMBrowserAzureCredentialsProvider.cpp
+//	BrowserSamlCredentialsProvider (ODBC: BrowserSAML): IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
+//	    needs: login_url
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, listen_port, idp_response_timeout
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/BrowserSamlCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/browser_saml_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMBrowserSamlCredentialsProvider.cpp
+//	JwtIamAuthPlugin: IAM=1; STS AssumeRoleWithWebIdentity (IAM.WebIdentity)
+//	    needs: web_identity_token, role_arn
+//	    reads: role_session_name, duration
+//	    source: amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMJwtPluginCredentialsProvider.cpp (ODBC only)
+//	OktaCredentialsProvider (ODBC: Okta): IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
+//	    needs: user (UID), password (PWD), idp_host, app_id
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, idp_port, app_name
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/OktaCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/okta_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMOktaCredentialsProvider.cpp
+//	PingCredentialsProvider (ODBC: Ping): IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
+//	    needs: user (UID), password (PWD), idp_host
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, idp_port, partner_spid
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/PingCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/ping_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMPingCredentialsProvider.cpp
+//	BasicJwtCredentialsProvider (ODBC: JWT): native, idp_type AzureAD (DSN.Native)
+//	    needs: web_identity_token
+//	    reads: provider_name
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/BasicJwtCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/jwt_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMJwtBasicCredentialsProvider.cpp
+//	BrowserAzureOAuth2CredentialsProvider (ODBC: BrowserAzureADOAuth2): native, idp_type AzureAD (DSN.Native)
+//	    needs: idp_tenant, client_id
+//	    reads: provider_name, idp_partition, scope, listen_port, idp_response_timeout, ssl_insecure
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/BrowserAzureOAuth2CredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/browser_azure_oauth2_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMBrowserAzureOAuth2CredentialsProvider.cpp
+//	BrowserIdcAuthPlugin: native, idp_type AwsIdc (DSN.Native)
+//	    needs: issuer_url, idc_region
+//	    reads: provider_name, idc_client_display_name, listen_port, idp_response_timeout
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/BrowserIdcAuthPlugin.java; amazon-redshift-python-driver redshift_connector/plugin/browser_idc_auth_plugin.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/BrowserIdcAuthPlugin.cpp
+//	IdpTokenAuthPlugin: native, idp_type AwsIdc (DSN.Native)
+//	    needs: token and token_type, or AccessKeyID, SecretAccessKey and SessionToken (Exchange)
+//	    reads: provider_name, identity_namespace
+//	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/IdpTokenAuthPlugin.java; amazon-redshift-python-driver redshift_connector/plugin/idp_token_auth_plugin.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IdpTokenAuthPlugin.cpp
 //
-// # Native identity-provider login
+//	role_arn, roleArn: an IAM role ARN
+//	role_session_name, roleSessionName: a role session name
+//	duration: whole seconds 900..43200
+//	idp_host: the identity provider's host name
+//	idp_port: a port 1..65535
+//	preferred_role: an IAM role ARN
+//	ssl_insecure: 1/0, true/false, on/off or yes/no
+//	app_id: the Okta application's ID
+//	app_name: the Okta application's name
+//	partner_spid, partner_sp_id: a SAML service provider ID
+//	loginToRp, login_to_rp: a relying party ID
+//	idp_tenant: an Azure AD tenant ID
+//	idp_partition: an Azure cloud partition (us-gov, cn)
+//	client_id: an OAuth client ID
+//	client_secret: an OAuth client secret (a secret)
+//	saml_assertion: a SAML assertion, base64 (a secret)
+//	login_url: the identity provider's sign-in URL
+//	listen_port: a port 1..65535
+//	idp_response_timeout: whole seconds 10..86400
+//	idp_use_https_proxy: 1/0, true/false, on/off or yes/no
+//	scope: OAuth scopes, space-separated
+//	issuer_url: the IAM Identity Center issuer URL
+//	idc_region: an AWS region
+//	idc_client_display_name: a display name
 //
-// plugin_name (credentials_provider) set to BasicJwtCredentialsProvider
-// (ODBC: JWT) or IdpTokenAuthPlugin, in any package prefix
-// (com.amazon.redshift.plugin., redshift_connector.plugin.) and any case,
-// asks for the login in which Redshift checks an identity provider's token
-// itself; [DSN.Native] then holds it, and an IAM switch in the same DSN
-// (ODBC asks for IAM=1 with JWT) is dropped. Its keys, in every form:
-//
-//	Plugin             plugin_name, credentials_provider
-//	Token              web_identity_token, webIdentityToken (JWT); token (IdpTokenAuthPlugin)
-//	ProviderName       provider_name, providerName
-//	TokenType          token_type (IdpTokenAuthPlugin, required)
-//	IdentityNamespace  identity_namespace (IdpTokenAuthPlugin)
-//
-// The token is masked as a password is. The keys without a plugin, a key
-// of another plugin, or a plugin without its token are refused. Other
-// identity-provider plugins (Okta, ADFS, Azure AD, browser SAML and IdC)
-// and their keys (idp_host, preferred_role, ...) are not supported yet: a
-// DSN with one is refused with
-// [ErrNotSupported], so that it never logs in some other way than asked.
+// Amazon's defaults fill what the DSN leaves out: idp_port 443,
+// listen_port 7890 (a free port for the Azure browser plugins),
+// idp_response_timeout 120 s, app_name amazon_aws, partner_spid and
+// loginToRp urn:amazon:webservices. Passwords, client_secret,
+// saml_assertion, the tokens and the AWS keys are masked as a password
+// is. A plugin key without a plugin that reads it, a key of another
+// plugin, a plugin without what it needs, and plugins not in the table
+// (BrowserOktaSAMLCredentialsProvider, ...) are refused, with
+// [ErrMissing], [ErrConflict] or [ErrNotSupported], so that a DSN never
+// logs in some other way than asked. JwtIamAuthPlugin without DbUser or a
+// user takes the database user from the token's DbUser, upn,
+// preferred_username or email claim, created if need be, as ODBC's plugin
+// does. The startup message of a native login adds plugin_name, idp_type,
+// provider_name, and for IAM Identity Center token_type,
+// identity_namespace and idc_client_display_name ([Native.StartupParams]).
 //
 // # Errors
 //

@@ -2,6 +2,7 @@ package dsnparse_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
 )
@@ -62,12 +63,24 @@ func ExampleParse_iam() {
 	fmt.Printf("%+v\n", *d.IAM)
 	// Output:
 	// JDBC host=etl-prod.c9abcdefgh.us-east-1.redshift.amazonaws.com port=5439 dbname=dev sslmode=verify-ca
-	// {ClusterID:etl-prod Workgroup: Region:us-east-1 DbUser:etl DbGroups:[loaders readers] AutoCreate:true DurationSeconds:0 Profile: AccessKeyID:AKIAEXAMPLE SecretAccessKey:xxxxx SessionToken: EndpointURL: GroupFederation:false ForceLowercase:false Serverless:false DbName:dev CustomDomain: LookupEndpoint:false HTTPSProxyHost: HTTPSProxyPort:0 HTTPSProxyUser: HTTPSProxyPassword: DisableCache:false WebIdentity:{Token: RoleARN: RoleSessionName: DurationSeconds:0}}
+	// {ClusterID:etl-prod Workgroup: Region:us-east-1 DbUser:etl DbGroups:[loaders readers] AutoCreate:true DurationSeconds:0 Profile: AccessKeyID:AKIAEXAMPLE SecretAccessKey:xxxxx SessionToken: EndpointURL: GroupFederation:false ForceLowercase:false Serverless:false DbName:dev CustomDomain: LookupEndpoint:false HTTPSProxyHost: HTTPSProxyPort:0 HTTPSProxyUser: HTTPSProxyPassword: DisableCache:false WebIdentity:{Token: RoleARN: RoleSessionName: DurationSeconds:0} SAML:{Plugin: IdPHost: IdPPort:0 User: Password: PreferredRole: SSLInsecure:false AppID: AppName: PartnerSPID: LoginToRP: Tenant: ClientID: ClientSecret: Partition: Assertion: LoginURL: ListenPort:0 ResponseTimeout:0s DurationSeconds:0 UseHTTPSProxy:false}}
 }
 
 func ExampleParse_plugin() {
-	_, err := dsnparse.Parse("Driver={Amazon Redshift (x64)};Server=warehouse.example.com;IAM=1;plugin_name=Okta")
+	d, err := dsnparse.Parse("Driver={Amazon Redshift (x64)};Server=etl-prod.c9abcdefgh.us-east-1.redshift.amazonaws.com;Database=dev;" +
+		"IAM=1;plugin_name=Okta;idp_host=example.okta.com;app_id=0oa1b2c3d4;preferred_role=arn:aws:iam::123456789012:role/etl;" +
+		"UID=ann@example.com;PWD={s3cr;et}")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s := d.IAM.SAML
+	fmt.Println(s.Plugin, s.IdPHost, s.IdPPort, s.AppID, s.AppName, s.User, s.PreferredRole)
+	fmt.Printf("DbUser %q (from the assertion); printed: %v\n", d.IAM.DbUser, strings.Contains(fmt.Sprint(d), "s3cr"))
+	_, err = dsnparse.Parse("Server=etl-prod.c9abcdefgh.us-east-1.redshift.amazonaws.com;IAM=1;plugin_name=Okta;app_id=0oa1b2c3d4;UID=ann;PWD=x")
 	fmt.Println(err)
 	// Output:
-	// redshift-ka: plugin_name: identity-provider plugin Okta is not supported; supported: BasicJwtCredentialsProvider (ODBC: JWT) with web_identity_token, IdpTokenAuthPlugin with token and token_type, or JwtIamAuthPlugin with IAM=1, web_identity_token and role_arn; or log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password
+	// OktaCredentialsProvider example.okta.com 443 0oa1b2c3d4 amazon_aws ann@example.com arn:aws:iam::123456789012:role/etl
+	// DbUser "" (from the assertion); printed: false
+	// redshift-ka: plugin_name: OktaCredentialsProvider needs idp_host
 }

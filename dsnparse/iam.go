@@ -14,8 +14,8 @@ import (
 // [DSN.IAM] is nil for a DSN that does not ask for it. Logging in needs the
 // package github.com/redshift-ka/redshift-ka/iam.
 //
-// It holds secrets (SecretAccessKey, SessionToken, WebIdentity.Token): it prints, and encodes
-// to JSON, with them masked.
+// It holds secrets (SecretAccessKey, SessionToken, WebIdentity.Token, the
+// SAML login's): it prints, and encodes to JSON, with them masked.
 type IAM struct {
 	// ClusterID names the provisioned cluster, for GetClusterCredentials;
 	// taken from the host name (<cluster>.<id>.<region>.redshift.amazonaws.com)
@@ -94,6 +94,11 @@ type IAM struct {
 	// WebIdentity is the web identity whose role gives the AWS
 	// credentials (plugin_name=JwtIamAuthPlugin); zero: none.
 	WebIdentity WebIdentity
+	// SAML is the identity-provider login whose SAML assertion gives the
+	// AWS credentials (plugin_name=OktaCredentialsProvider, ...); zero:
+	// none. DbUser, DbGroups and AutoCreate may then come from the
+	// assertion.
+	SAML SAML
 }
 
 // LookupHost is the host name that stands for the endpoint a DSN without
@@ -108,7 +113,8 @@ func (i *IAM) LookupHost() string {
 }
 
 // Format prints i, for every verb, with its secrets (SecretAccessKey,
-// SessionToken, HTTPSProxyPassword, WebIdentity.Token) masked as "xxxxx".
+// SessionToken, HTTPSProxyPassword, WebIdentity.Token, SAML.Password,
+// SAML.ClientSecret, SAML.Assertion) masked as "xxxxx".
 func (i IAM) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, fmt.FormatString(f, verb), redactedIAM(i.masked()))
 }
@@ -132,9 +138,8 @@ func (i IAM) masked() IAM {
 	if i.HTTPSProxyPassword != "" {
 		i.HTTPSProxyPassword = mask
 	}
-	if i.WebIdentity.Token != "" {
-		i.WebIdentity.Token = mask
-	}
+	i.WebIdentity = i.WebIdentity.masked()
+	i.SAML = i.SAML.masked()
 	i.EndpointURL = MaskURL(i.EndpointURL)
 	i.DbGroups = append([]string(nil), i.DbGroups...)
 	return i

@@ -123,7 +123,11 @@ var ignoredGroups = []struct {
 	// finds the CA and the STS endpoint itself.
 	{"IAM (ODBC, JDBC, Python)", "a detail of IAM login that the AWS SDK works out itself", keySet(`serverlessAcctId
 		serverless_acct_id dbgroups_filter DbGroupsFilter StsEndpointUrl StsConnectionTimeout InstanceProfile AuthType
-		vpc_endpoint_url CaPath scope ssl_insecure`)},
+		vpc_endpoint_url CaPath`)},
+	// redshift_connector connect(principal_arn=...) sets
+	// RedshiftProperty.principal, which SamlCredentialsProvider stores and
+	// never reads: the assertion names the SAML provider.
+	{"Python", "the SAML provider's ARN, which redshift_connector never uses: the assertion names it", keySet(`principal_arn`)},
 	// rsodbc.h.
 	{"ODBC", "a setting of Amazon's ODBC driver (statements, logging, TLS, proxy); not PostgreSQL's", keySet(`
 		EnableDescribeParam ExtendedColumnMetaData ApplicationUsingThreads FetchRefCursor TransactionErrorBehavior
@@ -160,17 +164,16 @@ func ignoredGroup(k string) int {
 	return -1
 }
 
-// pluginKeys are the keys of identity-provider plugins (SAML, Okta, ADFS,
-// Azure AD, browser logins, IAM Identity Center) in Amazon's three
+// pluginKeys are keys about identity providers and IAM in Amazon's
 // drivers that redshift-ka does not support: it refuses a DSN that has
-// one rather than log in some other way than asked. The keys of the
-// logins it supports are in nativeSpecs (native.go: plugin_name, the
-// token) and pluginSpecs (plugin.go: JwtIamAuthPlugin's role).
-var pluginKeys = keySet(`idp_host idp_port idp_tenant idp_partition
-	idp_response_timeout idp_use_https_proxy preferred_role principal_arn client_id client_secret
-	app_id app_name login_url listen_port partner_spid loginToRp login_to_rp
-	idc_region idc_client_display_name issuer_url
-	AuthProfile auth_profile allow_db_user_override AllowDBUserOverride`)
+// one rather than log in some other way than asked. AuthProfile (ODBC
+// RS_IAM_AUTH_PROFILE, JDBC authProfile, redshift_connector auth_profile)
+// reads the connection's keys from a Redshift authentication profile;
+// allow_db_user_override is an attribute of the SAML assertion (JDBC
+// IamHelper, redshift_connector CredentialsHolder.IamMetadata), not a key
+// of the DSN. The keys of the plugins it supports are in nativeSpecs
+// (native.go: plugin_name, the tokens) and pluginSpecs (plugin.go).
+var pluginKeys = keySet(`AuthProfile auth_profile allow_db_user_override AllowDBUserOverride`)
 
 func keySet(words string) map[string]bool {
 	set := map[string]bool{}
@@ -234,43 +237,9 @@ func (c *collector) take(key, value string) (bool, error) {
 func (c *collector) addIAM(i int, key, value string) error {
 	c.ours(key, "IAM "+iamSpecs[i].Field)
 	spec := &iamSpecs[i]
-	v := strings.TrimSpace(value)
-	if v == "" {
-		return nil
-	}
-	switch spec.kind {
-	case iamBool:
-		switch strings.ToLower(v) {
-		case "1", "true", "on", "yes":
-			v = "1"
-		case "0", "false", "off", "no":
-			v = "0"
-		default:
-			return valueError(key, value, ErrSyntax, "want "+spec.Want+", got ")
-		}
-	case iamSeconds:
-		if strings.Trim(v, "0123456789") != "" {
-			return valueError(key, value, ErrSyntax, "want "+spec.Want+", got ")
-		}
-		v = strings.TrimLeft(v, "0")
-		if len(v) > 4 || atoi(v) < spec.min || atoi(v) > spec.max {
-			return valueError(key, value, ErrRange, "want "+spec.Want+", got ")
-		}
-	case iamPort:
-		if strings.Trim(v, "0123456789") != "" || len(v) > 5 {
-			return valueError(key, value, ErrSyntax, "want "+spec.Want+", got ")
-		}
-		if n := atoi(v); n < 1 || n > 65535 {
-			return valueError(key, value, ErrRange, "want "+spec.Want+", got ")
-		}
-	case iamList:
-		var items []string
-		for item := range strings.SplitSeq(v, ",") {
-			if item = strings.TrimSpace(item); item != "" {
-				items = append(items, item)
-			}
-		}
-		v = strings.Join(items, ",")
+	v, err := readValue(spec.kind, spec.Want, spec.min, spec.max, key, value)
+	if err != nil || v == "" {
+		return err
 	}
 	if c.iamKeys[i] != "" {
 		if c.iamVal[i] != v {
@@ -283,15 +252,61 @@ func (c *collector) addIAM(i int, key, value string) error {
 	return nil
 }
 
+// readValue reads the value of an IAM or plugin key of kind, and returns
+// it normalised: trimmed, booleans "1" or "0", seconds and ports without
+// leading zeros, lists trimmed item by item; "" for an empty value, which
+// is taken as absent.
+func readValue(kind iamKind, want string, min, max int, key, value string) (string, error) {
+	v := strings.TrimSpace(value)
+	if v == "" {
+		return "", nil
+	}
+	switch kind {
+	case iamBool:
+		switch strings.ToLower(v) {
+		case "1", "true", "on", "yes":
+			v = "1"
+		case "0", "false", "off", "no":
+			v = "0"
+		default:
+			return "", valueError(key, value, ErrSyntax, "want "+want+", got ")
+		}
+	case iamSeconds:
+		if strings.Trim(v, "0123456789") != "" {
+			return "", valueError(key, value, ErrSyntax, "want "+want+", got ")
+		}
+		v = strings.TrimLeft(v, "0")
+		if len(v) > 6 || atoi(v) < min || atoi(v) > max {
+			return "", valueError(key, value, ErrRange, "want "+want+", got ")
+		}
+	case iamPort:
+		if strings.Trim(v, "0123456789") != "" || len(v) > 5 {
+			return "", valueError(key, value, ErrSyntax, "want "+want+", got ")
+		}
+		if n := atoi(v); n < 1 || n > 65535 {
+			return "", valueError(key, value, ErrRange, "want "+want+", got ")
+		}
+		v = strings.TrimLeft(v, "0")
+	case iamList:
+		var items []string
+		for item := range strings.SplitSeq(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		v = strings.Join(items, ",")
+	}
+	return v, nil
+}
+
 // errPlugin refuses key, a key of an identity-provider plugin redshift-ka
 // does not support.
 func errPlugin(key string) error {
 	return &ParseError{Key: key, Err: reason(ErrNotSupported,
-		"a key of identity-provider plugins redshift-ka does not support; supported: "+supportedPlugins+
-			"; or log in with IAM credentials (AccessKeyID and SecretAccessKey, Profile, or the AWS SDK's default chain) or a password")}
+		"not supported (an authentication profile, or an attribute of a SAML assertion); give the connection's keys in the DSN")}
 }
 
-// atoi reads at most four decimal digits; "" is 0.
+// atoi reads a few decimal digits (callers check the length); "" is 0.
 func atoi(s string) int {
 	n := 0
 	for _, d := range s {
@@ -411,10 +426,10 @@ func (c *collector) finishIAM(host, user, dbname string) (*IAM, error) {
 	if err := c.finishPlugin(iam); err != nil {
 		return nil, err
 	}
-	if !iam.Serverless && iam.Workgroup == "" && !iam.GroupFederation && iam.DbUser == "" {
+	if !iam.Serverless && iam.Workgroup == "" && !iam.GroupFederation && iam.DbUser == "" && iam.SAML.Plugin == "" {
 		// redshift_connector IamHelper.set_cluster_credentials: "db_user
 		// must be specified"; JDBC and ODBC call GetClusterCredentials,
-		// which requires it.
+		// which requires it. A SAML assertion may give it.
 		return nil, &ParseError{Key: c.iamKeys[iamSwitch], Err: reason(ErrMissing,
 			"IAM login to a provisioned cluster needs DbUser (db_user, or the DSN's user) for GetClusterCredentials, "+
 				"or group_federation=true for GetClusterCredentialsWithIAM as the IAM identity's own user")}

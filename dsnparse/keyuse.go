@@ -2,6 +2,7 @@ package dsnparse
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,8 @@ func (c *collector) handed(libpq, key, value string) {
 		c.user = value
 	case "dbname":
 		c.dbname = value
+	case "password":
+		c.password = value
 	}
 	if c.handedOn == nil {
 		c.handedOn = map[string][2]string{}
@@ -215,6 +218,10 @@ func (c *collector) dropIAMKeys() {
 			continue
 		}
 		does := "IAM login (" + field + "); without iam=true (IAM=1, jdbc:redshift:iam://) it does nothing: add iam=true for an IAM login"
+		if c.exchange && slices.ContainsFunc(exchangeFields, func(f int) bool { return iamSpecs[f].Field == field }) {
+			c.keys[i].To = "native AWS." + field
+			continue
+		}
 		switch {
 		case c.native != "":
 			does = "IAM login (" + field + "); not used by the native login of plugin " + c.native + ", whose token Redshift checks itself"

@@ -301,11 +301,11 @@ func TestDataSourceIAM(t *testing.T) {
 	require.ErrorIs(t, err, ErrMissing)
 	assert.True(t, strings.HasPrefix(err.Error(), "redshift-ka: "+env+" [rs] IAM: IAM login needs ClusterID"), err.Error())
 
-	env, _, _ = iniFiles(t, "[rs]\nServer = h\nIAM = 1\nClusterID = c\nIAMDuration = 60\nplugin_name = Okta\n", "", "")
+	env, _, _ = iniFiles(t, "[rs]\nServer = h\nIAM = 1\nClusterID = c\nIAMDuration = 60\nplugin_name = Shibboleth\n", "", "")
 	_, err = Parse("DSN=rs")
 	require.ErrorIs(t, err, ErrRange)
 	assert.EqualError(t, err, "redshift-ka: "+env+` [rs] IAMDuration: want whole seconds 900..3600, got "60"`)
 	_, err = Parse("DSN=rs;IAMDuration=900")
 	require.ErrorIs(t, err, ErrNotSupported)
-	assert.True(t, strings.HasPrefix(err.Error(), "redshift-ka: "+env+" [rs] plugin_name: identity-provider plugin Okta is not supported"), err.Error())
+	assert.True(t, strings.HasPrefix(err.Error(), "redshift-ka: "+env+" [rs] plugin_name: identity-provider plugin Shibboleth is not supported"), err.Error())
 }

@@ -182,6 +182,9 @@ type collector struct {
 	// native is the native plugin's name once finishNative took it, which
 	// turns the IAM login off.
 	native string
+	// exchange is set once finishNative took IAM keys (exchangeFields)
+	// for IdpTokenAuthPlugin's exchange of AWS credentials.
+	exchange bool
 	// jdbc is set for a JDBC URL, whose own keys (jdbcKeys) are mapped to
 	// libpq's, not dropped.
 	jdbc bool
@@ -198,6 +201,9 @@ type collector struct {
 	// handed on, each with the key as written and its value.
 	host, user, dbname string
 	handedOn           map[string][2]string
+	// password is the password handed on, which a SAML plugin takes as
+	// the identity provider's.
+	password string
 	// mapped are Amazon keys that go on under a libpq key.
 	mapped []mappedKey
 	// keys records every key and where it went; src is "file [section]"

@@ -25,19 +25,21 @@ type WebIdentity struct {
 	DurationSeconds int
 }
 
-// pluginKeySpec describes one key of the IAM identity-provider plugins
-// that redshift-ka supports. plugin_name and web_identity_token, which the
-// native login reads too, are in nativeSpecs (native.go); plugin_name
-// chooses the plugin, which reads the keys it needs and refuses the
-// others (pluginFamilies).
+// pluginKeySpec describes one key of the identity-provider plugins that
+// redshift-ka supports, other than plugin_name and the tokens of the
+// native login (nativeSpecs, native.go). plugin_name chooses the plugin
+// (pluginFamilies, nativePlugins), which reads the keys it needs and
+// refuses the others.
 type pluginKeySpec struct {
-	// Names lists the accepted keys: ODBC's first, then JDBC's.
+	// Names lists the accepted keys: ODBC's first, then JDBC's and
+	// redshift_connector's where they differ.
 	Names []string
 	// Want describes the accepted values, as error messages quote it.
 	Want string
 	// Secret marks a value that is masked wherever a password is.
 	Secret bool
-	// min and max bound a value in whole seconds; 0: text.
+	// kind is how the value is read; min and max bound iamSeconds.
+	kind     iamKind
 	min, max int
 }
 
@@ -46,16 +48,78 @@ const (
 	plgRoleARN = iota
 	plgRoleSessionName
 	plgDuration
+	plgIdPHost
+	plgIdPPort
+	plgPreferredRole
+	plgSSLInsecure
+	plgAppID
+	plgAppName
+	plgPartnerSPID
+	plgLoginToRP
+	plgTenant
+	plgPartition
+	plgClientID
+	plgClientSecret
+	plgAssertion
+	plgLoginURL
+	plgListenPort
+	plgResponseTimeout
+	plgUseHTTPSProxy
+	plgScope
+	plgIssuerURL
+	plgIdCRegion
+	plgIdCClientDisplayName
 	numPluginFields
 )
 
-// pluginSpecs are the plugin keys, as ODBC's rsodbc.h (RS_ROLE_ARN,
-// RS_ROLE_SESSION_NAME, RS_DURATION) and JDBC's RedshiftProperty (roleArn,
-// roleSessionName) spell them.
+// pluginSpecs are the plugin keys, as ODBC spells them (rsodbc.h RS_*,
+// iam/rs_iam_support.h IAM_KEY_*), then JDBC (RedshiftProperty, the
+// plugin classes' KEY_* constants) and redshift_connector (connect's
+// arguments, RedshiftProperty) where they differ.
 var pluginSpecs = [numPluginFields]pluginKeySpec{
 	plgRoleARN:         {Names: []string{"role_arn", "roleArn"}, Want: "an IAM role ARN"},
 	plgRoleSessionName: {Names: []string{"role_session_name", "roleSessionName"}, Want: "a role session name"},
-	plgDuration:        {Names: []string{"duration"}, Want: "whole seconds 900..43200", min: 900, max: 43200},
+	// ODBC RS_DURATION, JDBC SamlCredentialsProvider.KEY_DURATION,
+	// redshift_connector duration: STS's DurationSeconds.
+	plgDuration: {Names: []string{"duration"}, Want: "whole seconds 900..43200", kind: iamSeconds, min: 900, max: 43200},
+	// SAML: ODBC RS_IDP_HOST, RS_IDP_PORT, RS_PREFERRED_ROLE,
+	// RS_SSL_INSECURE; JDBC SamlCredentialsProvider.KEY_IDP_HOST,
+	// KEY_IDP_PORT, KEY_PREFERRED_ROLE, IdpCredentialsProvider.KEY_SSL_INSECURE.
+	plgIdPHost:       {Names: []string{"idp_host"}, Want: "the identity provider's host name"},
+	plgIdPPort:       {Names: []string{"idp_port"}, Want: "a port 1..65535", kind: iamPort},
+	plgPreferredRole: {Names: []string{"preferred_role"}, Want: "an IAM role ARN"},
+	plgSSLInsecure:   {Names: []string{"ssl_insecure"}, Want: boolWant, kind: iamBool},
+	// Okta: RS_APP_ID, RS_APP_NAME; JDBC OktaCredentialsProvider.KEY_APP_URL, KEY_APP_NAME.
+	plgAppID:   {Names: []string{"app_id"}, Want: "the Okta application's ID"},
+	plgAppName: {Names: []string{"app_name"}, Want: "the Okta application's name"},
+	// Ping: RS_PARTNER_SPID, JDBC PingCredentialsProvider.KEY_PARTNER_SPID,
+	// redshift_connector partner_sp_id.
+	plgPartnerSPID: {Names: []string{"partner_spid", "partner_sp_id"}, Want: "a SAML service provider ID"},
+	// ADFS: RS_LOGIN_TO_RP, JDBC AdfsCredentialsProvider.KEY_LOGINTORP,
+	// redshift_connector login_to_rp.
+	plgLoginToRP: {Names: []string{"loginToRp", "login_to_rp"}, Want: "a relying party ID"},
+	// Azure: RS_IDP_TENANT, RS_IDP_PARTITION, RS_CLIENT_ID, RS_CLIENT_SECRET;
+	// JDBC AzureCredentialsProvider.KEY_* of the same names.
+	plgTenant:       {Names: []string{"idp_tenant"}, Want: "an Azure AD tenant ID"},
+	plgPartition:    {Names: []string{"idp_partition"}, Want: "an Azure cloud partition (us-gov, cn)"},
+	plgClientID:     {Names: []string{"client_id"}, Want: "an OAuth client ID"},
+	plgClientSecret: {Names: []string{"client_secret"}, Want: "an OAuth client secret", Secret: true},
+	// JDBC BasicSamlCredentialsProvider.KEY_SAML_ASSERTION.
+	plgAssertion: {Names: []string{"saml_assertion"}, Want: "a SAML assertion, base64", Secret: true},
+	// Browser: RS_LOGIN_URL, RS_LISTEN_PORT, RS_IDP_RESPONSE_TIMEOUT; JDBC
+	// BrowserSamlCredentialsProvider.KEY_* of the same names.
+	plgLoginURL:        {Names: []string{"login_url"}, Want: "the identity provider's sign-in URL"},
+	plgListenPort:      {Names: []string{"listen_port"}, Want: "a port 1..65535", kind: iamPort},
+	plgResponseTimeout: {Names: []string{"idp_response_timeout"}, Want: "whole seconds 10..86400", kind: iamSeconds, min: 10, max: 86400},
+	// ODBC RS_IDP_USE_HTTPS_PROXY: the IdP's requests through https_proxy_host.
+	plgUseHTTPSProxy: {Names: []string{"idp_use_https_proxy"}, Want: boolWant, kind: iamBool},
+	// BrowserAzureOAuth2: RS_SCOPE, JDBC BrowserAzureOAuth2CredentialsProvider.KEY_SCOPE.
+	plgScope: {Names: []string{"scope"}, Want: "OAuth scopes, space-separated"},
+	// BrowserIdc: RS_ISSUER_URL, RS_IDC_REGION, RS_IDC_CLIENT_DISPLAY_NAME;
+	// JDBC BrowserIdcAuthPlugin.KEY_* of the same names.
+	plgIssuerURL:            {Names: []string{"issuer_url"}, Want: "the IAM Identity Center issuer URL"},
+	plgIdCRegion:            {Names: []string{"idc_region"}, Want: "an AWS region"},
+	plgIdCClientDisplayName: {Names: []string{"idc_client_display_name"}, Want: "a display name"},
 }
 
 // pluginKeyIndex maps every key of pluginSpecs, lower-cased, to its field.
@@ -69,23 +133,97 @@ var pluginKeyIndex = func() map[string]int {
 	return keys
 }()
 
-// pluginFamily is one plugin_name redshift-ka supports.
+// pluginFamily is one IAM plugin_name redshift-ka supports: one that logs
+// in through IAM (IAM=1), with AWS credentials it gets from STS.
 type pluginFamily struct {
-	name string // as Amazon's drivers spell it
-	// iam is true for a plugin that logs in through IAM (IAM=1).
-	iam bool
-	// keys are the fields of pluginSpecs the plugin reads.
-	keys []int
+	name string // canonical, as Amazon's JDBC and Python drivers spell it
+	odbc string // ODBC's name (iam/rs_iam_support.h IAM_PLUGIN_*); "" for none
+	// source names the plugin's classes in Amazon's drivers.
+	source string
+	// keys are the fields of pluginSpecs the plugin reads; need those it
+	// requires, as Amazon's drivers validate them.
+	keys, need []int
+	// user is true for a plugin that takes the DSN's user and password
+	// as the identity provider's.
+	user bool
 	// finish completes the IAM login with the plugin's keys.
-	finish func(c *collector, iam *IAM) error
+	finish func(c *collector, iam *IAM, fam *pluginFamily) error
 }
 
-// pluginFamilies are the IAM plugins, by plugin_name lower-cased (the
-// part after the last '.', as for the native ones).
-var pluginFamilies = map[string]pluginFamily{
-	// ODBC JwtIamAuthPlugin.cpp, IAMJwtPluginCredentialsProvider.cpp.
-	"jwtiamauthplugin": {name: "JwtIamAuthPlugin", iam: true,
-		keys: []int{plgRoleARN, plgRoleSessionName, plgDuration}, finish: finishWebIdentity},
+// samlKeys are the keys every SAML plugin reads: SamlCredentialsProvider
+// (JDBC, Python), IAMSamlPluginCredentialsProvider (ODBC).
+var samlKeys = []int{plgDuration, plgPreferredRole, plgSSLInsecure, plgUseHTTPSProxy}
+
+// pluginFamilies are the IAM plugins, by plugin_name lower-cased (the part
+// after the last '.', as redshift_connector takes it), under each
+// driver's name: ODBC's short ones (iam/rs_iam_support.h IAM_PLUGIN_*,
+// compared regardless of case in IAMPluginFactory::CreatePlugin), JDBC's
+// and redshift_connector's class names.
+var pluginFamilies = func() map[string]*pluginFamily {
+	jwt := &pluginFamily{name: "JwtIamAuthPlugin", odbc: "JwtIamAuthPlugin",
+		source: odbcSrc + "iam/plugins/IAMJwtPluginCredentialsProvider.cpp (ODBC only)",
+		keys:   []int{plgRoleARN, plgRoleSessionName, plgDuration}, finish: finishWebIdentity}
+	saml := func(name, odbc, source string, keys, need []int, user bool) *pluginFamily {
+		return &pluginFamily{name: name, odbc: odbc, source: source, keys: append(slices.Clone(samlKeys), keys...),
+			need: need, user: user, finish: finishSAML}
+	}
+	// Required keys: JDBC SamlCredentialsProvider.checkRequiredParameters
+	// (user, password, idp_host), redshift_connector
+	// SamlCredentialsProvider.check_required_parameters, and each
+	// plugin's own (ODBC ValidateArgumentsMap, JDBC checkRequiredParameters).
+	family := []*pluginFamily{jwt,
+		saml("AdfsCredentialsProvider", "ADFS", samlSrc("AdfsCredentialsProvider", "adfs_credentials_provider", "IAMAdfsCredentialsProvider"),
+			[]int{plgIdPHost, plgIdPPort, plgLoginToRP}, []int{plgIdPHost}, true),
+		saml("OktaCredentialsProvider", "Okta", samlSrc("OktaCredentialsProvider", "okta_credentials_provider", "IAMOktaCredentialsProvider"),
+			[]int{plgIdPHost, plgIdPPort, plgAppID, plgAppName}, []int{plgIdPHost, plgAppID}, true),
+		saml("PingCredentialsProvider", "Ping", samlSrc("PingCredentialsProvider", "ping_credentials_provider", "IAMPingCredentialsProvider"),
+			[]int{plgIdPHost, plgIdPPort, plgPartnerSPID}, []int{plgIdPHost}, true),
+		saml("AzureCredentialsProvider", "AzureAD", samlSrc("AzureCredentialsProvider", "azure_credentials_provider", "IAMAzureCredentialsProvider"),
+			[]int{plgTenant, plgPartition, plgClientID, plgClientSecret}, []int{plgTenant, plgClientID, plgClientSecret}, true),
+		saml("BasicSamlCredentialsProvider", "", jdbcSrc+"plugin/BasicSamlCredentialsProvider.java (JDBC only)",
+			[]int{plgAssertion}, []int{plgAssertion}, false),
+		saml("BrowserSamlCredentialsProvider", "BrowserSAML",
+			samlSrc("BrowserSamlCredentialsProvider", "browser_saml_credentials_provider", "IAMBrowserSamlCredentialsProvider"),
+			[]int{plgLoginURL, plgListenPort, plgResponseTimeout}, []int{plgLoginURL}, false),
+		saml("BrowserAzureCredentialsProvider", "BrowserAzureAD",
+			samlSrc("BrowserAzureCredentialsProvider", "browser_azure_credentials_provider", "IAMBrowserAzureCredentialsProvider"),
+			[]int{plgTenant, plgPartition, plgClientID, plgListenPort, plgResponseTimeout}, []int{plgTenant, plgClientID}, false),
+	}
+	m := map[string]*pluginFamily{}
+	for _, f := range family {
+		m[asciiLower(f.name)] = f
+		if f.odbc != "" {
+			m[asciiLower(f.odbc)] = f
+		}
+	}
+	return m
+}()
+
+// samlSrc names a plugin's classes in Amazon's JDBC, Python and ODBC drivers.
+func samlSrc(java, py, cpp string) string {
+	return jdbcSrc + "plugin/" + java + ".java; " + pySrc + "plugin/" + py + ".py; " + odbcSrc + "iam/plugins/" + cpp + ".cpp"
+}
+
+// pluginReaders names the plugins that read plugin key i, for errors.
+func pluginReaders(i int) string {
+	var names []string
+	add := func(name string) {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	for _, fam := range pluginFamilies {
+		if slices.Contains(fam.keys, i) {
+			add(fam.name)
+		}
+	}
+	for _, fam := range nativePlugins {
+		if slices.Contains(fam.keys, i) {
+			add(fam.name)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 // addPlugin records one plugin key. Two keys for one field must agree;
@@ -93,18 +231,9 @@ var pluginFamilies = map[string]pluginFamily{
 func (c *collector) addPlugin(i int, key, value string) error {
 	spec := &pluginSpecs[i]
 	c.ours(key, "plugin "+spec.Names[0])
-	v := strings.TrimSpace(value)
-	if v == "" {
-		return nil
-	}
-	if spec.max > 0 {
-		if strings.Trim(v, "0123456789") != "" {
-			return valueError(key, value, ErrSyntax, "want "+spec.Want+", got ")
-		}
-		v = strings.TrimLeft(v, "0")
-		if len(v) > 5 || atoi(v) < spec.min || atoi(v) > spec.max {
-			return valueError(key, value, ErrRange, "want "+spec.Want+", got ")
-		}
+	v, err := readValue(spec.kind, spec.Want, spec.min, spec.max, key, value)
+	if err != nil || v == "" {
+		return err
 	}
 	if c.plugKeys[i] != "" {
 		if c.plugVal[i] != v {
@@ -117,37 +246,69 @@ func (c *collector) addPlugin(i int, key, value string) error {
 }
 
 // finishPlugin applies the IAM plugin the DSN names to its IAM login (nil
-// for a DSN without IAM): a role key without such a plugin, a key the
-// plugin does not read, or an IAM plugin without IAM=1, is refused rather
-// than logging in some other way than asked. finishNative has refused a
-// plugin_name that is neither an IAM nor a native plugin.
+// for a DSN without IAM): a plugin key without a plugin that reads it, a
+// key the plugin does not read, or an IAM plugin without IAM=1, is
+// refused rather than logging in some other way than asked. finishNative
+// has refused a plugin_name that is neither an IAM nor a native plugin,
+// and checked the keys of a native one.
 func (c *collector) finishPlugin(iam *IAM) error {
+	if c.native != "" {
+		return nil
+	}
 	name := c.nativeVal[nativePlugin]
-	fam, ok := pluginFamilies[asciiLower(name[strings.LastIndexByte(name, '.')+1:])]
+	fam, ok := pluginFamilies[pluginKey(name)]
 	if !ok {
-		for _, k := range c.plugKeys {
+		for i, k := range c.plugKeys {
 			if k != "" {
 				return &ParseError{Key: k, Err: reason(ErrMissing,
-					"goes with plugin_name=JwtIamAuthPlugin (with IAM=1, for STS AssumeRoleWithWebIdentity)")}
+					"goes with plugin_name (credentials_provider) set to a plugin that reads it: "+pluginReaders(i))}
 			}
 		}
 		return nil
 	}
 	for i, k := range c.plugKeys {
 		if k != "" && !slices.Contains(fam.keys, i) {
+			return &ParseError{Key: k, Err: reason(ErrNotSupported, "not a key of plugin "+fam.name+"; it goes with "+pluginReaders(i))}
+		}
+	}
+	for _, i := range []int{nativeJWT, nativeToken, nativeProvider, nativeTokenType, nativeNamespace} {
+		if k := c.nativeKeys[i]; k != "" && (i != nativeJWT || fam.name != "JwtIamAuthPlugin") {
 			return &ParseError{Key: k, Err: reason(ErrNotSupported, "not a key of plugin "+fam.name)}
 		}
 	}
-	for _, i := range []int{nativeToken, nativeProvider, nativeTokenType, nativeNamespace} {
-		if k := c.nativeKeys[i]; k != "" {
-			return &ParseError{Key: k, Err: reason(ErrNotSupported, "not a key of plugin "+fam.name)}
-		}
-	}
-	if fam.iam && iam == nil {
+	if iam == nil {
+		// ODBC reads plugins under IAM=1 only (RS_CONN_INFO::doConnection),
+		// JDBC under IAMAuth (RedshiftConnectionImpl), redshift_connector
+		// under iam=True (IamHelper.set_iam_properties).
 		return &ParseError{Key: c.nativeKeys[nativePlugin], Err: reason(ErrMissing,
-			fam.name+" logs in through IAM: add IAM=1 (iam=true), as Amazon's ODBC driver requires")}
+			fam.name+" logs in through IAM: add IAM=1 (iam=true), as Amazon's drivers require")}
 	}
-	return fam.finish(c, iam)
+	for _, i := range fam.need {
+		if c.plugKeys[i] == "" {
+			return &ParseError{Key: c.nativeKeys[nativePlugin], Err: reason(ErrMissing, fam.name+" needs "+pluginSpecs[i].Names[0])}
+		}
+	}
+	return fam.finish(c, iam, fam)
+}
+
+// pluginKey is a plugin's name as the tables of plugins hold it: the
+// part after the last '.', lower-cased.
+func pluginKey(name string) string {
+	return asciiLower(name[strings.LastIndexByte(name, '.')+1:])
+}
+
+// noStaticCredentials refuses AWS keys and a Profile with a plugin that
+// gets its AWS credentials from STS, as JDBC IamHelper.setIAMCredentials
+// does ("Conflict in connection property setting plugin_name and
+// AccessKeyID").
+func (c *collector) noStaticCredentials(iam *IAM, fam *pluginFamily, from string) error {
+	for _, f := range []int{iamAccessKeyID, iamSecretAccessKey, iamSessionToken, iamProfile} {
+		if k := c.iamKeys[f]; k != "" {
+			return &ParseError{Key: k, Err: reason(ErrConflict,
+				"conflicts with "+c.nativeKeys[nativePlugin]+": "+fam.name+" takes the AWS credentials from "+from)}
+		}
+	}
+	return nil
 }
 
 // defaultRoleSessionName is ODBC JwtIamAuthPlugin's DEFAULT_ROLE_SESSION_NAME.
@@ -159,7 +320,7 @@ const defaultRoleSessionName = "jwt_redshift_session"
 // refused. Without DbUser or a user, the database user is the token's
 // DbUser, upn, preferred_username or email claim, created if need be
 // (IAMJwtPluginCredentialsProvider::RetrieveDbUserField).
-func finishWebIdentity(c *collector, iam *IAM) error {
+func finishWebIdentity(c *collector, iam *IAM, fam *pluginFamily) error {
 	v := &c.plugVal
 	name, token := c.nativeKeys[nativePlugin], c.nativeVal[nativeJWT]
 	switch {
@@ -167,12 +328,9 @@ func finishWebIdentity(c *collector, iam *IAM) error {
 		return &ParseError{Key: name, Err: reason(ErrMissing, "JwtIamAuthPlugin needs web_identity_token")}
 	case v[plgRoleARN] == "":
 		return &ParseError{Key: name, Err: reason(ErrMissing, "JwtIamAuthPlugin needs role_arn")}
-	case iam.AccessKeyID != "":
-		return &ParseError{Key: c.iamKeys[iamAccessKeyID], Err: reason(ErrConflict,
-			"conflicts with "+name+": JwtIamAuthPlugin takes the AWS credentials from STS AssumeRoleWithWebIdentity")}
-	case iam.Profile != "":
-		return &ParseError{Key: c.iamKeys[iamProfile], Err: reason(ErrConflict,
-			"conflicts with "+name+": JwtIamAuthPlugin takes the AWS credentials from STS AssumeRoleWithWebIdentity")}
+	}
+	if err := c.noStaticCredentials(iam, fam, "STS AssumeRoleWithWebIdentity"); err != nil {
+		return err
 	}
 	iam.WebIdentity = WebIdentity{Token: token, RoleARN: v[plgRoleARN],
 		RoleSessionName: v[plgRoleSessionName], DurationSeconds: atoi(v[plgDuration])}

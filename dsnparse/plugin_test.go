@@ -92,7 +92,7 @@ func TestWebIdentityErrors(t *testing.T) {
 		{"no role", host + "IAM=1;plugin_name=JwtIamAuthPlugin;web_identity_token=" + tok, ErrMissing, "plugin_name: JwtIamAuthPlugin needs role_arn"},
 		{"no IAM", host + "plugin_name=JwtIamAuthPlugin;web_identity_token=" + tok + ";role_arn=r", ErrMissing, "plugin_name: JwtIamAuthPlugin logs in through IAM: add IAM=1"},
 		{"no plugin", host + "IAM=1;web_identity_token=" + tok + ";role_arn=r", ErrMissing, "web_identity_token: goes with plugin_name"},
-		{"other plugin", host + "IAM=1;plugin_name=Okta;web_identity_token=" + tok, ErrNotSupported, "plugin_name: identity-provider plugin Okta is not supported"},
+		{"other plugin", host + "IAM=1;plugin_name=Okta;web_identity_token=" + tok, ErrNotSupported, "web_identity_token: not a key of plugin OktaCredentialsProvider"},
 		{"static keys", host + "IAM=1;plugin_name=JwtIamAuthPlugin;web_identity_token=" + tok + ";role_arn=r;AccessKeyID=A;SecretAccessKey=S", ErrConflict, "AccessKeyID: conflicts with plugin_name"},
 		{"profile", host + "IAM=1;plugin_name=JwtIamAuthPlugin;web_identity_token=" + tok + ";role_arn=r;Profile=p", ErrConflict, "Profile: conflicts with plugin_name"},
 		{"duration", host + "IAM=1;plugin_name=JwtIamAuthPlugin;web_identity_token=" + tok + ";role_arn=r;duration=60", ErrRange, "duration: want whole seconds 900..43200"},

@@ -27,6 +27,13 @@ var secretKeys = func() map[string]bool {
 			}
 		}
 	}
+	for _, spec := range pluginSpecs {
+		for _, n := range spec.Names {
+			if spec.Secret {
+				keys[asciiLower(n)] = true
+			}
+		}
+	}
 	return keys
 }()
 

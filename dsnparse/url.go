@@ -20,7 +20,7 @@ func parseURL(dsn string) (*DSN, error) {
 		rest = base
 		sep  = "?" // before the next part kept
 	)
-	c.host, c.user, c.dbname = urlHostUser(base)
+	c.host, c.user, c.dbname, c.password = urlHostUser(base)
 	for _, p := range params {
 		key, err := uriDecode(p.key)
 		if err != nil {
@@ -55,14 +55,15 @@ func parseURL(dsn string) (*DSN, error) {
 	return c.finish(FormURL, rest)
 }
 
-// urlHostUser returns the first host, the user and the database of a URL
-// that url.Parse reads, as pgx reads them; "" for none.
-func urlHostUser(base string) (host, user, dbname string) {
+// urlHostUser returns the first host, the user, the database and the
+// password of a URL that url.Parse reads, as pgx reads them; "" for none.
+func urlHostUser(base string) (host, user, dbname, password string) {
 	u, err := url.Parse(base)
 	if err != nil {
-		return "", "", ""
+		return "", "", "", ""
 	}
-	return firstHost(u.Host), u.User.Username(), strings.TrimPrefix(u.Path, "/")
+	password, _ = u.User.Password()
+	return firstHost(u.Host), u.User.Username(), strings.TrimPrefix(u.Path, "/"), password
 }
 
 // firstHost returns the first host of a comma-separated list of hosts,
