@@ -76,7 +76,7 @@ func (idp *frontEndIdP) login(client net.Conn, be *pgproto3.Backend, startup *pg
 		return false
 	}
 	plugin := p["plugin_name"]
-	if strings.EqualFold(plugin[strings.LastIndexByte(plugin, '.')+1:], "IdpTokenAuthPlugin") {
+	if short := plugin[strings.LastIndexByte(plugin, '.')+1:]; strings.EqualFold(short, "IdpTokenAuthPlugin") || strings.EqualFold(short, "BrowserIdcAuthPlugin") {
 		if p["idp_type"] != "AwsIdc" || p["token_type"] == "" {
 			return refuse("28000", fmt.Sprintf("IdC login with idp_type %q and token_type %q", p["idp_type"], p["token_type"]))
 		}

@@ -56,6 +56,7 @@ type FakeAzure struct {
 	tokens    int
 	hostile   string
 	lifetime  time.Duration
+	issued    []string
 }
 
 type azureCode struct {
@@ -102,6 +103,13 @@ func (f *FakeAzure) Calls() (authorize, token int) {
 	return f.authorize, f.tokens
 }
 
+// Issued returns the access tokens and codes the fake issued.
+func (f *FakeAzure) Issued() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.issued...)
+}
+
 // ServeHTTP answers one request.
 func (f *FakeAzure) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	base := "/" + f.Tenant
@@ -136,6 +144,7 @@ func (f *FakeAzure) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.authorize++
 	f.codes[code] = azureCode{q.Get("client_id"), redirect, q.Get("scope")}
+	f.issued = append(f.issued, code)
 	f.mu.Unlock()
 	answer := url.Values{"code": {code}, "state": {q.Get("state")}, "session_state": {randomToken()}}
 	if q.Get("response_mode") != "form_post" {
@@ -219,6 +228,9 @@ func (f *FakeAzure) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	access := f.oidc.Token(aud, "sub-"+f.User, now.Add(lifetime), map[string]any{"upn": f.User, "iat": now.Unix(), "tid": f.Tenant})
+	f.mu.Lock()
+	f.issued = append(f.issued, access)
+	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(map[string]any{"token_type": "Bearer", "scope": c.scope, "expires_in": int(lifetime.Seconds()),
 		"ext_expires_in": int(lifetime.Seconds()), "access_token": access,

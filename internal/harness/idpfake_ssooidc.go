@@ -57,6 +57,7 @@ type FakeSSOOIDC struct {
 	pending    int // CreateToken answers AuthorizationPendingException this many times first
 	lifetime   time.Duration
 	clientLife time.Duration
+	issued     []string
 }
 
 type ssoClient struct {
@@ -101,6 +102,14 @@ func (f *FakeSSOOIDC) Calls(op string) int {
 	return f.calls[op]
 }
 
+// Issued returns the client secrets, codes and access tokens the fake
+// issued.
+func (f *FakeSSOOIDC) Issued() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.issued...)
+}
+
 // ServeHTTP answers one request.
 func (f *FakeSSOOIDC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
@@ -137,6 +146,7 @@ func (f *FakeSSOOIDC) serveRegister(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls["RegisterClient"]++
 	f.clients[id] = ssoClient{secret, in.RedirectURIs}
+	f.issued = append(f.issued, secret)
 	exp := now.Add(f.clientLife)
 	f.mu.Unlock()
 	ssoJSON(w, map[string]any{"clientId": id, "clientSecret": secret, "clientIdIssuedAt": now.Unix(), "clientSecretExpiresAt": exp.Unix(),
@@ -165,6 +175,7 @@ func (f *FakeSSOOIDC) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls["authorize"]++
 	f.codes[code] = ssoCode{q.Get("client_id"), redirect, q.Get("code_challenge")}
+	f.issued = append(f.issued, code)
 	f.mu.Unlock()
 	http.Redirect(w, r, redirect+"?"+url.Values{"code": {code}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
 }
@@ -203,6 +214,9 @@ func (f *FakeSSOOIDC) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := f.oidc.Token(f.Audience, "sub-"+f.User, time.Now().Add(lifetime), map[string]any{"upn": f.User})
+	f.mu.Lock()
+	f.issued = append(f.issued, token)
+	f.mu.Unlock()
 	ssoJSON(w, map[string]any{"accessToken": token, "tokenType": "Bearer", "expiresIn": int(lifetime.Seconds())})
 }
 
