@@ -133,11 +133,8 @@ func idcKeys(form string, r *browserRig, port int, more ...[2]string) [][2]strin
 		plugin = "com.amazon.redshift.plugin.BrowserIdcAuthPlugin"
 	}
 	kv := [][2]string{{"sslmode", "require"}}
-	if form == "odbc" {
-		kv = append(kv, [2]string{"IAM", "1"})
-	}
 	kv = append(kv, [2]string{"plugin_name", plugin}, [2]string{"issuer_url", r.sso.IssuerURL}, [2]string{"idc_region", "us-east-1"},
-		[2]string{"idc_client_display_name", "test " + strconv.FormatInt(loginSeq.Add(1), 10)}, [2]string{"listen_port", strconv.Itoa(port)})
+		[2]string{"idc_client_display_name", "test-" + strconv.FormatInt(loginSeq.Add(1), 10)}, [2]string{"listen_port", strconv.Itoa(port)})
 	return append(kv, more...)
 }
 
@@ -233,7 +230,8 @@ func TestBrowserAzureLogin(t *testing.T) {
 }
 
 // TestBrowserIdCLogin: BrowserIdcAuthPlugin logs in through the front
-// end in every DSN form, with database/sql and pgx, the SDK sent to the
+// end in every DSN form, with database/sql and then pgx (the token
+// cached), the SDK sent to the
 // SSO-OIDC fake by AWS_ENDPOINT_URL_SSO_OIDC, the URL logged.
 func TestBrowserIdCLogin(t *testing.T) {
 	r := startBrowserRig(t, "idc")
@@ -246,21 +244,29 @@ func TestBrowserIdCLogin(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			port := loopbackPort(t)
 			before := r.sso.Calls("authorize")
-			c, err := driver.NewConnector(f.dsn(srv, idcKeys(f.name, r, port)), driver.WithLogger(logger))
+			dsn := f.dsn(srv, idcKeys(f.name, r, port))
+			c, err := driver.NewConnector(dsn, driver.WithLogger(logger))
 			require.NoError(t, err)
 			db := sql.OpenDB(c)
 			defer db.Close()
 			var user string
 			require.NoError(t, db.QueryRowContext(ctx, "SELECT current_user").Scan(&user))
 			assert.Equal(t, r.pg.User, user)
-			assert.Equal(t, before+1, r.sso.Calls("authorize"))
+			cfg, err := driver.ParseConfig(dsn)
+			require.NoError(t, err)
+			conn, err := pgx.ConnectConfig(ctx, cfg)
+			require.NoError(t, err)
+			defer conn.Close(ctx)
+			require.NoError(t, conn.QueryRow(ctx, "SELECT current_user").Scan(&user))
+			assert.Equal(t, r.pg.User, user)
+			assert.Equal(t, before+1, r.sso.Calls("authorize"), "one browser sign-in for both")
 			listenerGone(t, port)
 		})
 	}
 	_, _, errs := r.browser.Wait()
 	assert.Empty(t, errs)
 	assert.Contains(t, logged.String(), "log in to Amazon Redshift in a browser")
-	assert.Contains(t, logged.String(), "url="+r.sso.URL+"/authorize?")
+	assert.Contains(t, logged.String(), `url="`+r.sso.URL+"/authorize?")
 	for _, s := range r.sso.Issued() {
 		assert.NotContains(t, logged.String(), s, "no client secret, code or token logged")
 	}

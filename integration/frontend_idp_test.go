@@ -61,7 +61,7 @@ type frontEndIdP struct {
 
 // nativeParams are the startup parameters of the native login, which
 // PostgreSQL does not know: the front end takes them out.
-var nativeParams = []string{"plugin_name", "idp_type", "provider_name", "token_type", "identity_namespace"}
+var nativeParams = []string{"plugin_name", "idp_type", "provider_name", "token_type", "identity_namespace", "idc_client_display_name"}
 
 // login runs the native IdP login and reports whether the session may go
 // on, as the token's user; a refused token is answered 28000, as
