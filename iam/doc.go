@@ -188,11 +188,14 @@
 //	                                           idc_client_display_name                       plugins)
 //	JwtIamAuthPlugin (ODBC)                  web_identity_token, role_arn,           IAM     supported (see Web identity)
 //	                                           role_session_name, duration
-//	AdfsCredentialsProvider; ADFS            idp_host, idp_port, preferred_role      IAM     not yet
+//	AdfsCredentialsProvider; ADFS            idp_host, idp_port, preferred_role,     IAM     supported (see SAML); not
+//	                                           loginToRp, ssl_insecure, duration                Windows integrated sign-in
 //	OktaCredentialsProvider; Okta            idp_host, app_id, app_name              IAM     not yet
-//	PingCredentialsProvider; Ping            idp_host, partner_spid                  IAM     not yet
+//	PingCredentialsProvider; Ping            idp_host, idp_port, partner_spid,       IAM     supported (see SAML)
+//	                                           preferred_role, ssl_insecure, duration
 //	AzureCredentialsProvider; AzureAD        idp_tenant, client_id, client_secret    IAM     not yet
-//	BasicSamlCredentialsProvider (JDBC)      a SAML assertion given                  IAM     not yet
+//	BasicSamlCredentialsProvider (JDBC)      saml_assertion, preferred_role,         IAM     supported (see SAML)
+//	                                           duration
 //	BrowserSamlCredentialsProvider;          login_url, listen_port,                 IAM     not yet
 //	  BrowserSAML                              idp_response_timeout
 //	BrowserAzureCredentialsProvider;         idp_tenant, client_id, listen_port      IAM     not yet
@@ -265,4 +268,47 @@
 // DSN is sent as it is, uncached. redshift-ka check lists each step of a
 // login (the identity provider, STS, the Redshift API, the server) with
 // its outcome.
+// # SAML
+//
+// A SAML plugin gets AWS credentials as Amazon's drivers do (JDBC
+// SamlCredentialsProvider.refresh, redshift_connector
+// SamlCredentialsProvider.refresh), inside the cached IAM call, so that
+// any number of connections dialed at once make one sign-in and one STS
+// call between them:
+//
+//  1. The plugin gets a SAML assertion. ADFS: GET
+//     https://idp_host:idp_port/adfs/ls/IdpInitiatedSignOn.aspx?loginToRp=login_to_rp
+//     (urn:amazon:webservices by default),
+//     fill the sign-in form's inputs with the DSN's user and password,
+//     POST it, read the SAMLResponse input of the answer (JDBC
+//     AdfsCredentialsProvider.formBasedAuthentication). Ping: the same with
+//     /idp/startSSO.ping?PartnerSpId=partner_spid and PingFederate's
+//     pf.username and pf.pass (JDBC PingCredentialsProvider). BasicSaml:
+//     the DSN's saml_assertion. The IdP's certificate is checked unless
+//     ssl_insecure; redirects are followed on the IdP's host only; each
+//     answer is read up to 1 MiB, each request bounded by 60 s (JDBC's
+//     timeouts).
+//  2. The assertion (at most 100000 base64 characters, STS's limit) gives
+//     its roles, the "role ARN,principal ARN" pairs of the attribute
+//     https://aws.amazon.com/SAML/Attributes/Role, in either order;
+//     preferred_role must be one of them, else the first is taken (JDBC
+//     takes the first of a hash map, redshift_connector a random one).
+//  3. STS AssumeRoleWithSAML, unsigned, with the role, its principal, the
+//     assertion and duration, at the SDK's STS endpoint
+//     (AWS_ENDPOINT_URL_STS), gives AWS credentials, kept until two
+//     minutes before they expire and shared by the connectors of the same
+//     DSN.
+//  4. GetClusterCredentials, signed with them, logs in as the DSN's DbUser,
+//     else the assertion's https://redshift.amazon.com/SAML/Attributes/DbUser,
+//     else its RoleSessionName (the assertion's first when its
+//     AllowDbUserOverride is true), with the DSN's DbGroups, else the
+//     assertion's DbGroups, and AutoCreate if either asks, as JDBC's
+//     IamHelper decides. GetClusterCredentialsWithIAM and Serverless take
+//     no user.
+//
+// A failure names its step, never the IdP password or the assertion:
+//
+//	redshift-ka: AdfsCredentialsProvider for cluster etl-prod: ADFS sign-in at adfs.corp.example:443 refused the user's password (...)
+//	redshift-ka: AdfsCredentialsProvider for cluster etl-prod: the SAML assertion has no role arn:aws:iam::1:role/admin (preferred_role); it has ...
+//	redshift-ka: STS AssumeRoleWithSAML for role arn:aws:iam::1:role/etl, for cluster etl-prod: ExpiredTokenException: ...
 package iam

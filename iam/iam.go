@@ -56,6 +56,7 @@ type login struct {
 	// step's name.
 	steps    []backend.Step
 	web      *webIdentity // JwtIamAuthPlugin's credentials; nil without
+	saml     *samlLogin   // a SAML plugin's credentials; nil without
 	clients  *clients     // nil with loadErr
 	endpoint endpoint     // for a DSN without a host
 	key      cacheKey     // of the process cache's entry (cache.go)
@@ -74,6 +75,13 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 			l.web = newWebIdentity(cfg, d.WebIdentity)
 			l.steps = append(l.steps, backend.Step{Name: apiWebIdentity, Detail: "role " + d.WebIdentity.RoleARN})
 			cfg.Credentials = l.web
+		} else if d.SAML.Plugin != "" {
+			sess := &samlSession{}
+			if !d.DisableCache {
+				sess = sessionFor(keyOf(d, l.plan))
+			}
+			l.saml = newSAML(cfg, d, sess)
+			cfg.Credentials = l.saml
 		} else if d.AccessKeyID == "" && aws.IsCredentialsProvider(cfg.Credentials, (*ec2rolecreds.Provider)(nil)) {
 			cfg.Credentials = instanceRole{cfg.Credentials}
 		}
@@ -88,6 +96,18 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 			if _, err := l.web.Retrieve(ctx); err != nil {
 				return backend.Credentials{}, time.Time{}, err
 			}
+		}
+		if l.saml != nil {
+			// The IdP's and STS's steps, which give the database user too.
+			_, attr, err := l.saml.credentials(ctx)
+			if err != nil {
+				return backend.Credentials{}, time.Time{}, err
+			}
+			r, err := l.saml.request(l.req, attr)
+			if err != nil {
+				return backend.Credentials{}, time.Time{}, err
+			}
+			return r.call(ctx, l.clients)
 		}
 		return l.req.call(ctx, l.clients)
 	}
@@ -222,6 +242,9 @@ func (l *login) wrapAPI(api string, err error) error {
 	}
 	if l.web != nil {
 		l.web.wrap(e, err)
+	}
+	if l.saml != nil {
+		l.saml.wrap(e, err)
 	}
 	return e
 }

@@ -98,6 +98,9 @@ func (r request) plan(d *dsnparse.IAM) backend.Plan {
 	if d.WebIdentity.RoleARN != "" {
 		p.Plugin, p.Role = pluginWebIdentity, d.WebIdentity.RoleARN
 	}
+	if d.SAML.Plugin != "" {
+		p.Plugin, p.Role = d.SAML.Plugin, d.SAML.PreferredRole
+	}
 	if d.HTTPSProxyHost != "" {
 		p.Proxy = net.JoinHostPort(d.HTTPSProxyHost, strconv.Itoa(d.HTTPSProxyPort))
 	}

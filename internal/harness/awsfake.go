@@ -82,8 +82,9 @@ type AWSFake struct {
 	webRoles             map[string]webIdentityRole // see awsfake_sts.go
 	keyExpires           map[string]time.Time       // of the keys STS issued, in the fake's time
 	stsLifetime          time.Duration
-	lastSTS              [3]string   // the keys STS last issued
-	idc                  idcIdentity // see awsfake_idc.go
+	lastSTS              [3]string              // the keys STS last issued
+	idc                  idcIdentity            // see awsfake_idc.go
+	samlIdPs             map[string]*SAMLSigner // by principal; see awsfake_saml.go
 }
 
 // FakeRole is the IAM role GetClusterCredentialsWithIAM and
@@ -362,6 +363,10 @@ func (f *AWSFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if !serverless && api == "AssumeRoleWithWebIdentity" {
 		f.serveWebIdentity(w, params, reqID) // unsigned; Fail does not touch it
+		return
+	}
+	if !serverless && api == "AssumeRoleWithSAML" {
+		f.serveSAML(w, params, reqID) // unsigned; Fail does not touch it
 		return
 	}
 	if code, msg := f.checkSignature(r, body, serverless); code != "" {

@@ -1,0 +1,281 @@
+package iam
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/clock"
+)
+
+// apiSAML is the STS call of the SAML plugins.
+const apiSAML = "STS AssumeRoleWithSAML"
+
+// samlProviders gets the SAML assertion (base64, as the IdP posts it) of
+// a plugin, by SAML.Plugin. hc is the client for the IdP: it honours
+// ssl_insecure, keeps cookies for one login, follows redirects on the
+// IdP's host only, and times out (idpTimeout).
+var samlProviders = map[string]func(ctx context.Context, hc *http.Client, s dsnparse.SAML) (string, error){}
+
+// idpTimeout bounds one request to the IdP, as the JDBC driver's
+// IdpCredentialsProvider.getHttpClient sets 60 s socket and connect
+// timeouts; a test seam.
+var idpTimeout = 60 * time.Second
+
+// idpRootCAs are the certificate authorities the IdP client trusts; nil:
+// the system's. A test seam.
+var idpRootCAs *x509.CertPool
+
+// samlLogin gives the AWS credentials of a SAML plugin: the plugin's
+// assertion, the role it picks, then STS AssumeRoleWithSAML (JDBC
+// SamlCredentialsProvider.refresh, redshift_connector
+// SamlCredentialsProvider.refresh), an unsigned call as the AWS SDK makes
+// it. The credentials, and what the assertion says about the database
+// user, are kept in a session shared by the logins of one request until
+// stsMargin before they expire, by the login clock (internal/clock).
+type samlLogin struct {
+	s         dsnparse.SAML
+	lowercase bool     // the DSN's ForceLowercase
+	proxy     *url.URL // the DSN's HTTPS proxy, with idp_use_https_proxy
+	sts       *sts.Client
+	sess      *samlSession
+}
+
+// samlSession is what one SAML login got: STS's credentials, the role
+// they are for, and the assertion's database attributes.
+type samlSession struct {
+	mu   sync.Mutex
+	cur  aws.Credentials
+	role string
+	attr samlAttributes
+}
+
+// samlSessions are the process's SAML sessions, by the cache key of the
+// request (cache.go), so that a renewal of the Redshift credentials by
+// another connector of the same DSN reuses STS's credentials.
+var samlSessions = struct {
+	sync.Mutex
+	m map[cacheKey]*samlSession
+}{m: map[cacheKey]*samlSession{}}
+
+// sessionFor returns the process's session for key, dropping those whose
+// credentials have expired.
+func sessionFor(key cacheKey) *samlSession {
+	samlSessions.Lock()
+	defer samlSessions.Unlock()
+	if s := samlSessions.m[key]; s != nil {
+		return s
+	}
+	now := clock.Now()
+	for k, s := range samlSessions.m {
+		if s.mu.TryLock() {
+			if s.cur.CanExpire && !now.Before(s.cur.Expires) {
+				delete(samlSessions.m, k)
+			}
+			s.mu.Unlock()
+		}
+	}
+	s := &samlSession{}
+	samlSessions.m[key] = s
+	return s
+}
+
+// newSAML returns the credentials provider of d's SAML plugin; the STS
+// client shares cfg's region, HTTP client (and proxy) and endpoint
+// settings (AWS_ENDPOINT_URL_STS). sess is the process's session, or the
+// login's own with IAMDisableCache.
+func newSAML(cfg aws.Config, d *dsnparse.IAM, sess *samlSession) *samlLogin {
+	p := &samlLogin{s: d.SAML, lowercase: d.ForceLowercase, sts: sts.NewFromConfig(cfg), sess: sess}
+	if d.SAML.UseHTTPSProxy && d.HTTPSProxyHost != "" {
+		p.proxy = &url.URL{Scheme: "http", Host: net.JoinHostPort(d.HTTPSProxyHost, strconv.Itoa(d.HTTPSProxyPort))}
+		if d.HTTPSProxyUser != "" || d.HTTPSProxyPassword != "" {
+			p.proxy.User = url.UserPassword(d.HTTPSProxyUser, d.HTTPSProxyPassword)
+		}
+	}
+	return p
+}
+
+// request completes r, for GetClusterCredentials, with the assertion's
+// attributes as JDBC's IamHelper does: AutoCreate and ForceLowercase from
+// the assertion unless the DSN sets them; the DSN's DbUser before the
+// assertion's (DbUser, else RoleSessionName), unless the assertion's
+// AllowDbUserOverride puts its own first; the assertion's DbGroups when
+// the DSN gives none, lower-cased with ForceLowercase.
+func (p *samlLogin) request(r request, a samlAttributes) (request, error) {
+	if r.API != apiCluster {
+		return r, nil
+	}
+	if !r.AutoCreate {
+		r.AutoCreate = a.AutoCreate
+	}
+	if a.DbUser != "" && (r.DbUser == "" || a.AllowOverride) {
+		r.DbUser = a.DbUser
+	}
+	if r.DbGroups == "" && len(a.DbGroups) > 0 {
+		r.DbGroups = strings.Join(a.DbGroups, ",")
+		if p.lowercase || a.ForceLowercase {
+			r.DbGroups = strings.ToLower(r.DbGroups)
+		}
+	}
+	if r.DbUser == "" {
+		return r, samlError{p.s.Plugin, "", errors.New("no database user: the DSN gives no DbUser and the SAML assertion no " +
+			attrDbUser + " or " + attrRoleSessionName + " attribute")}
+	}
+	return r, nil
+}
+
+// Retrieve returns the credentials STS issued for the role, asking the
+// IdP and STS anew when they are within stsMargin of their expiration.
+func (p *samlLogin) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, _, err := p.credentials(ctx)
+	return c, err
+}
+
+// credentials is Retrieve with the assertion's database attributes.
+func (p *samlLogin) credentials(ctx context.Context) (aws.Credentials, samlAttributes, error) {
+	p.sess.mu.Lock()
+	defer p.sess.mu.Unlock()
+	if c := p.sess.cur; c.HasKeys() && (!c.CanExpire || clock.Now().Before(c.Expires.Add(-stsMargin))) {
+		return c, p.sess.attr, nil
+	}
+	provide := samlProviders[p.s.Plugin]
+	if provide == nil {
+		return aws.Credentials{}, samlAttributes{}, samlError{p.s.Plugin, "", fmt.Errorf("plugin %s is not built in", p.s.Plugin)}
+	}
+	assertion, err := provide(ctx, p.idpClient(), p.s)
+	if err != nil {
+		return aws.Credentials{}, samlAttributes{}, samlError{p.s.Plugin, "", err}
+	}
+	a, err := parseAssertion(assertion)
+	if err != nil {
+		return aws.Credentials{}, samlAttributes{}, samlError{p.s.Plugin, "", err}
+	}
+	role, principal, err := a.pick(p.s.PreferredRole)
+	if err != nil {
+		return aws.Credentials{}, samlAttributes{}, samlError{p.s.Plugin, "", err}
+	}
+	in := &sts.AssumeRoleWithSAMLInput{RoleArn: aws.String(role), PrincipalArn: aws.String(principal), SAMLAssertion: aws.String(assertion)}
+	if p.s.DurationSeconds > 0 {
+		in.DurationSeconds = aws.Int32(int32(p.s.DurationSeconds))
+	}
+	out, err := p.sts.AssumeRoleWithSAML(ctx, in)
+	if err != nil {
+		if strings.Contains(err.Error(), assertion) {
+			err = scrubbed{err, assertion}
+		}
+		return aws.Credentials{}, samlAttributes{}, samlError{apiSAML, role, err}
+	}
+	if out.Credentials == nil {
+		return aws.Credentials{}, samlAttributes{}, samlError{apiSAML, role, errors.New("the answer has no credentials")}
+	}
+	c := aws.Credentials{
+		AccessKeyID: aws.ToString(out.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),
+		SessionToken: aws.ToString(out.Credentials.SessionToken), Source: "AssumeRoleWithSAML",
+		CanExpire: out.Credentials.Expiration != nil, Expires: aws.ToTime(out.Credentials.Expiration),
+	}
+	p.sess.cur, p.sess.attr = c, a.attr
+	return c, a.attr, nil
+}
+
+// idpClient returns the HTTP client of one IdP login: a new cookie jar,
+// no kept connections, idpTimeout per request, the DSN's HTTPS proxy with
+// idp_use_https_proxy (ODBC's) else the environment's (HTTPS_PROXY, as
+// redshift_connector's requests), ssl_insecure honoured as
+// Amazon's drivers do (JDBC IdpCredentialsProvider.getHttpClient,
+// redshift_connector SamlCredentialsProvider.do_verify_ssl_cert), and
+// redirects followed, as theirs are, but only on the IdP's own host: a
+// redirect elsewhere would take the user's password there.
+func (p *samlLogin) idpClient() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	proxy := http.ProxyFromEnvironment
+	if p.proxy != nil {
+		proxy = http.ProxyURL(p.proxy)
+	}
+	tr := &http.Transport{
+		Proxy:             proxy,
+		DisableKeepAlives: true,
+		TLSClientConfig:   &tls.Config{RootCAs: idpRootCAs, InsecureSkipVerify: p.s.SSLInsecure, MinVersion: tls.VersionTLS12},
+		DialContext:       (&net.Dialer{Timeout: idpTimeout}).DialContext,
+	}
+	host := p.s.IdPHost
+	return &http.Client{
+		Transport: tr, Jar: jar, Timeout: idpTimeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			if host != "" && !strings.EqualFold(req.URL.Hostname(), host) {
+				return fmt.Errorf("refused a redirect from %s to another host, %s", via[0].URL.Host, req.URL.Host)
+			}
+			return nil
+		},
+	}
+}
+
+// idpBase is "https://host:port" of s (port 443 unless idp_port).
+func idpBase(s dsnparse.SAML) string {
+	port := s.IdPPort
+	if port == 0 {
+		port = 443
+	}
+	return "https://" + net.JoinHostPort(s.IdPHost, strconv.Itoa(port))
+}
+
+// samlError is a failed step of a SAML login: the IdP's or the
+// assertion's (step is the plugin's name), or STS's (apiSAML, for role).
+type samlError struct {
+	step, role string
+	err        error
+}
+
+func (e samlError) Error() string { return e.err.Error() }
+func (e samlError) Unwrap() error { return e.err }
+
+// wrap names the SAML step in e when err is its failure, and keeps the
+// IdP's password and the assertion out of what e prints.
+func (p *samlLogin) wrap(e *Error, err error) {
+	var se samlError
+	if errors.As(err, &se) {
+		e.API = se.step
+		if se.role != "" {
+			e.Target = "role " + se.role + ", for " + e.Target
+		}
+	}
+	for _, secret := range []string{p.s.Password, p.s.Assertion, p.s.ClientSecret} {
+		if len(secret) < 4 {
+			continue // too short to mask without masking other words
+		}
+		e.Message = strings.ReplaceAll(e.Message, secret, "xxxxx")
+		if e.Err != nil && strings.Contains(e.Err.Error(), secret) {
+			e.Err = scrubbed{e.Err, secret}
+		}
+	}
+}
+
+// pluginBasicSAML is the plugin whose assertion is in the DSN (JDBC's
+// BasicSamlCredentialsProvider, saml_assertion).
+const pluginBasicSAML = "BasicSamlCredentialsProvider"
+
+func init() { samlProviders[pluginBasicSAML] = basicSAML }
+
+// basicSAML returns the DSN's assertion.
+func basicSAML(_ context.Context, _ *http.Client, s dsnparse.SAML) (string, error) {
+	if strings.TrimSpace(s.Assertion) == "" {
+		return "", errors.New("no SAML assertion: " + pluginBasicSAML + " needs saml_assertion")
+	}
+	return strings.TrimSpace(s.Assertion), nil
+}
