@@ -268,6 +268,7 @@
 // DSN is sent as it is, uncached. redshift-ka check lists each step of a
 // login (the identity provider, STS, the Redshift API, the server) with
 // its outcome.
+//
 // # SAML
 //
 // A SAML plugin gets AWS credentials as Amazon's drivers do (JDBC
