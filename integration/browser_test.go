@@ -382,3 +382,54 @@ func TestBrowserBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserSAMLLogin: BrowserSamlCredentialsProvider (ODBC: BrowserSAML)
+// logs in in every DSN form, with database/sql and then pgx: the browser
+// opens login_url, the IdP's page posts the assertion to the listener,
+// STS AssumeRoleWithSAML takes it and GetClusterCredentials logs in as the
+// assertion's DbUser. One sign-in per DSN: the second connection takes
+// the cached credentials. The listener is gone afterwards.
+func TestBrowserSAMLLogin(t *testing.T) {
+	fx := samlSetup(t)
+	ctx := iamCtx(t)
+	port := loopbackPort(t)
+	idp := harness.StartFakeBrowserSAML(t, fx.signer, fx.claims, "http://localhost:"+strconv.Itoa(port)+"/redshift/")
+	r := &browserRig{}
+	useTestBrowser(t, r, &harness.Browser{})
+	for i, f := range iamForms {
+		t.Run(f.name, func(t *testing.T) {
+			plugin := "BrowserSamlCredentialsProvider"
+			if f.name == "odbc" {
+				plugin = "BrowserSAML"
+			}
+			loginURL := idp.LoginURL
+			if f.sep == "&" {
+				loginURL = url.QueryEscape(loginURL)
+			}
+			dsn := f.dsn(fx.pg, map[string]string{"cluster": "etl-prod"}) + f.sep + strings.Join([]string{"plugin_name=" + plugin,
+				"login_url=" + loginURL, "listen_port=" + strconv.Itoa(port), "preferred_role=" + samlRole,
+				fmt.Sprintf("duration=%d", 900+60*i)}, f.sep)
+			before := idp.SignIns()
+			db, err := sql.Open(driver.Name, dsn)
+			require.NoError(t, err)
+			defer db.Close()
+			var user string
+			require.NoError(t, db.QueryRowContext(ctx, "SELECT current_user").Scan(&user))
+			assert.Equal(t, "IAM:ann_db", user)
+			cfg, err := driver.ParseConfig(dsn)
+			require.NoError(t, err)
+			conn, err := pgx.ConnectConfig(ctx, cfg)
+			require.NoError(t, err)
+			defer conn.Close(ctx)
+			require.NoError(t, conn.QueryRow(ctx, "SELECT current_user").Scan(&user))
+			assert.Equal(t, "IAM:ann_db", user)
+			assert.Equal(t, before+1, idp.SignIns(), "one browser sign-in for both")
+			listenerGone(t, port)
+		})
+	}
+	_, status, errs := r.browser.Wait()
+	assert.Empty(t, errs)
+	assert.NotContains(t, status, http.StatusBadRequest)
+	assert.Contains(t, r.printed.String(), "redshift-ka: BrowserSamlCredentialsProvider: log in to Amazon Redshift in a browser at:\n"+idp.LoginURL)
+	assert.NotContains(t, r.printed.String(), "SAMLResponse")
+}

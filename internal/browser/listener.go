@@ -61,6 +61,8 @@ func (l *Listener) Close() error { return l.ln.Close() }
 type Expect struct {
 	// Path is the redirect URI's path; a request for another one
 	// (a browser's /favicon.ico) is answered 404 and the wait goes on.
+	// Empty: any path, and a request without Param is answered 404 (a
+	// SAML IdP posts to the URL its administrator set).
 	Path string
 	// State is the state sent to the identity provider; the answer must
 	// carry it (RFC 6749 section 10.12). Empty: none is checked.
@@ -76,6 +78,9 @@ var (
 	// ErrState: the answer's state is not the one sent.
 	ErrState = errors.New("the answer's state is not the one sent to the identity provider (a forged or stale redirect): refused")
 )
+
+// errNoParam is the error of an answer without [Expect.Param].
+var errNoParam = errors.New("the answer has no")
 
 // Wait serves the listener until a request for e.Path arrives, at most
 // timeout (idp_response_timeout) and while ctx lasts, and returns its
@@ -108,11 +113,15 @@ func (l *Listener) Wait(ctx context.Context, timeout time.Duration, e Expect) (u
 		},
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Connection", "close")
-			if r.URL.Path != e.Path {
+			if e.Path != "" && r.URL.Path != e.Path {
 				http.NotFound(w, r)
 				return
 			}
 			v, err := answer(w, r, e)
+			if e.Path == "" && errors.Is(err, errNoParam) {
+				http.NotFound(w, r)
+				return
+			}
 			page(w, err)
 			finish(v, err)
 		}),
@@ -164,7 +173,7 @@ func answer(w http.ResponseWriter, r *http.Request, e Expect) (url.Values, error
 		return nil, ErrState
 	}
 	if v.Get(e.Param) == "" {
-		return nil, fmt.Errorf("the answer has no %s", e.Param)
+		return nil, fmt.Errorf("%w %s", errNoParam, e.Param)
 	}
 	return v, nil
 }

@@ -190,6 +190,24 @@ func TestWaitIdleConnection(t *testing.T) {
 	closedAfter(t, l.Port())
 }
 
+// TestWaitAnyPath: with no Path, the answer may come to any path; a
+// request without the parameter is not it.
+func TestWaitAnyPath(t *testing.T) {
+	l, err := Listen(0)
+	require.NoError(t, err)
+	e := Expect{Param: "code"}
+	ch := wait(context.Background(), l, time.Minute, e)
+	resp, err := client.Get(redirect(l.Port(), "/favicon.ico", nil))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	resp, err = client.PostForm(redirect(l.Port(), "/acs", nil), url.Values{"code": {"the-code"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.NoError(t, <-ch)
+	closedAfter(t, l.Port())
+}
+
 func TestWaitCanceled(t *testing.T) {
 	l, err := Listen(0)
 	require.NoError(t, err)
