@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/redshift-ka/redshift-ka/dsnparse"
 	"github.com/redshift-ka/redshift-ka/internal/browser"
 	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
@@ -220,6 +221,42 @@ func TestBrowserIdCRefused(t *testing.T) {
 				assert.Contains(t, printed.String(), "redshift-ka: BrowserIdcAuthPlugin: log in to Amazon Redshift in a browser at:\n"+fake.URL+"/authorize?",
 					"without a logger the URL is printed")
 			}
+		})
+	}
+}
+
+// TestBrowserSAMLRefused: login_url not https, a listen_port in use, no
+// answer within idp_response_timeout: errors that say so, bounded by the
+// setting, the port free afterwards.
+func TestBrowserSAMLRefused(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	busyPort := busy.Addr().(*net.TCPAddr).Port
+	free := freePort(t)
+	for _, tc := range []struct {
+		name string
+		s    dsnparse.SAML
+		want string
+	}{
+		{"http", dsnparse.SAML{LoginURL: "http://idp.example/sso", ListenPort: free}, "login_url must be an https URL"},
+		{"port in use", dsnparse.SAML{LoginURL: "https://idp.example/sso", ListenPort: busyPort}, "listen_port " + strconv.Itoa(busyPort) + " is in use"},
+		{"no answer", dsnparse.SAML{LoginURL: "https://idp.example/sso", ListenPort: free, ResponseTimeout: time.Second},
+			"no answer from the browser within idp_response_timeout (1s)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &harness.Browser{Skip: true}
+			printed := useBrowser(t, b, "")
+			start := time.Now()
+			_, err := browserSAML(context.Background(), nil, tc.s)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Less(t, time.Since(start), tc.s.ResponseTimeout+5*time.Second)
+			if tc.name == "no answer" {
+				assert.Contains(t, printed.String(), "https://idp.example/sso")
+			}
+			b.Wait()
+			portFree(t, free)
 		})
 	}
 }

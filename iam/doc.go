@@ -196,8 +196,8 @@
 //	AzureCredentialsProvider; AzureAD        idp_tenant, client_id, client_secret    IAM     not yet
 //	BasicSamlCredentialsProvider (JDBC)      saml_assertion, preferred_role,         IAM     supported (see SAML)
 //	                                           duration
-//	BrowserSamlCredentialsProvider;          login_url, listen_port,                 IAM     not yet
-//	  BrowserSAML                              idp_response_timeout
+//	BrowserSamlCredentialsProvider;          login_url, listen_port,                 IAM     supported (see Browser
+//	  BrowserSAML                              idp_response_timeout, preferred_role          plugins)
 //	BrowserAzureCredentialsProvider;         idp_tenant, client_id, listen_port      IAM     not yet
 //	  BrowserAzureAD
 //
@@ -253,6 +253,14 @@
 // lifetime for all the connections of a program, its renewal a new
 // sign-in. A connect waits for the sign-in: give it a timeout longer than
 // idp_response_timeout.
+//
+// BrowserSamlCredentialsProvider (ODBC: BrowserSAML), an IAM plugin, opens
+// login_url (https only, as JDBC checks it), the IdP's sign-in for the
+// Redshift application, whose assertion consumer service URL must be the
+// listener, http://localhost:<listen_port>/redshift/ (7890 by default);
+// the SAMLResponse the IdP's page posts there, on any path as
+// redshift_connector takes it, goes on as a SAML plugin's assertion (see
+// SAML). Its URL goes to standard error: the SAML step has no logger.
 //
 // # Token caching
 //
