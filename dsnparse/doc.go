@@ -1,6 +1,7 @@
-// Package dsnparse reads the keep-alive settings, and the IAM login, out of
-// a PostgreSQL or Amazon Redshift data source name, and hands back the rest
-// of the DSN for pgx or lib/pq without them.
+// Package dsnparse reads the keep-alive settings, and the IAM or
+// identity-provider login, out of a PostgreSQL or Amazon Redshift data
+// source name, and hands back the rest of the DSN for pgx or lib/pq
+// without them.
 //
 // # Forms
 //
@@ -271,7 +272,7 @@
 //	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/BrowserAzureOAuth2CredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/browser_azure_oauth2_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMBrowserAzureOAuth2CredentialsProvider.cpp
 //	BrowserIdcAuthPlugin: native, idp_type AwsIdc (DSN.Native)
 //	    needs: issuer_url, idc_region
-//	    reads: provider_name, idc_client_display_name, listen_port, idp_response_timeout
+//	    reads: provider_name, identity_namespace, idc_client_display_name, listen_port, idp_response_timeout
 //	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/BrowserIdcAuthPlugin.java; amazon-redshift-python-driver redshift_connector/plugin/browser_idc_auth_plugin.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/BrowserIdcAuthPlugin.cpp
 //	IdpTokenAuthPlugin: native, idp_type AwsIdc (DSN.Native)
 //	    needs: token and token_type, or AccessKeyID, SecretAccessKey and SessionToken (Exchange)

@@ -27,6 +27,13 @@ func FuzzParse(f *testing.F) {
 	for _, dsn := range nativeDSNs(hostileSecret) {
 		f.Add(dsn)
 	}
+	for _, sc := range samlCases(hostileSecret) {
+		for _, dsn := range inForms(true, sc.user, sc.password, sc.pairs...) {
+			f.Add(dsn)
+		}
+	}
+	f.Add("Server=" + samlHost + ";plugin_name=IdpTokenAuthPlugin;AccessKeyID=A;SecretAccessKey=" + hostileSecret + ";SessionToken=T")
+	f.Add("postgres://h/dev?credentials_provider=BrowserIdcAuthPlugin&issuer_url=https://i&idc_region=us-east-1&listen_port=8080")
 	f.Fuzz(func(t *testing.T, dsn string) {
 		d, err := Parse(dsn)
 		if _, uerr := url.Parse(dsn); err == nil && d.Form == FormURL && uerr != nil {
@@ -69,6 +76,14 @@ func FuzzParse(f *testing.F) {
 		}
 		if d.IAM != nil {
 			iamEncrypts(t, d)
+			// A secret written once, long enough not to be something else
+			// too, never shows in Redact's output.
+			s := d.IAM.SAML
+			for _, secret := range []string{s.Password, s.ClientSecret, s.Assertion} {
+				if len(secret) >= 4 && strings.Count(dsn, secret) == 1 && strings.Contains(Redact(dsn), secret) {
+					t.Fatalf("Redact(%q) shows a secret of the SAML login", dsn)
+				}
+			}
 		}
 		switch d.Form {
 		case FormURL:

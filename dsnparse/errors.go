@@ -16,7 +16,7 @@ var (
 	// ErrDataSource: an odbc.ini data source cannot be found or read.
 	ErrDataSource = errors.New("odbc.ini data source")
 	// ErrNotSupported: the DSN asks for something redshift-ka does not do,
-	// such as an identity-provider plugin for IAM login.
+	// such as an identity-provider plugin it does not know.
 	ErrNotSupported = errors.New("not supported")
 	// ErrMissing: the DSN lacks a key that another key needs, such as the
 	// cluster or workgroup of an IAM login.

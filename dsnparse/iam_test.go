@@ -293,7 +293,19 @@ func TestAmazonKeysNeverReachTheServer(t *testing.T) {
 	targetServerType tcpKeepAlive unknownLength user uid useSpnego ClusterID IAMDuration AccessKeyID IAMAuth
 	IAMDisableCache idc_client_display_name identity_namespace token_type Region EndpointUrl StsEndpointUrl Profile
 	SecretAccessKey SessionToken plugin_name AutoCreate DbUser DbGroups dbGroupsFilter ForceLowercase groupFederation
-	webIdentityToken providerName isServerless serverlessAcctId serverlessWorkGroup`
+	webIdentityToken providerName isServerless serverlessAcctId serverlessWorkGroup
+	idp_host idp_port preferred_role ssl_insecure app_id app_name partner_spid loginToRp idp_tenant idp_partition
+	client_id client_secret saml_assertion login_url listen_port idp_response_timeout scope issuer_url idc_region
+	token roleArn roleSessionName duration`
+	// redshift_connector's connect() arguments that are no libpq keys.
+	const python = `access_key_id allow_db_user_override app_id app_name auth_profile auto_create
+	client_id client_protocol_version client_secret cluster_identifier credentials_provider database_metadata_current_db_only
+	db_groups db_user duration endpoint_url force_lowercase group_federation iam iam_disable_cache idc_client_display_name
+	idc_region identity_namespace idp_host idp_partition idp_response_timeout idp_tenant is_serverless issuer_url
+	listen_port login_to_rp login_url max_prepared_statements numeric_to_float partner_sp_id preferred_role principal_arn
+	profile provider_name region role_arn role_session_name scope secret_access_key serverless_acct_id
+	serverless_work_group session_token ssl_insecure tcp_keepalive tcp_keepalive_idle tcp_keepalive_interval
+	tcp_keepalive_count timeout token token_type web_identity_token`
 	// The ODBC names of the connection's basics are libpq's business in
 	// the key=value and URL forms (libpq's grammar, where the ODBC-only
 	// ones are refused): they are checked in the ODBC form only.
@@ -302,7 +314,7 @@ func TestAmazonKeysNeverReachTheServer(t *testing.T) {
 		"password": true, "pwd": true, "sslmode": true}
 	libpq := map[string]bool{"host": true, "port": true, "dbname": true, "user": true, "password": true, "sslmode": true,
 		"sslcert": true, "sslkey": true, "sslrootcert": true, "sslpassword": true, "options": true}
-	for _, key := range strings.Fields(odbc + " " + jdbc) {
+	for _, key := range strings.Fields(odbc + " " + jdbc + " " + python) {
 		if libpq[key] {
 			continue
 		}

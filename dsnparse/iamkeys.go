@@ -128,6 +128,10 @@ var ignoredGroups = []struct {
 	// RedshiftProperty.principal, which SamlCredentialsProvider stores and
 	// never reads: the assertion names the SAML provider.
 	{"Python", "the SAML provider's ARN, which redshift_connector never uses: the assertion names it", keySet(`principal_arn`)},
+	// redshift_connector connect()'s other arguments that PostgreSQL does
+	// not know (__init__.py).
+	{"Python", "a setting of redshift_connector (prepared statements, numeric types, metadata); not PostgreSQL's",
+		keySet(`max_prepared_statements numeric_to_float database_metadata_current_db_only`)},
 	// rsodbc.h.
 	{"ODBC", "a setting of Amazon's ODBC driver (statements, logging, TLS, proxy); not PostgreSQL's", keySet(`
 		EnableDescribeParam ExtendedColumnMetaData ApplicationUsingThreads FetchRefCursor TransactionErrorBehavior

@@ -323,8 +323,10 @@ func (c *collector) finishNative() (*Native, error) {
 		if n.ListenPort == 0 {
 			n.ListenPort = defaultListenPort
 		}
+		// identity_namespace too, as redshift_connector sends it for
+		// both IAM Identity Center plugins (set_idc_plugins_params).
 		n.TokenType = "ACCESS_TOKEN"
-		err = c.nativeToken(n, -1, "", nativeJWT, nativeToken, nativeTokenType, nativeNamespace)
+		err = c.nativeToken(n, -1, "", nativeJWT, nativeToken, nativeTokenType)
 	}
 	if err != nil {
 		return nil, err

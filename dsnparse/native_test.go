@@ -280,3 +280,14 @@ func TestNativeConnectTimeRefused(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ExchangeAWS{AccessKeyID: "A", SecretAccessKey: "S", SessionToken: "T", Workgroup: "wg", Region: "eu-west-1"}, d.Native.AWS)
 }
+
+// TestBrowserIdcNamespace: identity_namespace goes with
+// BrowserIdcAuthPlugin too, as redshift_connector sends it.
+func TestBrowserIdcNamespace(t *testing.T) {
+	d, err := Parse("postgres://h/dev?credentials_provider=BrowserIdcAuthPlugin&issuer_url=https://i&idc_region=us-east-1&identity_namespace=ns")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"plugin_name": "BrowserIdcAuthPlugin", "idp_type": "AwsIdc", "token_type": "ACCESS_TOKEN",
+		"identity_namespace": "ns"}, d.Native.StartupParams())
+	_, err = Parse("postgres://h/dev?credentials_provider=BrowserIdcAuthPlugin&issuer_url=https://i&idc_region=us-east-1&token_type=EXT_JWT")
+	assert.ErrorIs(t, err, ErrConflict)
+}

@@ -68,6 +68,8 @@ func pluginDocTable() string {
 			need = []string{"web_identity_token"}
 		case "IdpTokenAuthPlugin":
 			need = []string{"token and token_type, or AccessKeyID, SecretAccessKey and SessionToken (Exchange)"}
+		}
+		if f.idpType == "AwsIdc" {
 			reads = append(reads, "identity_namespace")
 		}
 		for _, k := range names(f.keys) {
@@ -94,5 +96,83 @@ func TestPluginDocTable(t *testing.T) {
 	require.NoError(t, err)
 	if !strings.Contains(string(doc), pluginDocTable()) {
 		t.Fatalf("doc.go's plugin tables are not the code's; put this in their place:\n%s", pluginDocTable())
+	}
+}
+
+// TestPluginKeysTable: every plugin key is found in any case, in one
+// table only; Redact masks those marked Secret; each is read by some
+// plugin, and a plugin's required keys are among those it reads.
+func TestPluginKeysTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, k := range Keys() {
+		for _, n := range k.Names {
+			seen[asciiLower(n)] = true
+		}
+	}
+	for _, spec := range iamSpecs {
+		for _, n := range spec.Names {
+			seen[asciiLower(n)] = true
+		}
+	}
+	for _, spec := range nativeSpecs {
+		for _, n := range spec.Names {
+			seen[asciiLower(n)] = true
+		}
+	}
+	for i, spec := range pluginSpecs {
+		require.NotEmpty(t, spec.Want)
+		require.NotEmpty(t, pluginReaders(i), "%s is read by no plugin", spec.Names[0])
+		for _, n := range spec.Names {
+			k := asciiLower(n)
+			require.False(t, seen[k], "key %s twice", n)
+			seen[k] = true
+			_, amazon := amazonIndex[k]
+			require.False(t, amazon || ignoredGroup(k) >= 0 || pluginKeys[k], n)
+			for _, key := range []string{n, strings.ToUpper(n)} {
+				j, ok := pluginKeyIndex[asciiLower(key)]
+				require.True(t, ok && j == i, key)
+				require.True(t, claimed(key), key)
+			}
+			require.Equal(t, spec.Secret, isSecretKey(n), "Redact masks %s", n)
+		}
+	}
+	for _, f := range pluginFamilies {
+		for _, i := range f.need {
+			require.Contains(t, f.keys, i, "%s needs a key it does not read", f.name)
+		}
+	}
+	for _, f := range nativePlugins {
+		for _, i := range f.need {
+			require.Contains(t, f.keys, i, "%s needs a key it does not read", f.name)
+		}
+	}
+}
+
+// TestPluginNames: each driver's spelling of each plugin, with a package
+// prefix and in any case, picks the plugin.
+func TestPluginNames(t *testing.T) {
+	for name, want := range map[string]string{
+		"ADFS": "AdfsCredentialsProvider", "com.amazon.redshift.plugin.AdfsCredentialsProvider": "AdfsCredentialsProvider",
+		"redshift_connector.plugin.AdfsCredentialsProvider": "AdfsCredentialsProvider", "okta": "OktaCredentialsProvider",
+		"OktaCredentialsProvider": "OktaCredentialsProvider", "Ping": "PingCredentialsProvider", "AZUREAD": "AzureCredentialsProvider",
+		"com.amazon.redshift.plugin.AzureCredentialsProvider":     "AzureCredentialsProvider",
+		"com.amazon.redshift.plugin.BasicSamlCredentialsProvider": "BasicSamlCredentialsProvider",
+		"BrowserSAML": "BrowserSamlCredentialsProvider", "redshift_connector.plugin.BrowserSamlCredentialsProvider": "BrowserSamlCredentialsProvider",
+		"BrowserAzureAD": "BrowserAzureCredentialsProvider", "com.amazon.redshift.plugin.BrowserAzureCredentialsProvider": "BrowserAzureCredentialsProvider",
+		"JwtIamAuthPlugin": "JwtIamAuthPlugin",
+	} {
+		f := pluginFamilies[pluginKey(name)]
+		require.NotNil(t, f, name)
+		require.Equal(t, want, f.name, name)
+	}
+	for name, want := range map[string]string{
+		"JWT": "BasicJwtCredentialsProvider", "com.amazon.redshift.plugin.BasicJwtCredentialsProvider": "BasicJwtCredentialsProvider",
+		"BrowserAzureADOAuth2": "BrowserAzureOAuth2CredentialsProvider",
+		"redshift_connector.plugin.BrowserAzureOAuth2CredentialsProvider": "BrowserAzureOAuth2CredentialsProvider",
+		"com.amazon.redshift.plugin.BrowserIdcAuthPlugin":                 "BrowserIdcAuthPlugin", "idptokenauthplugin": "IdpTokenAuthPlugin",
+	} {
+		f := nativePlugins[pluginKey(name)]
+		require.NotNil(t, f, name)
+		require.Equal(t, want, f.name, name)
 	}
 }

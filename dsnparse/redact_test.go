@@ -80,6 +80,16 @@ var redactDSNs = []redactCase{
 	{"url/IAM secrets", "postgres://h/dev?iam=1&secret_access_key=wJalr%2FK7&session_token=tok123&db_user=u", "postgres://h/dev?iam=1&secret_access_key=xxxxx&session_token=xxxxx&db_user=u", []string{"wJalr", "tok123"}},
 	{"kv/IAM secrets", "host=h iam=1 secret_access_key='wJ alr' SessionToken=tok123", "host=h iam=1 secret_access_key=xxxxx SessionToken=xxxxx", []string{"wJ alr", "tok123"}},
 
+	// The identity-provider plugins' secrets, in every form.
+	{"odbc/client_secret and saml_assertion", "Server=h;IAM=1;plugin_name=AzureAD;UID=ann;PWD={p w;d};client_secret={s3 c;r}}et};saml_assertion=PHNhbWw+",
+		"Server=h;IAM=1;plugin_name=AzureAD;UID=ann;PWD=xxxxx;client_secret=xxxxx;saml_assertion=xxxxx", []string{"p w;d", "s3 c;r", "PHNhbWw"}},
+	{"kv/client_secret and saml_assertion", `host=h iam=1 client_secret='s3 c\'r#t' saml_assertion=PHN+ password=p%w`,
+		"host=h iam=1 client_secret=xxxxx saml_assertion=xxxxx password=xxxxx", []string{"s3 c", "r#t", "PHN", "p%w"}},
+	{"url/client_secret and saml_assertion", "postgres://ann:p%40w@h/dev?iam=1&client_secret=s3%26c%3Dr&SAML_Assertion=PHN%2B",
+		"postgres://ann:xxxxx@h/dev?iam=1&client_secret=xxxxx&SAML_Assertion=xxxxx", []string{"p%40w", "s3%26c", "s3&c=r", "PHN"}},
+	{"jdbc/client_secret and saml_assertion", "jdbc:redshift:iam://h/dev?client_secret=s3%3Bc+r;saml_assertion=PHN+x&UID=ann&PWD=p{w}",
+		"jdbc:redshift:iam://h/dev?client_secret=xxxxx;saml_assertion=xxxxx&UID=ann&PWD=xxxxx", []string{"s3", "c r", "PHN", "p{w}"}},
+
 	// Taken for the wrong form: the loose pass still masks.
 	{"mixed/ODBC read as key=value", "Host=o'b;PWD=s3cret;Port=5439", "Host=o'b;PWD=xxxxx;Port=5439", []string{"s3cret"}},
 	{"mixed/key=value read as ODBC", "password=s3;cret host=h", "password=xxxxx;xxxxx", []string{"s3", "cret"}},

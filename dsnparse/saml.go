@@ -155,6 +155,9 @@ func finishSAML(c *collector, iam *IAM, fam *pluginFamily) error {
 	if slices.Contains(fam.keys, plgResponseTimeout) && s.ResponseTimeout == 0 {
 		s.ResponseTimeout = defaultResponseTimeout
 	}
+	if s.UseHTTPSProxy && iam.HTTPSProxyHost == "" {
+		return &ParseError{Key: c.plugKeys[plgUseHTTPSProxy], Err: reason(ErrMissing, "goes with https_proxy_host, which is not given")}
+	}
 	iam.SAML = s
 	if c.iamVal[iamDbUser] == "" {
 		// The DSN's user is the identity provider's: DbUser comes from

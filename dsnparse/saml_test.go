@@ -118,8 +118,16 @@ func TestSAMLForms(t *testing.T) {
 				assert.Equal(t, sc.want, d.IAM.SAML)
 				assert.Empty(t, d.IAM.DbUser, "the DSN's user is the IdP's; DbUser comes from the assertion")
 				assert.Equal(t, "etl-prod", d.IAM.ClusterID)
+				went := map[string]KeyUse{}
+				for _, k := range d.Keys {
+					went[k.Key] = k
+				}
 				for _, p := range sc.pairs {
 					assert.NotContains(t, strings.ToLower(d.Rest), strings.ToLower(p.k)+"=", "handed on")
+					assert.Equal(t, Ours, went[p.k].Went, "DSN.Keys: %s", p.k)
+				}
+				if k, ok := pluginKeyIndex[asciiLower(sc.pairs[1].k)]; ok {
+					assert.Equal(t, "plugin "+pluginSpecs[k].Names[0], went[sc.pairs[1].k].To)
 				}
 			})
 		}
@@ -171,6 +179,7 @@ func TestSAMLRefused(t *testing.T) {
 		{"two assertions", pre + "plugin_name=BasicSamlCredentialsProvider;saml_assertion=SeCrEt;SAML_Assertion=SeCrEt2", ErrConflict, "redshift-ka: SAML_Assertion: set twice, to different values"},
 		{"two SP IDs", pre + "plugin_name=Ping;idp_host=h;UID=ann;PWD=SeCrEt;partner_spid=a;partner_sp_id=b", ErrConflict, "redshift-ka: partner_sp_id: conflicts with partner_spid: both set partner_spid"},
 		{"misspelt", pre + "plugin_name=Okta;idp_hots=h", ErrUnknownKey, "redshift-ka: idp_hots: unknown key; did you mean idp_host?"},
+		{"IdP through no proxy", pre + "plugin_name=Ping;idp_host=h;UID=ann;PWD=SeCrEt;idp_use_https_proxy=1", ErrMissing, "redshift-ka: idp_use_https_proxy: goes with https_proxy_host, which is not given"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(tc.dsn)
@@ -241,4 +250,43 @@ func TestSAMLDataSource(t *testing.T) {
 			assert.NotContains(t, out, piece)
 		}
 	}
+}
+
+// TestPluginsInDataSource: every plugin's keys read from an odbc.ini data
+// source as from the connection string, secrets taken as written.
+func TestPluginsInDataSource(t *testing.T) {
+	for _, sc := range samlCases(hostileSecret) {
+		t.Run(sc.name, func(t *testing.T) {
+			ini := "[rs]\nServer = " + samlHost + "\nIAM = 1\n"
+			if sc.user != "" {
+				ini += "UID = " + sc.user + "\nPWD = " + sc.password + "\n"
+			}
+			for _, p := range sc.pairs {
+				ini += p.k + " = " + p.v + "\n"
+			}
+			iniFiles(t, ini, "", "")
+			d, err := Parse("DSN=rs")
+			require.NoError(t, err)
+			assert.Equal(t, sc.want, d.IAM.SAML)
+			for _, out := range []string{fmt.Sprintf("%+v", d), fmt.Sprint(d.Keys), Redact(d.Rest)} {
+				for _, piece := range secretPieces(hostileSecret) {
+					assert.NotContains(t, out, piece)
+				}
+			}
+		})
+	}
+	iniFiles(t, "[rs]\nServer = "+samlHost+"\nplugin_name = BrowserIdcAuthPlugin\nissuer_url = https://i.example\nidc_region = eu-west-1\nlisten_port = 9000\n", "", "")
+	d, err := Parse("DSN=rs;idp_response_timeout=45")
+	require.NoError(t, err)
+	assert.Equal(t, Native{Plugin: "BrowserIdcAuthPlugin", IdPType: "AwsIdc", TokenType: "ACCESS_TOKEN", IssuerURL: "https://i.example",
+		IdCRegion: "eu-west-1", ListenPort: 9000, ResponseTimeout: 45 * time.Second, NoUser: true}, *d.Native)
+}
+
+// TestSAMLProxy: idp_use_https_proxy sends the IdP's requests through
+// the IAM login's HTTPS proxy, whose keys it needs.
+func TestSAMLProxy(t *testing.T) {
+	d, err := Parse("Server=" + samlHost + ";IAM=1;plugin_name=Ping;idp_host=h;UID=ann;PWD=pw;idp_use_https_proxy=1;https_proxy_host=proxy;https_proxy_port=3128")
+	require.NoError(t, err)
+	assert.True(t, d.IAM.SAML.UseHTTPSProxy)
+	assert.Equal(t, "proxy", d.IAM.HTTPSProxyHost)
 }
