@@ -44,3 +44,30 @@ func TestIAMNeedsTheImport(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenSourceNeedsTheImport: without the iam package, a DSN whose
+// native plugin gets its token at connect time (IdpTokenAuthPlugin with
+// AWS keys) fails before any dial on every pgx path, with an error naming
+// the import to add and no secret; lib/pq refuses the native login.
+func TestTokenSourceNeedsTheImport(t *testing.T) {
+	const want = `add import _ "github.com/redshift-ka/redshift-ka/iam" to the program`
+	dsn := "Server=127.0.0.1;Port=1;Database=dev;SSLMode=require;plugin_name=IdpTokenAuthPlugin;ClusterID=etl-prod;Region=us-east-1;" +
+		"AccessKeyID=ASIAEXAMPLE;SecretAccessKey=s3cr3t-key-value;SessionToken=s3ss10n-token"
+	for way, open := range map[string]func() error{
+		"sql.Open":        func() error { _, err := sql.Open(driver.Name, dsn); return err },
+		"NewConnector":    func() error { _, err := driver.NewConnector(dsn); return err },
+		"ParseConfig":     func() error { _, err := driver.ParseConfig(dsn); return err },
+		"ParsePoolConfig": func() error { _, err := driver.ParsePoolConfig(dsn); return err },
+		"Driver.Open":     func() error { _, err := (&driver.Driver{}).Open(dsn); return err },
+		"pq NewConnector": func() error { _, err := rkpq.NewConnector(dsn); return err },
+	} {
+		err := open()
+		require.Error(t, err, way)
+		if way != "pq NewConnector" {
+			require.ErrorIs(t, err, driver.ErrNoTokenSource, way)
+			assert.Contains(t, err.Error(), want, way)
+		}
+		assert.NotContains(t, err.Error(), "s3cr3t", way)
+		assert.NotContains(t, err.Error(), "s3ss10n", way)
+	}
+}

@@ -38,6 +38,23 @@ const (
 // ExpirationTime: JDBC IdpTokenAuthPlugin's DEFAULT_IDP_TOKEN_EXPIRY_IN_SEC.
 const idcLifetime = 900 * time.Second
 
+func init() {
+	backend.NativeTokens["idptokenauthplugin"] = newIdC
+}
+
+// newIdC is the token source of IdpTokenAuthPlugin without a token: the
+// exchange of n.AWS.
+func newIdC(n *dsnparse.Native, logger *slog.Logger) (backend.TokenSource, error) {
+	if !n.Exchange {
+		return nil, errors.New("redshift-ka: " + n.Plugin + " needs token and token_type, or AWS credentials to exchange for a token")
+	}
+	a := n.AWS
+	return newIdCSource(n, &dsnparse.IAM{ClusterID: a.ClusterID, Workgroup: a.Workgroup, Region: a.Region,
+		AccessKeyID: a.AccessKeyID, SecretAccessKey: a.SecretAccessKey, SessionToken: a.SessionToken, EndpointURL: a.EndpointURL,
+		HTTPSProxyHost: a.HTTPSProxyHost, HTTPSProxyPort: a.HTTPSProxyPort, HTTPSProxyUser: a.HTTPSProxyUser,
+		HTTPSProxyPassword: a.HTTPSProxyPassword}, logger)
+}
+
 // newIdCSource returns the token source of n, an IdpTokenAuthPlugin login
 // that exchanges the AWS credentials of d (its keys, Profile or the SDK's
 // default chain, region, endpoint and proxy, loaded as for an IAM login)

@@ -113,19 +113,33 @@ func TestTokenSharedAndKeyed(t *testing.T) {
 	assert.NotEqual(t, tokenKey(&n, rawIAM{ClusterID: "c"}), tokenKey(&n, rawIAM{ClusterID: "d"}))
 	typ := reflect.TypeFor[dsnparse.Native]()
 	for i := range typ.NumField() {
-		m := n
-		f := reflect.ValueOf(&m).Elem().Field(i)
-		switch f.Kind() {
-		case reflect.String:
-			f.SetString(f.String() + "x")
-		case reflect.Bool:
-			f.SetBool(!f.Bool())
-		case reflect.Int, reflect.Int64:
-			f.SetInt(f.Int() + 1)
-		default:
-			t.Fatalf("field %s of kind %s: teach this test, and check that %%#v prints it by value", typ.Field(i).Name, f.Kind())
+		var paths [][]int
+		if ft := typ.Field(i).Type; ft.Kind() == reflect.Struct {
+			// A struct of plain fields (AWS): each field on its own. It
+			// must have no methods, which %#v would call.
+			require.Zero(t, ft.NumMethod()+reflect.PointerTo(ft).NumMethod(), "field %s has methods", typ.Field(i).Name)
+			for j := range ft.NumField() {
+				paths = append(paths, []int{i, j})
+			}
+		} else {
+			paths = append(paths, []int{i})
 		}
-		assert.NotEqual(t, k, tokenKey(&m), "field %s is not in the key", typ.Field(i).Name)
+		for _, path := range paths {
+			m := n
+			f := reflect.ValueOf(&m).Elem().FieldByIndex(path)
+			name := typ.FieldByIndex(path).Name
+			switch f.Kind() {
+			case reflect.String:
+				f.SetString(f.String() + "x")
+			case reflect.Bool:
+				f.SetBool(!f.Bool())
+			case reflect.Int, reflect.Int64:
+				f.SetInt(f.Int() + 1)
+			default:
+				t.Fatalf("field %s of kind %s: teach this test, and check that %%#v prints it by value", name, f.Kind())
+			}
+			assert.NotEqual(t, k, tokenKey(&m), "field %s is not in the key", name)
+		}
 	}
 	t.Setenv("AWS_PROFILE", "another")
 	assert.NotEqual(t, k, tokenKey(&n), "the AWS environment is in the key")

@@ -55,8 +55,9 @@ type frontEndIdP struct {
 	// Accepted and Refused count tokens let in and refused; NUL counts
 	// tokens that came NUL-terminated.
 	Accepted, Refused, NUL atomic.Int64
-	// LastUser is the user the last startup message named.
-	LastUser atomic.Value
+	// LastUser is the user the last startup message named; LastToken
+	// the last token let in.
+	LastUser, LastToken atomic.Value
 }
 
 // nativeParams are the startup parameters of the native login, which
@@ -107,6 +108,7 @@ func (idp *frontEndIdP) login(client net.Conn, be *pgproto3.Backend, startup *pg
 		return refuse("28000", "invalid token: "+err.Error())
 	}
 	idp.Accepted.Add(1)
+	idp.LastToken.Store(token)
 	for _, k := range nativeParams {
 		delete(p, k)
 	}

@@ -103,6 +103,9 @@ type loginResult struct {
 // idpResult is a native identity-provider login: the plugin and what the
 // startup message names, never the token.
 type idpResult struct {
+	// Exchange is true when the token comes from
+	// GetIdentityCenterAuthToken, for the DSN's AWS keys.
+	Exchange          bool   `json:"exchange,omitempty"`
 	Plugin            string `json:"plugin"`
 	IdPType           string `json:"idp_type"`
 	ProviderName      string `json:"provider_name,omitempty"`
@@ -272,7 +275,7 @@ func (a *app) checkWith(pos []string, offline bool, timeout time.Duration, res *
 		res.Login = &loginResult{LoginPlan: l.Plan()}
 	}
 	if n := parsed.Native; n != nil {
-		res.IdP = &idpResult{n.Plugin, n.IdPType, n.ProviderName, n.TokenType, n.IdentityNamespace}
+		res.IdP = &idpResult{n.Exchange, n.Plugin, n.IdPType, n.ProviderName, n.TokenType, n.IdentityNamespace}
 	}
 	res.Steps = loginSteps(connector, parsed.Native)
 	var rep settings.Report
@@ -447,6 +450,9 @@ func writeCheck(w io.Writer, res checkResult, r settings.Report) {
 		}
 		if l.TokenType != "" {
 			text += ", token_type " + l.TokenType
+		}
+		if l.Exchange {
+			text += ", the token from GetIdentityCenterAuthToken for the DSN's AWS keys"
 		}
 		fmt.Fprintf(tw, "Login\t%s\n", text)
 	}

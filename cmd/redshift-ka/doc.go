@@ -92,6 +92,13 @@
 // calls nothing, and works without any AWS configuration (a Profile
 // that is not there, no credentials).
 //
+// With an IAM login or an identity-provider plugin it lists the login's
+// steps, each with what it is for and its outcome: the identity
+// provider's (STS AssumeRoleWithWebIdentity, say), the Redshift API's
+// (GetClusterCredentials, GetIdentityCenterAuthToken), then the server
+// login; ok, failed (the error says why), not reached, or not run
+// (--offline). No step shows a secret.
+//
 // --json prints the same as one JSON object: keepalive, idle_seconds,
 // interval_seconds, count and user_timeout_ms, source (an object with the
 // same keys naming the origin of each), os, ignored_keys (key, driver,
@@ -100,10 +107,11 @@
 // server's address and process id; dead_after_seconds and refresh_seconds
 // are null when keep-alive is off; login, with an IAM login: method, api,
 // cluster or workgroup, region, db_user and db_groups asked for, called,
-// and once called database_user and expires; exit, 0. When check fails,
+// and once called database_user and expires; steps (step, detail,
+// outcome, error); exit, 0. When check fails,
 // whatever the reason (a bad DSN, exit 2; no connection, exit 4), --json
 // prints one object too: dsn (masked, once read), form, connected, login,
-// error (why, as printed on standard error) and exit; bad flags print
+// steps, error (why, as printed on standard error) and exit; bad flags print
 // none, as for exec. --offline does not connect:
 // it resolves the DSN against this machine's OS values, as the dialer
 // would.

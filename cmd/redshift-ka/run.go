@@ -94,11 +94,13 @@ middleboxes (NAT gateways, load balancers) the connection survives.
 With an IAM login it shows the API called, the database user and when the
 password expires; --offline shows the API it would call and with what
 (cluster or workgroup, region, database user and groups) without calling it:
-an AWS profile or credentials missing do not stop it.
+an AWS profile or credentials missing do not stop it. With an IAM login or
+an identity-provider plugin it lists the login's steps (identity provider,
+STS, Redshift API, server login) with each one's outcome, secrets masked.
 
 --json prints one JSON object on standard output, whatever the exit status
 (bad flags aside: then none): the settings and "exit": 0; or, when check
-fails, the masked dsn, form, connected, login, error and exit. The other
+fails, the masked dsn, form, connected, login, steps, error and exit. The other
 lines go to standard error.
 
 Flags:
