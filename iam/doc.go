@@ -301,7 +301,8 @@
 //     its roles, the "role ARN,principal ARN" pairs of the attribute
 //     https://aws.amazon.com/SAML/Attributes/Role, in either order;
 //     preferred_role must be one of them, else the first is taken (JDBC
-//     takes the first of a hash map, redshift_connector a random one).
+//     takes the first of a hash map, ODBC the alphabetically first,
+//     redshift_connector a random one: set preferred_role).
 //  3. STS AssumeRoleWithSAML, unsigned, with the role, its principal, the
 //     assertion and duration, at the SDK's STS endpoint
 //     (AWS_ENDPOINT_URL_STS), gives AWS credentials, kept until two
@@ -312,7 +313,7 @@
 //     else its RoleSessionName (the assertion's first when its
 //     AllowDbUserOverride is true), with the DSN's DbGroups, else the
 //     assertion's DbGroups, and AutoCreate if either asks, as JDBC's
-//     IamHelper decides. GetClusterCredentialsWithIAM and Serverless take
+//     IamHelper and ODBC's IAMSamlPluginCredentialsProvider decide. GetClusterCredentialsWithIAM and Serverless take
 //     no user.
 //
 // A failure names its step, never the IdP password or the assertion:

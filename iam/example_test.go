@@ -47,3 +47,21 @@ func Example_login() {
 	}
 	fmt.Println(cr) // user IAM:etl, password xxxxx, expires ...
 }
+
+// An ODBC DSN that signs in to ADFS with the user's Windows account, then
+// assumes the role the assertion grants (preferred_role) with STS
+// AssumeRoleWithSAML; the database user is the assertion's DbUser.
+//
+// It needs ADFS, AWS and a cluster, so it is compiled but not run.
+func Example_adfs() {
+	db, err := sql.Open("redshift-ka", "Server=etl-prod.abc123.eu-west-1.redshift.amazonaws.com;Database=dev;IAM=1;"+
+		"plugin_name=ADFS;idp_host=adfs.corp.example;UID=ann@corp.example;PWD={s3cret;pw};"+
+		"preferred_role=arn:aws:iam::123456789012:role/etl")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ping(); err != nil {
+		log.Fatal(err) // names the step: the ADFS sign-in, the assertion's roles, or STS
+	}
+}

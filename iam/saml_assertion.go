@@ -164,8 +164,9 @@ func samlAttributeValues(doc []byte) (map[string][]string, error) {
 
 // pick returns the role to assume and its principal: preferred_role,
 // which must be in the assertion, else the assertion's first. (JDBC
-// takes the first of a HashMap, redshift_connector a random one: with
-// more than one role, set preferred_role.)
+// takes the first of a HashMap, ODBC IAMSamlPluginCredentialsProvider the
+// first of a std::map, alphabetically, redshift_connector a random one:
+// with more than one role, set preferred_role.)
 func (a *samlAssertion) pick(preferred string) (role, principal string, err error) {
 	if len(a.roles) == 0 {
 		return "", "", errors.New("the SAML assertion has no role: its " + attrRole +

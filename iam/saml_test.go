@@ -238,6 +238,8 @@ func TestSAMLRefused(t *testing.T) {
 	trustIdP(t, adfs)
 	adfsDSN := dsnparse.SAML{Plugin: pluginADFS, IdPHost: adfs.Host, IdPPort: adfs.Port, User: hostileIdPUser, Password: hostileSecret}
 	hostPort := fmt.Sprintf("127.0.0.1:%d", adfs.Port)
+	ping := harness.StartFakeSAMLIdP(t, "ping", s, hostileIdPUser, hostileSecret) // its certificate is not trusted
+	pingDSN := dsnparse.SAML{Plugin: pluginPing, IdPHost: ping.Host, IdPPort: ping.Port, User: hostileIdPUser, Password: hostileSecret}
 	basic := func(c harness.SAMLClaims, signer *harness.SAMLSigner) dsnparse.SAML {
 		return dsnparse.SAML{Plugin: pluginBasicSAML, Assertion: signer.Response(c)}
 	}
@@ -266,6 +268,8 @@ func TestSAMLRefused(t *testing.T) {
 		{"another IdP's signature", "InvalidIdentityToken: Invalid SAML response: the assertion's signature could not be verified", basic(good, stranger)},
 		{"a pair STS does not know", "redshift-ka: STS AssumeRoleWithSAML for role " + samlRoleETL + ", for cluster etl-prod: InvalidIdentityToken: " +
 			"SAML provider arn:aws:iam::123456789012:saml-provider/Okta does not exist", basic(otherRole, s)},
+		{"an IdP certificate not trusted, without ssl_insecure", fmt.Sprintf("redshift-ka: PingCredentialsProvider for cluster etl-prod: "+
+			"Ping sign-in page at 127.0.0.1:%d: tls: failed to verify certificate", ping.Port), pingDSN},
 		{"no assertion", "redshift-ka: BasicSamlCredentialsProvider for cluster etl-prod: no SAML assertion", dsnparse.SAML{Plugin: pluginBasicSAML}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

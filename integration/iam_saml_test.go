@@ -5,6 +5,7 @@ package integration
 import (
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -331,5 +332,34 @@ func TestIAMSAMLRefused(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestIAMSAMLNoSecretInLogs: a SAML login that succeeds logs, at debug
+// level, and prints its connector's DSN and plan, without the IdP
+// password or the assertion.
+func TestIAMSAMLNoSecretInLogs(t *testing.T) {
+	fx := samlSetup(t)
+	ctx := iamCtx(t)
+	for i, p := range samlPlugins {
+		t.Run(p.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			c, err := driver.NewConnector(samlDSN(fx, iamForms[0], p, 3600+60*i), driver.WithLogger(logger))
+			require.NoError(t, err)
+			db := sql.OpenDB(c)
+			defer db.Close()
+			require.NoError(t, db.PingContext(ctx))
+			plan, err := json.Marshal(c.Login().Plan())
+			require.NoError(t, err)
+			d := c.DSN()
+			out := map[string]string{"the log": logs.String(), "the DSN %v": fmt.Sprintf("%v", d), "the DSN %+v": fmt.Sprintf("%+v", d),
+				"the DSN %#v": fmt.Sprintf("%#v", d), "the plan": string(plan), "the login": fmt.Sprintf("%v %+v", c.Login(), c.Login())}
+			assert.Contains(t, out["the plan"], `"plugin":"`)
+			for what, s := range out {
+				harness.NoLeak(t, fx.secret, what, s)
+				assert.NotContains(t, s, fx.signer.Response(fx.claims)[:64], what)
+			}
+		})
 	}
 }

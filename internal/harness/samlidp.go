@@ -197,7 +197,10 @@ func (f *FakeSAMLIdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case NoAnswer:
 		<-r.Context().Done()
-		return
+		// Abort: an empty answer written now could still reach a client
+		// that is closing the connection (its TLS close_notify comes
+		// first), which would read it as the IdP's.
+		panic(http.ErrAbortHandler)
 	case EchoPassword:
 		f.signInPage(w, "The password "+r.PostForm.Get(passField)+" is not right.")
 		return
