@@ -314,7 +314,7 @@ func TestBrowserLoginOnce(t *testing.T) {
 
 // TestBrowserBadInput: a listen_port in use, no answer within
 // idp_response_timeout, a redirect with another state, HTML or 100 MB
-// where JSON is expected: a clear error naming the step, in bounded time,
+// where JSON is expected, a redirect to another host: a clear error naming the step, in bounded time,
 // nothing left listening, no listener goroutine left, no code or token
 // in the error or the log.
 func TestBrowserBadInput(t *testing.T) {
@@ -340,6 +340,7 @@ func TestBrowserBadInput(t *testing.T) {
 			want: []string{"browser sign-in for", "state is not the one sent"}},
 		{name: "html", hostile: "html", want: []string{"Azure AD token endpoint for", `answered HTTP 200 with "text/html", not JSON`}},
 		{name: "huge", hostile: "huge", want: []string{"Azure AD token endpoint for", "more than 1048576 bytes"}},
+		{name: "redirect", hostile: "redirect", want: []string{"Azure AD token endpoint for", `a redirect (to "https://elsewhere.example"), which is not followed`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := tc.browser
