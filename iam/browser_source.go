@@ -39,7 +39,8 @@ func newIdCBrowserSource(n *dsnparse.Native, logger *slog.Logger) (backend.Token
 // login is fetch, bounded by limit.
 func browserSource(n *dsnparse.Native, steps []backend.Step, limit time.Duration, logger *slog.Logger,
 	fetch func(ctx context.Context) (string, time.Time, error)) backend.TokenSource {
-	plan := backend.Plan{Method: "native", API: steps[len(steps)-1].Name, Plugin: n.Plugin}
+	// A connect that gives up names the sign-in, where the login waits.
+	plan := backend.Plan{Method: "native", API: stepBrowser, Plugin: n.Plugin}
 	src := cachedTokens(plan, nil, tokenKey(n), logger, func(ctx context.Context) (string, time.Time, error) {
 		token, exp, err := fetch(ctx)
 		if err == nil && exp.IsZero() {

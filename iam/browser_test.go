@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/backend"
 	"github.com/redshift-ka/redshift-ka/internal/browser"
 	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
@@ -259,4 +260,34 @@ func TestBrowserSAMLRefused(t *testing.T) {
 			portFree(t, free)
 		})
 	}
+}
+
+// TestBrowserSourceCanceled: a connect that gives up while the browser
+// sign-in is under way gets an error naming the plugin, and, as no other
+// connect waits, the sign-in stops: its listener is gone.
+func TestBrowserSourceCanceled(t *testing.T) {
+	b := &harness.Browser{Skip: true}
+	useBrowser(t, b, "http://127.0.0.1:1")
+	port := freePort(t)
+	n := &dsnparse.Native{Plugin: "BrowserAzureOAuth2CredentialsProvider", IdPType: "AzureAD", Tenant: "t-" + t.Name(), ClientID: "c",
+		ListenPort: port, ResponseTimeout: time.Minute}
+	src, err := newAzureBrowserSource(n, nil)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = src.Token(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.EqualError(t, err, "redshift-ka: browser sign-in for BrowserAzureOAuth2CredentialsProvider: context deadline exceeded")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			ln.Close()
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the listener outlived the connect")
+	}
+	steps := src.(interface{ Steps() []backend.Step }).Steps()
+	require.Len(t, steps, 2)
+	assert.Equal(t, stepBrowser, steps[0].Name)
+	assert.Equal(t, stepAzureToken, steps[1].Name)
 }
