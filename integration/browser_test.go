@@ -287,6 +287,7 @@ func TestBrowserLoginOnce(t *testing.T) {
 	defer db.Close()
 	db.SetMaxIdleConns(20)
 	accepted := r.idp.Accepted.Load()
+	start := time.Now()
 	var wg sync.WaitGroup
 	conns := make([]*sql.Conn, 20)
 	errs := make([]error, 20)
@@ -304,6 +305,8 @@ func TestBrowserLoginOnce(t *testing.T) {
 		defer conns[i].Close()
 	}
 	authorize, token := r.azure.Calls()
+	t.Logf("20 concurrent connects: %d browser sign-in, %d token request, %d logins let in, in %v",
+		authorize, token, r.idp.Accepted.Load()-accepted, time.Since(start).Round(time.Millisecond))
 	assert.Equal(t, 1, authorize, "one browser sign-in")
 	assert.Equal(t, 1, token, "one token request")
 	assert.Equal(t, accepted+20, r.idp.Accepted.Load(), "20 logins with the token")
