@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -105,7 +107,7 @@ func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
 	if err != nil {
 		return fail(stepRegisterClient, fmt.Errorf("loading the AWS configuration: %w", err))
 	}
-	client := ssooidc.NewFromConfig(cfg)
+	client := ssooidc.NewFromConfig(cfg, func(o *ssooidc.Options) { o.HTTPClient = limitedClient{o.HTTPClient} })
 	redirect := "http://127.0.0.1:" + strconv.Itoa(b.listenPort())
 	reg, err := b.register(ctx, client, redirect)
 	if err != nil {
@@ -221,4 +223,34 @@ func errorDescription(err error) string {
 		}
 	}
 	return ""
+}
+
+// limitedClient reads at most maxAnswer bytes of an answer: SSO-OIDC's
+// are small, and the SDK reads whatever comes.
+type limitedClient struct{ c aws.HTTPClient }
+
+func (l limitedClient) Do(r *http.Request) (*http.Response, error) {
+	resp, err := l.c.Do(r)
+	if err == nil {
+		resp.Body = &limitedBody{ReadCloser: resp.Body, left: maxAnswer}
+	}
+	return resp, err
+}
+
+// limitedBody fails a read past its limit.
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, fmt.Errorf("the answer exceeds %d bytes", maxAnswer)
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }

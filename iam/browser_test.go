@@ -191,17 +191,22 @@ func TestBrowserIdCRefused(t *testing.T) {
 	idcEnv(t, fake)
 	for _, tc := range []struct {
 		name, issuer, region string
+		hostile              string
 		tamper               func(url.Values)
 		step, want           string
 	}{
 		{name: "wrong state", tamper: func(v url.Values) { v.Set("state", "FORGED") }, step: stepBrowser, want: "state is not the one sent"},
 		{name: "another code", tamper: func(v url.Values) { v.Set("code", "code-FORGED") }, step: stepCreateToken, want: "InvalidGrantException: Invalid grant provided"},
 		{name: "issuer", issuer: "https://other.example", step: stepRegisterClient, want: "InvalidRequestException: Invalid issuer URL"},
+		{name: "html", hostile: "html", step: stepCreateToken, want: "deserialization failed"},
+		{name: "huge", hostile: "huge", step: stepCreateToken, want: "the answer exceeds 1048576 bytes"},
 		{name: "region", region: "us-east-1.evil.example/x", step: stepRegisterClient, want: "is not an AWS region"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := &harness.Browser{Tamper: tc.tamper}
 			printed := useBrowser(t, b, "")
+			fake.SetHostile(tc.hostile)
+			defer fake.SetHostile("")
 			idc := &idcBrowser{issuerURL: fake.IssuerURL, region: "us-east-1", port: freePort(t), timeout: 10 * time.Second}
 			if tc.issuer != "" {
 				idc.issuerURL = tc.issuer

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -58,6 +59,7 @@ type FakeSSOOIDC struct {
 	lifetime   time.Duration
 	clientLife time.Duration
 	issued     []string
+	hostile    string
 }
 
 type ssoClient struct {
@@ -100,6 +102,14 @@ func (f *FakeSSOOIDC) Calls(op string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.calls[op]
+}
+
+// SetHostile makes CreateToken answer as SSO-OIDC should not: "html" (a
+// sign-in page, 200 text/html), "huge" (JSON of 100 MB); "" ends it.
+func (f *FakeSSOOIDC) SetHostile(mode string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hostile = mode
 }
 
 // Issued returns the client secrets, codes and access tokens the fake
@@ -181,6 +191,26 @@ func (f *FakeSSOOIDC) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *FakeSSOOIDC) serveToken(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	hostile := f.hostile
+	f.mu.Unlock()
+	switch hostile {
+	case "html":
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("<html><body>Sign in</body></html>"))
+		return
+	case "huge":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"accessToken":"`))
+		chunk := []byte(strings.Repeat("A", 1<<16))
+		for n := 0; n < 100<<20; n += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return // the client stopped reading
+			}
+		}
+		w.Write([]byte(`"}`))
+		return
+	}
 	var in struct {
 		ClientID, ClientSecret, GrantType, Code, CodeVerifier, RedirectURI string
 	}
