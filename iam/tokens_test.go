@@ -161,3 +161,23 @@ func waitToken(t *testing.T, l *login, token string) {
 		}
 	}
 }
+
+// BenchmarkCachedToken is a connect's cost of the token cache while the
+// token serves: one lock of the process cache and one of the entry.
+func BenchmarkCachedToken(b *testing.B) {
+	s := &tokenStub{}
+	n := &dsnparse.Native{Plugin: "IdpTokenAuthPlugin", ProviderName: b.Name()}
+	src := cachedTokens(backend.Plan{Method: "IdC", API: apiIdC, Cluster: "etl"}, nil, tokenKey(n), nil, s.fetch)
+	ctx := context.Background()
+	if _, err := src.Token(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := src.Token(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if s.calls.Load() > 1 { // 0: cached by an earlier run of the benchmark
+		b.Fatalf("%d calls", s.calls.Load())
+	}
+}

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -157,13 +159,25 @@ func TestNativeIdC(t *testing.T) {
 		c1.Release()
 		c2.Release()
 	})
+	t.Run("odbc.ini", func(t *testing.T) {
+		// An odbc.ini value is taken as written, hostile secrets included.
+		ini := filepath.Join(t.TempDir(), "odbc.ini")
+		require.NoError(t, os.WriteFile(ini, []byte(fmt.Sprintf("[Warehouse IdC]\nServer = %s\nPort = %d\nDatabase = %s\nSSLMode = require\n"+
+			"plugin_name = IdpTokenAuthPlugin\nClusterID = idc-ini\nRegion = us-east-1\nAccessKeyID = %s\nSecretAccessKey = %s\nSessionToken = %s\n",
+			srv.Host, srv.Port, srv.Database, idcKeyID, idcSecret, idcSession)), 0o600))
+		t.Setenv("ODBCINI", ini)
+		_, conn := open(t, driver.Name, "DSN={Warehouse IdC}")
+		assert.Equal(t, pg.User, currentUser(t, conn))
+		last := fake.Requests()[len(fake.Requests())-1]
+		assert.Equal(t, "idc-ini", last.Get("ClusterIds.ClusterIdentifier.1"))
+	})
 	t.Run("serverless", func(t *testing.T) {
 		_, conn := open(t, driver.Name, idcDSN(forms[0], srv, "workgroup idc-wg", idcSecret, idcSession))
 		assert.Equal(t, pg.User, currentUser(t, conn))
 		last := fake.Requests()[len(fake.Requests())-1]
 		assert.Equal(t, "[idc-wg]", last.Get("workgroupNames"), "redshift-serverless GetIdentityCenterAuthToken")
 	})
-	assert.Equal(t, len(forms)+2, fake.Calls("GetIdentityCenterAuthToken"), "one call per cluster")
+	assert.Equal(t, len(forms)+3, fake.Calls("GetIdentityCenterAuthToken"), "one call per cluster")
 	assert.Zero(t, idp.Refused.Load())
 }
 
@@ -221,8 +235,9 @@ func TestNativeIdCCache(t *testing.T) {
 }
 
 // TestNativeIdCRefused: GetIdentityCenterAuthToken refused (AccessDenied),
-// or signed with keys AWS does not know, fails the connection with an
-// error naming the call and the cluster, on both pgx paths and in every
+// signed with keys AWS does not know, or not answering within the
+// connect's deadline, fails the connection with an error naming the call
+// and the cluster, on both pgx paths and in every
 // form; no error or log line shows a secret key, session token or token.
 func TestNativeIdCRefused(t *testing.T) {
 	_, fe, idp, fake, issued := idcSetup(t)
@@ -259,6 +274,20 @@ func TestNativeIdCRefused(t *testing.T) {
 	t.Run("unknown keys", func(t *testing.T) {
 		check(t, idcDSN(forms[0], srv, "idc-badkey", idcSecret+"x", idcSession),
 			"GetIdentityCenterAuthToken for cluster idc-badkey: SignatureDoesNotMatch")
+	})
+	t.Run("no answer", func(t *testing.T) {
+		release := fake.Hold()
+		defer release()
+		db, err := sql.Open(driver.Name, idcDSN(forms[1], srv, "idc-silent", idcSecret, idcSession))
+		require.NoError(t, err)
+		defer db.Close()
+		short, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		err = db.PingContext(short)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "GetIdentityCenterAuthToken for cluster idc-silent: ")
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		errs = append(errs, err.Error())
 	})
 	assert.Zero(t, idp.Accepted.Load()+idp.Refused.Load(), "nothing reached the server's login")
 	require.NotEmpty(t, text.String())

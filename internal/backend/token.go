@@ -42,5 +42,5 @@ func tokenSource(n *dsnparse.Native, logger *slog.Logger) (TokenSource, error) {
 	case IAM == nil:
 		return nil, ErrNoTokenSource
 	}
-	return nil, fmt.Errorf("redshift-ka: plugin_name %s: this build of redshift-ka cannot get its token at connect time; give the token in the DSN", n.Plugin)
+	return nil, fmt.Errorf("redshift-ka: plugin_name %s gets its token at connect time, which this version of redshift-ka does not support yet", n.Plugin)
 }

@@ -35,7 +35,7 @@ func TestTokenSource(t *testing.T) {
 	IAM = func(*dsnparse.IAM, *slog.Logger) (Login, error) { return nil, nil }
 	_, err = tokenSource(n, nil)
 	require.Error(t, err)
-	assert.True(t, strings.Contains(err.Error(), "IdpTokenAuthPlugin") && strings.Contains(err.Error(), "give the token"), err.Error())
+	assert.True(t, strings.Contains(err.Error(), "IdpTokenAuthPlugin") && strings.Contains(err.Error(), "not support"), err.Error())
 
 	NativeTokens["idptokenauthplugin"] = func(got *dsnparse.Native, _ *slog.Logger) (TokenSource, error) {
 		assert.Same(t, n, got)
