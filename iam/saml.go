@@ -55,12 +55,11 @@ type samlLogin struct {
 	sess      *samlSession
 }
 
-// samlSession is what one SAML login got: STS's credentials, the role
-// they are for, and the assertion's database attributes.
+// samlSession is what one SAML login got: STS's credentials and the
+// assertion's database attributes.
 type samlSession struct {
 	mu   sync.Mutex
 	cur  aws.Credentials
-	role string
 	attr samlAttributes
 }
 
@@ -197,8 +196,8 @@ func (p *samlLogin) credentials(ctx context.Context) (aws.Credentials, samlAttri
 // redshift_connector's requests), ssl_insecure honoured as
 // Amazon's drivers do (JDBC IdpCredentialsProvider.getHttpClient,
 // redshift_connector SamlCredentialsProvider.do_verify_ssl_cert), and
-// redirects followed, as theirs are, but only on the IdP's own host: a
-// redirect elsewhere would take the user's password there.
+// redirects followed, as theirs are, but only on the IdP's own host and
+// over TLS: a redirect elsewhere would take the user's password there.
 func (p *samlLogin) idpClient() *http.Client {
 	jar, _ := cookiejar.New(nil)
 	proxy := http.ProxyFromEnvironment
@@ -220,6 +219,9 @@ func (p *samlLogin) idpClient() *http.Client {
 			}
 			if host != "" && !strings.EqualFold(req.URL.Hostname(), host) {
 				return fmt.Errorf("refused a redirect from %s to another host, %s", via[0].URL.Host, req.URL.Host)
+			}
+			if req.URL.Scheme != "https" {
+				return fmt.Errorf("refused a redirect from %s to %s, without TLS", via[0].URL.Host, req.URL.Scheme)
 			}
 			return nil
 		},

@@ -311,6 +311,7 @@ func TestSAMLHostileIdP(t *testing.T) {
 		{"100 MB", harness.HugeAnswer, "ADFS sign-in at " + hostPort + ": the answer is larger than 1048576 bytes"},
 		{"redirect elsewhere", harness.RedirectAway, "ADFS sign-in at " + hostPort + ": refused a redirect from " + hostPort +
 			" to another host, idp.elsewhere.invalid"},
+		{"redirect without TLS", harness.RedirectPlain, "ADFS sign-in at " + hostPort + ": refused a redirect from " + hostPort + " to http, without TLS"},
 		{"no answer", harness.NoAnswer, "ADFS sign-in at " + hostPort + ": "},
 		{"the password echoed", harness.EchoPassword, "ADFS sign-in at " + hostPort + " refused the user's password (The password xxxxx is not right.)"},
 	} {

@@ -59,12 +59,13 @@ type Hostile int
 
 // The hostile answers of a [FakeSAMLIdP] to the sign-in POST.
 const (
-	Behave       Hostile = iota
-	NoAssertion          // a page without SAMLResponse and without a password field
-	HugeAnswer           // 100 MB of HTML
-	RedirectAway         // a redirect to another host
-	NoAnswer             // no answer until the client gives up
-	EchoPassword         // the sign-in page again, quoting the password posted
+	Behave        Hostile = iota
+	NoAssertion           // a page without SAMLResponse and without a password field
+	HugeAnswer            // 100 MB of HTML
+	RedirectAway          // a redirect to another host
+	RedirectPlain         // a redirect to the same host without TLS
+	NoAnswer              // no answer until the client gives up
+	EchoPassword          // the sign-in page again, quoting the password posted
 )
 
 // StartFakeSAMLIdP starts an IdP of kind ("adfs" or "ping") that signs
@@ -194,6 +195,9 @@ func (f *FakeSAMLIdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case RedirectAway:
 		http.Redirect(w, r, "https://idp.elsewhere.invalid/collect", http.StatusFound)
+		return
+	case RedirectPlain:
+		http.Redirect(w, r, "http://"+r.Host+"/collect", http.StatusTemporaryRedirect)
 		return
 	case NoAnswer:
 		<-r.Context().Done()
