@@ -252,7 +252,8 @@
 // The token is cached (see Token caching): one browser sign-in per token
 // lifetime for all the connections of a program, its renewal a new
 // sign-in. A connect waits for the sign-in: give it a timeout longer than
-// idp_response_timeout.
+// idp_response_timeout. Two sign-ins at once on one listen_port (two
+// DSNs): the second fails, naming the port.
 //
 // BrowserSamlCredentialsProvider (ODBC: BrowserSAML), an IAM plugin, opens
 // login_url (https only, as JDBC checks it), the IdP's sign-in for the
