@@ -15,16 +15,17 @@ import (
 	"time"
 )
 
-// What the browser plugins share: the state and PKCE verifier, the
-// steps' errors, and reading an identity provider's JSON answer.
+// What the browser plugins share: the state and PKCE verifier, their
+// steps, and reading an identity provider's JSON answer.
 
 // Amazon's defaults for the browser plugins: idp_response_timeout 120 s
 // (JDBC m_idp_response_timeout, ODBC IAM_DEFAULT_BROWSER_PLUGIN_TIMEOUT,
-// redshift_connector idp_response_timeout), BrowserIdcAuthPlugin's
+// redshift_connector idp_response_timeout), BrowserIdcAuthPlugin's and
+// BrowserSamlCredentialsProvider's
 // listen_port 7890 (JDBC m_listen_port, ODBC IAM_DEFAULT_LISTEN_PORT).
 const (
 	defaultResponseTimeout = 120 * time.Second
-	defaultIdCListenPort   = 7890
+	defaultListenPort      = 7890
 )
 
 // Step names of the browser plugins, as their errors and Steps name them.

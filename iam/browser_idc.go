@@ -84,7 +84,7 @@ func (b *idcBrowser) Steps() []backend.Step {
 
 func (b *idcBrowser) listenPort() int {
 	if b.port == 0 {
-		return defaultIdCListenPort
+		return defaultListenPort
 	}
 	return b.port
 }

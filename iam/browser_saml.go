@@ -35,7 +35,7 @@ func browserSAML(ctx context.Context, _ *http.Client, s dsnparse.SAML) (string, 
 	}
 	port := s.ListenPort
 	if port == 0 {
-		port = defaultIdCListenPort // 7890, as for IdC
+		port = defaultListenPort
 	}
 	l, err := browser.Listen(port)
 	if err != nil {
