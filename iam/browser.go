@@ -20,9 +20,9 @@ import (
 
 // Amazon's defaults for the browser plugins: idp_response_timeout 120 s
 // (JDBC m_idp_response_timeout, ODBC IAM_DEFAULT_BROWSER_PLUGIN_TIMEOUT,
-// redshift_connector idp_response_timeout), BrowserIdcAuthPlugin's and
-// BrowserSamlCredentialsProvider's
-// listen_port 7890 (JDBC m_listen_port, ODBC IAM_DEFAULT_LISTEN_PORT).
+// redshift_connector idp_response_timeout); listen_port 7890 for
+// BrowserIdcAuthPlugin and BrowserSamlCredentialsProvider (JDBC
+// m_listen_port, ODBC IAM_DEFAULT_LISTEN_PORT).
 const (
 	defaultResponseTimeout = 120 * time.Second
 	defaultListenPort      = 7890
