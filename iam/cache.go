@@ -168,7 +168,11 @@ func (l *login) Credentials(ctx context.Context) (backend.Credentials, error) {
 // end, so that a connect that gives up does not fail the others waiting
 // for it; callLimit bounds it, so that no goroutine is left behind.
 func (l *login) start(ctx context.Context, e *entry, background bool) *flight {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callLimit)
+	limit := callLimit
+	if l.limit > 0 {
+		limit = l.limit
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
 	f := &flight{done: make(chan struct{}), cancel: cancel, background: background}
 	e.flight = f
 	go l.fetch(cctx, e, f)

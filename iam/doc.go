@@ -182,10 +182,10 @@
 //	IdpTokenAuthPlugin                       token, token_type, identity_namespace;  native  supported, both (see
 //	                                           or AccessKeyID, SecretAccessKey,                Identity Center
 //	                                           SessionToken, Region                            token exchange)
-//	BrowserAzureOAuth2CredentialsProvider;   idp_tenant, client_id, scope,           native  not yet
-//	  BrowserAzureADOAuth2                     listen_port, idp_response_timeout
-//	BrowserIdcAuthPlugin                     issuer_url, idc_region, listen_port,    native  not yet
-//	                                           idc_client_display_name
+//	BrowserAzureOAuth2CredentialsProvider;   idp_tenant, client_id, scope,           native  supported (see Browser
+//	  BrowserAzureADOAuth2                     listen_port, idp_response_timeout             plugins)
+//	BrowserIdcAuthPlugin                     issuer_url, idc_region, listen_port,    native  supported (see Browser
+//	                                           idc_client_display_name                       plugins)
 //	JwtIamAuthPlugin (ODBC)                  web_identity_token, role_arn,           IAM     supported (see Web identity)
 //	                                           role_session_name, duration
 //	AdfsCredentialsProvider; ADFS            idp_host, idp_port, preferred_role,     IAM     supported (see SAML); not
@@ -197,8 +197,8 @@
 //	                                           client_secret
 //	BasicSamlCredentialsProvider (JDBC)      saml_assertion, preferred_role,         IAM     supported (see SAML)
 //	                                           duration
-//	BrowserSamlCredentialsProvider;          login_url, listen_port,                 IAM     not yet
-//	  BrowserSAML                              idp_response_timeout
+//	BrowserSamlCredentialsProvider;          login_url, listen_port,                 IAM     supported (see Browser
+//	  BrowserSAML                              idp_response_timeout, preferred_role          plugins)
 //	BrowserAzureCredentialsProvider;         idp_tenant, client_id, listen_port      IAM     not yet
 //	  BrowserAzureAD
 //
@@ -301,6 +301,48 @@
 // call fails the connection with an [*Error] naming the call:
 //
 //	redshift-ka: GetIdentityCenterAuthToken for cluster etl-prod: AccessDenied: ... (request id ...)
+//
+// # Browser plugins
+//
+// BrowserAzureOAuth2CredentialsProvider (ODBC: BrowserAzureADOAuth2) and
+// BrowserIdcAuthPlugin get the token in the user's browser, as JDBC's
+// plugins of those names do (redshift_connector and ODBC agree):
+//
+//	plugin_name=BrowserAzureOAuth2CredentialsProvider;idp_tenant=contoso.onmicrosoft.com;client_id=...;scope=api://.../jdbc_login;provider_name=azure
+//	plugin_name=BrowserIdcAuthPlugin;issuer_url=https://identitycenter.amazonaws.com/ssoins-...;idc_region=us-east-1
+//
+// The login listens on 127.0.0.1 at listen_port (Azure: 0, a free port,
+// when not set, the redirect URI http://localhost:<port>/redshift/; IdC:
+// 7890, http://127.0.0.1:<port>), shows the sign-in URL (driver.WithLogger's
+// logger at info level, else standard error, for the person who runs the
+// program) and opens it in the browser (xdg-open and its kin where there
+// is a display, open on macOS, rundll32 on Windows). It waits at most
+// idp_response_timeout (120 s) for the provider's answer, which must carry
+// the state it sent, answers the browser with a short page and stops
+// listening; then it redeems the code: Azure's /oauth2/v2.0/token, or
+// IAM Identity Center's SSO-OIDC CreateToken with the PKCE verifier, after
+// RegisterClient (its client kept until its secret expires). SSO-OIDC's
+// endpoint, and the browser's, is the SDK's for idc_region
+// (AWS_ENDPOINT_URL_SSO_OIDC overrides it). A failure names the step
+// ("browser sign-in", "Azure AD token endpoint", "SSO-OIDC
+// RegisterClient", "SSO-OIDC CreateToken") and never shows a code, token
+// or client secret:
+//
+//	redshift-ka: browser sign-in for BrowserAzureOAuth2CredentialsProvider (tenant contoso): listen_port 7890 is in use on 127.0.0.1, ...
+//
+// The token is cached (see Token caching): one browser sign-in per token
+// lifetime for all the connections of a program, its renewal a new
+// sign-in. A connect waits for the sign-in: give it a timeout longer than
+// idp_response_timeout. Two sign-ins at once on one listen_port (two
+// DSNs): the second fails, naming the port.
+//
+// BrowserSamlCredentialsProvider (ODBC: BrowserSAML), an IAM plugin, opens
+// login_url (https only, as JDBC checks it), the IdP's sign-in for the
+// Redshift application, whose assertion consumer service URL must be the
+// listener, http://localhost:<listen_port>/redshift/ (7890 by default);
+// the SAMLResponse the IdP's page posts there, on any path as
+// redshift_connector takes it, goes on as a SAML plugin's assertion (see
+// SAML). Its URL goes to standard error: the SAML step has no logger.
 //
 // # Token caching
 //

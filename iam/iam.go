@@ -43,7 +43,10 @@ type login struct {
 	plan backend.Plan
 	req  request // what the call asks for
 	call func(ctx context.Context) (backend.Credentials, time.Time, error)
-	log  *slog.Logger
+	// limit bounds call; 0: callLimit. A browser login waits for a person
+	// (idp_response_timeout).
+	limit time.Duration
+	log   *slog.Logger
 	// loadErr is the AWS configuration's error, returned by every call.
 	loadErr error
 
@@ -78,6 +81,7 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 				sess = sessionFor(keyOf(d, l.plan))
 			}
 			l.saml = newSAML(cfg, d, sess)
+			l.limit = samlCallLimit(d.SAML)
 			cfg.Credentials = l.saml
 		} else if d.AccessKeyID == "" && aws.IsCredentialsProvider(cfg.Credentials, (*ec2rolecreds.Provider)(nil)) {
 			cfg.Credentials = instanceRole{cfg.Credentials}

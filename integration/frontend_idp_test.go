@@ -62,7 +62,7 @@ type frontEndIdP struct {
 
 // nativeParams are the startup parameters of the native login, which
 // PostgreSQL does not know: the front end takes them out.
-var nativeParams = []string{"plugin_name", "idp_type", "provider_name", "token_type", "identity_namespace"}
+var nativeParams = []string{"plugin_name", "idp_type", "provider_name", "token_type", "identity_namespace", "idc_client_display_name"}
 
 // login runs the native IdP login and reports whether the session may go
 // on, as the token's user; a refused token is answered 28000, as
@@ -77,7 +77,7 @@ func (idp *frontEndIdP) login(client net.Conn, be *pgproto3.Backend, startup *pg
 		return false
 	}
 	plugin := p["plugin_name"]
-	if strings.EqualFold(plugin[strings.LastIndexByte(plugin, '.')+1:], "IdpTokenAuthPlugin") {
+	if short := plugin[strings.LastIndexByte(plugin, '.')+1:]; strings.EqualFold(short, "IdpTokenAuthPlugin") || strings.EqualFold(short, "BrowserIdcAuthPlugin") {
 		if p["idp_type"] != "AwsIdc" || p["token_type"] == "" {
 			return refuse("28000", fmt.Sprintf("IdC login with idp_type %q and token_type %q", p["idp_type"], p["token_type"]))
 		}

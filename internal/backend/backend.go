@@ -188,13 +188,16 @@ type Plan struct {
 }
 
 // Target names what the call is for: "cluster etl-prod",
-// "workgroup etl" or "custom domain db.example.com".
+// "workgroup etl", "custom domain db.example.com", or a native login's
+// plugin ("BrowserIdcAuthPlugin").
 func (p Plan) Target() string {
 	switch {
 	case p.Workgroup != "":
 		return "workgroup " + p.Workgroup
 	case p.Cluster == "" && p.CustomDomain != "":
 		return "custom domain " + p.CustomDomain
+	case p.Cluster == "" && p.Plugin != "":
+		return p.Plugin // a native login's plugin, which names no cluster
 	}
 	return "cluster " + p.Cluster
 }

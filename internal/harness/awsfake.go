@@ -83,8 +83,8 @@ type AWSFake struct {
 	keyExpires           map[string]time.Time       // of the keys STS issued, in the fake's time
 	stsLifetime          time.Duration
 	lastSTS              [3]string              // the keys STS last issued
-	samlIdPs             map[string]*SAMLSigner // by principal; see awsfake_saml.go
 	idc                  idcIdentity            // see awsfake_idc.go
+	samlIdPs             map[string]*SAMLSigner // by principal; see awsfake_saml.go
 }
 
 // FakeRole is the IAM role GetClusterCredentialsWithIAM and
