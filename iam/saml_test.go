@@ -335,8 +335,9 @@ func TestSAMLHostileIdP(t *testing.T) {
 var _ backend.Login = (*login)(nil)
 
 // TestSAMLHangNamesStep: a connect whose context ends while the IdP (ADFS
-// not answering) or STS (held) has not answered fails at its deadline
-// with the step under way named, not the Redshift API's, and no secret.
+// not answering) or STS (held; AssumeRoleWithSAML, or
+// AssumeRoleWithWebIdentity) has not answered fails at its deadline with
+// the step under way named, not the Redshift API's, and no secret.
 func TestSAMLHangNamesStep(t *testing.T) {
 	fake := samlEnv(t)
 	s := newTestSigner(t)
@@ -347,20 +348,23 @@ func TestSAMLHangNamesStep(t *testing.T) {
 	const timeout = 2 * time.Second // the connect's; idpTimeout and callLimit are far longer
 	require.Greater(t, idpTimeout, 2*timeout)
 	good := harness.SAMLClaims{Roles: []string{samlRoleETL}, RoleSessionName: "ann"}
+	web := samlDSN(dsnparse.SAML{})
+	web.WebIdentity = dsnparse.WebIdentity{Token: hostileSecret, RoleARN: samlRoleETL, RoleSessionName: "ann"}
 	for _, tc := range []struct {
 		name, step, target string
-		s                  dsnparse.SAML
+		d                  *dsnparse.IAM
 	}{
 		{"ADFS silent", "ADFS sign-in", "cluster etl-prod",
-			dsnparse.SAML{Plugin: pluginADFS, IdPHost: adfs.Host, IdPPort: adfs.Port, User: "ann", Password: hostileSecret}},
+			samlDSN(dsnparse.SAML{Plugin: pluginADFS, IdPHost: adfs.Host, IdPPort: adfs.Port, User: "ann", Password: hostileSecret})},
 		{"STS held", apiSAML, "role " + samlRoleETL + ", for cluster etl-prod",
-			dsnparse.SAML{Plugin: pluginBasicSAML, Assertion: s.Response(good)}},
+			samlDSN(dsnparse.SAML{Plugin: pluginBasicSAML, Assertion: s.Response(good)})},
+		{"web identity STS held", apiWebIdentity, "role " + samlRoleETL + ", for cluster etl-prod", web},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.step == apiSAML {
+			if tc.step != "ADFS sign-in" {
 				defer fake.Hold()()
 			}
-			d := samlDSN(tc.s)
+			d := tc.d
 			d.DisableCache = true
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
@@ -374,6 +378,7 @@ func TestSAMLHangNamesStep(t *testing.T) {
 			var e *Error
 			require.ErrorAs(t, err, &e)
 			assert.Equal(t, tc.step, e.FailedStep())
+			assert.NotContains(t, err.Error(), hostileSecret)
 			assert.GreaterOrEqual(t, took, timeout)
 			assert.Less(t, took, 2*timeout, "the connect's deadline ends the wait")
 		})
