@@ -244,9 +244,14 @@
 //     IamHelper and ODBC's IAMSamlPluginCredentialsProvider decide. GetClusterCredentialsWithIAM and Serverless take
 //     no user.
 //
-// A failure names its step, never the IdP password or the assertion:
+// A failure names its step (the IdP's: "ADFS sign-in", "Ping sign-in",
+// "Okta authn", "Azure AD token endpoint", "browser sign-in", "SAML
+// assertion given"; then STS's, then the API's, as redshift-ka check
+// lists them), never the IdP password or the assertion; a connect whose
+// context ends first names the step under way:
 //
 //	redshift-ka: ADFS sign-in for cluster etl-prod: ADFS sign-in at adfs.corp.example:443 refused the user's password (...)
+//	redshift-ka: ADFS sign-in for cluster etl-prod: context deadline exceeded
 //	redshift-ka: STS AssumeRoleWithSAML for cluster etl-prod: the SAML assertion has no role arn:aws:iam::1:role/admin (preferred_role); it has ...
 //	redshift-ka: STS AssumeRoleWithSAML for role arn:aws:iam::1:role/etl, for cluster etl-prod: ExpiredTokenException: ...
 //
