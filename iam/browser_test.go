@@ -103,14 +103,14 @@ func TestBrowserAzureRefused(t *testing.T) {
 		{name: "another code", tamper: func(v url.Values) { v.Set("code", "0.AFORGED") }, step: stepAzureToken, want: `refused the code: "invalid_grant": "AADSTS70008`},
 		{name: "html", hostile: "html", step: stepAzureToken, want: `answered HTTP 200 with "text/html", not JSON`},
 		{name: "huge", hostile: "huge", step: stepAzureToken, want: "answered HTTP 200 with more than 1048576 bytes"},
-		{name: "redirect", hostile: "redirect", step: stepAzureToken, want: `a redirect (to "https://elsewhere.example"), which is not followed`},
+		{name: "redirect", hostile: "redirect", step: stepAzureToken, want: `a redirect (to "http://localhost:`},
 		{name: "no answer", skip: true, step: stepBrowser, want: "no answer from the browser within idp_response_timeout (1s)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := &harness.Browser{Tamper: tc.tamper, Skip: tc.skip}
 			useBrowser(t, b, fake.URL)
-			fake.SetHostile(tc.hostile)
-			defer fake.SetHostile("")
+			fake.SetFault(harness.IdPFault(tc.hostile))
+			defer fake.SetFault(harness.FaultNone)
 			var logged bytes.Buffer
 			a := &azureBrowser{tenant: "tenant-1", clientID: "client-1", scope: "api://redshift-app/User.Read", timeout: time.Second,
 				logger: slog.New(slog.NewTextHandler(&logged, nil))}
@@ -207,8 +207,8 @@ func TestBrowserIdCRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := &harness.Browser{Tamper: tc.tamper}
 			printed := useBrowser(t, b, "")
-			fake.SetHostile(tc.hostile)
-			defer fake.SetHostile("")
+			fake.SetFault(harness.IdPFault(tc.hostile))
+			defer fake.SetFault(harness.FaultNone)
 			idc := &idcBrowser{issuerURL: fake.IssuerURL, region: "us-east-1", port: freePort(t), timeout: 10 * time.Second}
 			if tc.issuer != "" {
 				idc.issuerURL = tc.issuer
@@ -256,7 +256,7 @@ func TestBrowserSAMLRefused(t *testing.T) {
 			b := &harness.Browser{Skip: true}
 			printed := useBrowser(t, b, "")
 			start := time.Now()
-			_, err := browserSAML(context.Background(), nil, tc.s)
+			_, err := browserSAML(context.Background(), nil, tc.s, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Less(t, time.Since(start), tc.s.ResponseTimeout+5*time.Second)
@@ -297,4 +297,23 @@ func TestBrowserSourceCanceled(t *testing.T) {
 	require.Len(t, steps, 2)
 	assert.Equal(t, stepBrowser, steps[0].Name)
 	assert.Equal(t, stepAzureToken, steps[1].Name)
+}
+
+// TestBrowserSAMLLogger: the SAML browser login shows its URL with the
+// driver's logger at info level, not on standard error.
+func TestBrowserSAMLLogger(t *testing.T) {
+	samlEnv(t)
+	b := &harness.Browser{Skip: true}
+	printed := useBrowser(t, b, "")
+	var logged bytes.Buffer
+	d := samlDSN(dsnparse.SAML{Plugin: pluginBrowserSAML, LoginURL: "https://idp.example/sso/redshift", ListenPort: freePort(t), ResponseTimeout: time.Second})
+	d.DisableCache = true
+	bl, err := newLogin(d, slog.New(slog.NewTextHandler(&logged, nil)))
+	require.NoError(t, err)
+	_, err = bl.Credentials(context.Background())
+	require.ErrorContains(t, err, "browser sign-in for cluster etl-prod: ")
+	assert.ErrorContains(t, err, "no answer from the browser within idp_response_timeout (1s)")
+	b.Wait()
+	assert.Regexp(t, `level=INFO msg="redshift-ka: log in to Amazon Redshift in a browser" plugin=BrowserSamlCredentialsProvider url=https://idp.example/sso/redshift`, logged.String())
+	assert.Empty(t, printed.String())
 }

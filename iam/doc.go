@@ -244,10 +244,15 @@
 //     IamHelper and ODBC's IAMSamlPluginCredentialsProvider decide. GetClusterCredentialsWithIAM and Serverless take
 //     no user.
 //
-// A failure names its step, never the IdP password or the assertion:
+// A failure names its step (the IdP's: "ADFS sign-in", "Ping sign-in",
+// "Okta authn", "Azure AD token endpoint", "browser sign-in", "SAML
+// assertion given"; then STS's, then the API's, as redshift-ka check
+// lists them), never the IdP password or the assertion; a connect whose
+// context ends first names the step under way:
 //
-//	redshift-ka: AdfsCredentialsProvider for cluster etl-prod: ADFS sign-in at adfs.corp.example:443 refused the user's password (...)
-//	redshift-ka: AdfsCredentialsProvider for cluster etl-prod: the SAML assertion has no role arn:aws:iam::1:role/admin (preferred_role); it has ...
+//	redshift-ka: ADFS sign-in for cluster etl-prod: ADFS sign-in at adfs.corp.example:443 refused the user's password (...)
+//	redshift-ka: ADFS sign-in for cluster etl-prod: context deadline exceeded
+//	redshift-ka: STS AssumeRoleWithSAML for cluster etl-prod: the SAML assertion has no role arn:aws:iam::1:role/admin (preferred_role); it has ...
 //	redshift-ka: STS AssumeRoleWithSAML for role arn:aws:iam::1:role/etl, for cluster etl-prod: ExpiredTokenException: ...
 //
 // # Okta
@@ -264,7 +269,7 @@
 // (MFA_REQUIRED) is refused, as by the drivers: a browser plugin serves
 // it. A wrong password names the step and the user, never the password:
 //
-//	redshift-ka: OktaCredentialsProvider for cluster etl-prod: Okta refused the password for user ann@corp.example (POST https://corp.okta.com:443/api/v1/authn): E0000004 Authentication failed
+//	redshift-ka: Okta authn for cluster etl-prod: Okta refused the password for user ann@corp.example (POST https://corp.okta.com:443/api/v1/authn): E0000004 Authentication failed
 //
 // # Azure AD
 //

@@ -67,7 +67,7 @@ func TestOktaSAML(t *testing.T) {
 		assert.Equal(t, "alice@example.com", user)
 		return want
 	}
-	got, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s)
+	got, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s, nil)
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 	assert.Equal(t, 1, f.Calls("authn"))
@@ -75,7 +75,7 @@ func TestOktaSAML(t *testing.T) {
 
 	f.AddApp("my app", "0oa2fake")
 	s.AppName, s.AppID = "my app", "0oa2fake"
-	got, err = oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s)
+	got, err = oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s, nil)
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 }
@@ -104,7 +104,7 @@ func TestOktaRefusals(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := good
 			c.edit(&s)
-			_, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s)
+			_, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s, nil)
 			require.Error(t, err)
 			for _, w := range c.want {
 				assert.Contains(t, err.Error(), w)
@@ -127,16 +127,16 @@ func TestOktaHostile(t *testing.T) {
 		{harness.FaultHTML, "answered HTTP 200 with text/html, not JSON"},
 		{harness.FaultHuge, "the answer is larger than 1048576 bytes"},
 		{harness.FaultRedirect, "refused a redirect to another host, localhost:"},
-		{harness.FaultHang, "Client.Timeout exceeded"},
+		{harness.FaultSilent, "Client.Timeout exceeded"},
 	} {
 		t.Run(string(c.fault), func(t *testing.T) {
 			f.SetFault(c.fault)
 			defer f.SetFault(harness.FaultNone)
 			timeout := 5 * time.Second
-			if c.fault == harness.FaultHang {
+			if c.fault == harness.FaultSilent {
 				timeout = 200 * time.Millisecond
 			}
-			_, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, timeout), s)
+			_, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, timeout), s, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "Okta sign-in for user alice@example.com (POST https://127.0.0.1:")
 			assert.Contains(t, err.Error(), c.want)
@@ -162,11 +162,11 @@ func TestOktaHostileApp(t *testing.T) {
 		{harness.FaultHTML, "the page has no SAMLResponse"},
 		{harness.FaultHuge, "the answer is larger than 1048576 bytes"},
 		{harness.FaultRedirect, "refused a redirect to another host, localhost:"},
-		{harness.FaultHang, "Client.Timeout exceeded"},
+		{harness.FaultSilent, "Client.Timeout exceeded"},
 	} {
 		t.Run(string(c.fault), func(t *testing.T) {
 			timeout := 5 * time.Second
-			if c.fault == harness.FaultHang {
+			if c.fault == harness.FaultSilent {
 				timeout = 200 * time.Millisecond
 			}
 			hc := idpTestClient(t, f.CertPEM, s, timeout)
