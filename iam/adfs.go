@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,7 +18,7 @@ const pluginADFS = "AdfsCredentialsProvider"
 // DSN names none (login_to_rp), JDBC AdfsCredentialsProvider's default.
 const adfsLoginToRP = "urn:amazon:webservices"
 
-func init() { samlProviders[pluginADFS] = adfsSAML }
+func init() { samlProviders[pluginADFS] = samlProvider{"ADFS sign-in", adfsSAML} }
 
 // adfsSAML signs the user in with ADFS's form, as JDBC's
 // AdfsCredentialsProvider.formBasedAuthentication and redshift_connector's
@@ -28,7 +29,7 @@ func init() { samlProviders[pluginADFS] = adfsSAML }
 // them to the form's action, and read the SAMLResponse input of the
 // answer. Windows integrated authentication (no user or password) is not
 // supported.
-func adfsSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML) (string, error) {
+func adfsSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, _ *slog.Logger) (string, error) {
 	switch {
 	case s.IdPHost == "":
 		return "", errors.New(pluginADFS + " needs idp_host")

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -20,7 +21,7 @@ import (
 // it (ODBC: AzureAD).
 const pluginAzure = "AzureCredentialsProvider"
 
-func init() { samlProviders[pluginAzure] = azureSAML }
+func init() { samlProviders[pluginAzure] = samlProvider{"Azure AD token endpoint", azureSAML} }
 
 // azureSAML asks Azure AD for a SAML assertion with the user's password
 // and returns it wrapped in a SAML response, base64, as Amazon's drivers
@@ -31,7 +32,7 @@ func init() { samlProviders[pluginAzure] = azureSAML }
 // with grant_type=password and
 // requested_token_type=urn:ietf:params:oauth:token-type:saml2 answers JSON
 // whose access_token is the assertion, base64url.
-func azureSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML) (string, error) {
+func azureSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, _ *slog.Logger) (string, error) {
 	switch {
 	case s.Tenant == "":
 		return "", errors.New("Azure AD: idp_tenant is required")

@@ -37,7 +37,7 @@ func azureSetup(t *testing.T) (*harness.FakeAzure, dsnparse.SAML) {
 // drivers' minimal SAML response, byte for byte.
 func TestAzureSAML(t *testing.T) {
 	f, s := azureSetup(t)
-	got, err := azureSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s)
+	got, err := azureSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s, nil)
 	require.NoError(t, err)
 	xml, err := base64.StdEncoding.DecodeString(got)
 	require.NoError(t, err)
@@ -74,7 +74,7 @@ func TestAzureRefusals(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := good
 			c.edit(&s)
-			_, err := azureSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s)
+			_, err := azureSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s, nil)
 			require.Error(t, err)
 			for _, w := range c.want {
 				assert.Contains(t, err.Error(), w)
@@ -103,7 +103,7 @@ func TestAzureHostile(t *testing.T) {
 			if c.fault == harness.FaultHang {
 				timeout = 200 * time.Millisecond
 			}
-			_, err := azureSAML(context.Background(), idpTestClient(t, f.CertPEM, s, timeout), s)
+			_, err := azureSAML(context.Background(), idpTestClient(t, f.CertPEM, s, timeout), s, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "Azure AD token request for user alice@contoso.com (POST https://127.0.0.1:")
 			assert.Contains(t, err.Error(), c.want)

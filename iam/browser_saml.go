@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,11 +25,11 @@ import (
 
 const pluginBrowserSAML = "BrowserSamlCredentialsProvider"
 
-func init() { samlProviders[pluginBrowserSAML] = browserSAML }
+func init() { samlProviders[pluginBrowserSAML] = samlProvider{"browser sign-in", browserSAML} }
 
 // browserSAML returns the assertion the IdP posts to the listener. It
-// shows the URL on standard error: the SAML providers have no logger.
-func browserSAML(ctx context.Context, _ *http.Client, s dsnparse.SAML) (string, error) {
+// shows the URL with logger, else on standard error (browser.Show).
+func browserSAML(ctx context.Context, _ *http.Client, s dsnparse.SAML, logger *slog.Logger) (string, error) {
 	u, err := url.Parse(s.LoginURL)
 	if err != nil || !strings.EqualFold(u.Scheme, "https") || u.Host == "" {
 		return "", errors.New("login_url must be an https URL, the IdP's sign-in for the Redshift application")
@@ -42,7 +43,7 @@ func browserSAML(ctx context.Context, _ *http.Client, s dsnparse.SAML) (string, 
 		return "", err
 	}
 	defer l.Close()
-	browser.Show(ctx, s.LoginURL, pluginBrowserSAML, nil)
+	browser.Show(ctx, s.LoginURL, pluginBrowserSAML, logger)
 	v, err := l.Wait(ctx, responseTimeout(s.ResponseTimeout), browser.Expect{Param: "SAMLResponse"})
 	if err != nil {
 		return "", err

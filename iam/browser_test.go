@@ -256,7 +256,7 @@ func TestBrowserSAMLRefused(t *testing.T) {
 			b := &harness.Browser{Skip: true}
 			printed := useBrowser(t, b, "")
 			start := time.Now()
-			_, err := browserSAML(context.Background(), nil, tc.s)
+			_, err := browserSAML(context.Background(), nil, tc.s, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Less(t, time.Since(start), tc.s.ResponseTimeout+5*time.Second)

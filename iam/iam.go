@@ -80,7 +80,7 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 			if !d.DisableCache {
 				sess = sessionFor(keyOf(d, l.plan))
 			}
-			l.saml = newSAML(cfg, d, sess)
+			l.saml = newSAML(cfg, d, sess, logger)
 			l.limit = samlCallLimit(d.SAML)
 			cfg.Credentials = l.saml
 		} else if d.AccessKeyID == "" && aws.IsCredentialsProvider(cfg.Credentials, (*ec2rolecreds.Provider)(nil)) {

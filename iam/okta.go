@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,7 +24,7 @@ const pluginOkta = "OktaCredentialsProvider"
 // OKTA_DEFAULT_APP_NAME, redshift_connector RedshiftProperty.app_name.
 const oktaDefaultApp = "amazon_aws"
 
-func init() { samlProviders[pluginOkta] = oktaSAML }
+func init() { samlProviders[pluginOkta] = samlProvider{"Okta authn", oktaSAML} }
 
 // oktaSAML signs in to Okta and returns the SAML response of the AWS app,
 // base64, as Amazon's drivers get it (JDBC OktaCredentialsProvider,
@@ -33,7 +34,7 @@ func init() { samlProviders[pluginOkta] = oktaSAML }
 // https://developer.okta.com/docs/reference/api/authn/) gives a session
 // token; GET https://idp_host/home/<app_name>/<app_id>?onetimetoken=<it>
 // gives an HTML form whose SAMLResponse input holds the response.
-func oktaSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML) (string, error) {
+func oktaSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, _ *slog.Logger) (string, error) {
 	if s.AppID == "" {
 		return "", errors.New("Okta: app_id is required")
 	}

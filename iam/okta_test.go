@@ -67,7 +67,7 @@ func TestOktaSAML(t *testing.T) {
 		assert.Equal(t, "alice@example.com", user)
 		return want
 	}
-	got, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s)
+	got, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s, nil)
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 	assert.Equal(t, 1, f.Calls("authn"))
@@ -75,7 +75,7 @@ func TestOktaSAML(t *testing.T) {
 
 	f.AddApp("my app", "0oa2fake")
 	s.AppName, s.AppID = "my app", "0oa2fake"
-	got, err = oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s)
+	got, err = oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s, nil)
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 }
@@ -104,7 +104,7 @@ func TestOktaRefusals(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := good
 			c.edit(&s)
-			_, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s)
+			_, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s, nil)
 			require.Error(t, err)
 			for _, w := range c.want {
 				assert.Contains(t, err.Error(), w)
@@ -136,7 +136,7 @@ func TestOktaHostile(t *testing.T) {
 			if c.fault == harness.FaultHang {
 				timeout = 200 * time.Millisecond
 			}
-			_, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, timeout), s)
+			_, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, timeout), s, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "Okta sign-in for user alice@example.com (POST https://127.0.0.1:")
 			assert.Contains(t, err.Error(), c.want)

@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,7 +14,7 @@ import (
 // pluginPing is the PingFederate plugin's name, as Amazon's drivers spell it.
 const pluginPing = "PingCredentialsProvider"
 
-func init() { samlProviders[pluginPing] = pingSAML }
+func init() { samlProviders[pluginPing] = samlProvider{"Ping sign-in", pingSAML} }
 
 // pingSAML signs the user in with PingFederate's form, as JDBC's
 // PingCredentialsProvider.getSamlAssertion and redshift_connector's
@@ -24,7 +25,7 @@ func init() { samlProviders[pluginPing] = pingSAML }
 // in the one password input whose name holds "pass", the other inputs'
 // values as they are, POST them to the form's action, and read the
 // SAMLResponse input of the answer.
-func pingSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML) (string, error) {
+func pingSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, _ *slog.Logger) (string, error) {
 	if s.IdPHost == "" || s.User == "" || s.Password == "" {
 		return "", errors.New(pluginPing + " needs idp_host, and the user and password to sign in to Ping with")
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -25,11 +26,19 @@ import (
 // apiSAML is the STS call of the SAML plugins.
 const apiSAML = "STS AssumeRoleWithSAML"
 
-// samlProviders gets the SAML assertion (base64, as the IdP posts it) of
-// a plugin, by SAML.Plugin. hc is the client for the IdP: it honours
+// samlProvider is a plugin's IdP step: its name, as check shows it and
+// errors name it, and the call that gets the SAML assertion (base64, as
+// the IdP posts it). hc is the client for the IdP: it honours
 // ssl_insecure, keeps cookies for one login, follows redirects on the
-// IdP's host only, and times out (idpTimeout).
-var samlProviders = map[string]func(ctx context.Context, hc *http.Client, s dsnparse.SAML) (string, error){}
+// IdP's host only, and times out (idpTimeout). logger is the driver's
+// (driver.WithLogger), nil without; a browser plugin shows its URL with it.
+type samlProvider struct {
+	step string
+	get  func(ctx context.Context, hc *http.Client, s dsnparse.SAML, logger *slog.Logger) (string, error)
+}
+
+// samlProviders are the SAML plugins' IdP steps, by SAML.Plugin.
+var samlProviders = map[string]samlProvider{}
 
 // idpTimeout bounds one request to the IdP, as the JDBC driver's
 // IdpCredentialsProvider.getHttpClient sets 60 s socket and connect
@@ -53,6 +62,7 @@ type samlLogin struct {
 	proxy     *url.URL // the DSN's HTTPS proxy, with idp_use_https_proxy
 	sts       *sts.Client
 	sess      *samlSession
+	log       *slog.Logger // the driver's, for the IdP step; nil without
 }
 
 // samlSession is what one SAML login got: STS's credentials and the
@@ -97,8 +107,8 @@ func sessionFor(key cacheKey) *samlSession {
 // client shares cfg's region, HTTP client (and proxy) and endpoint
 // settings (AWS_ENDPOINT_URL_STS). sess is the process's session, or the
 // login's own with IAMDisableCache.
-func newSAML(cfg aws.Config, d *dsnparse.IAM, sess *samlSession) *samlLogin {
-	p := &samlLogin{s: d.SAML, lowercase: d.ForceLowercase, sts: sts.NewFromConfig(cfg), sess: sess}
+func newSAML(cfg aws.Config, d *dsnparse.IAM, sess *samlSession, logger *slog.Logger) *samlLogin {
+	p := &samlLogin{s: d.SAML, lowercase: d.ForceLowercase, sts: sts.NewFromConfig(cfg), sess: sess, log: logger}
 	if d.SAML.UseHTTPSProxy && d.HTTPSProxyHost != "" {
 		p.proxy = &url.URL{Scheme: "http", Host: net.JoinHostPort(d.HTTPSProxyHost, strconv.Itoa(d.HTTPSProxyPort))}
 		if d.HTTPSProxyUser != "" || d.HTTPSProxyPassword != "" {
@@ -152,10 +162,10 @@ func (p *samlLogin) credentials(ctx context.Context) (aws.Credentials, samlAttri
 		return c, p.sess.attr, nil
 	}
 	provide := samlProviders[p.s.Plugin]
-	if provide == nil {
+	if provide.get == nil {
 		return aws.Credentials{}, samlAttributes{}, samlError{p.s.Plugin, "", fmt.Errorf("plugin %s is not built in", p.s.Plugin)}
 	}
-	assertion, err := provide(ctx, p.idpClient(), p.s)
+	assertion, err := provide.get(ctx, p.idpClient(), p.s, p.log)
 	if err != nil {
 		return aws.Credentials{}, samlAttributes{}, samlError{p.s.Plugin, "", err}
 	}
@@ -272,10 +282,10 @@ func (p *samlLogin) wrap(e *Error, err error) {
 // BasicSamlCredentialsProvider, saml_assertion).
 const pluginBasicSAML = "BasicSamlCredentialsProvider"
 
-func init() { samlProviders[pluginBasicSAML] = basicSAML }
+func init() { samlProviders[pluginBasicSAML] = samlProvider{"SAML assertion given", basicSAML} }
 
 // basicSAML returns the DSN's assertion.
-func basicSAML(_ context.Context, _ *http.Client, s dsnparse.SAML) (string, error) {
+func basicSAML(_ context.Context, _ *http.Client, s dsnparse.SAML, _ *slog.Logger) (string, error) {
 	if strings.TrimSpace(s.Assertion) == "" {
 		return "", errors.New("no SAML assertion: " + pluginBasicSAML + " needs saml_assertion")
 	}
