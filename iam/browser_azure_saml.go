@@ -33,14 +33,11 @@ import (
 // listen on a free port.
 const pluginBrowserAzure = "BrowserAzureCredentialsProvider"
 
-func init() {
-	samlProviders[pluginBrowserAzure] = func(ctx context.Context, hc *http.Client, s dsnparse.SAML) (string, error) {
-		return browserAzureSAML(ctx, hc, s, nil)
-	}
-}
+func init() { samlProviders[pluginBrowserAzure] = samlProvider{stepBrowser, browserAzureSAML} }
 
 // browserAzureSAML returns the SAML response, base64, of a browser sign-in
-// to Azure AD. It shows the URL with logger (nil: on standard error).
+// to Azure AD. It shows the URL with logger, else on standard error
+// (browser.Show).
 func browserAzureSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, logger *slog.Logger) (string, error) {
 	switch {
 	case s.Tenant == "":
