@@ -298,3 +298,22 @@ func TestBrowserSourceCanceled(t *testing.T) {
 	assert.Equal(t, stepBrowser, steps[0].Name)
 	assert.Equal(t, stepAzureToken, steps[1].Name)
 }
+
+// TestBrowserSAMLLogger: the SAML browser login shows its URL with the
+// driver's logger at info level, not on standard error.
+func TestBrowserSAMLLogger(t *testing.T) {
+	samlEnv(t)
+	b := &harness.Browser{Skip: true}
+	printed := useBrowser(t, b, "")
+	var logged bytes.Buffer
+	d := samlDSN(dsnparse.SAML{Plugin: pluginBrowserSAML, LoginURL: "https://idp.example/sso/redshift", ListenPort: freePort(t), ResponseTimeout: time.Second})
+	d.DisableCache = true
+	bl, err := newLogin(d, slog.New(slog.NewTextHandler(&logged, nil)))
+	require.NoError(t, err)
+	_, err = bl.Credentials(context.Background())
+	require.ErrorContains(t, err, "browser sign-in for cluster etl-prod: ")
+	assert.ErrorContains(t, err, "no answer from the browser within idp_response_timeout (1s)")
+	b.Wait()
+	assert.Regexp(t, `level=INFO msg="redshift-ka: log in to Amazon Redshift in a browser" plugin=BrowserSamlCredentialsProvider url=https://idp.example/sso/redshift`, logged.String())
+	assert.Empty(t, printed.String())
+}

@@ -159,8 +159,19 @@ func (l *login) Credentials(ctx context.Context) (backend.Credentials, error) {
 			}
 		}
 		e.mu.Unlock()
-		return backend.Credentials{}, l.wrap(ctx.Err())
+		return backend.Credentials{}, l.wrap(l.pending(ctx.Err()))
 	}
+}
+
+// pending is err, the context's, as the failure of the step under way:
+// the IdP's or STS's of a SAML login, else the API's (wrap).
+func (l *login) pending(err error) error {
+	if l.saml != nil {
+		if s := l.saml.sess.running.Load(); s != nil {
+			return samlError{s.step, s.role, err}
+		}
+	}
+	return err
 }
 
 // start starts the API call of entry e, under e.mu. The call is the

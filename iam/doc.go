@@ -246,8 +246,8 @@
 //
 // A failure names its step, never the IdP password or the assertion:
 //
-//	redshift-ka: AdfsCredentialsProvider for cluster etl-prod: ADFS sign-in at adfs.corp.example:443 refused the user's password (...)
-//	redshift-ka: AdfsCredentialsProvider for cluster etl-prod: the SAML assertion has no role arn:aws:iam::1:role/admin (preferred_role); it has ...
+//	redshift-ka: ADFS sign-in for cluster etl-prod: ADFS sign-in at adfs.corp.example:443 refused the user's password (...)
+//	redshift-ka: STS AssumeRoleWithSAML for cluster etl-prod: the SAML assertion has no role arn:aws:iam::1:role/admin (preferred_role); it has ...
 //	redshift-ka: STS AssumeRoleWithSAML for role arn:aws:iam::1:role/etl, for cluster etl-prod: ExpiredTokenException: ...
 //
 // # Okta
@@ -264,7 +264,7 @@
 // (MFA_REQUIRED) is refused, as by the drivers: a browser plugin serves
 // it. A wrong password names the step and the user, never the password:
 //
-//	redshift-ka: OktaCredentialsProvider for cluster etl-prod: Okta refused the password for user ann@corp.example (POST https://corp.okta.com:443/api/v1/authn): E0000004 Authentication failed
+//	redshift-ka: Okta authn for cluster etl-prod: Okta refused the password for user ann@corp.example (POST https://corp.okta.com:443/api/v1/authn): E0000004 Authentication failed
 //
 // # Azure AD
 //

@@ -81,6 +81,7 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 				sess = sessionFor(keyOf(d, l.plan))
 			}
 			l.saml = newSAML(cfg, d, sess, logger)
+			l.steps = append(l.steps, l.saml.steps()...)
 			l.limit = samlCallLimit(d.SAML)
 			cfg.Credentials = l.saml
 		} else if d.AccessKeyID == "" && aws.IsCredentialsProvider(cfg.Credentials, (*ec2rolecreds.Provider)(nil)) {

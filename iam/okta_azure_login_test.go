@@ -129,8 +129,8 @@ func TestOktaAzureRefusedNoSecret(t *testing.T) {
 			_, err := loginOf(t, d).Credentials(context.Background())
 			require.Error(t, err)
 			want := map[string]string{
-				"okta":  "redshift-ka: OktaCredentialsProvider for cluster etl-prod: Okta refused the password for user alice@example.com",
-				"azure": "redshift-ka: AzureCredentialsProvider for cluster etl-prod: Azure AD refused the password for user alice@contoso.com",
+				"okta":  "redshift-ka: Okta authn for cluster etl-prod: Okta refused the password for user alice@example.com",
+				"azure": "redshift-ka: Azure AD token endpoint for cluster etl-prod: Azure AD refused the password for user alice@contoso.com",
 			}[p.name]
 			assert.Contains(t, err.Error(), want)
 			noIdPSecret(t, err, azureClientSecret, "k4c2e", "m8d1a", "n6f0b", "wrong")

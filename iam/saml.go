@@ -14,12 +14,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/backend"
 	"github.com/redshift-ka/redshift-ka/internal/clock"
 )
 
@@ -66,11 +68,13 @@ type samlLogin struct {
 }
 
 // samlSession is what one SAML login got: STS's credentials and the
-// assertion's database attributes.
+// assertion's database attributes; and, while it runs, the step under
+// way, which a connect that gives up names (login.pending).
 type samlSession struct {
-	mu   sync.Mutex
-	cur  aws.Credentials
-	attr samlAttributes
+	mu      sync.Mutex
+	cur     aws.Credentials
+	attr    samlAttributes
+	running atomic.Pointer[samlError] // the step, without err; nil between logins
 }
 
 // samlSessions are the process's SAML sessions, by the cache key of the
@@ -141,8 +145,8 @@ func (p *samlLogin) request(r request, a samlAttributes) (request, error) {
 		}
 	}
 	if r.DbUser == "" {
-		return r, samlError{p.s.Plugin, "", errors.New("no database user: the DSN gives no DbUser and the SAML assertion no " +
-			attrDbUser + " or " + attrRoleSessionName + " attribute")}
+		return r, errors.New("no database user: the DSN gives no DbUser and the SAML assertion no " +
+			attrDbUser + " or " + attrRoleSessionName + " attribute")
 	}
 	return r, nil
 }
@@ -161,22 +165,25 @@ func (p *samlLogin) credentials(ctx context.Context) (aws.Credentials, samlAttri
 	if c := p.sess.cur; c.HasKeys() && (!c.CanExpire || clock.Now().Before(c.Expires.Add(-stsMargin))) {
 		return c, p.sess.attr, nil
 	}
+	defer p.sess.running.Store(nil)
 	provide := samlProviders[p.s.Plugin]
 	if provide.get == nil {
 		return aws.Credentials{}, samlAttributes{}, samlError{p.s.Plugin, "", fmt.Errorf("plugin %s is not built in", p.s.Plugin)}
 	}
+	p.sess.running.Store(&samlError{step: provide.step})
 	assertion, err := provide.get(ctx, p.idpClient(), p.s, p.log)
 	if err != nil {
-		return aws.Credentials{}, samlAttributes{}, samlError{p.s.Plugin, "", err}
+		return aws.Credentials{}, samlAttributes{}, samlError{provide.step, "", err}
 	}
 	a, err := parseAssertion(assertion)
 	if err != nil {
-		return aws.Credentials{}, samlAttributes{}, samlError{p.s.Plugin, "", err}
+		return aws.Credentials{}, samlAttributes{}, samlError{provide.step, "", err}
 	}
 	role, principal, err := a.pick(p.s.PreferredRole)
 	if err != nil {
-		return aws.Credentials{}, samlAttributes{}, samlError{p.s.Plugin, "", err}
+		return aws.Credentials{}, samlAttributes{}, samlError{apiSAML, "", err}
 	}
+	p.sess.running.Store(&samlError{step: apiSAML, role: role})
 	in := &sts.AssumeRoleWithSAMLInput{RoleArn: aws.String(role), PrincipalArn: aws.String(principal), SAMLAssertion: aws.String(assertion)}
 	if p.s.DurationSeconds > 0 {
 		in.DurationSeconds = aws.Int32(int32(p.s.DurationSeconds))
@@ -238,6 +245,36 @@ func (p *samlLogin) idpClient() *http.Client {
 	}
 }
 
+// steps are the IdP's step and STS's, as check shows them.
+func (p *samlLogin) steps() []backend.Step {
+	s := p.s
+	var at []string
+	switch {
+	case s.LoginURL != "":
+		if u, err := url.Parse(s.LoginURL); err == nil {
+			at = append(at, "login_url "+u.Scheme+"://"+u.Host+u.Path) // no query: it is the IdP's
+		}
+	case s.Tenant != "":
+		at = append(at, "tenant "+s.Tenant)
+	case s.IdPHost != "":
+		at = append(at, idpBase(s))
+	case s.Plugin == pluginBasicSAML:
+		at = append(at, "saml_assertion")
+	}
+	if s.User != "" {
+		at = append(at, "user "+quoteUser(s.User))
+	}
+	role := "the assertion's role"
+	if s.PreferredRole != "" {
+		role = "role " + s.PreferredRole
+	}
+	name := samlProviders[s.Plugin].step
+	if name == "" {
+		name = s.Plugin
+	}
+	return []backend.Step{{Name: name, Detail: strings.Join(at, ", ")}, {Name: apiSAML, Detail: role}}
+}
+
 // idpBase is "https://host:port" of s (port 443 unless idp_port).
 func idpBase(s dsnparse.SAML) string {
 	port := s.IdPPort
@@ -247,8 +284,9 @@ func idpBase(s dsnparse.SAML) string {
 	return "https://" + net.JoinHostPort(s.IdPHost, strconv.Itoa(port))
 }
 
-// samlError is a failed step of a SAML login: the IdP's or the
-// assertion's (step is the plugin's name), or STS's (apiSAML, for role).
+// samlError is a failed step of a SAML login: the IdP's (step is the
+// provider's), or STS's (apiSAML, for role, if one was picked); step ""
+// keeps the API's name.
 type samlError struct {
 	step, role string
 	err        error
@@ -261,7 +299,7 @@ func (e samlError) Unwrap() error { return e.err }
 // IdP's password and the assertion out of what e prints.
 func (p *samlLogin) wrap(e *Error, err error) {
 	var se samlError
-	if errors.As(err, &se) {
+	if errors.As(err, &se) && se.step != "" {
 		e.API = se.step
 		if se.role != "" {
 			e.Target = "role " + se.role + ", for " + e.Target

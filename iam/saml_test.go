@@ -258,9 +258,9 @@ func TestSAMLRefused(t *testing.T) {
 		name, want string
 		s          dsnparse.SAML
 	}{
-		{"wrong password", "redshift-ka: AdfsCredentialsProvider for cluster etl-prod: ADFS sign-in at " + hostPort +
+		{"wrong password", "redshift-ka: ADFS sign-in for cluster etl-prod: ADFS sign-in at " + hostPort +
 			" refused the user's password (Incorrect user ID or password. Type the correct user ID and password, and try again.)", wrongPW},
-		{"role not in the assertion", "redshift-ka: AdfsCredentialsProvider for cluster etl-prod: the SAML assertion has no role " +
+		{"role not in the assertion", "redshift-ka: STS AssumeRoleWithSAML for cluster etl-prod: the SAML assertion has no role " +
 			samlRoleAdmin + " (preferred_role); it has " + samlRoleETL, preferred},
 		{"expired", "redshift-ka: STS AssumeRoleWithSAML for role " + samlRoleETL + ", for cluster etl-prod: ExpiredTokenException: Token expired", basic(expired, s)},
 		{"unsigned", "redshift-ka: STS AssumeRoleWithSAML for role " + samlRoleETL + ", for cluster etl-prod: InvalidIdentityToken: " +
@@ -268,9 +268,9 @@ func TestSAMLRefused(t *testing.T) {
 		{"another IdP's signature", "InvalidIdentityToken: Invalid SAML response: the assertion's signature could not be verified", basic(good, stranger)},
 		{"a pair STS does not know", "redshift-ka: STS AssumeRoleWithSAML for role " + samlRoleETL + ", for cluster etl-prod: InvalidIdentityToken: " +
 			"SAML provider arn:aws:iam::123456789012:saml-provider/Okta does not exist", basic(otherRole, s)},
-		{"an IdP certificate not trusted, without ssl_insecure", fmt.Sprintf("redshift-ka: PingCredentialsProvider for cluster etl-prod: "+
+		{"an IdP certificate not trusted, without ssl_insecure", fmt.Sprintf("redshift-ka: Ping sign-in for cluster etl-prod: "+
 			"Ping sign-in page at 127.0.0.1:%d: tls: failed to verify certificate", ping.Port), pingDSN},
-		{"no assertion", "redshift-ka: BasicSamlCredentialsProvider for cluster etl-prod: no SAML assertion", dsnparse.SAML{Plugin: pluginBasicSAML}},
+		{"no assertion", "redshift-ka: SAML assertion given for cluster etl-prod: no SAML assertion", dsnparse.SAML{Plugin: pluginBasicSAML}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := samlDSN(tc.s)
@@ -332,3 +332,50 @@ func TestSAMLHostileIdP(t *testing.T) {
 }
 
 var _ backend.Login = (*login)(nil)
+
+// TestSAMLHangNamesStep: a connect whose context ends while the IdP (ADFS
+// not answering) or STS (held) has not answered fails at its deadline
+// with the step under way named, not the Redshift API's, and no secret.
+func TestSAMLHangNamesStep(t *testing.T) {
+	fake := samlEnv(t)
+	s := newTestSigner(t)
+	fake.AllowSAML(s)
+	adfs := harness.StartFakeSAMLIdP(t, "adfs", s, "ann", hostileSecret)
+	trustIdP(t, adfs)
+	adfs.SetHostile(harness.NoAnswer)
+	const timeout = 2 * time.Second // the connect's; idpTimeout and callLimit are far longer
+	require.Greater(t, idpTimeout, 2*timeout)
+	good := harness.SAMLClaims{Roles: []string{samlRoleETL}, RoleSessionName: "ann"}
+	for _, tc := range []struct {
+		name, step, target string
+		s                  dsnparse.SAML
+	}{
+		{"ADFS silent", "ADFS sign-in", "cluster etl-prod",
+			dsnparse.SAML{Plugin: pluginADFS, IdPHost: adfs.Host, IdPPort: adfs.Port, User: "ann", Password: hostileSecret}},
+		{"STS held", apiSAML, "role " + samlRoleETL + ", for cluster etl-prod",
+			dsnparse.SAML{Plugin: pluginBasicSAML, Assertion: s.Response(good)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.step == apiSAML {
+				defer fake.Hold()()
+			}
+			d := samlDSN(tc.s)
+			d.DisableCache = true
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			start := time.Now()
+			_, err := loginOf(t, d).Credentials(ctx)
+			took := time.Since(start)
+			t.Logf("%v after %v", err, took.Round(time.Millisecond))
+			require.Error(t, err)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Equal(t, "redshift-ka: "+tc.step+" for "+tc.target+": context deadline exceeded", err.Error())
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, tc.step, e.FailedStep())
+			assert.GreaterOrEqual(t, took, timeout)
+			assert.Less(t, took, 2*timeout, "the connect's deadline ends the wait")
+		})
+	}
+	assert.Zero(t, fake.Calls("GetClusterCredentials"))
+}

@@ -270,14 +270,14 @@ func TestIdPRefused(t *testing.T) {
 		fault                   harness.IdPFault
 	}{
 		{"okta wrong password", "okta", f.idpDSN(odbc, "okta", idpCreds{"ann@corp.example", f.password + "x", ""}),
-			"redshift-ka: OktaCredentialsProvider for cluster etl-prod: Okta refused the password for user ann@corp.example", ""},
+			"redshift-ka: Okta authn for cluster etl-prod: Okta refused the password for user ann@corp.example", ""},
 		{"okta MFA", "okta", f.idpDSN(odbc, "okta", f.goodCreds("mfa@corp.example")),
 			"Okta asks for multi-factor authentication (status MFA_REQUIRED), which OktaCredentialsProvider does not support", ""},
 		{"okta no such app", "okta", f.idpDSN(odbc, "okta", f.goodCreds("ann@corp.example"), "app_name=salesforce"),
 			"/home/salesforce/" + oktaAppID + "): Okta has no such app (HTTP 404): check app_id and app_name", ""},
 		{"okta HTML", "okta", f.idpDSN(odbc, "okta", f.goodCreds("ann@corp.example")), "answered HTTP 200 with text/html, not JSON", harness.FaultHTML},
 		{"azure wrong password", "azure", f.idpDSN(odbc, "azure", idpCreds{"ann@corp.example", f.password + "x", f.clientSecret}),
-			"redshift-ka: AzureCredentialsProvider for cluster etl-prod: Azure AD refused the password for user ann@corp.example (tenant " + azureTenant + "): invalid_grant: AADSTS50126", ""},
+			"redshift-ka: Azure AD token endpoint for cluster etl-prod: Azure AD refused the password for user ann@corp.example (tenant " + azureTenant + "): invalid_grant: AADSTS50126", ""},
 		{"azure wrong client secret", "azure", f.idpDSN(odbc, "azure", idpCreds{"ann@corp.example", f.password, f.clientSecret + "x"}),
 			"Azure AD refused the client " + azureClient + " (client_id or client_secret) for tenant " + azureTenant + ": invalid_client: AADSTS7000215", ""},
 		{"azure MFA", "azure", f.idpDSN(odbc, "azure", f.goodCreds("mfa@corp.example")), "Azure AD asks for multi-factor authentication", ""},

@@ -287,8 +287,8 @@ func TestIAMSAMLRefused(t *testing.T) {
 		assertion string
 		want      string
 	}{
-		{"wrong password", &wrong, samlPlugins[0], "", "AdfsCredentialsProvider for cluster etl-prod: ADFS sign-in at " + adfsHost + " refused the user's password"},
-		{"role not in the assertion", fx, otherRole, "", "AdfsCredentialsProvider for cluster etl-prod: the SAML assertion has no role " +
+		{"wrong password", &wrong, samlPlugins[0], "", "ADFS sign-in for cluster etl-prod: ADFS sign-in at " + adfsHost + " refused the user's password"},
+		{"role not in the assertion", fx, otherRole, "", "STS AssumeRoleWithSAML for cluster etl-prod: the SAML assertion has no role " +
 			"arn:aws:iam::123456789012:role/admin (preferred_role); it has " + samlRole},
 		{"expired", fx, expiredPlugin, expiredA, "STS AssumeRoleWithSAML for role " + samlRole + ", for cluster etl-prod: ExpiredTokenException"},
 		{"unsigned", fx, unsignedPlugin, unsignedA, "STS AssumeRoleWithSAML for role " + samlRole + ", for cluster etl-prod: InvalidIdentityToken"},

@@ -554,7 +554,13 @@ func loginText(l loginResult) string {
 	}
 	fmt.Fprintf(&b, "%s: ", l.Method)
 	if l.Plugin != "" {
-		fmt.Fprintf(&b, "%s (STS AssumeRoleWithWebIdentity as %s), then ", l.Plugin, l.Role)
+		call, role := "STS AssumeRoleWithSAML", l.Role
+		if l.Plugin == "JwtIamAuthPlugin" {
+			call = "STS AssumeRoleWithWebIdentity"
+		} else if role == "" {
+			role = "the assertion's role"
+		}
+		fmt.Fprintf(&b, "%s (%s as %s), then ", l.Plugin, call, role)
 	}
 	fmt.Fprintf(&b, "%s for %s in %s", l.API, l.Target(), region)
 	if !l.Called {
