@@ -49,7 +49,8 @@ func browserAzureSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, log
 	if err != nil {
 		return "", fmt.Errorf("Azure AD: %w", err)
 	}
-	signIn := stepBrowser + " (Azure AD tenant " + s.Tenant + ", client_id " + s.ClientID + ")"
+	// The login's error names the step (samlProvider.step); these name the plugin and what failed.
+	signIn := pluginBrowserAzure + " (Azure AD tenant " + s.Tenant + ", client_id " + s.ClientID + ")"
 	l, err := browser.Listen(s.ListenPort)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", signIn, err)
@@ -68,7 +69,7 @@ func browserAzureSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, log
 
 	code := v.Get("code")
 	endpoint := base + "token"
-	step := stepAzureToken + " (POST " + endpoint + ")"
+	step := pluginBrowserAzure + ": " + stepAzureToken + " (POST " + endpoint + ")"
 	form := url.Values{
 		"code":                 {code},
 		"requested_token_type": {"urn:ietf:params:oauth:token-type:saml2"},

@@ -106,16 +106,16 @@ func TestBrowserAzureSAMLRefused(t *testing.T) {
 		want    []string
 	}{
 		{name: "wrong state", browser: &harness.Browser{Tamper: func(v url.Values) { v.Set("state", "Xstate9") }},
-			want: []string{"browser sign-in (Azure AD tenant contoso.onmicrosoft.com, client_id 11111111-fake): listener on 127.0.0.1:", "state is not the one sent"}},
+			want: []string{"BrowserAzureCredentialsProvider (Azure AD tenant contoso.onmicrosoft.com, client_id 11111111-fake): listener on 127.0.0.1:", "state is not the one sent"}},
 		{name: "unknown code", browser: &harness.Browser{Tamper: func(v url.Values) { v.Set("code", hostileCode+"-other") }},
-			want: []string{"Azure AD token endpoint (POST https://127.0.0.1:", "/contoso.onmicrosoft.com/oauth2/token): Azure AD refused the authorization code (HTTP 400): invalid_grant: AADSTS70008"}},
+			want: []string{"BrowserAzureCredentialsProvider: Azure AD token endpoint (POST https://127.0.0.1:", "/contoso.onmicrosoft.com/oauth2/token): Azure AD refused the authorization code (HTTP 400): invalid_grant: AADSTS70008"}},
 		{name: "port in use", edit: func(s *dsnparse.SAML) { s.ListenPort = busyPort }, browser: &harness.Browser{Skip: true},
-			want: []string{"browser sign-in (Azure AD tenant", "listen_port " + strconv.Itoa(busyPort) + " is in use"}},
+			want: []string{"BrowserAzureCredentialsProvider (Azure AD tenant", "listen_port " + strconv.Itoa(busyPort) + " is in use"}},
 		{name: "no answer", edit: func(s *dsnparse.SAML) { s.ResponseTimeout = time.Second }, browser: &harness.Browser{Skip: true},
-			want: []string{"browser sign-in (Azure AD tenant", "no answer from the browser within idp_response_timeout (1s)"}},
-		{name: "html", fault: harness.FaultHTML, want: []string{"Azure AD token endpoint (POST", "answered HTTP 200 with text/html, not JSON"}},
-		{name: "huge", fault: harness.FaultHuge, want: []string{"Azure AD token endpoint (POST", "the answer is larger than 1048576 bytes"}},
-		{name: "redirect", fault: harness.FaultRedirect, want: []string{"Azure AD token endpoint (POST", "refused a redirect to another host, localhost:"}},
+			want: []string{"BrowserAzureCredentialsProvider (Azure AD tenant", "no answer from the browser within idp_response_timeout (1s)"}},
+		{name: "html", fault: harness.FaultHTML, want: []string{"BrowserAzureCredentialsProvider: Azure AD token endpoint (POST", "answered HTTP 200 with text/html, not JSON"}},
+		{name: "huge", fault: harness.FaultHuge, want: []string{"BrowserAzureCredentialsProvider: Azure AD token endpoint (POST", "the answer is larger than 1048576 bytes"}},
+		{name: "redirect", fault: harness.FaultRedirect, want: []string{"BrowserAzureCredentialsProvider: Azure AD token endpoint (POST", "refused a redirect to another host, localhost:"}},
 		{name: "no tenant", edit: func(s *dsnparse.SAML) { s.Tenant = "" }, browser: &harness.Browser{Skip: true}, want: []string{"idp_tenant is required"}},
 		{name: "no client", edit: func(s *dsnparse.SAML) { s.ClientID = "" }, browser: &harness.Browser{Skip: true}, want: []string{"client_id is required"}},
 	} {

@@ -359,8 +359,12 @@
 // which goes on as AzureCredentialsProvider's assertion (see Azure AD):
 // STS AssumeRoleWithSAML, then the IAM login. The URL is shown with
 // driver.WithLogger's logger, else on standard error. A failure names the
-// step ("browser sign-in (Azure AD tenant ...)", "Azure AD token
-// endpoint (POST ...)") without a code or the assertion. The credentials
+// step, "browser sign-in", then what failed (the listener, or "Azure AD
+// token endpoint (POST ...)"), without a code or the assertion:
+//
+//	redshift-ka: browser sign-in for cluster etl: BrowserAzureCredentialsProvider (Azure AD tenant contoso, client_id ...): listener on 127.0.0.1:41517: no answer from the browser within idp_response_timeout (2m0s)
+//
+// The credentials
 // are cached as a SAML plugin's: 20 connections dialed at once make one
 // sign-in; the cached IAM call waits at most idp_response_timeout for the
 // browser.

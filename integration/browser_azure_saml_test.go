@@ -251,14 +251,14 @@ func TestBrowserAzureSAMLBadInput(t *testing.T) {
 		want    []string
 	}{
 		{name: "wrong state", browser: &harness.Browser{Tamper: func(v url.Values) { v.Set("state", "Xstate9") }},
-			want: []string{"BrowserAzureCredentialsProvider", "browser sign-in (Azure AD tenant " + azureTenant, "state is not the one sent"}},
+			want: []string{"browser sign-in for cluster etl-prod: BrowserAzureCredentialsProvider (Azure AD tenant " + azureTenant, "state is not the one sent"}},
 		{name: "no answer", browser: &harness.Browser{Skip: true},
-			want: []string{"browser sign-in (Azure AD tenant", fmt.Sprintf("no answer from the browser within idp_response_timeout (%ds)", timeout)}},
+			want: []string{"browser sign-in for cluster etl-prod: BrowserAzureCredentialsProvider (Azure AD tenant", fmt.Sprintf("no answer from the browser within idp_response_timeout (%ds)", timeout)}},
 		{name: "port in use", busy: true, browser: &harness.Browser{Skip: true},
-			want: []string{"browser sign-in (Azure AD tenant", "listen_port " + strconv.Itoa(busyPort) + " is in use"}},
-		{name: "html", fault: harness.FaultHTML, want: []string{"Azure AD token endpoint (POST " + f.azure.URL, "answered HTTP 200 with text/html, not JSON"}},
-		{name: "huge", fault: harness.FaultHuge, want: []string{"Azure AD token endpoint (POST", "the answer is larger than 1048576 bytes"}},
-		{name: "redirect", fault: harness.FaultRedirect, want: []string{"Azure AD token endpoint (POST", "refused a redirect to another host"}},
+			want: []string{"browser sign-in for cluster etl-prod: BrowserAzureCredentialsProvider (Azure AD tenant", "listen_port " + strconv.Itoa(busyPort) + " is in use"}},
+		{name: "html", fault: harness.FaultHTML, want: []string{"browser sign-in for cluster etl-prod: BrowserAzureCredentialsProvider: Azure AD token endpoint (POST " + f.azure.URL, "answered HTTP 200 with text/html, not JSON"}},
+		{name: "huge", fault: harness.FaultHuge, want: []string{"browser sign-in for cluster etl-prod: BrowserAzureCredentialsProvider: Azure AD token endpoint (POST", "the answer is larger than 1048576 bytes"}},
+		{name: "redirect", fault: harness.FaultRedirect, want: []string{"browser sign-in for cluster etl-prod: BrowserAzureCredentialsProvider: Azure AD token endpoint (POST", "refused a redirect to another host"}},
 		{name: "GetClusterCredentials refused", awsFail: true, want: []string{"GetClusterCredentials", "AccessDenied"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
