@@ -310,3 +310,32 @@ func TestBrowserAzureSAMLBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserAzureSAMLGiveUp: a connect that gives up while the browser
+// sign-in waits gets an error naming that step, at its own deadline; as
+// no other connect waits, the sign-in stops: nothing listens any more and
+// no listener goroutine is left.
+func TestBrowserAzureSAMLGiveUp(t *testing.T) {
+	f := browserAzureSetup(t)
+	f.azure.SetBrowserUser("bazuregiveup@corp.example")
+	b := &harness.Browser{Skip: true}
+	useAzureBrowser(t, b)
+	port := loopbackPort(t)
+	pool, err := sql.Open(driver.Name, f.browserAzureDSN(iamForms[1], port, "idp_response_timeout=600"))
+	require.NoError(t, err)
+	defer pool.Close()
+	const deadline = 2 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	err = pool.PingContext(ctx)
+	took := time.Since(start)
+	require.Error(t, err)
+	t.Logf("gave up after %v: %v", took.Round(time.Millisecond), err)
+	assert.Contains(t, err.Error(), "browser sign-in")
+	assert.Less(t, took, deadline+5*time.Second, "the connect's deadline, not idp_response_timeout")
+	opened, _, _ := b.Wait()
+	assert.Equal(t, 1, opened)
+	listenerGone(t, port)
+	assert.Zero(t, f.azure.Calls("token"))
+}
