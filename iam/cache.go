@@ -164,8 +164,12 @@ func (l *login) Credentials(ctx context.Context) (backend.Credentials, error) {
 }
 
 // pending is err, the context's, as the failure of the step under way:
-// the IdP's or STS's of a SAML login, else the API's (wrap).
+// the IdP's or STS's of a SAML login, STS's of a web identity login (this
+// login's own call), else the API's (wrap).
 func (l *login) pending(err error) error {
+	if l.web != nil && l.web.running.Load() {
+		return webIdentityError{err}
+	}
 	if l.saml != nil {
 		if s := l.saml.sess.running.Load(); s != nil {
 			return samlError{s.step, s.role, err}

@@ -127,13 +127,13 @@ func TestOktaHostile(t *testing.T) {
 		{harness.FaultHTML, "answered HTTP 200 with text/html, not JSON"},
 		{harness.FaultHuge, "the answer is larger than 1048576 bytes"},
 		{harness.FaultRedirect, "refused a redirect to another host, localhost:"},
-		{harness.FaultHang, "Client.Timeout exceeded"},
+		{harness.FaultSilent, "Client.Timeout exceeded"},
 	} {
 		t.Run(string(c.fault), func(t *testing.T) {
 			f.SetFault(c.fault)
 			defer f.SetFault(harness.FaultNone)
 			timeout := 5 * time.Second
-			if c.fault == harness.FaultHang {
+			if c.fault == harness.FaultSilent {
 				timeout = 200 * time.Millisecond
 			}
 			_, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, timeout), s, nil)
@@ -162,11 +162,11 @@ func TestOktaHostileApp(t *testing.T) {
 		{harness.FaultHTML, "the page has no SAMLResponse"},
 		{harness.FaultHuge, "the answer is larger than 1048576 bytes"},
 		{harness.FaultRedirect, "refused a redirect to another host, localhost:"},
-		{harness.FaultHang, "Client.Timeout exceeded"},
+		{harness.FaultSilent, "Client.Timeout exceeded"},
 	} {
 		t.Run(string(c.fault), func(t *testing.T) {
 			timeout := 5 * time.Second
-			if c.fault == harness.FaultHang {
+			if c.fault == harness.FaultSilent {
 				timeout = 200 * time.Millisecond
 			}
 			hc := idpTestClient(t, f.CertPEM, s, timeout)

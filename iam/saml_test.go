@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -304,19 +305,19 @@ func TestSAMLHostileIdP(t *testing.T) {
 	hostPort := fmt.Sprintf("127.0.0.1:%d", adfs.Port)
 	for _, tc := range []struct {
 		name string
-		h    harness.Hostile
+		h    harness.IdPFault
 		want string
 	}{
-		{"no SAMLResponse", harness.NoAssertion, "ADFS sign-in at " + hostPort + " answered with no SAMLResponse"},
-		{"100 MB", harness.HugeAnswer, "ADFS sign-in at " + hostPort + ": the answer is larger than 1048576 bytes"},
-		{"redirect elsewhere", harness.RedirectAway, "ADFS sign-in at " + hostPort + ": refused a redirect from " + hostPort +
-			" to another host, idp.elsewhere.invalid"},
-		{"redirect without TLS", harness.RedirectPlain, "ADFS sign-in at " + hostPort + ": refused a redirect from " + hostPort + " to http, without TLS"},
-		{"no answer", harness.NoAnswer, "ADFS sign-in at " + hostPort + ": "},
-		{"the password echoed", harness.EchoPassword, "ADFS sign-in at " + hostPort + " refused the user's password (The password xxxxx is not right.)"},
+		{"no SAMLResponse", harness.FaultHTML, "ADFS sign-in at " + hostPort + " answered with no SAMLResponse"},
+		{"100 MB", harness.FaultHuge, "ADFS sign-in at " + hostPort + ": the answer is larger than 1048576 bytes"},
+		{"redirect elsewhere", harness.FaultRedirect, "ADFS sign-in at " + hostPort + ": refused a redirect from " + hostPort +
+			" to another host, localhost:" + strconv.Itoa(adfs.Port)},
+		{"redirect without TLS", harness.FaultPlainRedirect, "ADFS sign-in at " + hostPort + ": refused a redirect from " + hostPort + " to http, without TLS"},
+		{"no answer", harness.FaultSilent, "ADFS sign-in at " + hostPort + ": "},
+		{"the password echoed", harness.FaultEchoPassword, "ADFS sign-in at " + hostPort + " refused the user's password (The password xxxxx is not right.)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			adfs.SetHostile(tc.h)
+			adfs.SetFault(tc.h)
 			d := samlDSN(dsnparse.SAML{Plugin: pluginADFS, IdPHost: adfs.Host, IdPPort: adfs.Port, User: "ann", Password: hostileSecret})
 			d.DisableCache = true
 			start := time.Now()
@@ -334,32 +335,36 @@ func TestSAMLHostileIdP(t *testing.T) {
 var _ backend.Login = (*login)(nil)
 
 // TestSAMLHangNamesStep: a connect whose context ends while the IdP (ADFS
-// not answering) or STS (held) has not answered fails at its deadline
-// with the step under way named, not the Redshift API's, and no secret.
+// not answering) or STS (held; AssumeRoleWithSAML, or
+// AssumeRoleWithWebIdentity) has not answered fails at its deadline with
+// the step under way named, not the Redshift API's, and no secret.
 func TestSAMLHangNamesStep(t *testing.T) {
 	fake := samlEnv(t)
 	s := newTestSigner(t)
 	fake.AllowSAML(s)
 	adfs := harness.StartFakeSAMLIdP(t, "adfs", s, "ann", hostileSecret)
 	trustIdP(t, adfs)
-	adfs.SetHostile(harness.NoAnswer)
+	adfs.SetFault(harness.FaultSilent)
 	const timeout = 2 * time.Second // the connect's; idpTimeout and callLimit are far longer
 	require.Greater(t, idpTimeout, 2*timeout)
 	good := harness.SAMLClaims{Roles: []string{samlRoleETL}, RoleSessionName: "ann"}
+	web := samlDSN(dsnparse.SAML{})
+	web.WebIdentity = dsnparse.WebIdentity{Token: hostileSecret, RoleARN: samlRoleETL, RoleSessionName: "ann"}
 	for _, tc := range []struct {
 		name, step, target string
-		s                  dsnparse.SAML
+		d                  *dsnparse.IAM
 	}{
 		{"ADFS silent", "ADFS sign-in", "cluster etl-prod",
-			dsnparse.SAML{Plugin: pluginADFS, IdPHost: adfs.Host, IdPPort: adfs.Port, User: "ann", Password: hostileSecret}},
+			samlDSN(dsnparse.SAML{Plugin: pluginADFS, IdPHost: adfs.Host, IdPPort: adfs.Port, User: "ann", Password: hostileSecret})},
 		{"STS held", apiSAML, "role " + samlRoleETL + ", for cluster etl-prod",
-			dsnparse.SAML{Plugin: pluginBasicSAML, Assertion: s.Response(good)}},
+			samlDSN(dsnparse.SAML{Plugin: pluginBasicSAML, Assertion: s.Response(good)})},
+		{"web identity STS held", apiWebIdentity, "role " + samlRoleETL + ", for cluster etl-prod", web},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.step == apiSAML {
+			if tc.step != "ADFS sign-in" {
 				defer fake.Hold()()
 			}
-			d := samlDSN(tc.s)
+			d := tc.d
 			d.DisableCache = true
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
@@ -373,6 +378,7 @@ func TestSAMLHangNamesStep(t *testing.T) {
 			var e *Error
 			require.ErrorAs(t, err, &e)
 			assert.Equal(t, tc.step, e.FailedStep())
+			assert.NotContains(t, err.Error(), hostileSecret)
 			assert.GreaterOrEqual(t, took, timeout)
 			assert.Less(t, took, 2*timeout, "the connect's deadline ends the wait")
 		})

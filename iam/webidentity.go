@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,8 +38,9 @@ type webIdentity struct {
 	role  string
 	token string // to keep out of errors
 
-	mu  sync.Mutex
-	cur aws.Credentials
+	mu      sync.Mutex
+	cur     aws.Credentials
+	running atomic.Bool // STS's call is under way (login.pending)
 }
 
 // newWebIdentity returns the credentials provider for w; the STS client
@@ -66,7 +68,9 @@ func (w *webIdentity) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if w.cur.HasKeys() && (!w.cur.CanExpire || clock.Now().Before(w.cur.Expires.Add(-stsMargin))) {
 		return w.cur, nil
 	}
+	w.running.Store(true)
 	c, err := w.p.Retrieve(ctx)
+	w.running.Store(false)
 	if err != nil {
 		return aws.Credentials{}, webIdentityError{err}
 	}

@@ -81,26 +81,26 @@ func TestCLICheckSAMLSteps(t *testing.T) {
 			name     string
 			password string
 			claims   harness.SAMLClaims
-			hostile  harness.Hostile
+			hostile  harness.IdPFault
 			flags    []string
 			outcomes []string
 			err      string // in the failed step's error
 		}{
-			{"ok", f.password, good, harness.Behave, nil, []string{"ok", "ok", "ok", "ok"}, ""},
-			{"wrong password", f.password + "x", good, harness.Behave, nil,
+			{"ok", f.password, good, harness.FaultNone, nil, []string{"ok", "ok", "ok", "ok"}, ""},
+			{"wrong password", f.password + "x", good, harness.FaultNone, nil,
 				[]string{"failed", "not reached", "not reached", "not reached"}, " refused the "},
-			{"STS refuses", f.password, expired, harness.Behave, nil,
+			{"STS refuses", f.password, expired, harness.FaultNone, nil,
 				[]string{"ok", "failed", "not reached", "not reached"}, "ExpiredTokenException"},
-			{"IdP silent", f.password, good, harness.NoAnswer, []string{"--connect-timeout", "2s"},
+			{"IdP silent", f.password, good, harness.FaultSilent, []string{"--connect-timeout", "2s"},
 				[]string{"failed", "not reached", "not reached", "not reached"}, idpStep[plugin] + " for cluster etl-prod: context deadline exceeded"},
 		} {
-			if tc.hostile != harness.Behave && plugin != "adfs" {
+			if tc.hostile != harness.FaultNone && plugin != "adfs" {
 				continue // the Okta fake's faults: TestIdPHostile
 			}
 			t.Run(plugin+"/"+tc.name, func(t *testing.T) {
 				claims(tc.claims)
-				adfs.SetHostile(tc.hostile)
-				defer adfs.SetHostile(harness.Behave)
+				adfs.SetFault(tc.hostile)
+				defer adfs.SetFault(harness.FaultNone)
 				gccBefore := f.aws.Calls("GetClusterCredentials")
 				d := dsn[plugin](tc.password)
 				want := tc.outcomes[3] == "ok"

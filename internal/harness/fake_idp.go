@@ -17,30 +17,147 @@ import (
 	"time"
 )
 
-// IdPFault is a hostile answer a fake identity provider ([FakeOkta],
-// [FakeAzure]) gives to every request while set.
+// IdPFault is a hostile answer a fake identity provider gives while set
+// (SetFault): [FakeOkta] and [FakeAzure] to every request, [FakeSAMLIdP]
+// to the sign-in POST, [FakeAzureOAuth2] and [FakeSSOOIDC] to the token
+// request.
 type IdPFault string
 
 // The faults.
 const (
 	// FaultNone answers as the provider does.
 	FaultNone IdPFault = ""
-	// FaultHTML answers 200 with an HTML page (a captive portal, a proxy's
-	// sign-in page) where JSON is expected.
+	// FaultHTML answers 200 with an HTML page without a password field
+	// nor a SAMLResponse (a captive portal, a proxy's page) where JSON or
+	// the IdP's form is expected.
 	FaultHTML IdPFault = "html"
-	// FaultHuge answers 200 with a body of HugeBody bytes, streamed.
+	// FaultHuge answers 200 with a body of HugeBody bytes, streamed, of
+	// the media type expected (a JSON string that never ends, for JSON).
 	FaultHuge IdPFault = "huge"
 	// FaultRedirect answers 302 to the same path at "localhost" in place of
-	// the host asked (the same server: [idpServer.Calls] of "redirected"
-	// shows whether the client went).
+	// the host asked (the same server: Calls("redirected") shows whether
+	// the client went).
 	FaultRedirect IdPFault = "redirect"
-	// FaultHang never answers: the request waits until the client gives up
-	// or the fake stops.
-	FaultHang IdPFault = "hang"
+	// FaultPlainRedirect answers 307 to the same host and path over
+	// plain HTTP.
+	FaultPlainRedirect IdPFault = "redirect-plain"
+	// FaultSilent never answers: the request waits until the client gives
+	// up or the fake stops, and then gets no answer at all.
+	FaultSilent IdPFault = "silent"
+	// FaultEchoPassword ([FakeSAMLIdP] only) answers the sign-in page
+	// again, quoting the password posted.
+	FaultEchoPassword IdPFault = "echo-password"
 )
 
 // HugeBody is the size of a [FaultHuge] answer: 100 MB.
 const HugeBody = 100 << 20
+
+// idpFaults is the fault in force at a fake IdP, and what its answers
+// did; its zero value answers as the IdP does.
+type idpFaults struct {
+	faultMu    sync.Mutex
+	fault      IdPFault
+	redirected int        // requests that followed a FaultRedirect
+	hugeSent   chan int64 // bytes of each FaultHuge answer, once it ended
+	stop       chan struct{}
+}
+
+// SetFault makes later requests get the fault f; FaultNone ends it.
+func (s *idpFaults) SetFault(f IdPFault) {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	s.fault = f
+}
+
+// Fault returns the fault in force.
+func (s *idpFaults) Fault() IdPFault {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	return s.fault
+}
+
+// HugeSent receives, for each [FaultHuge] answer once it ended, how many
+// bytes of it the fake could send: fewer than HugeBody when the client
+// stopped reading and hung up.
+func (s *idpFaults) HugeSent() <-chan int64 { return s.sent() }
+
+func (s *idpFaults) sent() chan int64 {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	if s.hugeSent == nil {
+		s.hugeSent = make(chan int64, 16)
+	}
+	return s.hugeSent
+}
+
+// serveFault answers r with fault f, if not FaultNone, and says whether it
+// did; ctype is the media type the client expects.
+func (s *idpFaults) serveFault(w http.ResponseWriter, r *http.Request, f IdPFault, ctype string) bool {
+	switch f {
+	case FaultHTML:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<!DOCTYPE html><html><head><title>Sign in</title></head><body><form method=\"post\"><input name=\"user\"/></form></body></html>")
+	case FaultHuge:
+		w.Header().Set("Content-Type", ctype)
+		open := "<html><body><p>"
+		if strings.Contains(ctype, "json") {
+			open = `{"token":"`
+		}
+		n, _ := fmt.Fprint(w, open)
+		sent, chunk := int64(n), []byte(strings.Repeat("A", 64<<10))
+		for sent < HugeBody {
+			m, err := w.Write(chunk)
+			sent += int64(m)
+			if err != nil {
+				break
+			}
+		}
+		ch := s.sent()
+		select {
+		case ch <- sent:
+		default:
+		}
+	case FaultRedirect:
+		scheme, _, port := "https", "", ""
+		if r.TLS == nil {
+			scheme = "http"
+		}
+		if _, p, err := net.SplitHostPort(r.Host); err == nil {
+			port = ":" + p
+		}
+		http.Redirect(w, r, scheme+"://localhost"+port+"/redirected"+r.URL.Path, http.StatusFound)
+	case FaultPlainRedirect:
+		http.Redirect(w, r, "http://"+r.Host+r.URL.Path, http.StatusTemporaryRedirect)
+	case FaultSilent:
+		s.faultMu.Lock()
+		stop := s.stop
+		s.faultMu.Unlock()
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
+		// Abort: an empty answer written now could still reach a client
+		// that is closing the connection (its TLS close_notify comes
+		// first), which would read it as the IdP's.
+		panic(http.ErrAbortHandler)
+	default:
+		return false
+	}
+	return true
+}
+
+// serveRedirected answers and counts a request that followed a
+// FaultRedirect.
+func (s *idpFaults) serveRedirected(w http.ResponseWriter, r *http.Request) bool {
+	if !strings.HasPrefix(r.URL.Path, "/redirected/") {
+		return false
+	}
+	s.faultMu.Lock()
+	s.redirected++
+	s.faultMu.Unlock()
+	http.Error(w, "redirected", http.StatusTeapot)
+	return true
+}
 
 // idpServer is the HTTPS server of a fake identity provider, on
 // 127.0.0.1 with a self-signed certificate, and what both fakes share:
@@ -54,13 +171,10 @@ type idpServer struct {
 	// CertPEM is its certificate, for a client to trust.
 	CertPEM []byte
 
-	srv  *http.Server
-	stop chan struct{}
-
-	hugeSent chan int64 // bytes of each FaultHuge answer, once it ended
+	srv *http.Server
+	idpFaults
 
 	mu    sync.Mutex
-	fault IdPFault
 	calls map[string]int
 }
 
@@ -78,7 +192,6 @@ func startIdPServer(t T, s *idpServer, h http.Handler) {
 	addr := ln.Addr().(*net.TCPAddr)
 	s.Host, s.Port, s.URL, s.CertPEM = "127.0.0.1", addr.Port, "https://"+addr.String(), pem
 	s.calls = map[string]int{}
-	s.hugeSent = make(chan int64, 16)
 	s.stop = make(chan struct{})
 	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go s.srv.Serve(ln)
@@ -97,21 +210,20 @@ func (s *idpServer) Client() *http.Client {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 }
 
-// SetFault makes every later request get the fault f; FaultNone ends it.
-func (s *idpServer) SetFault(f IdPFault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fault = f
-}
-
 // Calls returns how many requests of a step the fake got, refused ones
 // included: "authn" and "app" (Okta), "token" (Azure), "redirected" (a
 // client that followed [FaultRedirect]), "" for all.
 func (s *idpServer) Calls(step string) int {
+	s.faultMu.Lock()
+	redirected := s.redirected
+	s.faultMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if step == "redirected" {
+		return redirected
+	}
 	if step == "" {
-		n := 0
+		n := redirected
 		for _, c := range s.calls {
 			n += c
 		}
@@ -120,59 +232,12 @@ func (s *idpServer) Calls(step string) int {
 	return s.calls[step]
 }
 
-// HugeSent receives, for each [FaultHuge] answer once it ended, how many
-// bytes of it the fake could send: fewer than HugeBody when the client
-// stopped reading and hung up.
-func (s *idpServer) HugeSent() <-chan int64 { return s.hugeSent }
-
 // count adds a request of step and returns the fault in force.
 func (s *idpServer) count(step string) IdPFault {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.calls[step]++
-	return s.fault
-}
-
-// serveFault answers r with fault f (not FaultNone); ctype is the media
-// type of the huge body.
-func (s *idpServer) serveFault(w http.ResponseWriter, r *http.Request, f IdPFault, ctype string) {
-	switch f {
-	case FaultHTML:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, "<!DOCTYPE html><html><head><title>Sign in</title></head><body><form method=\"post\"><input name=\"user\"/></form></body></html>")
-	case FaultHuge:
-		w.Header().Set("Content-Type", ctype)
-		chunk := []byte(strings.Repeat("A", 64<<10))
-		var n int64
-		for n < HugeBody {
-			m, err := w.Write(chunk)
-			n += int64(m)
-			if err != nil {
-				break
-			}
-		}
-		select {
-		case s.hugeSent <- n:
-		default:
-		}
-	case FaultRedirect:
-		http.Redirect(w, r, "https://localhost:"+fmt.Sprint(s.Port)+"/redirected"+r.URL.Path, http.StatusFound)
-	case FaultHang:
-		select {
-		case <-r.Context().Done():
-		case <-s.stop:
-		}
-	}
-}
-
-// serveRedirected counts a request that followed a FaultRedirect.
-func (s *idpServer) serveRedirected(w http.ResponseWriter, r *http.Request) bool {
-	if !strings.HasPrefix(r.URL.Path, "/redirected/") {
-		return false
-	}
-	s.count("redirected")
-	http.Error(w, "redirected", http.StatusTeapot)
-	return true
+	s.mu.Unlock()
+	return s.Fault()
 }
 
 // FixedAssertion is an unsigned SAML 2.0 assertion for user, with Amazon's

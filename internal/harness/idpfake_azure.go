@@ -47,14 +47,14 @@ type FakeAzureOAuth2 struct {
 	// its registered redirect URI; User is the user who signs in.
 	Tenant, ClientID, Redirect, User string
 
-	oidc *FakeOIDC
-	srv  *http.Server
+	oidc      *FakeOIDC
+	srv       *http.Server
+	idpFaults // for the token request
 
 	mu        sync.Mutex
 	codes     map[string]azureCode
 	authorize int
 	tokens    int
-	hostile   string
 	lifetime  time.Duration
 	issued    []string
 }
@@ -77,15 +77,6 @@ func StartFakeAzureOAuth2(t T, oidc *FakeOIDC, tenant, clientID, user string) *F
 	go f.srv.Serve(ln)
 	t.Cleanup(func() { f.srv.Close() })
 	return f
-}
-
-// SetHostile makes the token endpoint answer as no identity provider
-// should: "html" (a sign-in page, 200 text/html), "huge" (JSON of
-// 100 MB), "redirect" (302 to another host); "" ends it.
-func (f *FakeAzureOAuth2) SetHostile(mode string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.hostile = mode
 }
 
 // SetLifetime sets expires_in of the tokens issued (default an hour).
@@ -112,6 +103,9 @@ func (f *FakeAzureOAuth2) Issued() []string {
 
 // ServeHTTP answers one request.
 func (f *FakeAzureOAuth2) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.serveRedirected(w, r) {
+		return
+	}
 	base := "/" + f.Tenant
 	switch r.URL.Path {
 	case base + "/oauth2/v2.0/authorize":
@@ -184,26 +178,9 @@ func (f *FakeAzureOAuth2) redirectMatches(redirect string) bool {
 func (f *FakeAzureOAuth2) serveToken(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.tokens++
-	hostile, lifetime := f.hostile, f.lifetime
+	lifetime := f.lifetime
 	f.mu.Unlock()
-	switch hostile {
-	case "html":
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write([]byte("<html><body>Sign in to your account</body></html>"))
-		return
-	case "huge":
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"access_token":"`))
-		chunk := []byte(strings.Repeat("A", 1<<16))
-		for n := 0; n < 100<<20; n += len(chunk) {
-			if _, err := w.Write(chunk); err != nil {
-				return // the client stopped reading
-			}
-		}
-		w.Write([]byte(`"}`))
-		return
-	case "redirect":
-		http.Redirect(w, r, "https://elsewhere.example/steal?code=x", http.StatusFound)
+	if f.serveFault(w, r, f.Fault(), "application/json") {
 		return
 	}
 	if r.Method != http.MethodPost || r.ParseForm() != nil {

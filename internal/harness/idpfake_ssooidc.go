@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 )
@@ -48,8 +47,9 @@ type FakeSSOOIDC struct {
 	// User the user who signs in; Audience the token's aud.
 	IssuerURL, User, Audience string
 
-	oidc *FakeOIDC
-	srv  *http.Server
+	oidc      *FakeOIDC
+	srv       *http.Server
+	idpFaults // for CreateToken
 
 	mu         sync.Mutex
 	clients    map[string]ssoClient
@@ -59,7 +59,6 @@ type FakeSSOOIDC struct {
 	lifetime   time.Duration
 	clientLife time.Duration
 	issued     []string
-	hostile    string
 }
 
 type ssoClient struct {
@@ -104,14 +103,6 @@ func (f *FakeSSOOIDC) Calls(op string) int {
 	return f.calls[op]
 }
 
-// SetHostile makes CreateToken answer as SSO-OIDC should not: "html" (a
-// sign-in page, 200 text/html), "huge" (JSON of 100 MB); "" ends it.
-func (f *FakeSSOOIDC) SetHostile(mode string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.hostile = mode
-}
-
 // Issued returns the client secrets, codes and access tokens the fake
 // issued.
 func (f *FakeSSOOIDC) Issued() []string {
@@ -122,6 +113,9 @@ func (f *FakeSSOOIDC) Issued() []string {
 
 // ServeHTTP answers one request.
 func (f *FakeSSOOIDC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.serveRedirected(w, r) {
+		return
+	}
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == "/client/register":
 		f.serveRegister(w, r)
@@ -191,24 +185,7 @@ func (f *FakeSSOOIDC) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *FakeSSOOIDC) serveToken(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	hostile := f.hostile
-	f.mu.Unlock()
-	switch hostile {
-	case "html":
-		w.Header().Set("Content-Type", "text/html")
-		w.Write([]byte("<html><body>Sign in</body></html>"))
-		return
-	case "huge":
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"accessToken":"`))
-		chunk := []byte(strings.Repeat("A", 1<<16))
-		for n := 0; n < 100<<20; n += len(chunk) {
-			if _, err := w.Write(chunk); err != nil {
-				return // the client stopped reading
-			}
-		}
-		w.Write([]byte(`"}`))
+	if f.serveFault(w, r, f.Fault(), "application/json") {
 		return
 	}
 	var in struct {

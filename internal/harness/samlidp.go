@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -33,6 +32,7 @@ import (
 //
 // The assertion is the [SAMLSigner]'s, of the claims set with
 // [FakeSAMLIdP.SetClaims]. Its server's certificate is self-signed (CAPEM).
+// SetFault makes the sign-in POST answer as a hostile IdP would.
 type FakeSAMLIdP struct {
 	// Host and Port are where it listens (127.0.0.1); CAPEM is its
 	// certificate, to trust.
@@ -42,31 +42,17 @@ type FakeSAMLIdP struct {
 	// Kind is "adfs" or "ping".
 	Kind string
 
-	signer *SAMLSigner
-	srv    *http.Server
+	signer    *SAMLSigner
+	srv       *http.Server
+	idpFaults // for the sign-in POST
 
 	mu                 sync.Mutex
 	user, password     string
 	claims             SAMLClaims
-	hostile            Hostile
 	pages, signIns     int
 	partnerSPID        string
 	lastUser, lastPass string
 }
-
-// Hostile is how a fake IdP misbehaves.
-type Hostile int
-
-// The hostile answers of a [FakeSAMLIdP] to the sign-in POST.
-const (
-	Behave        Hostile = iota
-	NoAssertion           // a page without SAMLResponse and without a password field
-	HugeAnswer            // 100 MB of HTML
-	RedirectAway          // a redirect to another host
-	RedirectPlain         // a redirect to the same host without TLS
-	NoAnswer              // no answer until the client gives up
-	EchoPassword          // the sign-in page again, quoting the password posted
-)
 
 // StartFakeSAMLIdP starts an IdP of kind ("adfs" or "ping") that signs
 // assertions with s for user and password, and stops it when the test
@@ -94,13 +80,6 @@ func (f *FakeSAMLIdP) SetClaims(c SAMLClaims) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.claims = c
-}
-
-// SetHostile makes the sign-in POST misbehave as h; Behave goes back.
-func (f *FakeSAMLIdP) SetHostile(h Hostile) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.hostile = h
 }
 
 // SetPartnerSPID sets the PartnerSpId the Ping sign-in answers for.
@@ -131,8 +110,11 @@ const samlIdPCookie = "MSISContext"
 
 // ServeHTTP answers the sign-in pages and their POSTs.
 func (f *FakeSAMLIdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.serveRedirected(w, r) {
+		return
+	}
 	f.mu.Lock()
-	kind, spid, hostile := f.Kind, f.partnerSPID, f.hostile
+	kind, spid := f.Kind, f.partnerSPID
 	f.mu.Unlock()
 	var path, userField, passField string
 	switch kind {
@@ -181,33 +163,14 @@ func (f *FakeSAMLIdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if kind == "adfs" && r.PostForm.Get("AuthMethod") != "FormsAuthentication" {
 		ok = false
 	}
-	switch hostile {
-	case NoAssertion:
-		w.Write([]byte("<html><body><p>Something went wrong.</p></body></html>"))
-		return
-	case HugeAnswer:
-		chunk := []byte(strings.Repeat("<p>padding</p>", 4096))
-		for n := 0; n < 100<<20; n += len(chunk) {
-			if _, err := w.Write(chunk); err != nil {
-				return
-			}
-		}
-		return
-	case RedirectAway:
-		http.Redirect(w, r, "https://idp.elsewhere.invalid/collect", http.StatusFound)
-		return
-	case RedirectPlain:
-		http.Redirect(w, r, "http://"+r.Host+"/collect", http.StatusTemporaryRedirect)
-		return
-	case NoAnswer:
-		<-r.Context().Done()
-		// Abort: an empty answer written now could still reach a client
-		// that is closing the connection (its TLS close_notify comes
-		// first), which would read it as the IdP's.
-		panic(http.ErrAbortHandler)
-	case EchoPassword:
+	switch fault := f.Fault(); fault {
+	case FaultEchoPassword:
 		f.signInPage(w, "The password "+r.PostForm.Get(passField)+" is not right.")
 		return
+	default:
+		if f.serveFault(w, r, fault, "text/html; charset=utf-8") {
+			return
+		}
 	}
 	if !ok {
 		f.signInPage(w, "Incorrect user ID or password. Type the correct user ID and password, and try again.")
