@@ -74,20 +74,20 @@ func TestBrowserIdCBadInput(t *testing.T) {
 	srv := r.fe.Server()
 	const timeout = 10 // idp_response_timeout, seconds: Amazon's drivers' least
 	for _, tc := range []struct {
-		name    string
-		tamper  func(url.Values)
-		hostile string
-		want    []string
+		name   string
+		tamper func(url.Values)
+		fault  harness.IdPFault
+		want   []string
 	}{
 		{name: "wrong state", tamper: func(v url.Values) { v.Set("state", "Xstate9") },
 			want: []string{"browser sign-in for BrowserIdcAuthPlugin (issuer ", "state is not the one sent"}},
-		{name: "html", hostile: "html", want: []string{"SSO-OIDC CreateToken for BrowserIdcAuthPlugin (issuer ", "deserialization failed"}},
-		{name: "huge", hostile: "huge", want: []string{"SSO-OIDC CreateToken for BrowserIdcAuthPlugin (issuer ", "the answer exceeds 1048576 bytes"}},
+		{name: "html", fault: harness.FaultHTML, want: []string{"SSO-OIDC CreateToken for BrowserIdcAuthPlugin (issuer ", "deserialization failed"}},
+		{name: "huge", fault: harness.FaultHuge, want: []string{"SSO-OIDC CreateToken for BrowserIdcAuthPlugin (issuer ", "the answer exceeds 1048576 bytes"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			useTestBrowser(t, r, &harness.Browser{Tamper: tc.tamper})
-			r.sso.SetHostile(tc.hostile)
-			defer r.sso.SetHostile("")
+			r.sso.SetFault(tc.fault)
+			defer r.sso.SetFault(harness.FaultNone)
 			port := loopbackPort(t)
 			var logged bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(safe(&logged), &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -31,7 +31,8 @@ import (
 //     access_token; a code is good once, for its client and redirect_uri
 //     (else invalid_grant AADSTS70008 or AADSTS50011, 400).
 //
-// Calls counts "authorize" and "token".
+// Calls counts "authorize" and "token". A fault (SetFault) is the token
+// endpoint's: the authorize endpoint answers the browser, not the client.
 
 // azureSignIn is the fake's browser sign-in state.
 type azureSignIn struct {
