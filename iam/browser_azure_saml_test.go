@@ -89,7 +89,8 @@ func TestBrowserAzureSAML(t *testing.T) {
 
 // TestBrowserAzureSAMLRefused: a forged state, a code Azure AD does not
 // know, a listen_port in use, no answer within idp_response_timeout, HTML,
-// 100 MB or a redirect from the token endpoint, a missing key: an error
+// 100 MB (read no further than the limit), a redirect or no answer from
+// the token endpoint, a missing key: an error
 // that says which, bounded in time, the port free afterwards, no code in
 // the error.
 func TestBrowserAzureSAMLRefused(t *testing.T) {
@@ -116,6 +117,7 @@ func TestBrowserAzureSAMLRefused(t *testing.T) {
 		{name: "html", fault: harness.FaultHTML, want: []string{"BrowserAzureCredentialsProvider: Azure AD token endpoint (POST", "answered HTTP 200 with text/html, not JSON"}},
 		{name: "huge", fault: harness.FaultHuge, want: []string{"BrowserAzureCredentialsProvider: Azure AD token endpoint (POST", "the answer is larger than 1048576 bytes"}},
 		{name: "redirect", fault: harness.FaultRedirect, want: []string{"BrowserAzureCredentialsProvider: Azure AD token endpoint (POST", "refused a redirect to another host, localhost:"}},
+		{name: "silent", fault: harness.FaultSilent, want: []string{"BrowserAzureCredentialsProvider: Azure AD token endpoint (POST", "Client.Timeout exceeded"}},
 		{name: "no tenant", edit: func(s *dsnparse.SAML) { s.Tenant = "" }, browser: &harness.Browser{Skip: true}, want: []string{"idp_tenant is required"}},
 		{name: "no client", edit: func(s *dsnparse.SAML) { s.ClientID = "" }, browser: &harness.Browser{Skip: true}, want: []string{"client_id is required"}},
 	} {
@@ -133,7 +135,11 @@ func TestBrowserAzureSAMLRefused(t *testing.T) {
 			f.SetFault(tc.fault)
 			defer f.SetFault(harness.FaultNone)
 			start := time.Now()
-			_, err := browserAzureSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s, nil)
+			clientTimeout := 5 * time.Second // idpTimeout
+			if tc.fault == harness.FaultSilent {
+				clientTimeout = 200 * time.Millisecond
+			}
+			_, err := browserAzureSAML(context.Background(), idpTestClient(t, f.CertPEM, s, clientTimeout), s, nil)
 			took := time.Since(start)
 			require.Error(t, err)
 			for _, w := range tc.want {
@@ -147,6 +153,11 @@ func TestBrowserAzureSAMLRefused(t *testing.T) {
 			}
 			noIdPSecret(t, err, append(f.Codes(), hostileCode, "c9v4k", "p2s8j", "r5t1m", "Xstate9")...)
 			assert.Zero(t, f.Calls("redirected"), "the client followed the redirect")
+			if tc.fault == harness.FaultHuge {
+				n := harness.Await(t, f.HugeSent(), 10*time.Second, "the end of the huge answer")
+				assert.Less(t, n, int64(harness.HugeBody), "the client read the whole huge answer")
+				t.Logf("the fake sent %d of %d bytes before the client hung up", n, harness.HugeBody)
+			}
 		})
 	}
 }
