@@ -60,6 +60,14 @@ func azureSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, _ *slog.Lo
 	if err != nil {
 		return "", fmt.Errorf("Azure AD: idp_tenant %q: %w", s.Tenant, err)
 	}
+	return azureTokenSAML(ctx, hc, req, step, func(status int, ans azureAnswer) error { return ans.refusal(status, step, s) })
+}
+
+// azureTokenSAML sends req, a form for Azure AD's v1 token endpoint that
+// asks for a SAML token, and returns the assertion of the JSON answer in
+// the drivers' SAML response, base64; refused is the error of an answer
+// with HTTP status other than 200.
+func azureTokenSAML(ctx context.Context, hc *http.Client, req *http.Request, step string, refused func(status int, ans azureAnswer) error) (string, error) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	req.Header.Set("Accept", "application/json")
 	a, err := idpDo(ctx, hc, req, step)
@@ -74,7 +82,7 @@ func azureSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, _ *slog.Lo
 		return "", fmt.Errorf("%s: answered HTTP %d with JSON that does not parse: %v", step, a.status, err)
 	}
 	if a.status != http.StatusOK {
-		return "", ans.refusal(a.status, step, s)
+		return "", refused(a.status, ans)
 	}
 	if ans.AccessToken == "" {
 		return "", fmt.Errorf("%s: the answer has no access_token", step)

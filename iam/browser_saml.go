@@ -54,7 +54,7 @@ func browserSAML(ctx context.Context, _ *http.Client, s dsnparse.SAML, logger *s
 // samlCallLimit bounds the cached call of a SAML login: a browser's waits
 // for a person; 0 for the others (callLimit).
 func samlCallLimit(s dsnparse.SAML) time.Duration {
-	if s.Plugin != pluginBrowserSAML {
+	if s.Plugin != pluginBrowserSAML && s.Plugin != pluginBrowserAzure {
 		return 0
 	}
 	return responseTimeout(s.ResponseTimeout) + 2*callLimit

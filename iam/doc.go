@@ -199,8 +199,8 @@
 //	                                           duration
 //	BrowserSamlCredentialsProvider;          login_url, listen_port,                 IAM     supported (see Browser
 //	  BrowserSAML                              idp_response_timeout, preferred_role          plugins)
-//	BrowserAzureCredentialsProvider;         idp_tenant, client_id, listen_port      IAM     not yet
-//	  BrowserAzureAD
+//	BrowserAzureCredentialsProvider;         idp_tenant, idp_partition, client_id,   IAM     supported (see Browser
+//	  BrowserAzureAD                           listen_port, idp_response_timeout             plugins)
 //
 // A DSN that names a plugin not yet supported, or one of its keys, is
 // refused at sql.Open with [github.com/redshift-ka/redshift-ka/dsnparse.ErrNotSupported].
@@ -348,6 +348,31 @@
 // the SAMLResponse the IdP's page posts there, on any path as
 // redshift_connector takes it, goes on as a SAML plugin's assertion (see
 // SAML). Its URL goes to standard error: the SAML step has no logger.
+//
+// BrowserAzureCredentialsProvider (ODBC: BrowserAzureAD), an IAM plugin,
+// signs in to Azure AD in the browser, as JDBC's plugin of that name does
+// (redshift_connector and ODBC send the same fields):
+//
+//	IAM=1;plugin_name=BrowserAzureAD;idp_tenant=contoso.onmicrosoft.com;client_id=...;ClusterID=...
+//
+// The browser opens Azure AD's v1 authorize endpoint
+// (.../<idp_tenant>/oauth2/authorize, scope openid, response_mode
+// form_post); the listener (listen_port, 0 by default: a free port, as
+// JDBC) takes the code, checks the state and answers the browser; the
+// code is redeemed at .../oauth2/token, with no client secret, for a SAML
+// token (requested_token_type urn:ietf:params:oauth:token-type:saml2),
+// which goes on as AzureCredentialsProvider's assertion (see Azure AD):
+// STS AssumeRoleWithSAML, then the IAM login. The URL is shown with
+// driver.WithLogger's logger, else on standard error. A failure names the
+// step, "browser sign-in", then what failed (the listener, or "Azure AD
+// token endpoint (POST ...)"), without a code or the assertion:
+//
+//	redshift-ka: browser sign-in for cluster etl: BrowserAzureCredentialsProvider (Azure AD tenant contoso, client_id ...): listener on 127.0.0.1:41517: no answer from the browser within idp_response_timeout (2m0s)
+//
+// The credentials
+// are cached as a SAML plugin's: 20 connections dialed at once make one
+// sign-in; the cached IAM call waits at most idp_response_timeout for the
+// browser.
 //
 // # Token caching
 //

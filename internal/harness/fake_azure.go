@@ -32,7 +32,10 @@ import (
 //   - invalid_request AADSTS90002 (400), an unknown tenant;
 //   - unsupported_grant_type AADSTS70003 (400), a grant other than password.
 //
-// The iam package reaches it through internal/azurehost.Set(f.URL).
+// With a browser, as BrowserAzureCredentialsProvider signs in, it serves
+// the v1 authorize endpoint too and redeems its codes for a SAML token
+// (fake_azure_browser.go). The iam package reaches it through
+// internal/azurehost.Set(f.URL).
 type FakeAzure struct {
 	idpServer
 	// Assertion makes the SAML assertion (XML) for a user; nil:
@@ -43,13 +46,15 @@ type FakeAzure struct {
 	clients map[string]string // secret
 	users   map[string]string // password
 	mfa     map[string]bool
+	signIn  azureSignIn // the browser's (fake_azure_browser.go)
 }
 
 // StartFakeAzure starts a token endpoint with no tenant, client nor user;
 // it stops when the test ends.
 func StartFakeAzure(t T) *FakeAzure {
 	t.Helper()
-	f := &FakeAzure{tenants: map[string]bool{}, clients: map[string]string{}, users: map[string]string{}, mfa: map[string]bool{}}
+	f := &FakeAzure{tenants: map[string]bool{}, clients: map[string]string{}, users: map[string]string{}, mfa: map[string]bool{},
+		signIn: azureSignIn{codes: map[string]azureGrant{}}}
 	startIdPServer(t, &f.idpServer, f)
 	return f
 }
@@ -87,6 +92,10 @@ func (f *FakeAzure) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.serveRedirected(w, r) {
 		return
 	}
+	if tenant, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/oauth2/authorize"); ok && !strings.Contains(tenant, "/") {
+		f.serveAuthorize(w, r, tenant)
+		return
+	}
 	tenant, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/oauth2/token")
 	if !ok || r.Method != http.MethodPost || strings.Contains(tenant, "/") {
 		http.NotFound(w, r)
@@ -111,6 +120,8 @@ func (f *FakeAzure) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !knownTenant:
 		azureError(w, http.StatusBadRequest, "invalid_request", 90002, fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", tenant))
+	case p.Get("grant_type") == "authorization_code":
+		f.serveCode(w, tenant, p)
 	case p.Get("grant_type") != "password":
 		azureError(w, http.StatusBadRequest, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
 	case !knownClient:
@@ -126,20 +137,26 @@ func (f *FakeAzure) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p.Get("requested_token_type") != "urn:ietf:params:oauth:token-type:saml2":
 		azureError(w, http.StatusBadRequest, "invalid_request", 50027, "Invalid requested_token_type.")
 	default:
-		a := FixedAssertion(p.Get("username"))
-		if f.Assertion != nil {
-			a = f.Assertion(p.Get("username"))
-		}
-		now := time.Now()
-		refresh, _ := randomHex(24)
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		json.NewEncoder(w).Encode(map[string]string{
-			"token_type": "Bearer", "scope": "user_impersonation", "expires_in": "3599", "ext_expires_in": "3599",
-			"expires_on": strconv.FormatInt(now.Add(time.Hour).Unix(), 10), "not_before": strconv.FormatInt(now.Unix(), 10),
-			"resource": p.Get("resource"), "issued_token_type": "urn:ietf:params:oauth:token-type:saml2",
-			"access_token": base64.RawURLEncoding.EncodeToString([]byte(a)), "refresh_token": "0.A" + refresh,
-		})
+		f.serveSAMLToken(w, p.Get("username"), p.Get("resource"))
 	}
+}
+
+// serveSAMLToken answers the SAML token of user for resource: the
+// assertion base64url without padding in access_token.
+func (f *FakeAzure) serveSAMLToken(w http.ResponseWriter, user, resource string) {
+	a := FixedAssertion(user)
+	if f.Assertion != nil {
+		a = f.Assertion(user)
+	}
+	now := time.Now()
+	refresh, _ := randomHex(24)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	json.NewEncoder(w).Encode(map[string]string{
+		"token_type": "Bearer", "scope": "user_impersonation", "expires_in": "3599", "ext_expires_in": "3599",
+		"expires_on": strconv.FormatInt(now.Add(time.Hour).Unix(), 10), "not_before": strconv.FormatInt(now.Unix(), 10),
+		"resource": resource, "issued_token_type": "urn:ietf:params:oauth:token-type:saml2",
+		"access_token": base64.RawURLEncoding.EncodeToString([]byte(a)), "refresh_token": "0.A" + refresh,
+	})
 }
 
 // azureError answers with Azure AD's error JSON.

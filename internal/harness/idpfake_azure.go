@@ -145,6 +145,12 @@ func (f *FakeAzureOAuth2) serveAuthorize(w http.ResponseWriter, r *http.Request)
 		http.Redirect(w, r, redirect+"?"+answer.Encode(), http.StatusFound)
 		return
 	}
+	writeFormPost(w, redirect, answer)
+}
+
+// writeFormPost answers the form_post page that posts code, state and
+// session_state of answer to redirect, as Azure AD writes it.
+func writeFormPost(w http.ResponseWriter, redirect string, answer url.Values) {
 	var b strings.Builder
 	b.WriteString(`<html><head><title>Working...</title></head><body><form method="POST" name="hiddenform" action="` + html.EscapeString(redirect) + `">`)
 	for _, k := range []string{"code", "state", "session_state"} {
