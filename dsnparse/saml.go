@@ -69,6 +69,11 @@ type SAML struct {
 	// UseHTTPSProxy (idp_use_https_proxy, ODBC) sends the identity
 	// provider's requests through the IAM login's HTTPS proxy too.
 	UseHTTPSProxy bool
+	// DbGroupsFilter (dbgroups_filter, dbGroupsFilter) is a regular
+	// expression, in Go's RE2 syntax: the assertion's DbGroups it matches
+	// whole are dropped, as JDBC's SamlCredentialsProvider.filterOutGroups
+	// and ODBC's FilterDbGroups do; empty: none.
+	DbGroupsFilter string
 }
 
 // Defaults of the SAML plugins, as Amazon's drivers set them.
@@ -118,7 +123,7 @@ func finishSAML(c *collector, iam *IAM, fam *pluginFamily) error {
 		Tenant: v[plgTenant], ClientID: v[plgClientID], ClientSecret: v[plgClientSecret], Partition: v[plgPartition],
 		Assertion: v[plgAssertion], LoginURL: v[plgLoginURL], ListenPort: atoi(v[plgListenPort]),
 		ResponseTimeout: time.Duration(atoi(v[plgResponseTimeout])) * time.Second,
-		DurationSeconds: atoi(v[plgDuration]), UseHTTPSProxy: v[plgUseHTTPSProxy] == "1"}
+		DurationSeconds: atoi(v[plgDuration]), UseHTTPSProxy: v[plgUseHTTPSProxy] == "1", DbGroupsFilter: v[plgDbGroupsFilter]}
 	if fam.user {
 		s.User, s.Password = c.user, c.password
 		for _, need := range []struct{ got, key string }{{s.User, "user (UID)"}, {s.Password, "password (PWD)"}} {
