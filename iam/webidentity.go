@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
 	"github.com/redshift-ka/redshift-ka/internal/clock"
@@ -42,10 +41,9 @@ type webIdentity struct {
 }
 
 // newWebIdentity returns the credentials provider for w; the STS client
-// shares cfg's region, HTTP client (and proxy) and endpoint settings
-// (AWS_ENDPOINT_URL_STS).
-func newWebIdentity(cfg aws.Config, w dsnparse.WebIdentity) *webIdentity {
-	p := stscreds.NewWebIdentityRoleProvider(sts.NewFromConfig(cfg), w.RoleARN, identityToken(w.Token),
+// is newSTS's, with the DSN's StsEndpointUrl (stsEndpoint).
+func newWebIdentity(cfg aws.Config, w dsnparse.WebIdentity, stsEndpoint string) *webIdentity {
+	p := stscreds.NewWebIdentityRoleProvider(newSTS(cfg, stsEndpoint), w.RoleARN, identityToken(w.Token),
 		func(o *stscreds.WebIdentityRoleOptions) {
 			o.RoleSessionName = w.RoleSessionName
 			o.Duration = time.Duration(w.DurationSeconds) * time.Second
