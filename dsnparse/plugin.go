@@ -11,7 +11,8 @@ import (
 // WebIdentity is the web identity an IAM login assumes a role with, as
 // Amazon's ODBC driver does for plugin_name=JwtIamAuthPlugin: STS
 // AssumeRoleWithWebIdentity with the token, and then the IAM login with
-// the credentials STS returns. The zero value asks for none.
+// the credentials STS returns. The zero value asks for none. It prints,
+// and encodes to JSON, with Token masked.
 type WebIdentity struct {
 	// Token is the OIDC token (web_identity_token); a secret.
 	Token string

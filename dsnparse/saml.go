@@ -1,6 +1,8 @@
 package dsnparse
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -11,9 +13,9 @@ import (
 // a DSN without one. The database user and groups may come from the
 // assertion at login.
 //
-// It holds secrets (Password, ClientSecret, Assertion): print or encode
-// the [IAM] that holds it, which masks them; it has no methods of its own,
-// so that a request printed with %#v for a cache key keeps every field.
+// It holds secrets (Password, ClientSecret, Assertion): it prints, and
+// encodes to JSON, with them masked, on its own as in the [IAM] that
+// holds it.
 type SAML struct {
 	// Plugin is the plugin's canonical name: AdfsCredentialsProvider,
 	// OktaCredentialsProvider, PingCredentialsProvider,
@@ -97,6 +99,18 @@ const (
 	defaultRelyingParty = "urn:amazon:webservices"
 )
 
+// Format prints s, for every verb, with Password, ClientSecret and
+// Assertion masked as "xxxxx".
+func (s SAML) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, fmt.FormatString(f, verb), redactedSAML(s.masked()))
+}
+
+// MarshalJSON encodes s with its secrets masked, as Format prints them.
+func (s SAML) MarshalJSON() ([]byte, error) { return json.Marshal(redactedSAML(s.masked())) }
+
+// redactedSAML is a SAML without its methods.
+type redactedSAML SAML
+
 // masked returns s with its secrets, where set, replaced by the mask.
 func (s SAML) masked() SAML {
 	for _, f := range []*string{&s.Password, &s.ClientSecret, &s.Assertion} {
@@ -172,6 +186,19 @@ func finishSAML(c *collector, iam *IAM, fam *pluginFamily) error {
 	}
 	return nil
 }
+
+// Format prints w, for every verb, with Token masked as "xxxxx".
+func (w WebIdentity) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, fmt.FormatString(f, verb), redactedWebIdentity(w.masked()))
+}
+
+// MarshalJSON encodes w with Token masked, as Format prints it.
+func (w WebIdentity) MarshalJSON() ([]byte, error) {
+	return json.Marshal(redactedWebIdentity(w.masked()))
+}
+
+// redactedWebIdentity is a WebIdentity without its methods.
+type redactedWebIdentity WebIdentity
 
 // WebIdentity's masked returns w with Token, where set, masked.
 func (w WebIdentity) masked() WebIdentity {
