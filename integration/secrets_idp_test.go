@@ -116,7 +116,10 @@ var secretRows = []secretRow{
 		keys: func(fx *secretsFixture, f form) [][2]string {
 			return [][2]string{{"plugin_name", "BasicSamlCredentialsProvider"}, {"saml_assertion", esc(f, untrustedAssertion(fx))}}
 		},
-		secrets: func(fx *secretsFixture) []string { a := untrustedAssertion(fx); return []string{a, a[len(a)/2 : len(a)/2+40]} }},
+		secrets: func(fx *secretsFixture) []string {
+			a := untrustedAssertion(fx)
+			return []string{a, a[len(a)/2 : len(a)/2+40]}
+		}},
 	{name: "JwtIamAuthPlugin", refused: "STS AssumeRoleWithWebIdentity for role " + webRole,
 		keys: func(fx *secretsFixture, f form) [][2]string {
 			return [][2]string{{"plugin_name", "JwtIamAuthPlugin"}, {"web_identity_token", esc(f, fx.wrong)}, {"role_arn", webRole}, {"DbUser", "u"}}
