@@ -39,13 +39,16 @@ import (
 type secretsFixture struct {
 	*idpFakes
 	adfs, ping *harness.FakeSAMLIdP
-	fe         *harness.Postgres // the front end, for native logins
+	echo       *harness.FakeSAMLIdP // an ADFS that quotes the password posted
+	fe         *harness.Postgres    // the front end, for native logins
 	// wrong is the hostile secret every row gives where a secret goes:
 	// the IdPs, STS and the server know others.
 	wrong string
 	// untrusted is an assertion for idpRole, signed by a signer STS does
 	// not trust.
 	untrusted string
+	// closed is a port nothing listens on.
+	closed int
 }
 
 // secretRow is one plugin: its keys in form f, with the row's hostile
@@ -93,6 +96,10 @@ var secretRows = []secretRow{
 			return [][2]string{{"plugin_name", pick(f, "ADFS", "com.amazon.redshift.plugin.AdfsCredentialsProvider", "AdfsCredentialsProvider")},
 				{"idp_host", fx.adfs.Host}, {"idp_port", fmt.Sprint(fx.adfs.Port)}, {"ssl_insecure", "true"}}
 		}},
+	{name: "ADFS echoing the password", user: samlIdPUser, refused: "refused the user's password (The password xxxxx is not right.)",
+		keys: func(fx *secretsFixture, f form) [][2]string {
+			return [][2]string{{"plugin_name", "AdfsCredentialsProvider"}, {"idp_host", fx.echo.Host}, {"idp_port", fmt.Sprint(fx.echo.Port)}, {"ssl_insecure", "true"}}
+		}},
 	{name: "Ping", user: samlIdPUser, refused: "PingCredentialsProvider for cluster etl-prod: ",
 		keys: func(fx *secretsFixture, f form) [][2]string {
 			return [][2]string{{"plugin_name", pick(f, "Ping", "com.amazon.redshift.plugin.PingCredentialsProvider", "PingCredentialsProvider")},
@@ -123,6 +130,12 @@ var secretRows = []secretRow{
 	{name: "JwtIamAuthPlugin", refused: "STS AssumeRoleWithWebIdentity for role " + webRole,
 		keys: func(fx *secretsFixture, f form) [][2]string {
 			return [][2]string{{"plugin_name", "JwtIamAuthPlugin"}, {"web_identity_token", esc(f, fx.wrong)}, {"role_arn", webRole}, {"DbUser", "u"}}
+		}},
+	{name: "JwtIamAuthPlugin StsEndpointUrl with user info", refused: "connection refused",
+		keys: func(fx *secretsFixture, f form) [][2]string {
+			sts := &url.URL{Scheme: "http", User: url.UserPassword("sts", fx.wrong), Host: fmt.Sprintf("127.0.0.1:%d", fx.closed)}
+			return [][2]string{{"plugin_name", "JwtIamAuthPlugin"}, {"web_identity_token", esc(f, fx.wrong)}, {"role_arn", webRole}, {"DbUser", "u"},
+				{"StsEndpointUrl", esc(f, sts.String())}}
 		}},
 	{name: "static AWS keys", refused: "GetClusterCredentials for cluster etl-prod: ",
 		keys: func(fx *secretsFixture, f form) [][2]string {
@@ -170,8 +183,11 @@ func (fx *secretsFixture) dsn(r secretRow, f form) string {
 func TestNoIdPSecretInAnyOutput(t *testing.T) {
 	fx := &secretsFixture{idpFakes: idpSetup(t)}
 	fx.wrong = harness.HostileSecret(t)
+	fx.closed = closedPort(t)
 	fx.adfs = harness.StartFakeSAMLIdP(t, "adfs", fx.signer, samlIdPUser, fx.password)
 	fx.ping = harness.StartFakeSAMLIdP(t, "ping", fx.signer, samlIdPUser, fx.password)
+	fx.echo = harness.StartFakeSAMLIdP(t, "adfs", fx.signer, samlIdPUser, fx.password)
+	fx.echo.SetHostile(harness.EchoPassword)
 	fx.adfs.SetClaims(harness.SAMLClaims{Roles: []string{idpRole}, RoleSessionName: "ann", DbUser: "ann_db", AutoCreate: "true"})
 	fx.addUser(samlIdPUser)
 	other := harness.NewSAMLSigner(t, "http://idp.other.example/saml", idpPrincipal)
