@@ -178,9 +178,7 @@ func (p *samlLogin) credentials(ctx context.Context) (aws.Credentials, samlAttri
 	}
 	out, err := p.sts.AssumeRoleWithSAML(ctx, in)
 	if err != nil {
-		if strings.Contains(err.Error(), assertion) {
-			err = scrubbed{err, assertion}
-		}
+		err = scrub(err, assertion)
 		return aws.Credentials{}, samlAttributes{}, samlError{apiSAML, role, err}
 	}
 	if out.Credentials == nil {
@@ -287,10 +285,8 @@ func (p *samlLogin) wrap(e *Error, err error) {
 		if len(secret) < 4 {
 			continue // too short to mask without masking other words
 		}
-		e.Message = strings.ReplaceAll(e.Message, secret, "xxxxx")
-		if e.Err != nil && strings.Contains(e.Err.Error(), secret) {
-			e.Err = scrubbed{e.Err, secret}
-		}
+		e.Message = maskSecret(e.Message, secret)
+		e.Err = scrub(e.Err, secret)
 	}
 }
 

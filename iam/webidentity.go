@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -88,17 +89,32 @@ func (w *webIdentity) wrap(e *Error, err error) {
 	if w.token == "" {
 		return
 	}
-	e.Message = strings.ReplaceAll(e.Message, w.token, "xxxxx")
-	if e.Err != nil && strings.Contains(e.Err.Error(), w.token) {
-		e.Err = scrubbed{e.Err, w.token}
-	}
+	e.Message = maskSecret(e.Message, w.token)
+	e.Err = scrub(e.Err, w.token)
 }
 
-// scrubbed is an error whose text has a secret masked.
+// maskSecret returns s with secret masked as written and URL-encoded (as
+// a form value or a path), as an answer that quotes a request shows it.
+func maskSecret(s, secret string) string {
+	for _, f := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret)} {
+		s = strings.ReplaceAll(s, f, "xxxxx")
+	}
+	return s
+}
+
+// scrub returns err, or err with secret masked if its text shows it.
+func scrub(err error, secret string) error {
+	if err != nil && maskSecret(err.Error(), secret) != err.Error() {
+		return scrubbed{err, secret}
+	}
+	return err
+}
+
+// scrubbed is an error whose text has a secret masked (maskSecret).
 type scrubbed struct {
 	err    error
 	secret string
 }
 
-func (s scrubbed) Error() string { return strings.ReplaceAll(s.err.Error(), s.secret, "xxxxx") }
+func (s scrubbed) Error() string { return maskSecret(s.err.Error(), s.secret) }
 func (s scrubbed) Unwrap() error { return s.err }
