@@ -50,3 +50,13 @@ func TestWrapMasksEscapedSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestIdPTextMasksEscapedSecrets: words of Okta or Azure AD that quote
+// the password or client secret posted, as written or URL-encoded (Azure
+// AD's token request is a form), show them masked.
+func TestIdPTextMasksEscapedSecrets(t *testing.T) {
+	const password = `p a's"s #;&?%={}w`
+	for _, form := range []string{password, url.QueryEscape(password), url.PathEscape(password)} {
+		assert.Equal(t, "AADSTS50126: bad password xxxxx.", idpText("AADSTS50126: bad password "+form+".", "", password))
+	}
+}
