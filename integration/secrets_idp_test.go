@@ -242,8 +242,14 @@ func TestNoIdPSecretInAnyOutput(t *testing.T) {
 				_, err = pgx.ConnectConfig(ctx, cfg)
 				require.Error(t, err)
 				outs["pgx connect error"] = fmt.Sprintf("%v %+v", err, err)
-				if _, err := rkpq.NewConnector(dsn); err != nil {
-					outs["lib/pq"] = err.Error()
+				if pc, err := rkpq.NewConnector(dsn, driver.WithLogger(logger)); err != nil {
+					outs["lib/pq"] = err.Error() // a native login: pgx only
+				} else {
+					db := sql.OpenDB(pc)
+					err = db.PingContext(ctx)
+					db.Close()
+					require.Error(t, err, "lib/pq refused")
+					outs["lib/pq connect error"] = fmt.Sprintf("%v %+v", err, err)
 				}
 				outs["log"] = text.String()
 
