@@ -204,6 +204,11 @@
 //	BrowserAzureCredentialsProvider;         idp_tenant, client_id, listen_port      IAM     not yet
 //	  BrowserAzureAD
 //
+// Every IAM plugin also reads StsEndpointUrl (JDBC, ODBC), the STS
+// endpoint of its AssumeRoleWithSAML or AssumeRoleWithWebIdentity; every
+// SAML plugin dbgroups_filter (ODBC; JDBC dbGroupsFilter), see SAML.
+// redshift_connector has neither.
+//
 // A DSN that names a plugin not yet supported, or one of its keys, is
 // refused at sql.Open with [github.com/redshift-ka/redshift-ka/dsnparse.ErrNotSupported].
 //
