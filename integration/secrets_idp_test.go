@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,9 +71,11 @@ type secretRow struct {
 }
 
 // esc writes v as a value in form f: braced for ODBC, quoted for
-// key=value, %-escaped (a space as %20) in a URL.
+// key=value, %-escaped (a space as %20) in a URL, as written in odbc.ini.
 func esc(f form, v string) string {
 	switch f.name {
+	case "odbc.ini":
+		return v
 	case "odbc":
 		return harness.ODBCQuote(v)
 	case "keyvalue":
@@ -82,7 +87,7 @@ func esc(f form, v string) string {
 // pick returns the plugin's name as form f's driver spells it.
 func pick(f form, odbc, jdbc, other string) string {
 	switch f.name {
-	case "odbc":
+	case "odbc", "odbc.ini":
 		return odbc
 	case "jdbc":
 		return jdbc
@@ -168,7 +173,7 @@ func (fx *secretsFixture) dsn(r secretRow, f form) string {
 	if r.native {
 		// The front end's certificate is its own: TLS without checking it.
 		target.Host, target.Port, kv = fx.fe.Host, fx.fe.Port, [][2]string{{"sslmode", "require"}}
-		if r.name == "BasicJwt" && f.name == "odbc" {
+		if r.name == "BasicJwt" && strings.HasPrefix(f.name, "odbc") {
 			kv = append(kv, [2]string{"IAM", "1"})
 		}
 	} else {
@@ -199,6 +204,18 @@ func TestNoIdPSecretInAnyOutput(t *testing.T) {
 	fx.fe = fe.Server()
 	bin := buildCLI(t)
 	ctx := iamCtx(t)
+	// odbc.ini: the keys in a data source of $ODBCINI, the DSN naming it.
+	ini := filepath.Join(t.TempDir(), "odbc.ini")
+	t.Setenv("ODBCINI", ini)
+	iniForm := form{"odbc.ini", func(pg *harness.Postgres, kv [][2]string) string {
+		lines := []string{"[Audit]", "Driver = Amazon Redshift (x64)", "Server = " + pg.Host, fmt.Sprint("Port = ", pg.Port),
+			"Database = " + pg.Database, "UID = " + pg.User, "PWD = " + pg.Password}
+		for _, p := range kv {
+			lines = append(lines, p[0]+" = "+p[1])
+		}
+		require.NoError(t, os.WriteFile(ini, []byte(strings.Join(lines, "\n")+"\n"), 0o600))
+		return "DSN={Audit}"
+	}}
 
 	for _, r := range secretRows {
 		r.password = fx.wrong
@@ -209,13 +226,13 @@ func TestNoIdPSecretInAnyOutput(t *testing.T) {
 		if r.secrets != nil {
 			secrets = append(secrets, r.secrets(fx)...)
 		}
-		for _, f := range forms {
+		for _, f := range append(slices.Clone(forms), iniForm) {
 			t.Run(r.name+"/"+f.name, func(t *testing.T) {
 				outs := map[string]string{}
 				dsn := fx.dsn(r, f)
 
 				// sql.Open's error, both backends.
-				sep := map[string]string{"url": "&", "keyvalue": " ", "odbc": ";", "jdbc": "&"}[f.name]
+				sep := map[string]string{"url": "&", "keyvalue": " ", "odbc": ";", "jdbc": "&", "odbc.ini": ";"}[f.name]
 				for _, b := range backends {
 					_, err := sql.Open(b, dsn+sep+"KeepAlivesIdle=x")
 					require.Error(t, err)
