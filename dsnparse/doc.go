@@ -160,6 +160,7 @@
 //	SecretAccessKey  SecretAccessKey, secret_access_key
 //	SessionToken     SessionToken, session_token
 //	EndpointURL      EndpointUrl, endpoint_url
+//	STSEndpointURL   StsEndpointUrl (an http or https URL)
 //	GroupFederation  group_federation, groupFederation
 //	ForceLowercase   ForceLowercase, force_lowercase
 //	Serverless       Serverless, isServerless, is_serverless
@@ -172,7 +173,7 @@
 // pgx or lib/pq; in a DSN that does not ask for IAM they are dropped and
 // listed in [Config.Ignored], with the keys of IAM login that redshift-ka has
 // no use for (serverless_acct_id, AuthType,
-// InstanceProfile, StsEndpointUrl, vpc_endpoint_url, CaPath, scope, ...).
+// InstanceProfile, StsConnectionTimeout, vpc_endpoint_url, CaPath, ...).
 // So are, in every form, the other keys of Amazon's ODBC driver (rsodbc.h:
 // ProxyHost, ProxyPwd, Trace, ...) and JDBC driver (RedshiftProperty:
 // readOnly, defaultRowFetchSize, ...)
@@ -199,7 +200,8 @@
 // database is [IAM.DbName]. ForceLowercase lower-cases DbGroups. Profile
 // together with AccessKeyID is refused, as the JDBC driver refuses it.
 // https_proxy_host needs https_proxy_port; https_proxy_password is masked
-// as a password is, and so is the user info of an EndpointUrl.
+// as a password is, and so is the user info of an EndpointUrl or a
+// StsEndpointUrl.
 //
 // An IAM login requires TLS, as Amazon's three drivers do: without sslmode
 // (AuthMech, or ssl in a JDBC URL) the DSN handed on gets sslmode=verify-ca,
@@ -232,23 +234,23 @@
 //
 //	AdfsCredentialsProvider (ODBC: ADFS): IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
 //	    needs: user (UID), password (PWD), idp_host
-//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, idp_port, loginToRp
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, dbgroups_filter, idp_port, loginToRp
 //	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/AdfsCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/adfs_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMAdfsCredentialsProvider.cpp
 //	AzureCredentialsProvider (ODBC: AzureAD): IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
 //	    needs: user (UID), password (PWD), idp_tenant, client_id, client_secret
-//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, idp_partition
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, dbgroups_filter, idp_partition
 //	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/AzureCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/azure_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMAzureCredentialsProvider.cpp
 //	BasicSamlCredentialsProvider: IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
 //	    needs: saml_assertion
-//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, dbgroups_filter
 //	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/BasicSamlCredentialsProvider.java (JDBC only)
 //	BrowserAzureCredentialsProvider (ODBC: BrowserAzureAD): IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
 //	    needs: idp_tenant, client_id
-//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, idp_partition, listen_port, idp_response_timeout
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, dbgroups_filter, idp_partition, listen_port, idp_response_timeout
 //	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/BrowserAzureCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/browser_azure_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMBrowserAzureCredentialsProvider.cpp
 //	BrowserSamlCredentialsProvider (ODBC: BrowserSAML): IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
 //	    needs: login_url
-//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, listen_port, idp_response_timeout
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, dbgroups_filter, listen_port, idp_response_timeout
 //	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/BrowserSamlCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/browser_saml_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMBrowserSamlCredentialsProvider.cpp
 //	JwtIamAuthPlugin: IAM=1; STS AssumeRoleWithWebIdentity (IAM.WebIdentity)
 //	    needs: web_identity_token, role_arn
@@ -256,11 +258,11 @@
 //	    source: amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMJwtPluginCredentialsProvider.cpp (ODBC only)
 //	OktaCredentialsProvider (ODBC: Okta): IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
 //	    needs: user (UID), password (PWD), idp_host, app_id
-//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, idp_port, app_name
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, dbgroups_filter, idp_port, app_name
 //	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/OktaCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/okta_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMOktaCredentialsProvider.cpp
 //	PingCredentialsProvider (ODBC: Ping): IAM=1; a SAML assertion, then STS AssumeRoleWithSAML (IAM.SAML)
 //	    needs: user (UID), password (PWD), idp_host
-//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, idp_port, partner_spid
+//	    reads: duration, preferred_role, ssl_insecure, idp_use_https_proxy, dbgroups_filter, idp_port, partner_spid
 //	    source: amazon-redshift-jdbc-driver src/main/java/com/amazon/redshift/plugin/PingCredentialsProvider.java; amazon-redshift-python-driver redshift_connector/plugin/ping_credentials_provider.py; amazon-redshift-odbc-driver src/odbc/rsodbc/iam/plugins/IAMPingCredentialsProvider.cpp
 //	BasicJwtCredentialsProvider (ODBC: JWT): native, idp_type AzureAD (DSN.Native)
 //	    needs: web_identity_token
@@ -303,6 +305,7 @@
 //	issuer_url: the IAM Identity Center issuer URL
 //	idc_region: an AWS region
 //	idc_client_display_name: a display name
+//	dbgroups_filter, dbGroupsFilter: a regular expression (Go's RE2 syntax) matching whole group names
 //
 // Amazon's defaults fill what the DSN leaves out: idp_port 443,
 // listen_port 7890 (a free port for the Azure browser plugins),

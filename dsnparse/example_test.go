@@ -63,7 +63,7 @@ func ExampleParse_iam() {
 	fmt.Printf("%+v\n", *d.IAM)
 	// Output:
 	// JDBC host=etl-prod.c9abcdefgh.us-east-1.redshift.amazonaws.com port=5439 dbname=dev sslmode=verify-ca
-	// {ClusterID:etl-prod Workgroup: Region:us-east-1 DbUser:etl DbGroups:[loaders readers] AutoCreate:true DurationSeconds:0 Profile: AccessKeyID:AKIAEXAMPLE SecretAccessKey:xxxxx SessionToken: EndpointURL: GroupFederation:false ForceLowercase:false Serverless:false DbName:dev CustomDomain: LookupEndpoint:false HTTPSProxyHost: HTTPSProxyPort:0 HTTPSProxyUser: HTTPSProxyPassword: DisableCache:false WebIdentity:{Token: RoleARN: RoleSessionName: DurationSeconds:0} SAML:{Plugin: IdPHost: IdPPort:0 User: Password: PreferredRole: SSLInsecure:false AppID: AppName: PartnerSPID: LoginToRP: Tenant: ClientID: ClientSecret: Partition: Assertion: LoginURL: ListenPort:0 ResponseTimeout:0s DurationSeconds:0 UseHTTPSProxy:false}}
+	// {ClusterID:etl-prod Workgroup: Region:us-east-1 DbUser:etl DbGroups:[loaders readers] AutoCreate:true DurationSeconds:0 Profile: AccessKeyID:AKIAEXAMPLE SecretAccessKey:xxxxx SessionToken: EndpointURL: STSEndpointURL: GroupFederation:false ForceLowercase:false Serverless:false DbName:dev CustomDomain: LookupEndpoint:false HTTPSProxyHost: HTTPSProxyPort:0 HTTPSProxyUser: HTTPSProxyPassword: DisableCache:false WebIdentity:{Token: RoleARN: RoleSessionName: DurationSeconds:0} SAML:{Plugin: IdPHost: IdPPort:0 User: Password: PreferredRole: SSLInsecure:false AppID: AppName: PartnerSPID: LoginToRP: Tenant: ClientID: ClientSecret: Partition: Assertion: LoginURL: ListenPort:0 ResponseTimeout:0s DurationSeconds:0 UseHTTPSProxy:false DbGroupsFilter:}}
 }
 
 func ExampleParse_plugin() {

@@ -53,6 +53,11 @@ type IAM struct {
 	// AWS_ENDPOINT_URL_REDSHIFT and friends override. It prints with any
 	// user info masked.
 	EndpointURL string
+	// STSEndpointURL (StsEndpointUrl) overrides the STS endpoint of the
+	// plugins' AssumeRoleWithWebIdentity and AssumeRoleWithSAML, as
+	// Amazon's JDBC and ODBC drivers do; empty: the SDK's, which
+	// AWS_ENDPOINT_URL_STS overrides. It prints with any user info masked.
+	STSEndpointURL string
 	// GroupFederation (group_federation, groupFederation) logs in to a
 	// provisioned cluster with GetClusterCredentialsWithIAM, as the IAM
 	// identity's own user with its groups; false: GetClusterCredentials
@@ -141,6 +146,7 @@ func (i IAM) masked() IAM {
 	i.WebIdentity = i.WebIdentity.masked()
 	i.SAML = i.SAML.masked()
 	i.EndpointURL = MaskURL(i.EndpointURL)
+	i.STSEndpointURL = MaskURL(i.STSEndpointURL)
 	i.DbGroups = append([]string(nil), i.DbGroups...)
 	return i
 }

@@ -227,33 +227,69 @@ func TestRedactIdentityTokens(t *testing.T) {
 	}
 }
 
-// TestRedactProxyPasswordAndEndpointUserInfo: https_proxy_password and an
-// EndpointUrl's user info are masked by Redact in every form, and when the
-// parsed IAM login prints or encodes; both reach the IAM login unmasked.
+// TestRedactProxyPasswordAndEndpointUserInfo: https_proxy_password and
+// the user info of an EndpointUrl and a StsEndpointUrl are masked by
+// Redact in every form, and when the parsed IAM login prints or encodes;
+// they reach the IAM login unmasked.
 func TestRedactProxyPasswordAndEndpointUserInfo(t *testing.T) {
 	const pw = `Pr0xy '"#;&?%={}pw`
 	const ep = "https://AKIDSECRETUSER:EPSECRET@api.example"
+	const sts = "https://STSUSER:STS%20SECRET@sts.example:8443/"
+	leaks := []string{"Pr0xy", "}pw", "EPSECRET", "AKIDSECRETUSER", "STSUSER", "SECRET@"}
 	for _, dsn := range []string{
-		"Server=10.0.0.1;IAM=1;ClusterID=c;DbUser=u;https_proxy_host=p;https_proxy_port=3128;https_proxy_password=" + odbcBrace(pw) + ";EndpointUrl=" + ep,
-		"postgres://10.0.0.1/dev?iam=1&ClusterID=c&db_user=u&https_proxy_host=p&https_proxy_port=3128&https_proxy_password=" + strings.ReplaceAll(url.QueryEscape(pw), "+", "%20") + "&endpoint_url=" + url.QueryEscape(ep),
-		"host=10.0.0.1 iam=1 ClusterID=c db_user=u https_proxy_host=p https_proxy_port=3128 https_proxy_password=" + quote(pw) + " endpoint_url=" + ep,
-		"jdbc:redshift:iam://10.0.0.1:5439/dev?ClusterID=c&DbUser=u&https_proxy_host=p&https_proxy_port=3128&https_proxy_password=" + url.QueryEscape(pw) + "&EndpointUrl=" + url.QueryEscape(ep),
+		"Server=10.0.0.1;IAM=1;ClusterID=c;DbUser=u;https_proxy_host=p;https_proxy_port=3128;https_proxy_password=" + odbcBrace(pw) + ";EndpointUrl=" + ep + ";StsEndpointUrl=" + sts,
+		"postgres://10.0.0.1/dev?iam=1&ClusterID=c&db_user=u&https_proxy_host=p&https_proxy_port=3128&https_proxy_password=" + strings.ReplaceAll(url.QueryEscape(pw), "+", "%20") + "&endpoint_url=" + url.QueryEscape(ep) + "&StsEndpointUrl=" + url.QueryEscape(sts),
+		"host=10.0.0.1 iam=1 ClusterID=c db_user=u https_proxy_host=p https_proxy_port=3128 https_proxy_password=" + quote(pw) + " endpoint_url=" + ep + " stsendpointurl=" + sts,
+		"jdbc:redshift:iam://10.0.0.1:5439/dev?ClusterID=c&DbUser=u&https_proxy_host=p&https_proxy_port=3128&https_proxy_password=" + url.QueryEscape(pw) + "&EndpointUrl=" + url.QueryEscape(ep) + "&StsEndpointUrl=" + url.QueryEscape(sts),
 	} {
 		red := Redact(dsn)
-		for _, s := range []string{"Pr0xy", "}pw", "EPSECRET", "AKIDSECRETUSER"} {
+		for _, s := range leaks {
 			assert.NotContains(t, red, s, dsn)
 		}
 		d, err := Parse(dsn)
 		require.NoError(t, err, Redact(dsn))
 		assert.Equal(t, pw, d.IAM.HTTPSProxyPassword)
 		assert.Equal(t, ep, d.IAM.EndpointURL)
+		assert.Equal(t, sts, d.IAM.STSEndpointURL)
 		js, _ := json.Marshal(d)
 		for _, out := range []string{fmt.Sprintf("%v", d), fmt.Sprintf("%+v", d.IAM), fmt.Sprintf("%#v", *d.IAM), string(js)} {
-			for _, s := range []string{"Pr0xy", "}pw", "EPSECRET", "AKIDSECRETUSER"} {
+			for _, s := range leaks {
 				assert.NotContains(t, out, s, dsn)
 			}
+			assert.Contains(t, out, "sts.example:8443", "the host shows")
+		}
+		for _, s := range leaks {
+			assert.NotContains(t, fmt.Sprintf("%+v %+v", d.Keys, d.Config.Ignored), s, dsn)
 		}
 	}
+}
+
+// TestSTSEndpointURL: StsEndpointUrl (ODBC's and JDBC's, any case) is
+// read in every form, with or without a plugin; a value that is no http
+// or https URL is refused naming the key, without echoing the value.
+func TestSTSEndpointURL(t *testing.T) {
+	const sts = "https://sts.example:8443"
+	for form, dsn := range inForms(true, "", "", kvPair{"plugin_name", "JwtIamAuthPlugin"}, kvPair{"web_identity_token", "a.b.c"},
+		kvPair{"role_arn", "arn:aws:iam::1:role/r"}, kvPair{"DbUser", "u"}, kvPair{"STSENDPOINTURL", sts}) {
+		t.Run(form, func(t *testing.T) {
+			d, err := Parse(dsn)
+			require.NoError(t, err)
+			assert.Equal(t, sts, d.IAM.STSEndpointURL)
+			assert.NotContains(t, strings.ToLower(d.Rest), "stsendpointurl", "handed on")
+		})
+	}
+	for _, bad := range []string{"sts.example", "ftp://sts.example", "https://", "http://[::1"} {
+		_, err := Parse("Server=" + samlHost + ";IAM=1;DbUser=u;StsEndpointUrl=" + bad)
+		var pe *ParseError
+		require.ErrorAs(t, err, &pe, bad)
+		assert.Equal(t, "StsEndpointUrl", pe.Key)
+		assert.ErrorIs(t, err, ErrSyntax)
+		assert.ErrorContains(t, err, "redshift-ka: StsEndpointUrl: want an http or https URL, got ")
+	}
+	d, err := Parse("Server=" + samlHost + ";StsEndpointUrl=" + sts)
+	require.NoError(t, err)
+	require.Len(t, d.Config.Ignored, 1, "without IAM it does nothing")
+	assert.Equal(t, "StsEndpointUrl", d.Config.Ignored[0].Key)
 }
 
 func odbcBrace(s string) string { return "{" + strings.ReplaceAll(s, "}", "}}") + "}" }

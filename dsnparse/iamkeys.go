@@ -2,6 +2,8 @@ package dsnparse
 
 import (
 	"net"
+	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -35,6 +37,8 @@ const (
 	iamList                   // comma-separated, each item trimmed
 	iamSeconds                // whole seconds within min..max
 	iamPort                   // a TCP port, 1..65535
+	iamRegexp                 // a regular expression (Go's RE2 syntax)
+	iamURL                    // an http or https URL
 )
 
 // The fields of iamSpecs, by index.
@@ -52,6 +56,7 @@ const (
 	iamSecretAccessKey
 	iamSessionToken
 	iamEndpointURL
+	iamSTSEndpointURL
 	iamGroupFederation
 	iamForceLowercase
 	iamServerless
@@ -80,6 +85,9 @@ var iamSpecs = [numIAMFields]iamKeySpec{
 	iamSecretAccessKey: {Field: "SecretAccessKey", Names: []string{"SecretAccessKey", "secret_access_key"}, Want: "an AWS secret access key", Secret: true},
 	iamSessionToken:    {Field: "SessionToken", Names: []string{"SessionToken", "session_token"}, Want: "an AWS session token", Secret: true},
 	iamEndpointURL:     {Field: "EndpointURL", Names: []string{"EndpointUrl", "endpoint_url"}, Want: "a URL"},
+	// ODBC rsodbc.h RS_IAM_STS_ENDPOINT_URL, JDBC RedshiftProperty.STS_ENDPOINT_URL;
+	// redshift_connector has none.
+	iamSTSEndpointURL: {Field: "STSEndpointURL", Names: []string{"StsEndpointUrl"}, Want: "an http or https URL", kind: iamURL},
 	// ODBC RsIamClient::Connect, JDBC IamHelper.findTypeOfGetClusterCredentialsAPI,
 	// redshift_connector IamHelper.get_cluster_credentials_api_type.
 	iamGroupFederation: {Field: "GroupFederation", Names: []string{"group_federation", "groupFederation"}, Want: boolWant, kind: iamBool},
@@ -122,7 +130,7 @@ var ignoredGroups = []struct {
 	// Of IAM login: the account is told by the credentials, the AWS SDK
 	// finds the CA and the STS endpoint itself.
 	{"IAM (ODBC, JDBC, Python)", "a detail of IAM login that the AWS SDK works out itself", keySet(`serverlessAcctId
-		serverless_acct_id dbgroups_filter DbGroupsFilter StsEndpointUrl StsConnectionTimeout InstanceProfile AuthType
+		serverless_acct_id StsConnectionTimeout InstanceProfile AuthType
 		vpc_endpoint_url CaPath`)},
 	// redshift_connector connect(principal_arn=...) sets
 	// RedshiftProperty.principal, which SamlCredentialsProvider stores and
@@ -299,6 +307,14 @@ func readValue(kind iamKind, want string, min, max int, key, value string) (stri
 			}
 		}
 		v = strings.Join(items, ",")
+	case iamRegexp:
+		if _, err := regexp.Compile(v); err != nil {
+			return "", valueError(key, value, ErrSyntax, "want "+want+", got ")
+		}
+	case iamURL:
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", valueError(key, value, ErrSyntax, "want "+want+", got ")
+		}
 	}
 	return v, nil
 }
@@ -336,7 +352,7 @@ func (c *collector) finishIAM(host, user, dbname string) (*IAM, error) {
 		ClusterID: v[iamClusterID], Workgroup: v[iamWorkgroup], Region: v[iamRegion],
 		DbUser: v[iamDbUser], AutoCreate: v[iamAutoCreate] == "1", DurationSeconds: atoi(v[iamDuration]),
 		Profile: v[iamProfile], AccessKeyID: v[iamAccessKeyID], SecretAccessKey: v[iamSecretAccessKey],
-		SessionToken: v[iamSessionToken], EndpointURL: v[iamEndpointURL],
+		SessionToken: v[iamSessionToken], EndpointURL: v[iamEndpointURL], STSEndpointURL: v[iamSTSEndpointURL],
 		GroupFederation: v[iamGroupFederation] == "1", ForceLowercase: v[iamForceLowercase] == "1",
 		Serverless: v[iamServerless] == "1", DbName: dbname,
 		HTTPSProxyHost: v[iamProxyHost], HTTPSProxyPort: atoi(v[iamProxyPort]),

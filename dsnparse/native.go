@@ -76,9 +76,9 @@ type Native struct {
 
 // ExchangeAWS is what IdpTokenAuthPlugin calls GetIdentityCenterAuthToken
 // with, to exchange AWS credentials for a token ([Native.Exchange]). It
-// holds secrets (SecretAccessKey, SessionToken, HTTPSProxyPassword):
-// print or encode the [Native] that holds it, which masks them; it has
-// no methods of its own, so that %#v prints every field (a cache key).
+// holds secrets (SecretAccessKey, SessionToken, HTTPSProxyPassword): it
+// prints, and encodes to JSON, with them and EndpointURL's user info
+// masked, on its own as in the [Native] that holds it.
 type ExchangeAWS struct {
 	// AccessKeyID, SecretAccessKey and SessionToken are the AWS
 	// credentials, all three required as Amazon's drivers require them.
@@ -134,13 +134,31 @@ func (n Native) masked() Native {
 	if n.Token != "" {
 		n.Token = mask
 	}
-	for _, f := range []*string{&n.AWS.SecretAccessKey, &n.AWS.SessionToken, &n.AWS.HTTPSProxyPassword} {
+	n.AWS = n.AWS.masked()
+	return n
+}
+
+// Format prints a, for every verb, with its secrets masked as "xxxxx".
+func (a ExchangeAWS) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, fmt.FormatString(f, verb), redactedExchangeAWS(a.masked()))
+}
+
+// MarshalJSON encodes a with its secrets masked, as Format prints them.
+func (a ExchangeAWS) MarshalJSON() ([]byte, error) {
+	return json.Marshal(redactedExchangeAWS(a.masked()))
+}
+
+// redactedExchangeAWS is an ExchangeAWS without its methods.
+type redactedExchangeAWS ExchangeAWS
+
+func (a ExchangeAWS) masked() ExchangeAWS {
+	for _, f := range []*string{&a.SecretAccessKey, &a.SessionToken, &a.HTTPSProxyPassword} {
 		if *f != "" {
 			*f = mask
 		}
 	}
-	n.AWS.EndpointURL = MaskURL(n.AWS.EndpointURL)
-	return n
+	a.EndpointURL = MaskURL(a.EndpointURL)
+	return a
 }
 
 // The fields of nativeSpecs, by index.

@@ -11,7 +11,8 @@ import (
 // WebIdentity is the web identity an IAM login assumes a role with, as
 // Amazon's ODBC driver does for plugin_name=JwtIamAuthPlugin: STS
 // AssumeRoleWithWebIdentity with the token, and then the IAM login with
-// the credentials STS returns. The zero value asks for none.
+// the credentials STS returns. The zero value asks for none. It prints,
+// and encodes to JSON, with Token masked.
 type WebIdentity struct {
 	// Token is the OIDC token (web_identity_token); a secret.
 	Token string
@@ -69,6 +70,7 @@ const (
 	plgIssuerURL
 	plgIdCRegion
 	plgIdCClientDisplayName
+	plgDbGroupsFilter
 	numPluginFields
 )
 
@@ -120,6 +122,10 @@ var pluginSpecs = [numPluginFields]pluginKeySpec{
 	plgIssuerURL:            {Names: []string{"issuer_url"}, Want: "the IAM Identity Center issuer URL"},
 	plgIdCRegion:            {Names: []string{"idc_region"}, Want: "an AWS region"},
 	plgIdCClientDisplayName: {Names: []string{"idc_client_display_name"}, Want: "a display name"},
+	// ODBC RS_DB_GROUPS_FILTER, JDBC RedshiftProperty.DB_GROUPS_FILTER
+	// (SamlCredentialsProvider.filterOutGroups); redshift_connector has none.
+	plgDbGroupsFilter: {Names: []string{"dbgroups_filter", "dbGroupsFilter"},
+		Want: "a regular expression (Go's RE2 syntax) matching whole group names", kind: iamRegexp},
 }
 
 // pluginKeyIndex maps every key of pluginSpecs, lower-cased, to its field.
@@ -152,7 +158,7 @@ type pluginFamily struct {
 
 // samlKeys are the keys every SAML plugin reads: SamlCredentialsProvider
 // (JDBC, Python), IAMSamlPluginCredentialsProvider (ODBC).
-var samlKeys = []int{plgDuration, plgPreferredRole, plgSSLInsecure, plgUseHTTPSProxy}
+var samlKeys = []int{plgDuration, plgPreferredRole, plgSSLInsecure, plgUseHTTPSProxy, plgDbGroupsFilter}
 
 // pluginFamilies are the IAM plugins, by plugin_name lower-cased (the part
 // after the last '.', as redshift_connector takes it), under each

@@ -38,10 +38,11 @@ var secretKeys = func() map[string]bool {
 }()
 
 // isURLKey reports whether key names a URL that may carry user info (the
-// IAM EndpointUrl): [Redact] masks such a value whole when it holds an '@'.
+// IAM EndpointUrl, StsEndpointUrl): [Redact] masks such a value whole
+// when it holds an '@'.
 func isURLKey(key string, value string) bool {
-	k := strings.ToLower(strings.TrimSpace(key))
-	return (k == "endpointurl" || k == "endpoint_url") && strings.Contains(value, "@")
+	i, ok := iamKeyIndex[strings.ToLower(strings.TrimSpace(key))]
+	return ok && (i == iamEndpointURL || i == iamSTSEndpointURL) && strings.Contains(value, "@")
 }
 
 // secret is one secret found in a DSN: the bytes [start, end) as written,

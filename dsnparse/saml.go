@@ -1,6 +1,8 @@
 package dsnparse
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -11,9 +13,9 @@ import (
 // a DSN without one. The database user and groups may come from the
 // assertion at login.
 //
-// It holds secrets (Password, ClientSecret, Assertion): print or encode
-// the [IAM] that holds it, which masks them; it has no methods of its own,
-// so that a request printed with %#v for a cache key keeps every field.
+// It holds secrets (Password, ClientSecret, Assertion): it prints, and
+// encodes to JSON, with them masked, on its own as in the [IAM] that
+// holds it.
 type SAML struct {
 	// Plugin is the plugin's canonical name: AdfsCredentialsProvider,
 	// OktaCredentialsProvider, PingCredentialsProvider,
@@ -69,6 +71,11 @@ type SAML struct {
 	// UseHTTPSProxy (idp_use_https_proxy, ODBC) sends the identity
 	// provider's requests through the IAM login's HTTPS proxy too.
 	UseHTTPSProxy bool
+	// DbGroupsFilter (dbgroups_filter, dbGroupsFilter) is a regular
+	// expression, in Go's RE2 syntax: the assertion's DbGroups it matches
+	// whole are dropped, as JDBC's SamlCredentialsProvider.filterOutGroups
+	// and ODBC's FilterDbGroups do; empty: none.
+	DbGroupsFilter string
 }
 
 // Defaults of the SAML plugins, as Amazon's drivers set them.
@@ -91,6 +98,18 @@ const (
 	// IAMAdfsCredentialsProvider DEFAULT_LOGINTORP.
 	defaultRelyingParty = "urn:amazon:webservices"
 )
+
+// Format prints s, for every verb, with Password, ClientSecret and
+// Assertion masked as "xxxxx".
+func (s SAML) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, fmt.FormatString(f, verb), redactedSAML(s.masked()))
+}
+
+// MarshalJSON encodes s with its secrets masked, as Format prints them.
+func (s SAML) MarshalJSON() ([]byte, error) { return json.Marshal(redactedSAML(s.masked())) }
+
+// redactedSAML is a SAML without its methods.
+type redactedSAML SAML
 
 // masked returns s with its secrets, where set, replaced by the mask.
 func (s SAML) masked() SAML {
@@ -118,7 +137,7 @@ func finishSAML(c *collector, iam *IAM, fam *pluginFamily) error {
 		Tenant: v[plgTenant], ClientID: v[plgClientID], ClientSecret: v[plgClientSecret], Partition: v[plgPartition],
 		Assertion: v[plgAssertion], LoginURL: v[plgLoginURL], ListenPort: atoi(v[plgListenPort]),
 		ResponseTimeout: time.Duration(atoi(v[plgResponseTimeout])) * time.Second,
-		DurationSeconds: atoi(v[plgDuration]), UseHTTPSProxy: v[plgUseHTTPSProxy] == "1"}
+		DurationSeconds: atoi(v[plgDuration]), UseHTTPSProxy: v[plgUseHTTPSProxy] == "1", DbGroupsFilter: v[plgDbGroupsFilter]}
 	if fam.user {
 		s.User, s.Password = c.user, c.password
 		for _, need := range []struct{ got, key string }{{s.User, "user (UID)"}, {s.Password, "password (PWD)"}} {
@@ -167,6 +186,19 @@ func finishSAML(c *collector, iam *IAM, fam *pluginFamily) error {
 	}
 	return nil
 }
+
+// Format prints w, for every verb, with Token masked as "xxxxx".
+func (w WebIdentity) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, fmt.FormatString(f, verb), redactedWebIdentity(w.masked()))
+}
+
+// MarshalJSON encodes w with Token masked, as Format prints it.
+func (w WebIdentity) MarshalJSON() ([]byte, error) {
+	return json.Marshal(redactedWebIdentity(w.masked()))
+}
+
+// redactedWebIdentity is a WebIdentity without its methods.
+type redactedWebIdentity WebIdentity
 
 // WebIdentity's masked returns w with Token, where set, masked.
 func (w WebIdentity) masked() WebIdentity {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -289,4 +290,48 @@ func TestSAMLProxy(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, d.IAM.SAML.UseHTTPSProxy)
 	assert.Equal(t, "proxy", d.IAM.HTTPSProxyHost)
+}
+
+// TestSAMLDbGroupsFilter: dbgroups_filter (ODBC) and dbGroupsFilter
+// (JDBC) reach SAML.DbGroupsFilter in every form with every SAML plugin;
+// a bad expression is refused naming the key, and so is the key without
+// a SAML plugin.
+func TestSAMLDbGroupsFilter(t *testing.T) {
+	const re = `(?i)admin.*|ops[0-9]+`
+	for _, sc := range samlCases("pw") {
+		for i, key := range []string{"dbgroups_filter", "dbGroupsFilter"} {
+			pairs := append(slices.Clone(sc.pairs), kvPair{key, re})
+			for form, dsn := range inForms(true, sc.user, sc.password, pairs...) {
+				if (i+len(form))%2 == 1 {
+					continue // each form with each name, half of the pairs
+				}
+				d, err := Parse(dsn)
+				require.NoError(t, err, sc.name+"/"+form)
+				assert.Equal(t, re, d.IAM.SAML.DbGroupsFilter, sc.name+"/"+form)
+			}
+		}
+	}
+	const pre = "Server=" + samlHost + ";IAM=1;"
+	for _, tc := range []struct {
+		name, dsn string
+		kind      error
+		msg       string
+	}{
+		{"bad expression", pre + "plugin_name=Okta;idp_host=h;app_id=a;UID=ann;PWD=SeCrEt;dbgroups_filter=(a", ErrSyntax,
+			`redshift-ka: dbgroups_filter: want a regular expression (Go's RE2 syntax) matching whole group names, got "(a"`},
+		{"Java's look-ahead", pre + "plugin_name=Okta;idp_host=h;app_id=a;UID=ann;PWD=SeCrEt;dbGroupsFilter=(?!a)b", ErrSyntax,
+			`redshift-ka: dbGroupsFilter: want a regular expression`},
+		{"no plugin", pre + "DbUser=u;dbgroups_filter=a", ErrMissing,
+			"redshift-ka: dbgroups_filter: goes with plugin_name (credentials_provider) set to a plugin that reads it: AdfsCredentialsProvider"},
+		{"web identity", pre + "plugin_name=JwtIamAuthPlugin;web_identity_token=a.b.c;role_arn=r;DbUser=u;dbGroupsFilter=a", ErrNotSupported,
+			"redshift-ka: dbGroupsFilter: not a key of plugin JwtIamAuthPlugin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(tc.dsn)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tc.kind)
+			assert.True(t, strings.HasPrefix(err.Error(), tc.msg), err.Error())
+			assert.NotContains(t, err.Error(), "SeCrEt")
+		})
+	}
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,9 +44,38 @@ const sweepInterval = time.Minute
 // Hashed, since the request holds secrets.
 type cacheKey [sha256.Size]byte
 
-// rawIAM is dsnparse.IAM without its methods, so that %#v prints every
-// field, secrets included, where dsnparse.IAM's Format masks them.
+// rawIAM is dsnparse.IAM without its methods.
 type rawIAM dsnparse.IAM
+
+// appendRaw appends v, field by field, by reflection: every field,
+// secrets included, where the Format methods of dsnparse's types (IAM,
+// SAML, WebIdentity, ...) mask them, and %#v would call those.
+func appendRaw(b []byte, v reflect.Value) []byte {
+	switch v.Kind() {
+	case reflect.Struct:
+		b = append(b, '{')
+		for i := range v.NumField() {
+			b = appendRaw(append(append(b, v.Type().Field(i).Name...), ':'), v.Field(i))
+			b = append(b, ' ')
+		}
+		return append(b, '}')
+	case reflect.Slice, reflect.Array:
+		b = append(b, '[')
+		for i := range v.Len() {
+			b = append(appendRaw(b, v.Index(i)), ' ')
+		}
+		return append(b, ']')
+	case reflect.String:
+		return strconv.AppendQuote(b, v.String())
+	case reflect.Bool:
+		return strconv.AppendBool(b, v.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.AppendInt(b, v.Int(), 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.AppendUint(b, v.Uint(), 10)
+	}
+	panic("iam: appendRaw: a field of kind " + v.Kind().String() + "; teach appendRaw") // caught by TestCacheKeyHasEveryField
+}
 
 // keyOf returns the cache key of the request d planned as p. The key is
 // the request as a whole value, printed field by field: a field added to
@@ -61,7 +92,9 @@ func keyOf(d *dsnparse.IAM, p backend.Plan) cacheKey {
 		}
 	}
 	slices.Sort(env)
-	return sha256.Sum256(fmt.Appendf(nil, "%#v\n%#v\n%q", rawIAM(*d), p, env))
+	b := appendRaw(nil, reflect.ValueOf(*d))
+	b = appendRaw(append(b, '\n'), reflect.ValueOf(p))
+	return sha256.Sum256(fmt.Appendf(b, "\n%q", env))
 }
 
 // lockedEntry returns l's cache entry, locked: the connector's own

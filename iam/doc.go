@@ -65,8 +65,8 @@
 //
 //	IAM=1;plugin_name=JwtIamAuthPlugin;web_identity_token=eyJ...;role_arn=arn:aws:iam::123456789012:role/etl
 //
-// STS's endpoint is the SDK's (AWS_ENDPOINT_URL_STS), through
-// https_proxy_host if set. The STS keys are kept by the connector until two
+// STS's endpoint is the DSN's StsEndpointUrl, else the SDK's
+// (AWS_ENDPOINT_URL_STS), through https_proxy_host if set. The STS keys are kept by the connector until two
 // minutes before they expire, and the credentials the API issues are
 // cached as above, keyed on the token, role and session name too: 20
 // connections dialed at once make one STS call and one API call. A failure
@@ -77,7 +77,9 @@
 // A plain IAM DSN needs no plugin where the SDK's chain has a web identity
 // (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, as on EKS): the SDK
 // assumes the role, reading the file anew each time. That chain's STS
-// client reads AWS_ENDPOINT_URL_STS but not AWS_ENDPOINT_URL.
+// client reads AWS_ENDPOINT_URL_STS but not AWS_ENDPOINT_URL; the DSN's
+// StsEndpointUrl overrides it, for a profile's role_arn too, as ODBC's
+// IAMProfileCredentialsProvider does.
 //
 // # No host
 //
@@ -202,6 +204,11 @@
 //	BrowserAzureCredentialsProvider;         idp_tenant, idp_partition, client_id,   IAM     supported (see Browser
 //	  BrowserAzureAD                           listen_port, idp_response_timeout             plugins)
 //
+// Every IAM plugin also reads StsEndpointUrl (JDBC, ODBC), the STS
+// endpoint of its AssumeRoleWithSAML or AssumeRoleWithWebIdentity; every
+// SAML plugin dbgroups_filter (ODBC; JDBC dbGroupsFilter), see SAML.
+// redshift_connector has neither.
+//
 // A DSN that names a plugin not yet supported, or one of its keys, is
 // refused at sql.Open with [github.com/redshift-ka/redshift-ka/dsnparse.ErrNotSupported].
 //
@@ -232,15 +239,16 @@
 //     takes the first of a hash map, ODBC the alphabetically first,
 //     redshift_connector a random one: set preferred_role).
 //  3. STS AssumeRoleWithSAML, unsigned, with the role, its principal, the
-//     assertion and duration, at the SDK's STS endpoint
-//     (AWS_ENDPOINT_URL_STS), gives AWS credentials, kept until two
+//     assertion and duration, at StsEndpointUrl else the SDK's STS
+//     endpoint (AWS_ENDPOINT_URL_STS), gives AWS credentials, kept until two
 //     minutes before they expire and shared by the connectors of the same
 //     DSN.
 //  4. GetClusterCredentials, signed with them, logs in as the DSN's DbUser,
 //     else the assertion's https://redshift.amazon.com/SAML/Attributes/DbUser,
 //     else its RoleSessionName (the assertion's first when its
 //     AllowDbUserOverride is true), with the DSN's DbGroups, else the
-//     assertion's DbGroups, and AutoCreate if either asks, as JDBC's
+//     assertion's DbGroups but those dbgroups_filter (dbGroupsFilter, an
+//     RE2 expression) matches whole, and AutoCreate if either asks, as JDBC's
 //     IamHelper and ODBC's IAMSamlPluginCredentialsProvider decide. GetClusterCredentialsWithIAM and Serverless take
 //     no user.
 //

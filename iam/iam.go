@@ -72,7 +72,7 @@ func newLogin(d *dsnparse.IAM, logger *slog.Logger) (backend.Login, error) {
 	l := &login{log: logger, req: req, plan: req.plan(d), loadErr: err}
 	if err == nil {
 		if d.WebIdentity.RoleARN != "" {
-			l.web = newWebIdentity(cfg, d.WebIdentity)
+			l.web = newWebIdentity(cfg, d.WebIdentity, d.STSEndpointURL)
 			l.steps = append(l.steps, backend.Step{Name: apiWebIdentity, Detail: "role " + d.WebIdentity.RoleARN})
 			cfg.Credentials = l.web
 		} else if d.SAML.Plugin != "" {
@@ -137,7 +137,7 @@ func loadConfig(d *dsnparse.IAM, logger *slog.Logger) (cfg aws.Config, region st
 		opts = append(opts, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(d.AccessKeyID, d.SecretAccessKey, d.SessionToken)))
 	}
-	opts = append(withHTTPClient(d, opts), config.WithLogger(sdkLogger{logger}))
+	opts = append(withHTTPClient(d, withSTSEndpoint(d.STSEndpointURL, opts)), config.WithLogger(sdkLogger{logger}))
 	cfg, err = config.LoadDefaultConfig(context.Background(), opts...)
 	region = cfg.Region
 	if err != nil {

@@ -80,7 +80,7 @@ func (a idpAnswer) notJSON(step string) error {
 func idpText(s string, secrets ...string) string {
 	for _, sec := range secrets {
 		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "xxxxx")
+			s = maskSecret(s, sec)
 		}
 	}
 	s = strings.Join(strings.Fields(s), " ")

@@ -85,6 +85,7 @@ func (r request) plan(d *dsnparse.IAM) backend.Plan {
 		Method: "IAM", API: r.API, Cluster: r.Cluster, Workgroup: r.Workgroup, Region: r.Region,
 		DbUser: r.DbUser, AutoCreate: r.AutoCreate, DurationSeconds: int(r.DurationSeconds),
 		Profile: r.Profile, Endpoint: dsnparse.MaskURL(r.Endpoint), CustomDomain: r.CustomDomain, DbName: r.DbName,
+		STSEndpoint: dsnparse.MaskURL(d.STSEndpointURL),
 	}
 	if r.DbGroups != "" {
 		p.DbGroups = strings.Split(r.DbGroups, ",")

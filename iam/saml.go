@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,11 +109,10 @@ func sessionFor(key cacheKey) *samlSession {
 }
 
 // newSAML returns the credentials provider of d's SAML plugin; the STS
-// client shares cfg's region, HTTP client (and proxy) and endpoint
-// settings (AWS_ENDPOINT_URL_STS). sess is the process's session, or the
-// login's own with IAMDisableCache.
+// client is newSTS's, with the DSN's StsEndpointUrl. sess is the
+// process's session, or the login's own with IAMDisableCache.
 func newSAML(cfg aws.Config, d *dsnparse.IAM, sess *samlSession, logger *slog.Logger) *samlLogin {
-	p := &samlLogin{s: d.SAML, lowercase: d.ForceLowercase, sts: sts.NewFromConfig(cfg), sess: sess, log: logger}
+	p := &samlLogin{s: d.SAML, lowercase: d.ForceLowercase, sts: newSTS(cfg, d.STSEndpointURL), sess: sess, log: logger}
 	if d.SAML.UseHTTPSProxy && d.HTTPSProxyHost != "" {
 		p.proxy = &url.URL{Scheme: "http", Host: net.JoinHostPort(d.HTTPSProxyHost, strconv.Itoa(d.HTTPSProxyPort))}
 		if d.HTTPSProxyUser != "" || d.HTTPSProxyPassword != "" {
@@ -127,7 +127,8 @@ func newSAML(cfg aws.Config, d *dsnparse.IAM, sess *samlSession, logger *slog.Lo
 // the assertion unless the DSN sets them; the DSN's DbUser before the
 // assertion's (DbUser, else RoleSessionName), unless the assertion's
 // AllowDbUserOverride puts its own first; the assertion's DbGroups when
-// the DSN gives none, lower-cased with ForceLowercase.
+// the DSN gives none, but those dbgroups_filter matches, lower-cased with
+// ForceLowercase.
 func (p *samlLogin) request(r request, a samlAttributes) (request, error) {
 	if r.API != apiCluster {
 		return r, nil
@@ -139,7 +140,11 @@ func (p *samlLogin) request(r request, a samlAttributes) (request, error) {
 		r.DbUser = a.DbUser
 	}
 	if r.DbGroups == "" && len(a.DbGroups) > 0 {
-		r.DbGroups = strings.Join(a.DbGroups, ",")
+		groups, err := filterGroups(a.DbGroups, p.s.DbGroupsFilter)
+		if err != nil {
+			return r, samlError{p.s.Plugin, "", err}
+		}
+		r.DbGroups = strings.Join(groups, ",")
 		if p.lowercase || a.ForceLowercase {
 			r.DbGroups = strings.ToLower(r.DbGroups)
 		}
@@ -190,9 +195,7 @@ func (p *samlLogin) credentials(ctx context.Context) (aws.Credentials, samlAttri
 	}
 	out, err := p.sts.AssumeRoleWithSAML(ctx, in)
 	if err != nil {
-		if strings.Contains(err.Error(), assertion) {
-			err = scrubbed{err, assertion}
-		}
+		err = scrub(err, assertion)
 		return aws.Credentials{}, samlAttributes{}, samlError{apiSAML, role, err}
 	}
 	if out.Credentials == nil {
@@ -205,6 +208,27 @@ func (p *samlLogin) credentials(ctx context.Context) (aws.Credentials, samlAttri
 	}
 	p.sess.cur, p.sess.attr = c, a.attr
 	return c, a.attr, nil
+}
+
+// filterGroups returns groups without those that the regular expression
+// filter matches whole, as JDBC's SamlCredentialsProvider.filterOutGroups
+// (Matcher.matches) and ODBC's FilterDbGroups (std::regex_match) drop
+// them, before ForceLowercase; an empty filter keeps them all.
+func filterGroups(groups []string, filter string) ([]string, error) {
+	if filter == "" {
+		return groups, nil
+	}
+	re, err := regexp.Compile(`^(?:` + filter + `)$`)
+	if err != nil {
+		return nil, fmt.Errorf("dbgroups_filter: %w", err)
+	}
+	var kept []string
+	for _, g := range groups {
+		if !re.MatchString(g) {
+			kept = append(kept, g)
+		}
+	}
+	return kept, nil
 }
 
 // idpClient returns the HTTP client of one IdP login: a new cookie jar,
@@ -309,10 +333,8 @@ func (p *samlLogin) wrap(e *Error, err error) {
 		if len(secret) < 4 {
 			continue // too short to mask without masking other words
 		}
-		e.Message = strings.ReplaceAll(e.Message, secret, "xxxxx")
-		if e.Err != nil && strings.Contains(e.Err.Error(), secret) {
-			e.Err = scrubbed{e.Err, secret}
-		}
+		e.Message = maskSecret(e.Message, secret)
+		e.Err = scrub(e.Err, secret)
 	}
 }
 

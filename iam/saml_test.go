@@ -95,6 +95,22 @@ func TestSAMLRequest(t *testing.T) {
 	r, err = p.request(request{API: apiCluster, DbUser: "dsn_user"}, a)
 	require.NoError(t, err)
 	assert.Equal(t, "saml_user sales", r.DbUser+" "+r.DbGroups, "AllowDbUserOverride, ForceLowercase")
+	p.s.DbGroupsFilter = `(?i)admin.*|ops`
+	a.DbGroups = []string{"Sales", "Admins", "ops", "ops2", "sysadmin"}
+	r, err = p.request(request{API: apiCluster}, a)
+	require.NoError(t, err)
+	assert.Equal(t, "sales,ops2,sysadmin", r.DbGroups, "dbgroups_filter matches whole names, before ForceLowercase")
+	r, err = p.request(request{API: apiCluster, DbGroups: "Admins"}, a)
+	require.NoError(t, err)
+	assert.Equal(t, "Admins", r.DbGroups, "the DSN's groups are not filtered")
+	p.s.DbGroupsFilter = ".*"
+	r, err = p.request(request{API: apiCluster}, a)
+	require.NoError(t, err)
+	assert.Equal(t, "", r.DbGroups, "every group filtered out")
+	p.s.DbGroupsFilter = "(a"
+	_, err = p.request(request{API: apiCluster}, a)
+	assert.ErrorContains(t, err, "dbgroups_filter: error parsing regexp")
+	p.s.DbGroupsFilter = ""
 	r, err = p.request(request{API: apiClusterIAM}, samlAttributes{})
 	require.NoError(t, err)
 	assert.Equal(t, request{API: apiClusterIAM}, r, "GetClusterCredentialsWithIAM takes no user")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -48,14 +49,9 @@ func (s tokenSource) Token(ctx context.Context) (string, error) {
 // Steps are the login's steps, the source's call last.
 func (s tokenSource) Steps() []backend.Step { return s.l.Steps() }
 
-// rawNative is dsnparse.Native without its methods, so that %#v prints
-// every field, the token included.
-type rawNative dsnparse.Native
-
-// tokenKey is the cache key of the token of n: every field of n, each of
-// more (printed with %#v: pass values without a Format method, such as
-// rawIAM), and the AWS_ environment variables, which select credentials
-// and endpoints.
+// tokenKey is the cache key of the token of n: every field of n and of
+// each of more, secrets included (appendRaw), and the AWS_ environment
+// variables, which select credentials and endpoints.
 func tokenKey(n *dsnparse.Native, more ...any) cacheKey {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -64,9 +60,10 @@ func tokenKey(n *dsnparse.Native, more ...any) cacheKey {
 		}
 	}
 	slices.Sort(env)
-	b := fmt.Appendf(nil, "token\n%#v\n%q", rawNative(*n), env)
+	b := appendRaw([]byte("token\n"), reflect.ValueOf(*n))
+	b = fmt.Appendf(b, "\n%q", env)
 	for _, m := range more {
-		b = fmt.Appendf(b, "\n%#v", m)
+		b = appendRaw(append(b, '\n'), reflect.ValueOf(m))
 	}
 	return sha256.Sum256(b)
 }

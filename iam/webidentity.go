@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
 	"github.com/redshift-ka/redshift-ka/internal/clock"
@@ -44,10 +44,9 @@ type webIdentity struct {
 }
 
 // newWebIdentity returns the credentials provider for w; the STS client
-// shares cfg's region, HTTP client (and proxy) and endpoint settings
-// (AWS_ENDPOINT_URL_STS).
-func newWebIdentity(cfg aws.Config, w dsnparse.WebIdentity) *webIdentity {
-	p := stscreds.NewWebIdentityRoleProvider(sts.NewFromConfig(cfg), w.RoleARN, identityToken(w.Token),
+// is newSTS's, with the DSN's StsEndpointUrl (stsEndpoint).
+func newWebIdentity(cfg aws.Config, w dsnparse.WebIdentity, stsEndpoint string) *webIdentity {
+	p := stscreds.NewWebIdentityRoleProvider(newSTS(cfg, stsEndpoint), w.RoleARN, identityToken(w.Token),
 		func(o *stscreds.WebIdentityRoleOptions) {
 			o.RoleSessionName = w.RoleSessionName
 			o.Duration = time.Duration(w.DurationSeconds) * time.Second
@@ -94,17 +93,32 @@ func (w *webIdentity) wrap(e *Error, err error) {
 	if w.token == "" {
 		return
 	}
-	e.Message = strings.ReplaceAll(e.Message, w.token, "xxxxx")
-	if e.Err != nil && strings.Contains(e.Err.Error(), w.token) {
-		e.Err = scrubbed{e.Err, w.token}
-	}
+	e.Message = maskSecret(e.Message, w.token)
+	e.Err = scrub(e.Err, w.token)
 }
 
-// scrubbed is an error whose text has a secret masked.
+// maskSecret returns s with secret masked as written and URL-encoded (as
+// a form value or a path), as an answer that quotes a request shows it.
+func maskSecret(s, secret string) string {
+	for _, f := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret)} {
+		s = strings.ReplaceAll(s, f, "xxxxx")
+	}
+	return s
+}
+
+// scrub returns err, or err with secret masked if its text shows it.
+func scrub(err error, secret string) error {
+	if err != nil && maskSecret(err.Error(), secret) != err.Error() {
+		return scrubbed{err, secret}
+	}
+	return err
+}
+
+// scrubbed is an error whose text has a secret masked (maskSecret).
 type scrubbed struct {
 	err    error
 	secret string
 }
 
-func (s scrubbed) Error() string { return strings.ReplaceAll(s.err.Error(), s.secret, "xxxxx") }
+func (s scrubbed) Error() string { return maskSecret(s.err.Error(), s.secret) }
 func (s scrubbed) Unwrap() error { return s.err }

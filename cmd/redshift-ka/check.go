@@ -582,6 +582,9 @@ func loginText(l loginResult) string {
 		if l.Endpoint != "" {
 			fmt.Fprintf(&b, ", endpoint %s", l.Endpoint)
 		}
+		if l.STSEndpoint != "" {
+			fmt.Fprintf(&b, ", STS endpoint %s", l.STSEndpoint)
+		}
 		return b.String()
 	}
 	fmt.Fprintf(&b, ": database user %s, password expires %s", l.DatabaseUser, l.Expires)

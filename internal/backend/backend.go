@@ -172,6 +172,9 @@ type Plan struct {
 	// Endpoint is the endpoint the DSN set, its user info masked; empty:
 	// the SDK's.
 	Endpoint string `json:"endpoint,omitempty"`
+	// STSEndpoint is the STS endpoint the DSN set (StsEndpointUrl), its
+	// user info masked; empty: the SDK's.
+	STSEndpoint string `json:"sts_endpoint,omitempty"`
 	// CustomDomain is the custom domain name sent (CustomDomainName).
 	CustomDomain string `json:"custom_domain,omitempty"`
 	// DbName is the database the credentials are for.
