@@ -116,6 +116,14 @@ func (c *collector) ignore(key, driver, does string) {
 	c.keys = append(c.keys, KeyUse{Key: key, From: c.src, Went: Dropped, To: driver + ": " + does})
 }
 
+// relabel lets f say again where keys went, once a plugin tells what
+// they are to it.
+func (c *collector) relabel(f func(*KeyUse)) {
+	for i := range c.keys {
+		f(&c.keys[i])
+	}
+}
+
 // ours records a key redshift-ka read; to names what it set.
 func (c *collector) ours(key, to string) {
 	c.keys = append(c.keys, KeyUse{Key: key, From: c.src, Went: Ours, To: to})

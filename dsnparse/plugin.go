@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // WebIdentity is the web identity an IAM login assumes a role with, as
@@ -152,6 +154,9 @@ type pluginFamily struct {
 	// user is true for a plugin that takes the DSN's user and password
 	// as the identity provider's.
 	user bool
+	// defaults are the values of keys the plugin reads that the DSN
+	// leaves out, as Amazon's drivers set them (saml.go).
+	defaults map[int]string
 	// finish completes the IAM login with the plugin's keys.
 	finish func(c *collector, iam *IAM, fam *pluginFamily) error
 }
@@ -169,31 +174,38 @@ var pluginFamilies = func() map[string]*pluginFamily {
 	jwt := &pluginFamily{name: "JwtIamAuthPlugin", odbc: "JwtIamAuthPlugin",
 		source: odbcSrc + "iam/plugins/IAMJwtPluginCredentialsProvider.cpp (ODBC only)",
 		keys:   []int{plgRoleARN, plgRoleSessionName, plgDuration}, finish: finishWebIdentity}
-	saml := func(name, odbc, source string, keys, need []int, user bool) *pluginFamily {
+	saml := func(name, odbc, source string, keys, need []int, user bool, defaults map[int]string) *pluginFamily {
 		return &pluginFamily{name: name, odbc: odbc, source: source, keys: append(slices.Clone(samlKeys), keys...),
-			need: need, user: user, finish: finishSAML}
+			need: need, user: user, defaults: defaults, finish: finishSAML}
 	}
+	idpPort := strconv.Itoa(defaultIdPPort)
+	wait := strconv.Itoa(int(defaultResponseTimeout / time.Second))
 	// Required keys: JDBC SamlCredentialsProvider.checkRequiredParameters
 	// (user, password, idp_host), redshift_connector
 	// SamlCredentialsProvider.check_required_parameters, and each
 	// plugin's own (ODBC ValidateArgumentsMap, JDBC checkRequiredParameters).
 	family := []*pluginFamily{jwt,
 		saml("AdfsCredentialsProvider", "ADFS", samlSrc("AdfsCredentialsProvider", "adfs_credentials_provider", "IAMAdfsCredentialsProvider"),
-			[]int{plgIdPHost, plgIdPPort, plgLoginToRP}, []int{plgIdPHost}, true),
+			[]int{plgIdPHost, plgIdPPort, plgLoginToRP}, []int{plgIdPHost}, true,
+			map[int]string{plgIdPPort: idpPort, plgLoginToRP: defaultRelyingParty}),
 		saml("OktaCredentialsProvider", "Okta", samlSrc("OktaCredentialsProvider", "okta_credentials_provider", "IAMOktaCredentialsProvider"),
-			[]int{plgIdPHost, plgIdPPort, plgAppID, plgAppName}, []int{plgIdPHost, plgAppID}, true),
+			[]int{plgIdPHost, plgIdPPort, plgAppID, plgAppName}, []int{plgIdPHost, plgAppID}, true,
+			map[int]string{plgIdPPort: idpPort, plgAppName: defaultOktaAppName}),
 		saml("PingCredentialsProvider", "Ping", samlSrc("PingCredentialsProvider", "ping_credentials_provider", "IAMPingCredentialsProvider"),
-			[]int{plgIdPHost, plgIdPPort, plgPartnerSPID}, []int{plgIdPHost}, true),
+			[]int{plgIdPHost, plgIdPPort, plgPartnerSPID}, []int{plgIdPHost}, true,
+			map[int]string{plgIdPPort: idpPort, plgPartnerSPID: defaultRelyingParty}),
 		saml("AzureCredentialsProvider", "AzureAD", samlSrc("AzureCredentialsProvider", "azure_credentials_provider", "IAMAzureCredentialsProvider"),
-			[]int{plgTenant, plgPartition, plgClientID, plgClientSecret}, []int{plgTenant, plgClientID, plgClientSecret}, true),
+			[]int{plgTenant, plgPartition, plgClientID, plgClientSecret}, []int{plgTenant, plgClientID, plgClientSecret}, true, nil),
 		saml("BasicSamlCredentialsProvider", "", jdbcSrc+"plugin/BasicSamlCredentialsProvider.java (JDBC only)",
-			[]int{plgAssertion}, []int{plgAssertion}, false),
+			[]int{plgAssertion}, []int{plgAssertion}, false, nil),
 		saml("BrowserSamlCredentialsProvider", "BrowserSAML",
 			samlSrc("BrowserSamlCredentialsProvider", "browser_saml_credentials_provider", "IAMBrowserSamlCredentialsProvider"),
-			[]int{plgLoginURL, plgListenPort, plgResponseTimeout}, []int{plgLoginURL}, false),
+			[]int{plgLoginURL, plgListenPort, plgResponseTimeout}, []int{plgLoginURL}, false,
+			map[int]string{plgListenPort: strconv.Itoa(defaultListenPort), plgResponseTimeout: wait}),
 		saml("BrowserAzureCredentialsProvider", "BrowserAzureAD",
 			samlSrc("BrowserAzureCredentialsProvider", "browser_azure_credentials_provider", "IAMBrowserAzureCredentialsProvider"),
-			[]int{plgTenant, plgPartition, plgClientID, plgListenPort, plgResponseTimeout}, []int{plgTenant, plgClientID}, false),
+			[]int{plgTenant, plgPartition, plgClientID, plgListenPort, plgResponseTimeout}, []int{plgTenant, plgClientID}, false,
+			map[int]string{plgResponseTimeout: wait}),
 	}
 	m := map[string]*pluginFamily{}
 	for _, f := range family {

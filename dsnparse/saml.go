@@ -3,7 +3,6 @@ package dsnparse
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -130,7 +129,12 @@ func finishSAML(c *collector, iam *IAM, fam *pluginFamily) error {
 	if err := c.noStaticCredentials(iam, fam, "STS AssumeRoleWithSAML"); err != nil {
 		return err
 	}
-	v := &c.plugVal
+	v := c.plugVal // a copy: the defaults are the plugin's, not the DSN's
+	for i, d := range fam.defaults {
+		if v[i] == "" {
+			v[i] = d
+		}
+	}
 	s := SAML{Plugin: fam.name, IdPHost: v[plgIdPHost], IdPPort: atoi(v[plgIdPPort]),
 		PreferredRole: v[plgPreferredRole], SSLInsecure: v[plgSSLInsecure] == "1",
 		AppID: v[plgAppID], AppName: v[plgAppName], PartnerSPID: v[plgPartnerSPID], LoginToRP: v[plgLoginToRP],
@@ -150,34 +154,20 @@ func finishSAML(c *collector, iam *IAM, fam *pluginFamily) error {
 			}
 		}
 	}
-	if slices.Contains(fam.keys, plgIdPPort) && s.IdPPort == 0 {
-		s.IdPPort = defaultIdPPort
-	}
-	switch fam.name {
-	case "OktaCredentialsProvider":
-		if s.AppName == "" {
-			s.AppName = defaultOktaAppName
-		}
-	case "PingCredentialsProvider":
-		if s.PartnerSPID == "" {
-			s.PartnerSPID = defaultRelyingParty
-		}
-	case "AdfsCredentialsProvider":
-		if s.LoginToRP == "" {
-			s.LoginToRP = defaultRelyingParty
-		}
-	case "BrowserSamlCredentialsProvider":
-		if s.ListenPort == 0 {
-			s.ListenPort = defaultListenPort
-		}
-	}
-	if slices.Contains(fam.keys, plgResponseTimeout) && s.ResponseTimeout == 0 {
-		s.ResponseTimeout = defaultResponseTimeout
-	}
 	if s.UseHTTPSProxy && iam.HTTPSProxyHost == "" {
 		return &ParseError{Key: c.plugKeys[plgUseHTTPSProxy], Err: reason(ErrMissing, "goes with https_proxy_host, which is not given")}
 	}
 	iam.SAML = s
+	c.relabel(func(k *KeyUse) {
+		switch {
+		case k.Key == c.nativeKeys[nativePlugin] && k.Went == Ours:
+			k.To = "plugin " + fam.name
+		case fam.user && k.Went == Backend && (k.To == "user" || k.To == "password"):
+			// Handed on too, but the IAM login's user and password
+			// replace them at every connection.
+			k.Went, k.To = Ours, "plugin "+fam.name+": the identity provider's "+k.To
+		}
+	})
 	if c.iamVal[iamDbUser] == "" {
 		// The DSN's user is the identity provider's: DbUser comes from
 		// the assertion at login (JDBC IamHelper.setClusterCredentials,
