@@ -103,11 +103,7 @@ func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
 	if !idcRegion.MatchString(b.region) {
 		return fail(stepRegisterClient, fmt.Errorf("idc_region %s is not an AWS region", strconv.Quote(cut(b.region))))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(b.region))
-	if err != nil {
-		return fail(stepRegisterClient, fmt.Errorf("loading the AWS configuration: %w", err))
-	}
-	client := ssooidc.NewFromConfig(cfg, func(o *ssooidc.Options) { o.HTTPClient = limitedClient{o.HTTPClient} })
+	client := ssooidc.NewFromConfig(idcConfig(ctx, b.region, b.logger), func(o *ssooidc.Options) { o.HTTPClient = limitedClient{o.HTTPClient} })
 	redirect := "http://127.0.0.1:" + strconv.Itoa(b.listenPort())
 	reg, err := b.register(ctx, client, redirect)
 	if err != nil {
@@ -166,6 +162,22 @@ func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
 		case <-t.C:
 		}
 	}
+}
+
+// idcConfig is the SDK's configuration for SSO-OIDC in region, logging
+// to logger. RegisterClient and CreateToken are not signed: a shared
+// configuration that does not load (AWS_PROFILE naming no profile) is
+// not needed, and the environment's endpoints still apply.
+func idcConfig(ctx context.Context, region string, logger *slog.Logger) aws.Config {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithLogger(sdkLogger{logger}))
+	if err == nil {
+		return cfg
+	}
+	cfg = aws.Config{Region: region, Logger: sdkLogger{logger}}
+	if env, err := config.NewEnvConfig(); err == nil {
+		cfg.ConfigSources = []any{env} // AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL
+	}
+	return cfg
 }
 
 // register returns the client registered for b, registering one if none

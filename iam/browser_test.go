@@ -298,3 +298,29 @@ func TestBrowserSourceCanceled(t *testing.T) {
 	assert.Equal(t, stepBrowser, steps[0].Name)
 	assert.Equal(t, stepAzureToken, steps[1].Name)
 }
+
+// TestBrowserIdCNoProfile: a shared configuration that does not load
+// (AWS_PROFILE naming no profile) does not fail the unsigned SSO-OIDC
+// calls, which still go to the environment's endpoint; the SDK logs to
+// the login's logger, not to stderr.
+func TestBrowserIdCNoProfile(t *testing.T) {
+	oidc := harness.NewFakeOIDC(t, "https://identitycenter.amazonaws.com/ssoins-3")
+	fake := harness.StartFakeSSOOIDC(t, oidc, "https://identitycenter.amazonaws.com/ssoins-3", "bob@example.com", "redshift-aud")
+	idcEnv(t, fake)
+	t.Setenv("AWS_PROFILE", "nope")
+	b := &harness.Browser{}
+	useBrowser(t, b, "")
+	var logged bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	idc := &idcBrowser{issuerURL: fake.IssuerURL, region: "us-east-1", port: freePort(t), timeout: time.Minute, logger: logger}
+	token, _, err := idc.login(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "bob@example.com", claims(t, token)["upn"])
+	b.Wait()
+	cfg := idcConfig(context.Background(), "us-east-1", logger)
+	cfg.Logger.Logf("WARN", "a line %d", 1)
+	assert.Contains(t, logged.String(), "AWS SDK: a line 1", "the SDK's lines go to the logger")
+	t.Setenv("AWS_PROFILE", "")
+	cfg = idcConfig(context.Background(), "us-east-1", logger)
+	assert.IsType(t, sdkLogger{}, cfg.Logger, "with a configuration that loads too")
+}
