@@ -128,6 +128,12 @@ func TestWaitRefused(t *testing.T) {
 		{"provider's error", func(p int) (*http.Response, error) {
 			return client.Get(redirect(p, "/redshift/", url.Values{"error": {"access_denied"}, "error_description": {"AADSTS65004: User declined"}, "state": {"s-123"}}))
 		}, `refused the login: "access_denied": "AADSTS65004: User declined"`, nil},
+		{"error without state", func(p int) (*http.Response, error) { // any local process can post to the port
+			return client.Get(redirect(p, "/redshift/", url.Values{"error": {"access_denied"}, "error_description": {"x"}}))
+		}, "state is not the one sent", ErrState},
+		{"error with another state", func(p int) (*http.Response, error) {
+			return client.PostForm(redirect(p, "/redshift/", nil), url.Values{"error": {"access_denied"}, "state": {"forged"}})
+		}, "state is not the one sent", ErrState},
 		{"huge body", func(p int) (*http.Response, error) {
 			return client.PostForm(redirect(p, "/redshift/", nil), url.Values{"code": {huge}, "state": {"s-123"}})
 		}, "exceeds 1048576 bytes", nil},
