@@ -23,6 +23,7 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/internal/backend"
 	"github.com/redshift-ka/redshift-ka/internal/browser"
+	"github.com/redshift-ka/redshift-ka/internal/clock"
 )
 
 // BrowserIdcAuthPlugin: IAM Identity Center's authorization code flow with
@@ -125,7 +126,7 @@ func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
 		"scopes": {idcScope}, "state": {state}, "code_challenge": {pkceChallenge(verifier)}, "code_challenge_method": {"S256"}}
 	browser.Show(ctx, strings.TrimSuffix(ep.URI.String(), "/")+"/authorize?"+q.Encode(), pluginIdC, b.logger)
 	timeout := responseTimeout(b.timeout)
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(timeout) // a context's deadline: the wall clock's
 	v, err := l.Wait(ctx, timeout, browser.Expect{Path: "/", State: state, Param: "code"})
 	if err != nil {
 		return fail(stepBrowser, err)
@@ -139,7 +140,7 @@ func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
 	in := &ssooidc.CreateTokenInput{ClientId: reg.ClientId, ClientSecret: reg.ClientSecret, GrantType: aws.String(authorizationCode),
 		Code: aws.String(v.Get("code")), CodeVerifier: aws.String(verifier), RedirectUri: aws.String(redirect)}
 	for {
-		start := time.Now()
+		start := clock.Now() // the cache's clock, which schedules the renewal
 		out, err := client.CreateToken(ctx, in)
 		var pending *types.AuthorizationPendingException
 		switch {

@@ -22,6 +22,7 @@ import (
 	"github.com/redshift-ka/redshift-ka/internal/azurehost"
 	"github.com/redshift-ka/redshift-ka/internal/backend"
 	"github.com/redshift-ka/redshift-ka/internal/browser"
+	"github.com/redshift-ka/redshift-ka/internal/clock"
 	"github.com/redshift-ka/redshift-ka/internal/harness"
 )
 
@@ -323,4 +324,45 @@ func TestBrowserIdCNoProfile(t *testing.T) {
 	t.Setenv("AWS_PROFILE", "")
 	cfg = idcConfig(context.Background(), "us-east-1", logger)
 	assert.IsType(t, sdkLogger{}, cfg.Logger, "with a configuration that loads too")
+}
+
+// TestBrowserClock: the browser plugins date their tokens by the clock
+// the cache schedules by (internal/clock), not the wall clock: a token
+// whose expiration came from the wall clock would be stale, or fresh, to
+// the cache at the wrong time.
+func TestBrowserClock(t *testing.T) {
+	base := time.Now().Add(240 * time.Hour)
+	t.Cleanup(clock.Set(func() time.Time { return base }))
+
+	fetches := 0
+	n := &dsnparse.Native{Plugin: pluginAzureOAuth2, Scope: "clock-" + strconv.FormatInt(time.Now().UnixNano(), 10)}
+	src := browserSource(n, nil, time.Minute, nil, func(context.Context) (string, time.Time, error) {
+		fetches++
+		return "opaque-token", time.Time{}, nil // no expires_in: the default lifetime
+	})
+	for range 2 {
+		_, err := src.Token(context.Background())
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1, fetches, "the default lifetime counts from the cache's clock: the second connect is served")
+
+	oidc := harness.NewFakeOIDC(t, "https://login.microsoftonline.com/tenant-1/v2.0")
+	fake := harness.StartFakeAzureOAuth2(t, oidc, "tenant-1", "client-1", "alice@example.com")
+	b := &harness.Browser{}
+	useBrowser(t, b, fake.URL)
+	a := &azureBrowser{tenant: "tenant-1", clientID: "client-1", scope: "api://redshift-app/User.Read", port: freePort(t), timeout: time.Minute}
+	_, exp, err := a.login(context.Background())
+	require.NoError(t, err)
+	assert.WithinDuration(t, base.Add(time.Hour), exp, time.Minute, "Azure: expires_in from the cache's clock")
+	b.Wait()
+
+	sso := harness.StartFakeSSOOIDC(t, oidc, "https://identitycenter.amazonaws.com/ssoins-4", "bob@example.com", "redshift-aud")
+	idcEnv(t, sso)
+	b = &harness.Browser{}
+	useBrowser(t, b, "")
+	idc := &idcBrowser{issuerURL: sso.IssuerURL, region: "us-east-1", port: freePort(t), timeout: time.Minute}
+	_, exp, err = idc.login(context.Background())
+	require.NoError(t, err)
+	assert.WithinDuration(t, base.Add(time.Hour), exp, time.Minute, "IdC: expiresIn from the cache's clock")
+	b.Wait()
 }
