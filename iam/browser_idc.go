@@ -90,11 +90,19 @@ func (b *idcBrowser) listenPort() int {
 	return b.port
 }
 
-// idcClients are the clients RegisterClient issued, process-wide.
+// idcClients are the clients RegisterClient issued, process-wide, each
+// under a lock of its own, so that a registration under way holds up
+// only the logins that need the same client.
 var idcClients = struct {
 	sync.Mutex
-	m map[string]*ssooidc.RegisterClientOutput
-}{m: map[string]*ssooidc.RegisterClientOutput{}}
+	m map[string]*idcClient
+}{m: map[string]*idcClient{}}
+
+// idcClient is the client registered for one key.
+type idcClient struct {
+	mu  sync.Mutex
+	reg *ssooidc.RegisterClientOutput
+}
 
 // login runs the flow and returns the access token and its expiration.
 func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
@@ -190,8 +198,15 @@ func (b *idcBrowser) register(ctx context.Context, client *ssooidc.Client, redir
 	}
 	key := strings.Join([]string{b.issuerURL, b.region, redirect, name, aws.ToString(client.Options().BaseEndpoint)}, "\x00")
 	idcClients.Lock()
-	defer idcClients.Unlock()
-	if reg := idcClients.m[key]; reg != nil && time.Now().Add(idcClientMargin).Before(time.Unix(reg.ClientSecretExpiresAt, 0)) {
+	c := idcClients.m[key]
+	if c == nil {
+		c = &idcClient{}
+		idcClients.m[key] = c
+	}
+	idcClients.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if reg := c.reg; reg != nil && time.Now().Add(idcClientMargin).Before(time.Unix(reg.ClientSecretExpiresAt, 0)) {
 		return reg, nil
 	}
 	reg, err := client.RegisterClient(ctx, &ssooidc.RegisterClientInput{ClientName: aws.String(name), ClientType: aws.String("public"),
@@ -202,7 +217,7 @@ func (b *idcBrowser) register(ctx context.Context, client *ssooidc.Client, redir
 	if aws.ToString(reg.ClientId) == "" || aws.ToString(reg.ClientSecret) == "" {
 		return nil, errors.New("answered without clientId and clientSecret")
 	}
-	idcClients.m[key] = reg
+	c.reg = reg
 	return reg, nil
 }
 

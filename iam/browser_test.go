@@ -7,14 +7,19 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -365,4 +370,45 @@ func TestBrowserClock(t *testing.T) {
 	require.NoError(t, err)
 	assert.WithinDuration(t, base.Add(time.Hour), exp, time.Minute, "IdC: expiresIn from the cache's clock")
 	b.Wait()
+}
+
+// TestIdCRegisterPerKey: a RegisterClient under way for one issuer does
+// not hold up another issuer's login.
+func TestIdCRegisterPerKey(t *testing.T) {
+	received := make(chan struct{}, 1)
+	release := make(chan struct{})
+	answer := func(block bool) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if block {
+				received <- struct{}{}
+				<-release
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"clientId":"c","clientSecret":"cs-x","clientSecretExpiresAt":%d}`, time.Now().Add(time.Hour).Unix())
+		}))
+	}
+	slow, fast := answer(true), answer(false)
+	defer slow.Close()
+	defer fast.Close()
+	defer close(release)
+	client := func(url string) *ssooidc.Client {
+		return ssooidc.New(ssooidc.Options{Region: "us-east-1", BaseEndpoint: aws.String(url)})
+	}
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 10)
+	a := &idcBrowser{issuerURL: "https://a.example/" + suffix, region: "us-east-1"}
+	b := &idcBrowser{issuerURL: "https://b.example/" + suffix, region: "us-east-1"}
+	slowDone := make(chan error, 1)
+	go func() {
+		_, err := a.register(context.Background(), client(slow.URL), "http://127.0.0.1:7890")
+		slowDone <- err
+	}()
+	harness.Await(t, received, 10*time.Second, "issuer a's RegisterClient")
+	fastDone := make(chan error, 1)
+	go func() {
+		_, err := b.register(context.Background(), client(fast.URL), "http://127.0.0.1:7890")
+		fastDone <- err
+	}()
+	require.NoError(t, harness.Await(t, fastDone, 10*time.Second, "issuer b's RegisterClient while a's is under way"))
+	release <- struct{}{}
+	require.NoError(t, harness.Await(t, slowDone, 10*time.Second, "issuer a's RegisterClient"))
 }
