@@ -129,7 +129,9 @@ func TestBrowserAzureRefused(t *testing.T) {
 			var se *Error
 			require.ErrorAs(t, err, &se)
 			assert.Equal(t, tc.step, se.FailedStep())
-			assert.Less(t, took, 2*time.Second+10*time.Second, "bounded by idp_response_timeout")
+			// Bounded by idp_response_timeout: generous for a busy machine,
+			// short of the login's 2 minutes by default.
+			assert.Less(t, took, 3*a.timeout+30*time.Second, "bounded by idp_response_timeout")
 			b.Wait()
 			for _, s := range []string{"0.A", "FORGED", "eyJ"} {
 				assert.NotContains(t, err.Error(), s, "no code or token shown")
@@ -265,7 +267,7 @@ func TestBrowserSAMLRefused(t *testing.T) {
 			_, err := browserSAML(context.Background(), nil, tc.s)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
-			assert.Less(t, time.Since(start), tc.s.ResponseTimeout+5*time.Second)
+			assert.Less(t, time.Since(start), 3*tc.s.ResponseTimeout+30*time.Second, "bounded by idp_response_timeout, generously")
 			if tc.name == "no answer" {
 				assert.Contains(t, printed.String(), "https://idp.example/sso")
 			}
