@@ -42,8 +42,9 @@ func (f loginFunc) Plan() backend.Plan                                          
 // TestLoginBeforeDial: a connect gets its IAM credentials, and its token
 // when the connection may use TLS, before pgconn dials (the server's
 // authentication_timeout runs from the dial); AfterNetConnect asks again,
-// a cache hit. Without TLS the token source is not asked at all. Relied
-// on: pgconn calls LookupFunc before DialFunc.
+// a cache hit. Without TLS the token source is not asked at all. A cancel
+// request logs in nowhere. Relied on: pgconn calls LookupFunc before
+// DialFunc, and not for a cancel request, which it dials with DialFunc.
 func TestLoginBeforeDial(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -95,4 +96,37 @@ func TestLoginBeforeDial(t *testing.T) {
 			assert.Equal(t, tc.want, ev.list())
 		})
 	}
+}
+
+// withEvents makes p's login record its calls, and cfg's dials, in ev.
+func withEvents(t *testing.T, dsn string, ev *events) *pgconn.Config {
+	p, err := backend.Prepare(dsn, &backend.Options{})
+	require.NoError(t, err)
+	p.Login = loginFunc(func(context.Context) (backend.Credentials, error) {
+		ev.add("login")
+		return backend.Credentials{User: "u", Password: hostile, Expiration: time.Now().Add(time.Hour)}, nil
+	})
+	cfg, err := pgconn.ParseConfig(p.DSN.Rest)
+	require.NoError(t, err)
+	install(cfg, p)
+	dial := cfg.DialFunc
+	cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ev.add("dial")
+		return dial(ctx, network, addr)
+	}
+	return cfg
+}
+
+func TestLoginNotForCancel(t *testing.T) {
+	srv := startProtoServer(t, false)
+	var ev events
+	cfg := withEvents(t, srv.URL(), &ev)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pc, err := pgconn.ConnectConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer pc.Close(ctx)
+	require.Equal(t, []string{"login", "dial", "login"}, ev.list())
+	_ = pc.CancelRequest(ctx) // the server's answer does not matter
+	assert.Equal(t, []string{"login", "dial", "login", "dial"}, ev.list(), "a cancel request dials, and logs in nowhere")
 }
