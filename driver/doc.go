@@ -74,9 +74,11 @@
 // [github.com/redshift-ka/redshift-ka/iam]; without it, [sql.Open],
 // [NewConnector], [ParseConfig] and [ParsePoolConfig] fail with [ErrNoIAM].
 // Each new connection gets cached [Credentials] ([Login]), shared by the
-// connectors of the process that make the same call, set in pgconn's
-// AfterNetConnect for database/sql, pgx.ConnectConfig and
-// pgxpool alike, so a BeforeConnect of your own keeps working.
+// connectors of the process that make the same call, got before the dial
+// (pgconn's LookupFunc: the server's authentication_timeout does not run
+// while an identity provider answers) and set in its AfterNetConnect, for
+// database/sql, pgx.ConnectConfig and pgxpool alike, so a BeforeConnect
+// of your own keeps working.
 //
 // # Digest login
 //
@@ -142,10 +144,11 @@
 // (IdpTokenAuthPlugin with AWS credentials, exchanged through
 // GetIdentityCenterAuthToken; the browser plugins), needs the iam package
 // imported, else sql.Open fails with [ErrNoTokenSource]. Each new
-// connection, on every pgx path, asks for the token before its startup
-// message; the iam package caches it once per process and renews it ahead
-// of its expiry (see its Token caching). [Connector.LoginSteps] lists a
-// login's calls.
+// connection that may use TLS, on every pgx path, asks for the token
+// before it dials, so that no server connection waits (its
+// authentication_timeout running) while a person signs in; the iam
+// package caches it once per process and renews it ahead of its expiry
+// (see its Token caching). [Connector.LoginSteps] lists a login's calls.
 //
 // # Amazon Redshift
 //

@@ -116,7 +116,7 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 // cancel.go).
 func install(cfg *pgconn.Config, p *backend.Prepared) {
 	cfg.DialFunc = p.DialFunc(p.Dialer.DialContext)
-	cfg.LookupFunc = p.LookupFunc(cfg.LookupFunc)
+	cfg.LookupFunc = loginFirst(cfg, p, p.LookupFunc(cfg.LookupFunc)) // see loginfirst.go
 	p.VerifyEndpoint(allowRenegotiation(cfg.TLSConfig))
 	for _, fb := range cfg.Fallbacks {
 		p.VerifyEndpoint(allowRenegotiation(fb.TLSConfig))

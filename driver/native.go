@@ -22,8 +22,8 @@ import (
 // AfterNetConnect that calls next (a user's, or nil) and then has the
 // connection answer the server's token request with n's token, or, for a
 // DSN without one, the token src gives the connection, over TLS only
-// ([frontendOnce]). src is asked before the startup message is sent, so
-// that the server never waits on it.
+// ([frontendOnce]); src is not asked without TLS. [loginFirst] asked src
+// before the dial, so this is a cache hit.
 func nativeLogin(cfg *pgconn.Config, n *dsnparse.Native, src backend.TokenSource, next func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error)) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
 	for k, v := range n.StartupParams() {
 		cfg.RuntimeParams[k] = v
@@ -41,7 +41,7 @@ func nativeLogin(cfg *pgconn.Config, n *dsnparse.Native, src backend.TokenSource
 			}
 		}
 		token := token
-		if src != nil {
+		if src != nil && encrypted { // no sign-in for a token that would not be sent
 			var err error
 			if token, err = src.Token(ctx); err != nil {
 				return conn, loginError{err} // pgconn closes conn

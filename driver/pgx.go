@@ -17,7 +17,8 @@ import (
 //
 // A DSN that asks for an IAM login gets its user and password for each
 // connection pgx.ConnectConfig makes, from the API or the cache (see
-// [Login]), in the configuration's AfterNetConnect, which also readies
+// [Login]), before the dial in the configuration's LookupFunc (keep it
+// when adding your own), set in its AfterNetConnect, which also readies
 // every connection for Amazon Redshift's digest login (see the package
 // docs): keep it when adding your own. pgconn.ConnectConfig alone would
 // write the IAM user and password into the configuration it is given, and

@@ -15,6 +15,7 @@ import (
 	"github.com/redshift-ka/redshift-ka/internal/azurehost"
 	"github.com/redshift-ka/redshift-ka/internal/backend"
 	"github.com/redshift-ka/redshift-ka/internal/browser"
+	"github.com/redshift-ka/redshift-ka/internal/clock"
 )
 
 // BrowserAzureOAuth2CredentialsProvider (ODBC: BrowserAzureADOAuth2): the
@@ -98,7 +99,7 @@ func (a *azureBrowser) login(ctx context.Context) (string, time.Time, error) {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	start := time.Now()
+	start := clock.Now() // the cache's clock, which schedules the renewal
 	resp, err := idpClient.Do(req)
 	if err != nil {
 		return fail(stepAzureToken, err)

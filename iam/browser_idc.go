@@ -23,6 +23,7 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/internal/backend"
 	"github.com/redshift-ka/redshift-ka/internal/browser"
+	"github.com/redshift-ka/redshift-ka/internal/clock"
 )
 
 // BrowserIdcAuthPlugin: IAM Identity Center's authorization code flow with
@@ -89,11 +90,19 @@ func (b *idcBrowser) listenPort() int {
 	return b.port
 }
 
-// idcClients are the clients RegisterClient issued, process-wide.
+// idcClients are the clients RegisterClient issued, process-wide, each
+// under a lock of its own, so that a registration under way holds up
+// only the logins that need the same client.
 var idcClients = struct {
 	sync.Mutex
-	m map[string]*ssooidc.RegisterClientOutput
-}{m: map[string]*ssooidc.RegisterClientOutput{}}
+	m map[string]*idcClient
+}{m: map[string]*idcClient{}}
+
+// idcClient is the client registered for one key.
+type idcClient struct {
+	mu  sync.Mutex
+	reg *ssooidc.RegisterClientOutput
+}
 
 // login runs the flow and returns the access token and its expiration.
 func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
@@ -103,11 +112,7 @@ func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
 	if !idcRegion.MatchString(b.region) {
 		return fail(stepRegisterClient, fmt.Errorf("idc_region %s is not an AWS region", strconv.Quote(cut(b.region))))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(b.region))
-	if err != nil {
-		return fail(stepRegisterClient, fmt.Errorf("loading the AWS configuration: %w", err))
-	}
-	client := ssooidc.NewFromConfig(cfg, func(o *ssooidc.Options) { o.HTTPClient = limitedClient{o.HTTPClient} })
+	client := ssooidc.NewFromConfig(idcConfig(ctx, b.region, b.logger), func(o *ssooidc.Options) { o.HTTPClient = limitedClient{o.HTTPClient} })
 	redirect := "http://127.0.0.1:" + strconv.Itoa(b.listenPort())
 	reg, err := b.register(ctx, client, redirect)
 	if err != nil {
@@ -129,7 +134,7 @@ func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
 		"scopes": {idcScope}, "state": {state}, "code_challenge": {pkceChallenge(verifier)}, "code_challenge_method": {"S256"}}
 	browser.Show(ctx, strings.TrimSuffix(ep.URI.String(), "/")+"/authorize?"+q.Encode(), pluginIdC, b.logger)
 	timeout := responseTimeout(b.timeout)
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(timeout) // a context's deadline: the wall clock's
 	v, err := l.Wait(ctx, timeout, browser.Expect{Path: "/", State: state, Param: "code"})
 	if err != nil {
 		return fail(stepBrowser, err)
@@ -143,7 +148,7 @@ func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
 	in := &ssooidc.CreateTokenInput{ClientId: reg.ClientId, ClientSecret: reg.ClientSecret, GrantType: aws.String(authorizationCode),
 		Code: aws.String(v.Get("code")), CodeVerifier: aws.String(verifier), RedirectUri: aws.String(redirect)}
 	for {
-		start := time.Now()
+		start := clock.Now() // the cache's clock, which schedules the renewal
 		out, err := client.CreateToken(ctx, in)
 		var pending *types.AuthorizationPendingException
 		switch {
@@ -168,6 +173,22 @@ func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
 	}
 }
 
+// idcConfig is the SDK's configuration for SSO-OIDC in region, logging
+// to logger. RegisterClient and CreateToken are not signed: a shared
+// configuration that does not load (AWS_PROFILE naming no profile) is
+// not needed, and the environment's endpoints still apply.
+func idcConfig(ctx context.Context, region string, logger *slog.Logger) aws.Config {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithLogger(sdkLogger{logger}))
+	if err == nil {
+		return cfg
+	}
+	cfg = aws.Config{Region: region, Logger: sdkLogger{logger}}
+	if env, err := config.NewEnvConfig(); err == nil {
+		cfg.ConfigSources = []any{env} // AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL
+	}
+	return cfg
+}
+
 // register returns the client registered for b, registering one if none
 // is kept or its secret is near its expiration.
 func (b *idcBrowser) register(ctx context.Context, client *ssooidc.Client, redirect string) (*ssooidc.RegisterClientOutput, error) {
@@ -177,8 +198,15 @@ func (b *idcBrowser) register(ctx context.Context, client *ssooidc.Client, redir
 	}
 	key := strings.Join([]string{b.issuerURL, b.region, redirect, name, aws.ToString(client.Options().BaseEndpoint)}, "\x00")
 	idcClients.Lock()
-	defer idcClients.Unlock()
-	if reg := idcClients.m[key]; reg != nil && time.Now().Add(idcClientMargin).Before(time.Unix(reg.ClientSecretExpiresAt, 0)) {
+	c := idcClients.m[key]
+	if c == nil {
+		c = &idcClient{}
+		idcClients.m[key] = c
+	}
+	idcClients.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if reg := c.reg; reg != nil && time.Now().Add(idcClientMargin).Before(time.Unix(reg.ClientSecretExpiresAt, 0)) {
 		return reg, nil
 	}
 	reg, err := client.RegisterClient(ctx, &ssooidc.RegisterClientInput{ClientName: aws.String(name), ClientType: aws.String("public"),
@@ -189,7 +217,7 @@ func (b *idcBrowser) register(ctx context.Context, client *ssooidc.Client, redir
 	if aws.ToString(reg.ClientId) == "" || aws.ToString(reg.ClientSecret) == "" {
 		return nil, errors.New("answered without clientId and clientSecret")
 	}
-	idcClients.m[key] = reg
+	c.reg = reg
 	return reg, nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
 	"github.com/redshift-ka/redshift-ka/internal/backend"
+	"github.com/redshift-ka/redshift-ka/internal/clock"
 )
 
 // The browser plugins are token sources of the native login, their
@@ -44,7 +45,7 @@ func browserSource(n *dsnparse.Native, steps []backend.Step, limit time.Duration
 	src := cachedTokens(plan, nil, tokenKey(n), logger, func(ctx context.Context) (string, time.Time, error) {
 		token, exp, err := fetch(ctx)
 		if err == nil && exp.IsZero() {
-			exp = time.Now().Add(idcDefaultExpiry) // no expires_in, not a JWT: JDBC's default for a token without one
+			exp = clock.Now().Add(idcDefaultExpiry) // no expires_in, not a JWT: JDBC's default for a token without one
 		}
 		return token, exp, err
 	}).(tokenSource)

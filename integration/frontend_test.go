@@ -94,6 +94,9 @@ type frontEndOptions struct {
 	// it accepts; the front end still reaches pg over its Unix-domain
 	// socket, which no network namespace confines.
 	Netns *harness.Netns
+	// AuthTimeout, if set, closes a client that has not logged in this
+	// long after it connected, as PostgreSQL's authentication_timeout does.
+	AuthTimeout time.Duration
 }
 
 // frontEnd is a running front end; see [startFrontEnd].
@@ -247,6 +250,9 @@ func (f *frontEnd) serve(client net.Conn) {
 	be.SetMaxBodyLen(frontEndMaxMessage)
 	var startup *pgproto3.StartupMessage
 	var err error
+	if f.opts.AuthTimeout > 0 {
+		client.SetDeadline(time.Now().Add(f.opts.AuthTimeout))
+	}
 	for startup == nil {
 		msg, err := be.ReceiveStartupMessage()
 		if err != nil {
@@ -267,6 +273,7 @@ func (f *frontEnd) serve(client net.Conn) {
 	if !f.login(client, be, startup) {
 		return
 	}
+	client.SetDeadline(time.Time{})
 	server, err := net.Dial("unix", f.socket())
 	if err != nil {
 		f.fail(err)

@@ -11,8 +11,9 @@ import (
 )
 
 // TokenSource gives the identity-provider token of each new connection of
-// a native login whose token is not in the DSN. The driver asks it in
-// AfterNetConnect, before the server asks for the token (code 14).
+// a native login whose token is not in the DSN. The driver asks it
+// before the dial, and again, a cache hit, before the server asks for
+// the token (code 14).
 type TokenSource interface {
 	Token(ctx context.Context) (string, error)
 }

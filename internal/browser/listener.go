@@ -164,13 +164,17 @@ func answer(w http.ResponseWriter, r *http.Request, e Expect) (url.Values, error
 		return nil, errors.New("the answer is not a form or query")
 	}
 	v := r.Form
-	if code := v.Get("error"); code != "" {
-		// RFC 6749 section 4.1.2.1: the provider's code and description,
-		// which hold no secret.
-		return nil, fmt.Errorf("the identity provider refused the login: %s: %s", shown(code), shown(v.Get("error_description")))
-	}
+	// The state first, for an error answer too, which carries it (RFC 6749
+	// section 4.1.2.1), so that no other local process can end the login
+	// with an error of its choosing; a wrong state is refused, as JDBC's
+	// BrowserIdcAuthPlugin and BrowserAzureOAuth2CredentialsProvider
+	// refuse it before they look at anything else.
 	if e.State != "" && subtle.ConstantTimeCompare([]byte(v.Get("state")), []byte(e.State)) != 1 {
 		return nil, ErrState
+	}
+	if code := v.Get("error"); code != "" {
+		// The provider's code and description, which hold no secret.
+		return nil, fmt.Errorf("the identity provider refused the login: %s: %s", shown(code), shown(v.Get("error_description")))
 	}
 	if v.Get(e.Param) == "" {
 		return nil, fmt.Errorf("%w %s", errNoParam, e.Param)

@@ -22,9 +22,12 @@ var Stderr io.Writer = os.Stderr
 
 // Show tells the user to log in at url: with logger at info level, else
 // on [Stderr] (a person runs the program: the URL is theirs to open when
-// no browser opens), and opens it with [Open]. The URL holds no secret:
-// the state and PKCE challenge it carries are useless without the
-// listener's port and the code verifier. A browser that does not open is
+// no browser opens), and opens it with [Open]. The URL gets no token by
+// itself, but it is not useless: its redirect_uri names the listener's
+// port and it carries the state, so a local process that reads it can
+// answer the listener and end the login (with a wrong state as well: it
+// is refused either way); the code comes only from the identity
+// provider. A browser that does not open is
 // logged (or printed), not an error: the user may open the URL.
 func Show(ctx context.Context, url, plugin string, logger *slog.Logger) {
 	if logger != nil {
