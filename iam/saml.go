@@ -87,7 +87,9 @@ var samlSessions = struct {
 }{m: map[cacheKey]*samlSession{}}
 
 // sessionFor returns the process's session for key, dropping those whose
-// credentials have expired.
+// credentials have expired, and those that got none and have no login
+// under way (a DSN that failed): a connector keeps its own pointer, so a
+// dropped session costs at most one more STS call.
 func sessionFor(key cacheKey) *samlSession {
 	samlSessions.Lock()
 	defer samlSessions.Unlock()
@@ -97,7 +99,8 @@ func sessionFor(key cacheKey) *samlSession {
 	now := clock.Now()
 	for k, s := range samlSessions.m {
 		if s.mu.TryLock() {
-			if s.cur.CanExpire && !now.Before(s.cur.Expires) {
+			expired := s.cur.CanExpire && !now.Before(s.cur.Expires)
+			if expired || !s.cur.HasKeys() && s.running.Load() == nil {
 				delete(samlSessions.m, k)
 			}
 			s.mu.Unlock()
