@@ -405,3 +405,26 @@ func TestSAMLHangNamesStep(t *testing.T) {
 	}
 	assert.Zero(t, fake.Calls("GetClusterCredentials"))
 }
+
+// TestSAMLSessionsDropped: a session that got no credentials and has no
+// login under way (a DSN that failed) is dropped when another is made;
+// one whose login is under way is kept.
+func TestSAMLSessionsDropped(t *testing.T) {
+	failed, busy := cacheKey{1}, cacheKey{2}
+	t.Cleanup(func() {
+		samlSessions.Lock()
+		delete(samlSessions.m, failed)
+		delete(samlSessions.m, busy)
+		delete(samlSessions.m, cacheKey{3})
+		samlSessions.Unlock()
+	})
+	sessionFor(failed)
+	sessionFor(busy).running.Store(&samlError{step: "ADFS sign-in"})
+	sessionFor(cacheKey{3})
+	samlSessions.Lock()
+	_, keptFailed := samlSessions.m[failed]
+	_, keptBusy := samlSessions.m[busy]
+	samlSessions.Unlock()
+	assert.False(t, keptFailed, "a failed DSN's session stays")
+	assert.True(t, keptBusy, "a session with a login under way was dropped")
+}
