@@ -110,7 +110,7 @@ func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
 		return "", time.Time{}, &Error{API: step, Target: pluginIdC + " (issuer " + b.issuerURL + ")", Err: err}
 	}
 	if !idcRegion.MatchString(b.region) {
-		return fail(stepRegisterClient, fmt.Errorf("idc_region %s is not an AWS region", strconv.Quote(cut(b.region))))
+		return fail(stepRegisterClient, fmt.Errorf("idc_region %s is not an AWS region", strconv.Quote(idpText(b.region))))
 	}
 	client := ssooidc.NewFromConfig(idcConfig(ctx, b.region, b.logger), func(o *ssooidc.Options) { o.HTTPClient = limitedClient{o.HTTPClient} })
 	redirect := "http://127.0.0.1:" + strconv.Itoa(b.listenPort())
@@ -230,7 +230,7 @@ func idcError(err error) error {
 		if text == "" {
 			text = errorDescription(ae)
 		}
-		msg := ae.ErrorCode() + ": " + cut(text)
+		msg := ae.ErrorCode() + ": " + idpText(text)
 		if ae.ErrorCode() == "AccessDeniedException" {
 			// JDBC's advice for it.
 			msg += " (is the user assigned to the application in IAM Identity Center?)"
