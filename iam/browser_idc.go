@@ -253,8 +253,9 @@ func errorDescription(err error) string {
 	return ""
 }
 
-// limitedClient reads at most maxAnswer bytes of an answer: SSO-OIDC's
-// are small, and the SDK reads whatever comes.
+// limitedClient reads at most maxAnswer bytes of an answer, as idpDo
+// does, where the SDK reads the body: SSO-OIDC's answers are small, and
+// the SDK reads whatever comes.
 type limitedClient struct{ c aws.HTTPClient }
 
 func (l limitedClient) Do(r *http.Request) (*http.Response, error) {
@@ -273,7 +274,7 @@ type limitedBody struct {
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
-		return 0, fmt.Errorf("the answer exceeds %d bytes", maxAnswer)
+		return 0, fmt.Errorf("the answer is larger than %d bytes", maxAnswer)
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]

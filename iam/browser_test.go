@@ -209,7 +209,7 @@ func TestBrowserIdCRefused(t *testing.T) {
 		{name: "another code", tamper: func(v url.Values) { v.Set("code", "code-FORGED") }, step: stepCreateToken, want: "InvalidGrantException: Invalid grant provided"},
 		{name: "issuer", issuer: "https://other.example", step: stepRegisterClient, want: "InvalidRequestException: Invalid issuer URL"},
 		{name: "html", hostile: "html", step: stepCreateToken, want: "deserialization failed"},
-		{name: "huge", hostile: "huge", step: stepCreateToken, want: "the answer exceeds 1048576 bytes"},
+		{name: "huge", hostile: "huge", step: stepCreateToken, want: "the answer is larger than 1048576 bytes"},
 		{name: "region", region: "us-east-1.evil.example/x", step: stepRegisterClient, want: "is not an AWS region"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
