@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/htmlform"
 )
 
 // pluginADFS is the ADFS plugin's name, as Amazon's drivers spell it.
@@ -48,9 +49,9 @@ func adfsSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, _ *slog.Log
 	if err != nil {
 		return "", err
 	}
-	page := parsePage(body)
+	page := htmlform.Parse(body)
 	form := url.Values{}
-	for _, in := range page.inputs {
+	for _, in := range page.Inputs {
 		name, value := in["name"], in["value"]
 		switch lower := strings.ToLower(name); {
 		case strings.Contains(lower, "username"):
@@ -65,13 +66,5 @@ func adfsSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, _ *slog.Log
 			form.Add(name, value)
 		}
 	}
-	body, err = idpPost(ctx, hc, page.postURL(base, u), form, "ADFS sign-in at "+host)
-	if err != nil {
-		return "", err
-	}
-	answer := parsePage(body)
-	if a := answer.samlResponse(); a != "" {
-		return a, nil
-	}
-	return "", refusedOrMissing("ADFS", host, answer)
+	return postSignIn(ctx, hc, "ADFS", base, u, page, form)
 }

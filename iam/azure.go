@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -69,20 +68,13 @@ func azureSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, _ *slog.Lo
 // with HTTP status other than 200.
 func azureTokenSAML(ctx context.Context, hc *http.Client, req *http.Request, step string, refused func(status int, ans azureAnswer) error) (string, error) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	req.Header.Set("Accept", "application/json")
-	a, err := idpDo(ctx, hc, req, step)
+	var ans azureAnswer
+	status, err := idpJSON(ctx, hc, req, step, &ans)
 	if err != nil {
 		return "", err
 	}
-	if !a.isJSON() {
-		return "", a.notJSON(step)
-	}
-	var ans azureAnswer
-	if err := json.Unmarshal(a.body, &ans); err != nil {
-		return "", fmt.Errorf("%s: answered HTTP %d with JSON that does not parse: %v", step, a.status, err)
-	}
-	if a.status != http.StatusOK {
-		return "", refused(a.status, ans)
+	if status != http.StatusOK {
+		return "", refused(status, ans)
 	}
 	if ans.AccessToken == "" {
 		return "", fmt.Errorf("%s: the answer has no access_token", step)

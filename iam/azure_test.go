@@ -93,7 +93,7 @@ func TestAzureHostile(t *testing.T) {
 	}{
 		{harness.FaultHTML, "answered HTTP 200 with text/html, not JSON"},
 		{harness.FaultHuge, "the answer is larger than 1048576 bytes"},
-		{harness.FaultRedirect, "refused a redirect to another host, localhost:"},
+		{harness.FaultRedirect, "to another host, localhost:"},
 		{harness.FaultSilent, "Client.Timeout exceeded"},
 	} {
 		t.Run(string(c.fault), func(t *testing.T) {

@@ -93,17 +93,12 @@ func (a *azureBrowser) login(ctx context.Context) (string, time.Time, error) {
 
 	form := url.Values{"code": {v.Get("code")}, "grant_type": {"authorization_code"}, "scope": {scope},
 		"client_id": {a.clientID}, "redirect_uri": {redirect}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"token", strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, base+"token", strings.NewReader(form.Encode()))
 	if err != nil {
 		return fail(stepAzureToken, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
 	start := clock.Now() // the cache's clock, which schedules the renewal
-	resp, err := idpClient.Do(req)
-	if err != nil {
-		return fail(stepAzureToken, err)
-	}
 	// The answer: RFC 6749 section 5.1, or 5.2's error, as
 	// https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow
 	// shows them.
@@ -113,14 +108,14 @@ func (a *azureBrowser) login(ctx context.Context) (string, time.Time, error) {
 		Error       string          `json:"error"`
 		Description string          `json:"error_description"`
 	}
-	if err := readJSON(resp, &out); err != nil {
-		return fail(stepAzureToken, err)
-	}
+	status, err := idpJSON(ctx, newIdPClient(nil, false), req, "POST "+base+"token", &out)
 	switch {
+	case err != nil:
+		return fail(stepAzureToken, err)
 	case out.Error != "":
-		return fail(stepAzureToken, fmt.Errorf("refused the code: %s: %s", strconv.Quote(cut(out.Error)), strconv.Quote(cut(out.Description))))
-	case resp.StatusCode != http.StatusOK:
-		return fail(stepAzureToken, fmt.Errorf("answered HTTP %d", resp.StatusCode))
+		return fail(stepAzureToken, fmt.Errorf("refused the code: %s: %s", strconv.Quote(idpText(out.Error)), strconv.Quote(idpText(out.Description))))
+	case status != http.StatusOK:
+		return fail(stepAzureToken, fmt.Errorf("answered HTTP %d", status))
 	case out.AccessToken == "":
 		return fail(stepAzureToken, errors.New("answered without an access_token"))
 	}
@@ -138,12 +133,4 @@ func expiresIn(raw json.RawMessage) time.Duration {
 		return time.Duration(n) * time.Second
 	}
 	return 0
-}
-
-// cut is s cut to 200 bytes, for an identity provider's error text.
-func cut(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
 }

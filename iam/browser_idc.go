@@ -110,7 +110,7 @@ func (b *idcBrowser) login(ctx context.Context) (string, time.Time, error) {
 		return "", time.Time{}, &Error{API: step, Target: pluginIdC + " (issuer " + b.issuerURL + ")", Err: err}
 	}
 	if !idcRegion.MatchString(b.region) {
-		return fail(stepRegisterClient, fmt.Errorf("idc_region %s is not an AWS region", strconv.Quote(cut(b.region))))
+		return fail(stepRegisterClient, fmt.Errorf("idc_region %s is not an AWS region", strconv.Quote(idpText(b.region))))
 	}
 	client := ssooidc.NewFromConfig(idcConfig(ctx, b.region, b.logger), func(o *ssooidc.Options) { o.HTTPClient = limitedClient{o.HTTPClient} })
 	redirect := "http://127.0.0.1:" + strconv.Itoa(b.listenPort())
@@ -230,7 +230,7 @@ func idcError(err error) error {
 		if text == "" {
 			text = errorDescription(ae)
 		}
-		msg := ae.ErrorCode() + ": " + cut(text)
+		msg := ae.ErrorCode() + ": " + idpText(text)
 		if ae.ErrorCode() == "AccessDeniedException" {
 			// JDBC's advice for it.
 			msg += " (is the user assigned to the application in IAM Identity Center?)"
@@ -253,8 +253,9 @@ func errorDescription(err error) string {
 	return ""
 }
 
-// limitedClient reads at most maxAnswer bytes of an answer: SSO-OIDC's
-// are small, and the SDK reads whatever comes.
+// limitedClient reads at most maxAnswer bytes of an answer, as idpDo
+// does, where the SDK reads the body: SSO-OIDC's answers are small, and
+// the SDK reads whatever comes.
 type limitedClient struct{ c aws.HTTPClient }
 
 func (l limitedClient) Do(r *http.Request) (*http.Response, error) {
@@ -273,7 +274,7 @@ type limitedBody struct {
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
-		return 0, fmt.Errorf("the answer exceeds %d bytes", maxAnswer)
+		return 0, fmt.Errorf("the answer is larger than %d bytes", maxAnswer)
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]

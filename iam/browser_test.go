@@ -107,9 +107,9 @@ func TestBrowserAzureRefused(t *testing.T) {
 	}{
 		{name: "wrong state", tamper: func(v url.Values) { v.Set("state", "FORGED") }, step: stepBrowser, want: "state is not the one sent"},
 		{name: "another code", tamper: func(v url.Values) { v.Set("code", "0.AFORGED") }, step: stepAzureToken, want: `refused the code: "invalid_grant": "AADSTS70008`},
-		{name: "html", hostile: "html", step: stepAzureToken, want: `answered HTTP 200 with "text/html", not JSON`},
-		{name: "huge", hostile: "huge", step: stepAzureToken, want: "answered HTTP 200 with more than 1048576 bytes"},
-		{name: "redirect", hostile: "redirect", step: stepAzureToken, want: `a redirect (to "http://localhost:`},
+		{name: "html", hostile: "html", step: stepAzureToken, want: "answered HTTP 200 with text/html, not JSON"},
+		{name: "huge", hostile: "huge", step: stepAzureToken, want: "the answer is larger than 1048576 bytes"},
+		{name: "redirect", hostile: "redirect", step: stepAzureToken, want: "to http, without TLS"},
 		{name: "no answer", skip: true, step: stepBrowser, want: "no answer from the browser within idp_response_timeout (1s)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,7 +209,7 @@ func TestBrowserIdCRefused(t *testing.T) {
 		{name: "another code", tamper: func(v url.Values) { v.Set("code", "code-FORGED") }, step: stepCreateToken, want: "InvalidGrantException: Invalid grant provided"},
 		{name: "issuer", issuer: "https://other.example", step: stepRegisterClient, want: "InvalidRequestException: Invalid issuer URL"},
 		{name: "html", hostile: "html", step: stepCreateToken, want: "deserialization failed"},
-		{name: "huge", hostile: "huge", step: stepCreateToken, want: "the answer exceeds 1048576 bytes"},
+		{name: "huge", hostile: "huge", step: stepCreateToken, want: "the answer is larger than 1048576 bytes"},
 		{name: "region", region: "us-east-1.evil.example/x", step: stepRegisterClient, want: "is not an AWS region"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -229,7 +229,8 @@
 //     /idp/startSSO.ping?PartnerSpId=partner_spid and PingFederate's
 //     pf.username and pf.pass (JDBC PingCredentialsProvider). BasicSaml:
 //     the DSN's saml_assertion. The IdP's certificate is checked unless
-//     ssl_insecure; redirects are followed on the IdP's host only; each
+//     ssl_insecure; redirects are followed over TLS to the IdP's own
+//     host and port only (the port 443 written or not); each
 //     answer is read up to 1 MiB, each request bounded by 60 s (JDBC's
 //     timeouts).
 //  2. The assertion (at most 100000 base64 characters, STS's limit) gives

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/htmlform"
 )
 
 // pluginOkta is the plugin's name, as JDBC and redshift_connector spell
@@ -65,27 +66,21 @@ func oktaAuthn(ctx context.Context, hc *http.Client, origin string, s dsnparse.S
 	if err != nil {
 		return "", fmt.Errorf("Okta: idp_host %q: %w", s.IdPHost, err)
 	}
-	// The headers of JDBC's oktaAuthentication and ODBC's GetAuthSessionToken.
-	req.Header.Set("Accept", "application/json")
+	// The headers of JDBC's oktaAuthentication and ODBC's GetAuthSessionToken
+	// (Accept: application/json, idpJSON's).
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("Cache-Control", "no-cache")
-	a, err := idpDo(ctx, hc, req, step)
+	var ans oktaAuthnAnswer
+	status, err := idpJSON(ctx, hc, req, step, &ans)
 	if err != nil {
 		return "", err
 	}
-	if !a.isJSON() {
-		return "", a.notJSON(step)
-	}
-	var ans oktaAuthnAnswer
-	if err := json.Unmarshal(a.body, &ans); err != nil {
-		return "", fmt.Errorf("%s: answered HTTP %d with JSON that does not parse: %v", step, a.status, err)
-	}
-	if a.status != http.StatusOK {
+	if status != http.StatusOK {
 		why := idpText(ans.ErrorCode+" "+ans.ErrorSummary, s.Password)
 		if ans.ErrorCode == "E0000004" { // Authentication failed: a wrong user or password
 			return "", fmt.Errorf("Okta refused the password for user %s (POST %s/api/v1/authn): %s", quoteUser(s.User), origin, why)
 		}
-		return "", fmt.Errorf("%s: answered HTTP %d: %s", step, a.status, why)
+		return "", fmt.Errorf("%s: answered HTTP %d: %s", step, status, why)
 	}
 	switch {
 	case ans.Status == "SUCCESS" && ans.SessionToken != "":
@@ -126,7 +121,7 @@ func oktaApp(ctx context.Context, hc *http.Client, origin string, s dsnparse.SAM
 	case a.status != http.StatusOK:
 		return "", fmt.Errorf("%s: answered HTTP %d", step, a.status)
 	}
-	saml := parsePage(a.body).samlResponse()
+	saml := htmlform.Parse(a.body).Value("SAMLResponse")
 	if saml == "" {
 		return "", fmt.Errorf("%s: the page has no SAMLResponse (Okta's sign-in page, if the session token was refused or the app asks for more than a password)", step)
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func idpTestClient(t *testing.T, certPEM []byte, s dsnparse.SAML, timeout time.D
 	oldCAs, oldTimeout := idpRootCAs, idpTimeout
 	idpRootCAs, idpTimeout = pool, timeout
 	t.Cleanup(func() { idpRootCAs, idpTimeout = oldCAs, oldTimeout })
-	return (&samlLogin{s: s}).idpClient()
+	return newIdPClient(nil, s.SSLInsecure)
 }
 
 // oktaSetup starts an Okta org with user alice (password idpSecret)
@@ -116,7 +117,7 @@ func TestOktaRefusals(t *testing.T) {
 
 // TestOktaHostile: HTML where JSON is expected, a 100 MB body, a redirect
 // to another host and no answer each fail with a clear error, the body
-// read no further than maxPage, the redirect not followed, the
+// read no further than maxAnswer, the redirect not followed, the
 // silence ended by idpTimeout.
 func TestOktaHostile(t *testing.T) {
 	f, s := oktaSetup(t)
@@ -126,7 +127,7 @@ func TestOktaHostile(t *testing.T) {
 	}{
 		{harness.FaultHTML, "answered HTTP 200 with text/html, not JSON"},
 		{harness.FaultHuge, "the answer is larger than 1048576 bytes"},
-		{harness.FaultRedirect, "refused a redirect to another host, localhost:"},
+		{harness.FaultRedirect, "to another host, localhost:"},
 		{harness.FaultSilent, "Client.Timeout exceeded"},
 	} {
 		t.Run(string(c.fault), func(t *testing.T) {
@@ -161,7 +162,7 @@ func TestOktaHostileApp(t *testing.T) {
 	}{
 		{harness.FaultHTML, "the page has no SAMLResponse"},
 		{harness.FaultHuge, "the answer is larger than 1048576 bytes"},
-		{harness.FaultRedirect, "refused a redirect to another host, localhost:"},
+		{harness.FaultRedirect, "to another host, localhost:"},
 		{harness.FaultSilent, "Client.Timeout exceeded"},
 	} {
 		t.Run(string(c.fault), func(t *testing.T) {
@@ -198,4 +199,41 @@ func TestOktaTokenOnce(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the page has no SAMLResponse (Okta's sign-in page")
 	noIdPSecret(t, err, token)
+}
+
+// TestOktaSameHostRedirect: the app's embed link answers with an absolute
+// redirect to its SSO URL on the org's host as Okta writes it (lower case
+// here, the DSN's idp_host in upper case), which is followed; a redirect
+// to another host is still refused (TestOktaHostileApp).
+func TestOktaSameHostRedirect(t *testing.T) {
+	f, s := oktaSetup(t)
+	s.IdPHost = "LOCALHOST"
+	got, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s, nil)
+	require.NoError(t, err)
+	assert.Equal(t, harness.FixedResponse("alice@example.com"), got)
+	assert.Equal(t, 1, f.Calls("app"))
+}
+
+// TestSameOrigin: the redirect policy's origin: scheme, host name in any
+// case, port with the scheme's default filled in, as idpBase writes
+// ":443" and Okta's Location leaves it out.
+func TestSameOrigin(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{"https://corp.okta.com:443/home/x", "https://corp.okta.com/app/x/sso/saml", true},
+		{"https://corp.okta.com/home/x", "https://CORP.okta.com:443/app", true},
+		{"https://corp.okta.com:8443/", "https://corp.okta.com:8443/app", true},
+		{"https://corp.okta.com:443/", "https://corp.okta.com:8443/app", false},
+		{"https://corp.okta.com:443/", "https://evil.example:443/app", false},
+		{"https://corp.okta.com:443/", "http://corp.okta.com:443/app", false},
+		{"http://corp.okta.com/", "http://corp.okta.com:80/", true},
+	} {
+		a, err := url.Parse(c.a)
+		require.NoError(t, err)
+		b, err := url.Parse(c.b)
+		require.NoError(t, err)
+		assert.Equal(t, c.same, sameOrigin(a, b), "%s ~ %s", c.a, c.b)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/redshift-ka/redshift-ka/dsnparse"
+	"github.com/redshift-ka/redshift-ka/internal/htmlform"
 )
 
 // pluginPing is the PingFederate plugin's name, as Amazon's drivers spell it.
@@ -40,14 +41,14 @@ func pingSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, _ *slog.Log
 	if err != nil {
 		return "", err
 	}
-	page := parsePage(body)
+	page := htmlform.Parse(body)
 	isText := func(in map[string]string) bool {
 		t := strings.ToLower(in["type"])
 		return t == "text" || t == "email"
 	}
 	form := url.Values{}
 	var user, pass string // the inputs' names
-	for _, in := range page.inputs {
+	for _, in := range page.Inputs {
 		name, id := in["name"], in["id"]
 		switch {
 		case user == "" && isText(in) && (id == "username" || id == "pf.username" || name == "username" || name == "pf.username"):
@@ -62,7 +63,7 @@ func pingSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, _ *slog.Log
 		}
 	}
 	if user == "" {
-		for _, in := range page.inputs {
+		for _, in := range page.Inputs {
 			if name := in["name"]; isText(in) && (strings.Contains(name, "user") || strings.Contains(name, "email")) {
 				user = name
 				form.Del(name)
@@ -74,13 +75,5 @@ func pingSAML(ctx context.Context, hc *http.Client, s dsnparse.SAML, _ *slog.Log
 	}
 	form.Set(user, s.User)
 	form.Set(pass, s.Password)
-	body, err = idpPost(ctx, hc, page.postURL(base, u), form, "Ping sign-in at "+host)
-	if err != nil {
-		return "", err
-	}
-	answer := parsePage(body)
-	if a := answer.samlResponse(); a != "" {
-		return a, nil
-	}
-	return "", refusedOrMissing("Ping", host, answer)
+	return postSignIn(ctx, hc, "Ping", base, u, page, form)
 }

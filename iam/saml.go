@@ -2,21 +2,17 @@ package iam
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -31,9 +27,7 @@ const apiSAML = "STS AssumeRoleWithSAML"
 
 // samlProvider is a plugin's IdP step: its name, as check shows it and
 // errors name it, and the call that gets the SAML assertion (base64, as
-// the IdP posts it). hc is the client for the IdP: it honours
-// ssl_insecure, keeps cookies for one login, follows redirects on the
-// IdP's host only, and times out (idpTimeout). logger is the driver's
+// the IdP posts it). hc is the client for the IdP, newIdPClient's. logger is the driver's
 // (driver.WithLogger), nil without; a browser plugin shows its URL with it.
 type samlProvider struct {
 	step string
@@ -42,15 +36,6 @@ type samlProvider struct {
 
 // samlProviders are the SAML plugins' IdP steps, by SAML.Plugin.
 var samlProviders = map[string]samlProvider{}
-
-// idpTimeout bounds one request to the IdP, as the JDBC driver's
-// IdpCredentialsProvider.getHttpClient sets 60 s socket and connect
-// timeouts; a test seam.
-var idpTimeout = 60 * time.Second
-
-// idpRootCAs are the certificate authorities the IdP client trusts; nil:
-// the system's. A test seam.
-var idpRootCAs *x509.CertPool
 
 // samlLogin gives the AWS credentials of a SAML plugin: the plugin's
 // assertion, the role it picks, then STS AssumeRoleWithSAML (JDBC
@@ -179,7 +164,7 @@ func (p *samlLogin) credentials(ctx context.Context) (aws.Credentials, samlAttri
 		return aws.Credentials{}, samlAttributes{}, samlError{p.s.Plugin, "", fmt.Errorf("plugin %s is not built in", p.s.Plugin)}
 	}
 	p.sess.running.Store(&samlError{step: provide.step})
-	assertion, err := provide.get(ctx, p.idpClient(), p.s, p.log)
+	assertion, err := provide.get(ctx, newIdPClient(p.proxy, p.s.SSLInsecure), p.s, p.log)
 	if err != nil {
 		return aws.Credentials{}, samlAttributes{}, samlError{provide.step, "", err}
 	}
@@ -232,44 +217,6 @@ func filterGroups(groups []string, filter string) ([]string, error) {
 		}
 	}
 	return kept, nil
-}
-
-// idpClient returns the HTTP client of one IdP login: a new cookie jar,
-// no kept connections, idpTimeout per request, the DSN's HTTPS proxy with
-// idp_use_https_proxy (ODBC's) else the environment's (HTTPS_PROXY, as
-// redshift_connector's requests), ssl_insecure honoured as
-// Amazon's drivers do (JDBC IdpCredentialsProvider.getHttpClient,
-// redshift_connector SamlCredentialsProvider.do_verify_ssl_cert), and
-// redirects followed, as theirs are, but only on the IdP's own host and
-// over TLS: a redirect elsewhere would take the user's password there.
-func (p *samlLogin) idpClient() *http.Client {
-	jar, _ := cookiejar.New(nil)
-	proxy := http.ProxyFromEnvironment
-	if p.proxy != nil {
-		proxy = http.ProxyURL(p.proxy)
-	}
-	tr := &http.Transport{
-		Proxy:             proxy,
-		DisableKeepAlives: true,
-		TLSClientConfig:   &tls.Config{RootCAs: idpRootCAs, InsecureSkipVerify: p.s.SSLInsecure, MinVersion: tls.VersionTLS12},
-		DialContext:       (&net.Dialer{Timeout: idpTimeout}).DialContext,
-	}
-	host := p.s.IdPHost
-	return &http.Client{
-		Transport: tr, Jar: jar, Timeout: idpTimeout,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 10 {
-				return errors.New("stopped after 10 redirects")
-			}
-			if host != "" && !strings.EqualFold(req.URL.Hostname(), host) {
-				return fmt.Errorf("refused a redirect from %s to another host, %s", via[0].URL.Host, req.URL.Host)
-			}
-			if req.URL.Scheme != "https" {
-				return fmt.Errorf("refused a redirect from %s to %s, without TLS", via[0].URL.Host, req.URL.Scheme)
-			}
-			return nil
-		},
-	}
 }
 
 // steps are the IdP's step and STS's, as check shows them.

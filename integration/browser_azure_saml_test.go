@@ -258,7 +258,7 @@ func TestBrowserAzureSAMLBadInput(t *testing.T) {
 			want: []string{"browser sign-in for cluster etl-prod: BrowserAzureCredentialsProvider (Azure AD tenant", "listen_port " + strconv.Itoa(busyPort) + " is in use"}},
 		{name: "html", fault: harness.FaultHTML, want: []string{"browser sign-in for cluster etl-prod: BrowserAzureCredentialsProvider: Azure AD token endpoint (POST " + f.azure.URL, "answered HTTP 200 with text/html, not JSON"}},
 		{name: "huge", fault: harness.FaultHuge, want: []string{"browser sign-in for cluster etl-prod: BrowserAzureCredentialsProvider: Azure AD token endpoint (POST", "the answer is larger than 1048576 bytes"}},
-		{name: "redirect", fault: harness.FaultRedirect, want: []string{"browser sign-in for cluster etl-prod: BrowserAzureCredentialsProvider: Azure AD token endpoint (POST", "refused a redirect to another host"}},
+		{name: "redirect", fault: harness.FaultRedirect, want: []string{"browser sign-in for cluster etl-prod: BrowserAzureCredentialsProvider: Azure AD token endpoint (POST", "to another host, localhost:"}},
 		{name: "GetClusterCredentials refused", awsFail: true, want: []string{"GetClusterCredentials", "AccessDenied"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

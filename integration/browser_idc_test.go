@@ -82,7 +82,7 @@ func TestBrowserIdCBadInput(t *testing.T) {
 		{name: "wrong state", tamper: func(v url.Values) { v.Set("state", "Xstate9") },
 			want: []string{"browser sign-in for BrowserIdcAuthPlugin (issuer ", "state is not the one sent"}},
 		{name: "html", fault: harness.FaultHTML, want: []string{"SSO-OIDC CreateToken for BrowserIdcAuthPlugin (issuer ", "deserialization failed"}},
-		{name: "huge", fault: harness.FaultHuge, want: []string{"SSO-OIDC CreateToken for BrowserIdcAuthPlugin (issuer ", "the answer exceeds 1048576 bytes"}},
+		{name: "huge", fault: harness.FaultHuge, want: []string{"SSO-OIDC CreateToken for BrowserIdcAuthPlugin (issuer ", "the answer is larger than 1048576 bytes"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			useTestBrowser(t, r, &harness.Browser{Tamper: tc.tamper})

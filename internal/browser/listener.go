@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/redshift-ka/redshift-ka/internal/idptext"
 )
 
 // MaxBody is the most a request to the listener may carry, URL and body
@@ -182,13 +184,8 @@ func answer(w http.ResponseWriter, r *http.Request, e Expect) (url.Values, error
 	return v, nil
 }
 
-// shown is s cut to 200 bytes.
-func shown(s string) string {
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return strconv.Quote(s)
-}
+// shown is s as idptext.Cut makes it, quoted.
+func shown(s string) string { return strconv.Quote(idptext.Cut(s)) }
 
 // page answers the browser: the login goes on, or failed.
 func page(w http.ResponseWriter, err error) {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -38,8 +37,7 @@ func (f *AWSFake) AllowSAML(s *SAMLSigner) {
 // serveSAML answers AssumeRoleWithSAML.
 func (f *AWSFake) serveSAML(w http.ResponseWriter, params url.Values, reqID string) {
 	refuse := func(status int, code, msg string) { f.refuse(w, false, status, code, msg, reqID) }
-	if params.Get("Version") != "2011-06-15" {
-		refuse(http.StatusBadRequest, "InvalidAction", "Could not find operation AssumeRoleWithSAML for version "+params.Get("Version"))
+	if !stsVersion(params, "AssumeRoleWithSAML", refuse) {
 		return
 	}
 	role, principal, assertion := params.Get("RoleArn"), params.Get("PrincipalArn"), params.Get("SAMLAssertion")
@@ -48,20 +46,12 @@ func (f *AWSFake) serveSAML(w http.ResponseWriter, params url.Values, reqID stri
 			"Member must have length less than or equal to 100000")
 		return
 	}
-	lifetime := 3600 * time.Second
-	if d := params.Get("DurationSeconds"); d != "" {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 900 || n > 43200 {
-			refuse(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint")
-			return
-		}
-		lifetime = time.Duration(n) * time.Second
+	lifetime, ok := f.keyLifetime(params, refuse)
+	if !ok {
+		return
 	}
 	f.mu.Lock()
 	signer := f.samlIdPs[principal]
-	if f.stsLifetime != 0 {
-		lifetime = f.stsLifetime
-	}
 	f.mu.Unlock()
 	if signer == nil {
 		refuse(http.StatusBadRequest, "InvalidIdentityToken", "SAML provider "+principal+" does not exist")

@@ -96,14 +96,44 @@ func (f *AWSFake) STSIssued() (id, secret, sessionToken string) {
 	return f.lastSTS[0], f.lastSTS[1], f.lastSTS[2]
 }
 
+// stsVersion reports whether the call names STS's API version, refusing
+// it if not, as STS does.
+func stsVersion(params url.Values, op string, refuse func(status int, code, msg string)) bool {
+	if params.Get("Version") == "2011-06-15" {
+		return true
+	}
+	refuse(http.StatusBadRequest, "InvalidAction", "Could not find operation "+op+" for version "+params.Get("Version"))
+	return false
+}
+
+// keyLifetime is the lifetime of the keys an AssumeRole call asks for:
+// DurationSeconds, 900..43200, 3600 if not given (refused if out of
+// range: ok false), or the fake's STS lifetime if set.
+func (f *AWSFake) keyLifetime(params url.Values, refuse func(status int, code, msg string)) (lifetime time.Duration, ok bool) {
+	lifetime = 3600 * time.Second
+	if d := params.Get("DurationSeconds"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 900 || n > 43200 {
+			refuse(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint")
+			return 0, false
+		}
+		lifetime = time.Duration(n) * time.Second
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stsLifetime != 0 {
+		lifetime = f.stsLifetime
+	}
+	return lifetime, true
+}
+
 // roleSessionName is STS's pattern for RoleSessionName.
 var roleSessionName = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 
 // serveWebIdentity answers AssumeRoleWithWebIdentity.
 func (f *AWSFake) serveWebIdentity(w http.ResponseWriter, params url.Values, reqID string) {
 	refuse := func(status int, code, msg string) { f.refuse(w, false, status, code, msg, reqID) }
-	if params.Get("Version") != "2011-06-15" {
-		refuse(http.StatusBadRequest, "InvalidAction", "Could not find operation AssumeRoleWithWebIdentity for version "+params.Get("Version"))
+	if !stsVersion(params, "AssumeRoleWithWebIdentity", refuse) {
 		return
 	}
 	role, session, token := params.Get("RoleArn"), params.Get("RoleSessionName"), params.Get("WebIdentityToken")
@@ -111,20 +141,12 @@ func (f *AWSFake) serveWebIdentity(w http.ResponseWriter, params url.Values, req
 		refuse(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint")
 		return
 	}
-	lifetime := 3600 * time.Second
-	if d := params.Get("DurationSeconds"); d != "" {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 900 || n > 43200 {
-			refuse(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint")
-			return
-		}
-		lifetime = time.Duration(n) * time.Second
+	lifetime, ok := f.keyLifetime(params, refuse)
+	if !ok {
+		return
 	}
 	f.mu.Lock()
 	allowed, ok := f.webRoles[role]
-	if f.stsLifetime != 0 {
-		lifetime = f.stsLifetime
-	}
 	f.mu.Unlock()
 	now := f.Now()
 	claims, err := verifyJWT(token, allowed.oidc)

@@ -6,19 +6,20 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/redshift-ka/redshift-ka/internal/htmlform"
 )
 
 // Browser is the tests' user at a browser, for the browser plugins: set
 // its Open as internal/browser.Open. It follows the identity provider's
 // redirects and posts a form_post page's form (the form of a [FakeAzureOAuth2]),
+// read with internal/htmlform as the SAML plugins read pages,
 // as a browser with JavaScript does, until the answer reaches the login's
 // loopback listener.
 type Browser struct {
@@ -74,11 +75,6 @@ func (b *Browser) Wait() (opened int, status []int, errs []error) {
 	return b.opened, b.status, b.errs
 }
 
-var (
-	formAction  = regexp.MustCompile(`<form method="POST" name="hiddenform" action="([^"]*)">`)
-	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)" />`)
-)
-
 // visit follows u to the listener and returns the listener's status.
 func (b *Browser) visit(u string) (int, error) {
 	req, err := http.NewRequest(http.MethodGet, u, nil)
@@ -97,7 +93,7 @@ func (b *Browser) visit(u string) (int, error) {
 		if loopback && req.URL.Host != start {
 			return resp.StatusCode, nil // the listener answered
 		}
-		switch m := formAction.FindSubmatch(body); {
+		switch page := htmlform.Parse(body); {
 		case resp.StatusCode/100 == 3:
 			next, err := req.URL.Parse(resp.Header.Get("Location"))
 			if err != nil {
@@ -109,15 +105,21 @@ func (b *Browser) visit(u string) (int, error) {
 				next.RawQuery = q.Encode()
 			}
 			req, _ = http.NewRequest(http.MethodGet, next.String(), nil)
-		case m != nil:
+		case page.Action != "":
 			form := url.Values{}
-			for _, in := range hiddenInput.FindAllSubmatch(body, -1) {
-				form.Set(html.UnescapeString(string(in[1])), html.UnescapeString(string(in[2])))
+			for _, in := range page.Inputs {
+				if in["name"] != "" {
+					form.Set(in["name"], in["value"])
+				}
 			}
 			if b.Tamper != nil {
 				b.Tamper(form)
 			}
-			req, _ = http.NewRequest(http.MethodPost, html.UnescapeString(string(m[1])), strings.NewReader(form.Encode()))
+			action, err := req.URL.Parse(page.Action)
+			if err != nil {
+				return 0, err
+			}
+			req, _ = http.NewRequest(http.MethodPost, action.String(), strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		default:
 			return resp.StatusCode, fmt.Errorf("harness: the browser stopped at %s: HTTP %d", req.URL.Redacted(), resp.StatusCode)

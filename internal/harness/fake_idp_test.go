@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -17,8 +18,8 @@ import (
 
 // TestFakeOktaWire: the fake answers Okta's Authentication API and the
 // app's page in Okta's formats: a session token once, E0000004 for a
-// wrong password, MFA_REQUIRED with a stateToken, the SAML form with
-// Okta's character references, 404 for another app, the sign-in page for
+// wrong password, MFA_REQUIRED with a stateToken, the app's absolute
+// redirect to its SSO URL, the SAML form with Okta's character references, 404 for another app, the sign-in page for
 // a token used twice.
 func TestFakeOktaWire(t *testing.T) {
 	f := StartFakeOkta(t)
@@ -28,6 +29,7 @@ func TestFakeOktaWire(t *testing.T) {
 	f.AddApp("amazon_aws", "0oa1")
 	f.SAMLResponse = func(string) string { return "PHI+/w==" }
 	c := f.Client()
+	c.Jar, _ = cookiejar.New(nil) // the session cookie the app's redirect sets
 	authn := func(user, pw string) (int, map[string]any) {
 		body, _ := json.Marshal(map[string]string{"username": user, "password": pw})
 		resp, err := c.Post(f.URL+"/api/v1/authn", "application/json", strings.NewReader(string(body)))
@@ -60,8 +62,13 @@ func TestFakeOktaWire(t *testing.T) {
 	}
 	status, page := get("/home/amazon_aws/0oa2?onetimetoken=" + url.QueryEscape(tok))
 	assert.Equal(t, 404, status, "another app")
+	var sso *url.URL
+	c.CheckRedirect = func(r *http.Request, _ []*http.Request) error { sso = r.URL; return nil }
 	status, page = get("/home/amazon_aws/0oa1?onetimetoken=" + url.QueryEscape(tok))
+	c.CheckRedirect = nil
 	assert.Equal(t, 200, status)
+	require.NotNil(t, sso, "the app's page redirects to its SSO URL")
+	assert.Equal(t, f.URL+"/app/amazon_aws/0oa1/sso/saml", sso.String(), "absolute, on the org's host")
 	assert.Contains(t, page, `<input name="SAMLResponse" type="hidden" value="PHI&#x2b;&#x2f;w&#x3d;&#x3d;"/>`)
 	status, page = get("/home/amazon_aws/0oa1?onetimetoken=" + url.QueryEscape(tok))
 	assert.Equal(t, 200, status, "the sign-in page, after a redirect")

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -23,11 +25,13 @@ import (
 //     "Authentication failed" for a wrong user or password; 400 E0000003
 //     for a body that is not JSON.
 //   - GET /home/<app_name>/<app_id>?onetimetoken=<sessionToken> (the
-//     app's embed link, as Amazon's drivers call it): 200 with the HTML
-//     form that posts the SAML response to AWS, its base64 written with
-//     &#x2b; and &#x3d; as Okta writes it; 404 HTML for an app not added;
-//     a redirect to the sign-in page for a token unknown, used or expired
-//     (session tokens are good once, for five minutes).
+//     app's embed link, as Amazon's drivers call it): a session cookie and
+//     302 to the app's SSO URL, absolute, on the org's host written as
+//     Okta writes it (lower case, no port if 443), which answers 200 with
+//     the HTML form that posts the SAML response to AWS, its base64
+//     written with &#x2b; and &#x3d; as Okta writes it; 404 HTML for an
+//     app not added; a redirect to the sign-in page for a token unknown,
+//     used or expired (session tokens are good once, for five minutes).
 type FakeOkta struct {
 	idpServer
 	// SAMLResponse makes the app's SAML response (base64) for a user;
@@ -38,6 +42,7 @@ type FakeOkta struct {
 	mfa    map[string]bool
 	apps   map[string]bool    // app_name + "/" + app_id
 	tokens map[string]oktaTok // session tokens not yet used
+	sids   map[string]string  // session cookie: user
 }
 
 // oktaTok is a session token's user and expiration.
@@ -50,7 +55,7 @@ type oktaTok struct {
 // the test ends.
 func StartFakeOkta(t T) *FakeOkta {
 	t.Helper()
-	f := &FakeOkta{users: map[string]string{}, mfa: map[string]bool{}, apps: map[string]bool{}, tokens: map[string]oktaTok{}}
+	f := &FakeOkta{users: map[string]string{}, mfa: map[string]bool{}, apps: map[string]bool{}, tokens: map[string]oktaTok{}, sids: map[string]string{}}
 	startIdPServer(t, &f.idpServer, f)
 	return f
 }
@@ -95,6 +100,8 @@ func (f *FakeOkta) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.serveApp(w, r)
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/app/") && strings.HasSuffix(r.URL.Path, "/sso/saml"):
+		f.serveSSO(w, r)
 	case r.URL.Path == "/login/login.htm":
 		w.Header().Set("Content-Type", "text/html;charset=utf-8")
 		fmt.Fprint(w, `<!DOCTYPE html><html><head><title>fake - Sign In</title></head><body><div id="okta-sign-in"></div></body></html>`)
@@ -172,9 +179,37 @@ func (f *FakeOkta) serveApp(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login/login.htm?fromURI="+r.URL.Path, http.StatusFound)
 		return
 	}
-	saml := FixedResponse(t.user)
+	sid, _ := randomHex(16)
+	f.mu.Lock()
+	f.sids[sid] = t.user
+	f.mu.Unlock()
+	host := strings.ToLower(r.Host)
+	if h, port, err := net.SplitHostPort(host); err == nil && port == "443" {
+		host = h
+	}
+	http.SetCookie(w, &http.Cookie{Name: "sid", Value: sid, Path: "/", Secure: true, HttpOnly: true})
+	sso := url.URL{Scheme: "https", Host: host, Path: "/app/" + app + "/sso/saml"}
+	http.Redirect(w, r, sso.String(), http.StatusFound)
+}
+
+// serveSSO answers the app's SSO URL, for the session's user, with the
+// SAML form.
+func (f *FakeOkta) serveSSO(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie("sid")
+	f.mu.Lock()
+	user, ok := "", false
+	if err == nil {
+		user, ok = f.sids[c.Value]
+		delete(f.sids, c.Value)
+	}
+	f.mu.Unlock()
+	if !ok {
+		http.Redirect(w, r, "/login/login.htm?fromURI="+r.URL.Path, http.StatusFound)
+		return
+	}
+	saml := FixedResponse(user)
 	if f.SAMLResponse != nil {
-		saml = f.SAMLResponse(t.user)
+		saml = f.SAMLResponse(user)
 	}
 	saml = strings.NewReplacer("+", "&#x2b;", "=", "&#x3d;", "/", "&#x2f;").Replace(html.EscapeString(saml))
 	w.Header().Set("Content-Type", "text/html;charset=utf-8")
