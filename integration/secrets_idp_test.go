@@ -96,7 +96,7 @@ func pick(f form, odbc, jdbc, other string) string {
 }
 
 var secretRows = []secretRow{
-	{name: "ADFS", user: samlIdPUser, refused: "AdfsCredentialsProvider for cluster etl-prod: ",
+	{name: "ADFS", user: samlIdPUser, refused: "ADFS sign-in for cluster etl-prod: ",
 		keys: func(fx *secretsFixture, f form) [][2]string {
 			return [][2]string{{"plugin_name", pick(f, "ADFS", "com.amazon.redshift.plugin.AdfsCredentialsProvider", "AdfsCredentialsProvider")},
 				{"idp_host", fx.adfs.Host}, {"idp_port", fmt.Sprint(fx.adfs.Port)}, {"ssl_insecure", "true"}}
@@ -105,22 +105,22 @@ var secretRows = []secretRow{
 		keys: func(fx *secretsFixture, f form) [][2]string {
 			return [][2]string{{"plugin_name", "AdfsCredentialsProvider"}, {"idp_host", fx.echo.Host}, {"idp_port", fmt.Sprint(fx.echo.Port)}, {"ssl_insecure", "true"}}
 		}},
-	{name: "Ping", user: samlIdPUser, refused: "PingCredentialsProvider for cluster etl-prod: ",
+	{name: "Ping", user: samlIdPUser, refused: "Ping sign-in for cluster etl-prod: ",
 		keys: func(fx *secretsFixture, f form) [][2]string {
 			return [][2]string{{"plugin_name", pick(f, "Ping", "com.amazon.redshift.plugin.PingCredentialsProvider", "PingCredentialsProvider")},
 				{"idp_host", fx.ping.Host}, {"idp_port", fmt.Sprint(fx.ping.Port)}, {"ssl_insecure", "true"}}
 		}},
-	{name: "Okta", user: samlIdPUser, refused: "OktaCredentialsProvider for cluster etl-prod: ",
+	{name: "Okta", user: samlIdPUser, refused: "Okta authn for cluster etl-prod: ",
 		keys: func(fx *secretsFixture, f form) [][2]string {
 			return [][2]string{{"plugin_name", pick(f, "Okta", "com.amazon.redshift.plugin.OktaCredentialsProvider", "OktaCredentialsProvider")},
 				{"idp_host", fx.okta.Host}, {"idp_port", fmt.Sprint(fx.okta.Port)}, {"app_id", oktaAppID}, {"ssl_insecure", "true"}}
 		}},
-	{name: "Azure", user: samlIdPUser, refused: "AzureCredentialsProvider for cluster etl-prod: ",
+	{name: "Azure", user: samlIdPUser, refused: "Azure AD token endpoint for cluster etl-prod: ",
 		keys: func(fx *secretsFixture, f form) [][2]string {
 			return [][2]string{{"plugin_name", pick(f, "AzureAD", "com.amazon.redshift.plugin.AzureCredentialsProvider", "AzureCredentialsProvider")},
 				{"idp_tenant", azureTenant}, {"client_id", azureClient}, {"client_secret", esc(f, fx.wrong)}}
 		}},
-	{name: "BasicSaml not an assertion", refused: "BasicSamlCredentialsProvider for cluster etl-prod: ",
+	{name: "BasicSaml not an assertion", refused: "SAML assertion given for cluster etl-prod: ",
 		keys: func(fx *secretsFixture, f form) [][2]string {
 			return [][2]string{{"plugin_name", "BasicSamlCredentialsProvider"}, {"saml_assertion", esc(f, fx.wrong)}, {"DbUser", "u"}}
 		}},
