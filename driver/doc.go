@@ -75,10 +75,18 @@
 // [NewConnector], [ParseConfig] and [ParsePoolConfig] fail with [ErrNoIAM].
 // Each new connection gets cached [Credentials] ([Login]), shared by the
 // connectors of the process that make the same call, got before the dial
-// (pgconn's LookupFunc: the server's authentication_timeout does not run
-// while an identity provider answers) and set in its AfterNetConnect, for
-// database/sql, pgx.ConnectConfig and pgxpool alike, so a BeforeConnect
-// of your own keeps working.
+// (the server's authentication_timeout does not run while an identity
+// provider answers) and set in its AfterNetConnect, for database/sql,
+// pgx.ConnectConfig and pgxpool alike, so a BeforeConnect of your own
+// keeps working. database/sql's connect logs in first, once, and a
+// refused login is its own error; pgx.ConnectConfig and pgxpool log in in
+// pgconn's LookupFunc, once per connect whose context can end (the
+// configurations of sslmode=prefer and of several hosts share it), and
+// their error reads "hostname resolving error: redshift-ka: ...". A
+// LookupFunc of your own that does not call the one parsed, or a
+// Unix-domain socket, moves the login into AfterNetConnect. Set
+// ConnectTimeout on the parsed configuration: a BeforeConnect's copy
+// does not bound the login.
 //
 // # Digest login
 //

@@ -80,6 +80,7 @@ type Connector struct {
 	dsn    *dsnparse.DSN
 	login  Login
 	tokens backend.TokenSource
+	first  *firstLogin // nil without a login
 	inner  driver.Connector
 }
 
@@ -90,11 +91,11 @@ type Connector struct {
 // DSN with its secrets masked; neither contains the password.
 func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 	o := options(opts)
-	p, cfg, err := pgxConfig(dsn, o)
+	p, cfg, first, err := pgxConfig(dsn, o)
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{dsn: p.DSN, login: p.Login, tokens: p.Tokens, inner: stdlib.GetConnector(*cfg, o.Pgx...)}, nil
+	return &Connector{dsn: p.DSN, login: p.Login, tokens: p.Tokens, first: first, inner: stdlib.GetConnector(*cfg, o.Pgx...)}, nil
 }
 
 // install puts the dialer in pgx's place, for connections and cancel
@@ -114,9 +115,10 @@ func NewConnector(dsn string, opts ...Option) (*Connector, error) {
 // a native identity-provider login, its token request), and, last, kept
 // from cancelling its statement once the kernel gives up on it (see
 // cancel.go).
-func install(cfg *pgconn.Config, p *backend.Prepared) {
+func install(cfg *pgconn.Config, p *backend.Prepared) *firstLogin {
 	cfg.DialFunc = p.DialFunc(p.Dialer.DialContext)
-	cfg.LookupFunc = loginFirst(cfg, p, p.LookupFunc(cfg.LookupFunc)) // see loginfirst.go
+	first := newFirstLogin(cfg, p) // see loginfirst.go
+	cfg.LookupFunc = first.lookup(p.LookupFunc(cfg.LookupFunc))
 	p.VerifyEndpoint(allowRenegotiation(cfg.TLSConfig))
 	for _, fb := range cfg.Fallbacks {
 		p.VerifyEndpoint(allowRenegotiation(fb.TLSConfig))
@@ -166,6 +168,7 @@ func install(cfg *pgconn.Config, p *backend.Prepared) {
 		}
 		return nil
 	}
+	return first
 }
 
 // connected tells the socket its server session and refuses a connection
@@ -204,7 +207,19 @@ func (e loginError) As(target any) bool {
 
 // Connect opens a connection. It is pgx's: [sql.Conn.Raw] hands back a
 // [*stdlib.Conn].
+//
+// A login (IAM, an identity provider) runs first, once per connect: its
+// failure is its own error, "redshift-ka: ADFS sign-in for cluster ...",
+// not pgx's connect error.
 func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
+	if c.first == nil {
+		return c.inner.Connect(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx) // a context that ends: pgx's lookups share this login
+	defer cancel()
+	if err := c.first.logIn(ctx); err != nil {
+		return nil, err
+	}
 	return c.inner.Connect(ctx)
 }
 

@@ -2,45 +2,112 @@ package driver
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/redshift-ka/redshift-ka/internal/backend"
 )
 
-// loginFirst returns lookup, made to get a connect's IAM credentials and,
-// when the connection may use TLS, its identity-provider token before
-// pgconn dials: the server's authentication_timeout (PostgreSQL: 60 s)
-// runs from the dial, and a sign-in at a browser may take longer
-// (idp_response_timeout: 120 s). AfterNetConnect then finds them in the
-// cache. pgconn looks each host up before dialling it, and never for a
-// cancel request, which DialFunc dials too (TestLoginBeforeDial); it skips
-// the lookup for a Unix-domain socket, whose login stays in
-// AfterNetConnect. cfg's ConnectTimeout bounds the login, as it bounded
-// it there.
-func loginFirst(cfg *pgconn.Config, p *backend.Prepared, lookup pgconn.LookupFunc) pgconn.LookupFunc {
+// firstLogin gets a connect's IAM credentials and, when the connection
+// may use TLS, its identity-provider token before pgconn dials: the
+// server's authentication_timeout (PostgreSQL: 60 s) runs from the dial,
+// and a sign-in at a browser may take longer (idp_response_timeout:
+// 120 s). AfterNetConnect then finds them in the cache.
+//
+// It runs in pgx's LookupFunc: pgconn looks each host up before dialling
+// it, and never for a cancel request, which DialFunc dials too
+// (TestLoginBeforeDial); it skips the lookup for a Unix-domain socket,
+// whose login stays in AfterNetConnect. pgconn looks up every
+// configuration of a connect (sslmode=prefer's two, each of several
+// hosts) with the connect's context, so the lookups of one context share
+// one login: one connect_timeout for all of them, and a failure is not
+// tried again (an identity provider counts each refused password; a
+// browser sign-in would open twice). A context that is never done (no
+// cancel, as pgxpool's background connects) cannot be told apart from the
+// next connect's, so each of its lookups logs in on its own.
+type firstLogin struct {
+	cfg   *pgconn.Config
+	p     *backend.Prepared
+	tries sync.Map // context.Context -> *loginTry, while the context lives
+}
+
+// loginTry is the login of one connect's context.
+type loginTry struct {
+	mu       sync.Mutex
+	deadline time.Time // the connect_timeout's end; zero without one
+	err      error     // the login's failure
+}
+
+// newFirstLogin returns the first login of p for connections by cfg, or
+// nil when p has no login.
+func newFirstLogin(cfg *pgconn.Config, p *backend.Prepared) *firstLogin {
 	if p.Login == nil && p.Tokens == nil {
-		return lookup
+		return nil
+	}
+	return &firstLogin{cfg: cfg, p: p}
+}
+
+// lookup returns next, made to log in first.
+func (f *firstLogin) lookup(next pgconn.LookupFunc) pgconn.LookupFunc {
+	if f == nil {
+		return next
 	}
 	return func(ctx context.Context, host string) ([]string, error) {
-		lctx := ctx
-		if cfg.ConnectTimeout > 0 {
-			var cancel context.CancelFunc
-			lctx, cancel = context.WithTimeout(ctx, cfg.ConnectTimeout)
-			defer cancel()
+		if err := f.logIn(ctx); err != nil {
+			return nil, err
 		}
-		if p.Login != nil {
-			if _, err := p.Login.Credentials(lctx); err != nil {
-				return nil, loginError{err}
-			}
-		}
-		if p.Tokens != nil && mayUseTLS(cfg) {
-			if _, err := p.Tokens.Token(lctx); err != nil {
-				return nil, loginError{err}
-			}
-		}
-		return lookup(ctx, host)
+		return next(ctx, host)
 	}
+}
+
+// logIn logs in for the connect of ctx, once per context that can end.
+func (f *firstLogin) logIn(ctx context.Context) error {
+	if ctx.Done() == nil {
+		return f.call(ctx, f.deadline())
+	}
+	v, loaded := f.tries.LoadOrStore(ctx, &loginTry{})
+	t := v.(*loginTry)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !loaded {
+		t.deadline = f.deadline()
+		context.AfterFunc(ctx, func() { f.tries.Delete(ctx) })
+	} else if t.err != nil {
+		return t.err
+	}
+	t.err = f.call(ctx, t.deadline)
+	return t.err
+}
+
+// deadline is when a login starting now must end: cfg's ConnectTimeout
+// bounds it, as it bounds a connect.
+func (f *firstLogin) deadline() time.Time {
+	if f.cfg.ConnectTimeout <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(f.cfg.ConnectTimeout)
+}
+
+// call gets the credentials and the token, by deadline if set.
+func (f *firstLogin) call(ctx context.Context, deadline time.Time) error {
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	if f.p.Login != nil {
+		if _, err := f.p.Login.Credentials(ctx); err != nil {
+			return loginError{err}
+		}
+	}
+	if f.p.Tokens != nil && mayUseTLS(f.cfg) {
+		if _, err := f.p.Tokens.Token(ctx); err != nil {
+			return loginError{err}
+		}
+	}
+	return nil
 }
 
 // mayUseTLS reports whether a connection by cfg may be made over TLS: a

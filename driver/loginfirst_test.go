@@ -2,13 +2,16 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -129,4 +132,66 @@ func TestLoginNotForCancel(t *testing.T) {
 	require.Equal(t, []string{"login", "dial", "login"}, ev.list())
 	_ = pc.CancelRequest(ctx) // the server's answer does not matter
 	assert.Equal(t, []string{"login", "dial", "login", "dial"}, ev.list(), "a cancel request dials, and logs in nowhere")
+}
+
+// TestLoginOncePerConnect: the lookups of one connect (sslmode=prefer's
+// two configurations, two hosts) share one login: a refused login is not
+// tried again, and a login that hangs is bounded by one connect_timeout,
+// not one per lookup. The next connect logs in anew. Relied on: pgconn
+// looks up every configuration of a connect with the connect's context.
+func TestLoginOncePerConnect(t *testing.T) {
+	refused := errors.New("the identity provider refused the password")
+	for _, tc := range []struct {
+		name, dsn string
+		hang      bool
+	}{
+		{"prefer refused", "host=127.0.0.1 port=1 sslmode=prefer plugin_name=JWT provider_name=p web_identity_token=t", false},
+		{"two hosts refused", "host=127.0.0.1,127.0.0.1 port=1 sslmode=require plugin_name=JWT provider_name=p web_identity_token=t", false},
+		{"prefer hangs", "host=127.0.0.1 port=1 sslmode=prefer connect_timeout=1 plugin_name=JWT provider_name=p web_identity_token=t", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := backend.Prepare(tc.dsn, &backend.Options{})
+			require.NoError(t, err)
+			var ev events
+			p.DSN.Native.Token = ""
+			p.Tokens = tokenFunc(func(ctx context.Context) (string, error) {
+				ev.add("token")
+				if tc.hang {
+					<-ctx.Done()
+					return "", ctx.Err()
+				}
+				return "", refused
+			})
+			cfg, err := pgconn.ParseConfig(p.DSN.Rest)
+			require.NoError(t, err)
+			install(cfg, p)
+			for i := 1; i <= 2; i++ {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				_, err = pgconn.ConnectConfig(ctx, cfg)
+				cancel()
+				require.Error(t, err)
+				assert.Len(t, ev.list(), i, "one login per connect: %v", err)
+			}
+		})
+	}
+}
+
+// TestConnectorLogsInFirst: database/sql's connect logs in once, before
+// pgx, so a refused login is its own error, not pgx's "hostname resolving
+// error".
+func TestConnectorLogsInFirst(t *testing.T) {
+	p, err := backend.Prepare("host=127.0.0.1 port=1 sslmode=prefer plugin_name=JWT provider_name=p web_identity_token=t", &backend.Options{})
+	require.NoError(t, err)
+	var ev events
+	p.DSN.Native.Token = ""
+	p.Tokens = tokenFunc(func(context.Context) (string, error) {
+		ev.add("token")
+		return "", errors.New("redshift-ka: browser sign-in for BrowserIdcAuthPlugin: refused")
+	})
+	cfg, err := pgx.ParseConfig(p.DSN.Rest)
+	require.NoError(t, err)
+	c := &Connector{dsn: p.DSN, tokens: p.Tokens, first: install(&cfg.Config, p), inner: stdlib.GetConnector(*cfg)}
+	_, err = c.Connect(context.Background())
+	require.EqualError(t, err, "redshift-ka: browser sign-in for BrowserIdcAuthPlugin: refused")
+	assert.Equal(t, []string{"token"}, ev.list())
 }

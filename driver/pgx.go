@@ -28,23 +28,23 @@ import (
 //	cfg, err := driver.ParseConfig(dsn)
 //	conn, err := pgx.ConnectConfig(ctx, cfg)
 func ParseConfig(dsn string, opts ...Option) (*pgx.ConnConfig, error) {
-	_, cfg, err := pgxConfig(dsn, options(opts))
+	_, cfg, _, err := pgxConfig(dsn, options(opts))
 	return cfg, err
 }
 
 // pgxConfig parses dsn into pgx's configuration with the dialer in place.
-func pgxConfig(dsn string, o *backend.Options) (*backend.Prepared, *pgx.ConnConfig, error) {
+func pgxConfig(dsn string, o *backend.Options) (*backend.Prepared, *pgx.ConnConfig, *firstLogin, error) {
 	p, err := backend.Prepare(dsn, o)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cfg, err := pgx.ParseConfig(p.DSN.Rest)
 	if err != nil {
-		return nil, nil, backend.Refused(p.DSN.Rest, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
+		return nil, nil, nil, backend.Refused(p.DSN.Rest, func(dsn string) error { _, err := pgx.ParseConfig(dsn); return err })
 	}
-	install(&cfg.Config, p)
+	first := install(&cfg.Config, p)
 	cfg.Tracer = redshiftTracer{}
-	return p, cfg, nil
+	return p, cfg, first, nil
 }
 
 // ParsePoolConfig is [ParseConfig] for pgxpool: pool keys such as

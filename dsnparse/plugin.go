@@ -277,6 +277,18 @@ func (c *collector) finishPlugin(iam *IAM) error {
 	fam, ok := pluginFamilies[pluginKey(name)]
 	if !ok {
 		for i, k := range c.plugKeys {
+			if k != "" && i == plgDbGroupsFilter {
+				// JDBC reads it in SamlCredentialsProvider alone, and so
+				// ignores it in a DSN without a SAML plugin.
+				const does = "filters a SAML assertion's DbGroups; the DSN names no SAML plugin"
+				c.relabel(func(u *KeyUse) {
+					if u.Key == k && u.Went == Ours {
+						u.Went, u.To = Dropped, "ODBC, JDBC: "+does
+					}
+				})
+				c.cfg.Ignored = append(c.cfg.Ignored, IgnoredKey{Key: k, Driver: "ODBC, JDBC", Does: does})
+				continue
+			}
 			if k != "" {
 				return &ParseError{Key: k, Err: reason(ErrMissing,
 					"goes with plugin_name (credentials_provider) set to a plugin that reads it: "+pluginReaders(i))}

@@ -321,8 +321,6 @@ func TestSAMLDbGroupsFilter(t *testing.T) {
 			`redshift-ka: dbgroups_filter: want a regular expression (Go's RE2 syntax) matching whole group names, got "(a"`},
 		{"Java's look-ahead", pre + "plugin_name=Okta;idp_host=h;app_id=a;UID=ann;PWD=SeCrEt;dbGroupsFilter=(?!a)b", ErrSyntax,
 			`redshift-ka: dbGroupsFilter: want a regular expression`},
-		{"no plugin", pre + "DbUser=u;dbgroups_filter=a", ErrMissing,
-			"redshift-ka: dbgroups_filter: goes with plugin_name (credentials_provider) set to a plugin that reads it: AdfsCredentialsProvider"},
 		{"web identity", pre + "plugin_name=JwtIamAuthPlugin;web_identity_token=a.b.c;role_arn=r;DbUser=u;dbGroupsFilter=a", ErrNotSupported,
 			"redshift-ka: dbGroupsFilter: not a key of plugin JwtIamAuthPlugin"},
 	} {

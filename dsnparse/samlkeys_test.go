@@ -36,3 +36,18 @@ func TestSAMLKeysSaid(t *testing.T) {
 		assert.Equal(t, Backend, k.Went, "%+v", k)
 	}
 }
+
+// TestDbGroupsFilterWithoutSAML: dbgroups_filter in a DSN without a SAML
+// plugin is dropped and listed, as JDBC ignores it there, not refused.
+func TestDbGroupsFilterWithoutSAML(t *testing.T) {
+	d, err := Parse("Server=" + samlHost + ";IAM=1;DbUser=u;dbgroups_filter=x.*")
+	require.NoError(t, err)
+	require.Len(t, d.Config.Ignored, 1)
+	assert.Equal(t, "dbgroups_filter", d.Config.Ignored[0].Key)
+	assert.Empty(t, d.IAM.SAML.DbGroupsFilter)
+	for _, k := range d.Keys {
+		if k.Key == "dbgroups_filter" {
+			assert.Equal(t, Dropped, k.Went)
+		}
+	}
+}

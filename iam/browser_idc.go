@@ -91,7 +91,7 @@ func (b *idcBrowser) listenPort() int {
 }
 
 // idcClients are the clients RegisterClient issued, process-wide, each
-// under a lock of its own, so that a registration under way holds up
+// under a turn of its own, so that a registration under way holds up
 // only the logins that need the same client.
 var idcClients = struct {
 	sync.Mutex
@@ -100,8 +100,8 @@ var idcClients = struct {
 
 // idcClient is the client registered for one key.
 type idcClient struct {
-	mu  sync.Mutex
-	reg *ssooidc.RegisterClientOutput
+	turn chan struct{} // one registration at a time; waited for within the caller's context
+	reg  *ssooidc.RegisterClientOutput
 }
 
 // login runs the flow and returns the access token and its expiration.
@@ -200,12 +200,16 @@ func (b *idcBrowser) register(ctx context.Context, client *ssooidc.Client, redir
 	idcClients.Lock()
 	c := idcClients.m[key]
 	if c == nil {
-		c = &idcClient{}
+		c = &idcClient{turn: make(chan struct{}, 1)}
 		idcClients.m[key] = c
 	}
 	idcClients.Unlock()
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	select {
+	case c.turn <- struct{}{}:
+		defer func() { <-c.turn }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	if reg := c.reg; reg != nil && time.Now().Add(idcClientMargin).Before(time.Unix(reg.ClientSecretExpiresAt, 0)) {
 		return reg, nil
 	}

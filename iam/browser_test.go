@@ -430,6 +430,16 @@ func TestIdCRegisterPerKey(t *testing.T) {
 		fastDone <- err
 	}()
 	require.NoError(t, harness.Await(t, fastDone, 10*time.Second, "issuer b's RegisterClient while a's is under way"))
+	// Another login for issuer a waits for a's registration only as long
+	// as its own context lets it.
+	ctx, cancel := context.WithCancel(context.Background())
+	waitDone := make(chan error, 1)
+	go func() {
+		_, err := a.register(ctx, client(slow.URL), "http://127.0.0.1:7890")
+		waitDone <- err
+	}()
+	cancel()
+	require.ErrorIs(t, harness.Await(t, waitDone, 10*time.Second, "a login that gave up while a's RegisterClient is under way"), context.Canceled)
 	release <- struct{}{}
 	require.NoError(t, harness.Await(t, slowDone, 10*time.Second, "issuer a's RegisterClient"))
 }
