@@ -21,21 +21,24 @@ import (
 // (TestLoginBeforeDial); it skips the lookup for a Unix-domain socket,
 // whose login stays in AfterNetConnect. pgconn looks up every
 // configuration of a connect (sslmode=prefer's two, each of several
-// hosts) with the connect's context, so the lookups of one context share
-// one login: one connect_timeout for all of them, and a failure is not
-// tried again (an identity provider counts each refused password; a
-// browser sign-in would open twice). A context that is never done (no
-// cancel, as pgxpool's background connects) cannot be told apart from the
-// next connect's, so each of its lookups logs in on its own.
+// hosts), one after the other with the connect's context, before it
+// dials any: those 1+len(Fallbacks) lookups share one login, with one
+// connect_timeout, and a failure is not tried again within them (an
+// identity provider counts each refused password; a browser sign-in
+// would open twice). The next lookup with that context is the next
+// connect's, which logs in anew. A context that is never done (no
+// cancel, as pgxpool's background connects) leaves no way to drop what
+// is kept for it, so each of its lookups logs in on its own.
 type firstLogin struct {
 	cfg   *pgconn.Config
 	p     *backend.Prepared
 	tries sync.Map // context.Context -> *loginTry, while the context lives
 }
 
-// loginTry is the login of one connect's context.
+// loginTry is the login of the connect under way with one context.
 type loginTry struct {
 	mu       sync.Mutex
+	left     int       // lookups of the connect still to come
 	deadline time.Time // the connect_timeout's end; zero without one
 	err      error     // the login's failure
 }
@@ -62,7 +65,8 @@ func (f *firstLogin) lookup(next pgconn.LookupFunc) pgconn.LookupFunc {
 	}
 }
 
-// logIn logs in for the connect of ctx, once per context that can end.
+// logIn logs in for the connect of ctx, once per connect whose context
+// can end.
 func (f *firstLogin) logIn(ctx context.Context) error {
 	if ctx.Done() == nil {
 		return f.call(ctx, f.deadline())
@@ -72,11 +76,16 @@ func (f *firstLogin) logIn(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !loaded {
-		t.deadline = f.deadline()
 		context.AfterFunc(ctx, func() { f.tries.Delete(ctx) })
-	} else if t.err != nil {
-		return t.err
 	}
+	if t.left > 0 { // a later lookup of the same connect
+		t.left--
+		if t.err != nil {
+			return t.err
+		}
+		return f.call(ctx, t.deadline) // a cache hit
+	}
+	t.left, t.deadline = len(f.cfg.Fallbacks), f.deadline()
 	t.err = f.call(ctx, t.deadline)
 	return t.err
 }

@@ -137,8 +137,9 @@ func TestLoginNotForCancel(t *testing.T) {
 // TestLoginOncePerConnect: the lookups of one connect (sslmode=prefer's
 // two configurations, two hosts) share one login: a refused login is not
 // tried again, and a login that hangs is bounded by one connect_timeout,
-// not one per lookup. The next connect logs in anew. Relied on: pgconn
-// looks up every configuration of a connect with the connect's context.
+// not one per lookup. The next connect logs in anew, with a new context
+// or the same. Relied on: pgconn looks up each configuration of a connect
+// (1+len(Fallbacks) lookups) with the connect's context, before it dials.
 func TestLoginOncePerConnect(t *testing.T) {
 	refused := errors.New("the identity provider refused the password")
 	for _, tc := range []struct {
@@ -171,6 +172,16 @@ func TestLoginOncePerConnect(t *testing.T) {
 				cancel()
 				require.Error(t, err)
 				assert.Len(t, ev.list(), i, "one login per connect: %v", err)
+			}
+			// A program that connects again with one long-lived context
+			// logs in again at each connect: a failure is kept for the
+			// lookups of its own connect only.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for i := 3; i <= 4; i++ {
+				_, err = pgconn.ConnectConfig(ctx, cfg)
+				require.Error(t, err)
+				assert.Len(t, ev.list(), i, "one login per connect, the context shared: %v", err)
 			}
 		})
 	}
