@@ -30,7 +30,7 @@ type idpPlugin struct {
 // the Azure authority at its fake.
 func signedIdPs(t *testing.T, s *harness.SAMLSigner, claims harness.SAMLClaims) []idpPlugin {
 	okta, os := oktaSetup(t)
-	okta.SAMLResponse = func(string) string { return s.Response(claims) }
+	okta.SetSAMLResponse(func(string) string { return s.Response(claims) })
 	azure, as := azureSetup(t)
 	azure.Assertion = func(string) string { return harness.AssertionOf(s.Response(claims)) }
 	return []idpPlugin{

@@ -64,10 +64,10 @@ func TestOktaSAML(t *testing.T) {
 	for _, c := range []string{"+", "/", "="} {
 		require.Contains(t, want, c)
 	}
-	f.SAMLResponse = func(user string) string {
+	f.SetSAMLResponse(func(user string) string {
 		assert.Equal(t, "alice@example.com", user)
 		return want
-	}
+	})
 	got, err := oktaSAML(context.Background(), idpTestClient(t, f.CertPEM, s, 5*time.Second), s, nil)
 	require.NoError(t, err)
 	assert.Equal(t, want, got)

@@ -41,13 +41,13 @@ func TestCLICheckSAMLSteps(t *testing.T) {
 	var assertions []string // Okta's, for the leak check
 	claims := func(c harness.SAMLClaims) {
 		adfs.SetClaims(c)
-		f.okta.SAMLResponse = func(string) string {
+		f.okta.SetSAMLResponse(func(string) string {
 			r := f.signer.Response(c)
 			mu.Lock()
 			defer mu.Unlock()
 			assertions = append(assertions, r)
 			return r
-		}
+		})
 	}
 	odbc := iamForms[0]
 	dsn := map[string]func(password string) string{

@@ -244,14 +244,24 @@ func (f *frontEnd) socket() string {
 	return f.pg.UnixSocket()
 }
 
+// setAuthTimeout sets opts.AuthTimeout for the connections that follow.
+func (f *frontEnd) setAuthTimeout(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.opts.AuthTimeout = d
+}
+
 // serve runs one client connection.
 func (f *frontEnd) serve(client net.Conn) {
 	be := pgproto3.NewBackend(client, client)
 	be.SetMaxBodyLen(frontEndMaxMessage)
 	var startup *pgproto3.StartupMessage
 	var err error
-	if f.opts.AuthTimeout > 0 {
-		client.SetDeadline(time.Now().Add(f.opts.AuthTimeout))
+	f.mu.Lock() // a test may set it after the start (setAuthTimeout)
+	limit := f.opts.AuthTimeout
+	f.mu.Unlock()
+	if limit > 0 {
+		client.SetDeadline(time.Now().Add(limit))
 	}
 	for startup == nil {
 		msg, err := be.ReceiveStartupMessage()

@@ -89,7 +89,7 @@ func idpSetup(t *testing.T) *idpFakes {
 	f.secrets = []*harness.Postgres{{Password: f.password}, {Password: f.clientSecret}}
 	f.okta = harness.StartFakeOkta(t)
 	f.okta.AddApp("amazon_aws", oktaAppID)
-	f.okta.SAMLResponse = response
+	f.okta.SetSAMLResponse(response)
 	f.azure = harness.StartFakeAzure(t)
 	f.azure.AddTenant(azureTenant)
 	f.azure.AddClient(azureClient, f.clientSecret)
@@ -354,7 +354,7 @@ func TestIdPNoSecret(t *testing.T) {
 	response := func(user string) string {
 		return hand(f.signer.Response(harness.SAMLClaims{Roles: []string{idpRole}, RoleSessionName: "s", DbUser: strings.Split(user, "@")[0]}))
 	}
-	f.okta.SAMLResponse = response
+	f.okta.SetSAMLResponse(response)
 	f.azure.Assertion = func(user string) string {
 		a := harness.AssertionOf(response(user))
 		hand(base64.RawURLEncoding.EncodeToString([]byte(a)))

@@ -111,7 +111,7 @@ func sqlUser(ctx context.Context, backend, dsn string) (string, error) {
 // database/sql and pgx: the token comes before the dial.
 func TestBrowserLoginSlowerThanAuthTimeout(t *testing.T) {
 	r := startBrowserRig(t, "azure")
-	r.fe.opts.AuthTimeout = authTimeout
+	r.fe.setAuthTimeout(authTimeout)
 	slow := browser.Open
 	var timers sync.WaitGroup
 	browser.Open = func(ctx context.Context, u string) error {

@@ -27,7 +27,7 @@ func TestFakeOktaWire(t *testing.T) {
 	f.AddUser("bob", "pw")
 	f.RequireMFA("bob")
 	f.AddApp("amazon_aws", "0oa1")
-	f.SAMLResponse = func(string) string { return "PHI+/w==" }
+	f.SetSAMLResponse(func(string) string { return "PHI+/w==" })
 	c := f.Client()
 	c.Jar, _ = cookiejar.New(nil) // the session cookie the app's redirect sets
 	authn := func(user, pw string) (int, map[string]any) {

@@ -34,9 +34,7 @@ import (
 //     used or expired (session tokens are good once, for five minutes).
 type FakeOkta struct {
 	idpServer
-	// SAMLResponse makes the app's SAML response (base64) for a user;
-	// nil: [FixedResponse]. Set it before the first login.
-	SAMLResponse func(user string) string
+	samlResponse func(user string) string // see SetSAMLResponse; under mu
 
 	users  map[string]string // password
 	mfa    map[string]bool
@@ -49,6 +47,14 @@ type FakeOkta struct {
 type oktaTok struct {
 	user string
 	exp  time.Time
+}
+
+// SetSAMLResponse makes the app's SAML response (base64) for a user from
+// now on; nil: [FixedResponse].
+func (f *FakeOkta) SetSAMLResponse(respond func(user string) string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.samlResponse = respond
 }
 
 // StartFakeOkta starts an Okta org with no users nor apps; it stops when
@@ -202,14 +208,15 @@ func (f *FakeOkta) serveSSO(w http.ResponseWriter, r *http.Request) {
 		user, ok = f.sids[c.Value]
 		delete(f.sids, c.Value)
 	}
+	respond := f.samlResponse
 	f.mu.Unlock()
 	if !ok {
 		http.Redirect(w, r, "/login/login.htm?fromURI="+r.URL.Path, http.StatusFound)
 		return
 	}
 	saml := FixedResponse(user)
-	if f.SAMLResponse != nil {
-		saml = f.SAMLResponse(user)
+	if respond != nil {
+		saml = respond(user)
 	}
 	saml = strings.NewReplacer("+", "&#x2b;", "=", "&#x3d;", "/", "&#x2f;").Replace(html.EscapeString(saml))
 	w.Header().Set("Content-Type", "text/html;charset=utf-8")
