@@ -11,24 +11,9 @@ import (
 )
 
 // firstLogin gets a connect's IAM credentials and, when the connection
-// may use TLS, its identity-provider token before pgconn dials: the
-// server's authentication_timeout (PostgreSQL: 60 s) runs from the dial,
-// and a sign-in at a browser may take longer (idp_response_timeout:
-// 120 s). AfterNetConnect then finds them in the cache.
-//
-// It runs in pgx's LookupFunc: pgconn looks each host up before dialling
-// it, and never for a cancel request, which DialFunc dials too
-// (TestLoginBeforeDial); it skips the lookup for a Unix-domain socket,
-// whose login stays in AfterNetConnect. pgconn looks up every
-// configuration of a connect (sslmode=prefer's two, each of several
-// hosts), one after the other with the connect's context, before it
-// dials any: those 1+len(Fallbacks) lookups share one login, with one
-// connect_timeout, and a failure is not tried again within them (an
-// identity provider counts each refused password; a browser sign-in
-// would open twice). The next lookup with that context is the next
-// connect's, which logs in anew. A context that is never done (no
-// cancel, as pgxpool's background connects) leaves no way to drop what
-// is kept for it, so each of its lookups logs in on its own.
+// may use TLS, its token in pgx's LookupFunc, before the dial; the
+// lookups of one connect share one login (DESIGN.md, "IAM login").
+// AfterNetConnect then finds them in the cache.
 type firstLogin struct {
 	cfg   *pgconn.Config
 	p     *backend.Prepared
